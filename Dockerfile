@@ -1,0 +1,14 @@
+# One image for the web server, the workers and the migration job.
+FROM python:3.11-slim
+WORKDIR /app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 MIXGRADE_INSTANCE=/var/lib/mixgrade
+COPY pyproject.toml README.md alembic.ini ./
+COPY service ./service
+COPY graders ./graders
+COPY problem_bank ./problem_bank
+COPY migrations ./migrations
+RUN pip install --no-cache-dir -e . && useradd --system mixgrade \
+    && mkdir -p /var/lib/mixgrade && chown mixgrade /var/lib/mixgrade
+USER mixgrade
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "service.wsgi:app"]

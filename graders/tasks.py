@@ -1,0 +1,182 @@
+"""Celery tasks: a thin shell of load by id → call the pure library → store.
+
+No grading logic lives here. Storage is reached through the :class:`GradingStore`
+protocol, which the service binds at worker start-up (``bind_store``), so this package
+never imports the web service or its models.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from celery import Celery
+from celery.exceptions import MaxRetriesExceededError
+from celery.signals import worker_process_init
+
+from graders.feedback import Feedback
+
+log = logging.getLogger(__name__)
+
+#: The one Celery application; ``service.queue.configure`` sets its broker and options.
+celery_app = Celery("mixgrade")
+celery_app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_serializer="json",
+    accept_content=["json"],
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+)
+
+#: Retries for transient failures (the database restarting, a lock timeout).
+MAX_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class GradingJob:
+    """What a worker needs to grade one submission, loaded from storage."""
+
+    submission_id: int
+    variant: dict[str, Any]
+    answers: dict[str, Any]
+
+
+class GradingStore(Protocol):
+    """Where submissions and variants live. Implemented by the service over SQLAlchemy."""
+
+    def claim(self, submission_id: int) -> GradingJob | None:
+        """Mark the submission as grading and return it, or None if it is already done."""
+
+    def save_feedback(self, submission_id: int, feedback: Feedback) -> bool:
+        """Store the result unless one is stored already; True when this call stored it."""
+
+    def fail(self, submission_id: int, reason: str) -> None:
+        """Record that grading failed for good, with the reason for the instructor."""
+
+    def stuck_submissions(self, older_than_seconds: float) -> list[int]:
+        """Ids queued or grading for longer than this, now marked as re-queued."""
+
+    def pending_variant(self, user_id: int, item_id: int) -> tuple[str, int] | None:
+        """(spec text, seed) of a variant to issue, or None if it is issued already."""
+
+    def save_variant(self, user_id: int, item_id: int, seed: int, content: dict[str, Any]) -> int:
+        """Store an issued variant (first writer wins) and return its id."""
+
+
+_store: GradingStore | None = None
+_store_factory: Any = None
+
+
+def bind_store(factory: Any) -> None:
+    """Give the tasks their storage: a zero-argument callable returning a GradingStore.
+
+    A factory rather than an instance, because each forked worker process must open its
+    own database connections.
+    """
+    global _store, _store_factory
+    _store_factory = factory
+    _store = None
+
+
+def store() -> GradingStore:
+    global _store
+    if _store is None:
+        if _store_factory is None:
+            raise RuntimeError("no grading store bound: start workers with `mixgrade worker`")
+        _store = _store_factory()
+    return _store
+
+
+@worker_process_init.connect
+def _fresh_store_after_fork(**_: Any) -> None:
+    global _store
+    _store = None
+
+
+class TransientError(Exception):
+    """A failure worth retrying (storage unavailable), as opposed to a bug in grading."""
+
+
+@celery_app.task(
+    name="mixgrade.grade_submission",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=MAX_RETRIES,
+)
+def grade_submission(self: Any, submission_id: int) -> str:
+    """Grade one stored submission. Running it twice stores one result."""
+    from graders import grade
+
+    try:
+        job = store().claim(submission_id)
+    except TransientError as error:
+        return _retry_or_fail(self, submission_id, error)
+    if job is None:
+        return "already graded"
+    _fault_injection_delay()
+    try:
+        from problem_bank.variant import Variant
+
+        feedback = grade(Variant.from_dict(job.variant), job.answers)
+    except Exception as error:  # a grading bug is not transient: record it, don't loop
+        log.exception("grading submission %s failed", submission_id)
+        store().fail(submission_id, f"{type(error).__name__}: {error}")
+        return "failed"
+    try:
+        stored = store().save_feedback(submission_id, feedback)
+    except TransientError as error:
+        return _retry_or_fail(self, submission_id, error)
+    return "graded" if stored else "already graded"
+
+
+def _retry_or_fail(task: Any, submission_id: int, error: Exception) -> str:
+    try:
+        raise task.retry(exc=error, countdown=min(2**task.request.retries, 30))
+    except MaxRetriesExceededError:
+        try:
+            store().fail(submission_id, f"storage kept failing: {error}")
+        except TransientError:
+            log.error("submission %s left for the sweep: %s", submission_id, error)
+        return "failed"
+
+
+def _fault_injection_delay() -> None:
+    """Tests set MIXGRADE_FAULT_GRADE_DELAY to hold a task mid-grading and kill its worker."""
+    delay = float(os.environ.get("MIXGRADE_FAULT_GRADE_DELAY", "0") or 0)
+    if delay > 0:
+        time.sleep(delay)
+
+
+@celery_app.task(
+    name="mixgrade.issue_variant",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=MAX_RETRIES,
+)
+def issue_variant(self: Any, user_id: int, item_id: int) -> int | None:
+    """Generate and store a student's variant of an assignment item, if not issued yet."""
+    import problem_bank
+
+    pending = store().pending_variant(user_id, item_id)
+    if pending is None:
+        return None
+    spec_text, seed = pending
+    variant = problem_bank.generate(problem_bank.parse_spec(spec_text), seed)
+    return store().save_variant(user_id, item_id, seed, variant.to_dict())
+
+
+@celery_app.task(name="mixgrade.sweep_stuck")
+def sweep_stuck(older_than_seconds: float = 120.0) -> list[int]:
+    """Re-queue submissions stuck in queued/grading (a lost message, a killed worker)."""
+    ids = store().stuck_submissions(older_than_seconds)
+    for submission_id in ids:
+        grade_submission.delay(submission_id)
+    return ids

@@ -1,0 +1,36 @@
+"""The mixgrade web service: `create_app` builds a configured Flask app; nothing runs at import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from service.config import Settings
+
+
+def create_app(config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    """Build the app from Settings (the environment by default) plus test overrides."""
+    from service import auth, errors, extensions, queue, student, web_db
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        MIXGRADE_SETTINGS=settings,
+    )
+    if config:
+        app.config.update(config)
+    queue.configure(settings)
+    web_db.init_app(app, settings.database_url)
+    extensions.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(student.bp)
+    return app

@@ -1,0 +1,217 @@
+"""The `mixgrade` command: database, demo data, web server, workers, and the libraries' CLIs."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from graders.cli import grade
+from problem_bank.cli import problems
+from service.config import Settings
+
+
+@click.group()
+def main() -> None:
+    """mixgrade: randomized, auto-graded problems on linear, GLM and mixed models."""
+
+
+main.add_command(problems)
+main.add_command(grade)
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _check_database(settings: Settings) -> None:
+    from service.db import DatabaseUnavailable, check_database, make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        check_database(engine)
+    except DatabaseUnavailable as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        engine.dispose()
+
+
+def _check_broker(settings: Settings) -> None:
+    from service import queue
+
+    queue.configure(settings)
+    try:
+        queue.check_broker(settings)
+    except queue.BrokerUnavailable as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply the Alembic migrations to DATABASE_URL."""
+    from service import migrate
+
+    settings = _settings()
+    _check_database(settings)
+    migrate.upgrade(settings.database_url, revision)
+    click.echo(f"database is at revision {revision}")
+
+
+@main.command()
+def demo() -> None:
+    """Load the demo course (idempotent) and print its logins."""
+    for login in _load_demo(_settings()):
+        click.echo(f"  {login.role:<10} {login.email:<28} password: {login.password}")
+
+
+def _load_demo(settings: Settings):  # type: ignore[no-untyped-def]
+    from service.db import make_engine, make_session_factory
+    from service.services.demo import load_demo
+
+    _check_database(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            return load_demo(session, settings.instance_dir / "demo-logins.txt")
+    finally:
+        engine.dispose()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Run the web server (for production use gunicorn 'service.wsgi:app')."""
+    from werkzeug.serving import run_simple
+
+    from service import create_app
+
+    settings = _settings()
+    _check_database(settings)
+    app = create_app(settings=settings)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--concurrency", "-c", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--pool",
+    default="prefork",
+    show_default=True,
+    type=click.Choice(["prefork", "solo", "threads"]),
+)
+@click.option("--beat/--no-beat", default=False, help="Also run the periodic sweep scheduler.")
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(concurrency: int, pool: str, beat: bool, loglevel: str) -> None:
+    """Run a Celery worker that issues variants and grades submissions."""
+    from service import worker as worker_module
+
+    settings = _settings()
+    _check_database(settings)
+    _check_broker(settings)
+    worker_module.run(settings, concurrency=concurrency, pool=pool, beat=beat, loglevel=loglevel)
+
+
+@main.command()
+def sweep() -> None:
+    """Re-queue submissions stuck in queued or grading (run it on a schedule if no beat)."""
+    from service import queue
+    from service.db import make_engine, make_session_factory, session_scope
+    from service.services.submissions import requeue_stuck
+
+    settings = _settings()
+    _check_database(settings)
+    queue.configure(settings)
+    engine = make_engine(settings.database_url)
+    with session_scope(make_session_factory(engine)) as session:
+        ids = requeue_stuck(session, settings.stuck_after_seconds)
+    sent = sum(queue.send_grading(i) for i in ids)
+    click.echo(f"re-queued {sent} of {len(ids)} stuck submissions")
+    engine.dispose()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def run(host: str, port: int) -> None:
+    """Everything `make run` does: migrate, load the demo, start a worker and the server."""
+    from service import migrate
+
+    settings = _settings()
+    signal.signal(signal.SIGTERM, _interrupt)
+    with _single_instance(settings.instance_dir / "run.lock"):
+        _check_database(settings)
+        migrate.upgrade(settings.database_url)
+        logins = _load_demo(settings)
+        _check_broker(settings)
+        worker_process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "worker", "--beat", "--loglevel=WARNING"]
+        )
+        click.echo(f"\nmixgrade is running at http://{host}:{port}/  (Ctrl-C stops it)\n")
+        click.echo("Demo logins:")
+        for login in logins:
+            click.echo(f"  {login.role:<10} {login.email:<28} password: {login.password}")
+        click.echo("")
+        try:
+            serve.callback(host=host, port=port)  # type: ignore[misc]
+        except KeyboardInterrupt:
+            pass
+        finally:
+            _stop(worker_process)
+            click.echo("stopped web server and worker")
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def _single_instance(lock_path: Path) -> Iterator[None]:
+    """Refuse a second `make run` on the same instance folder while one is running."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        pid = handle.read().strip() or "?"
+        raise click.ClickException(
+            f"mixgrade is already running from {lock_path.parent} (pid {pid}); "
+            "stop it with Ctrl-C first"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""The data model. Tables are created and changed only by Alembic migrations."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.db import Base
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(enum.StrEnum):
+    student = "student"
+    instructor = "instructor"
+    admin = "admin"
+
+
+class SubmissionStatus(enum.StrEnum):
+    queued = "queued"
+    grading = "grading"
+    graded = "graded"
+    failed = "failed"
+
+
+class ProblemStatus(enum.StrEnum):
+    draft = "draft"
+    published = "published"
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings (no native ENUM type) so adding a value needs no DDL.
+    return Enum(kind, name=name, native_enum=False, validate_strings=True, length=16)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), default=Role.student)
+    #: None for users who only ever arrive through an LMS launch.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    enrollments: Mapped[list[Enrollment]] = relationship(back_populates="user")
+
+    # Flask-Login's protocol, kept here so the model needs no mixin from the web layer.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    enrollments: Mapped[list[Enrollment]] = relationship(back_populates="course")
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="course", order_by="Assignment.id"
+    )
+
+
+class Enrollment(Base):
+    """A user's membership of a course, with their role in that course."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(_enum(Role, "enrollment_role"))
+
+    user: Mapped[User] = relationship(back_populates="enrollments")
+    course: Mapped[Course] = relationship(back_populates="enrollments")
+
+
+class Problem(Base):
+    """One version of a problem spec. Editing a problem adds a row; rows never change."""
+
+    __tablename__ = "problems"
+    __table_args__ = (UniqueConstraint("slug", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(128), default="")
+    spec_text: Mapped[str] = mapped_column(Text)
+    status: Mapped[ProblemStatus] = mapped_column(
+        _enum(ProblemStatus, "problem_status"), default=ProblemStatus.draft
+    )
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(255))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts_allowed: Mapped[int] = mapped_column(Integer, default=3)
+    #: Fraction of the score taken off a late submission (0.1 = 10 %).
+    late_penalty: Mapped[float] = mapped_column(Float, default=0.0)
+    practice_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="assignments")
+    items: Mapped[list[AssignmentProblem]] = relationship(
+        back_populates="assignment", order_by="AssignmentProblem.position"
+    )
+
+
+class AssignmentProblem(Base):
+    """A problem (one fixed version) placed in an assignment, with its points."""
+
+    __tablename__ = "assignment_problems"
+    __table_args__ = (UniqueConstraint("assignment_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    points: Mapped[float] = mapped_column(Float, default=10.0)
+    #: Optional points per part id; parts not listed share the rest by their weights.
+    part_points: Mapped[dict[str, float] | None] = mapped_column(JSON)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="items")
+    problem: Mapped[Problem] = relationship()
+
+
+class Variant(Base):
+    """A student's own version of a problem: the stored dataset and reference answers.
+
+    ``content`` is ``problem_bank.Variant.to_dict()`` as issued. It is never changed, so
+    what the student downloaded stays what they are graded against, even in a regrade.
+    """
+
+    __tablename__ = "variants"
+    __table_args__ = (
+        Index("ix_variants_user_item", "user_id", "assignment_problem_id"),
+        UniqueConstraint("user_id", "problem_id", "seed", "is_practice"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"))
+    assignment_problem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assignment_problems.id", ondelete="CASCADE")
+    )
+    seed: Mapped[int] = mapped_column(Integer)
+    is_practice: Mapped[bool] = mapped_column(Boolean, default=False)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship()
+    problem: Mapped[Problem] = relationship()
+    assignment_problem: Mapped[AssignmentProblem | None] = relationship()
+
+
+class Submission(Base):
+    """One attempt at a variant. Saved before it is queued; graded exactly once."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_key"),
+        Index("ix_submissions_variant", "variant_id"),
+        Index("ix_submissions_status_queued_at", "status", "queued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    attempt_number: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[SubmissionStatus] = mapped_column(
+        _enum(SubmissionStatus, "submission_status"), default=SubmissionStatus.queued
+    )
+    #: Weighted score in [0, 1] before any late penalty.
+    raw_score: Mapped[float | None] = mapped_column(Float)
+    #: Score after the late penalty: what the gradebook shows.
+    score: Mapped[float | None] = mapped_column(Float)
+    feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    is_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Why grading failed for good, for the instructor; students see only the status.
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    #: How many times the submission was handed to the queue (first send and re-queues).
+    enqueue_count: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    graded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    variant: Mapped[Variant] = relationship()
+    user: Mapped[User] = relationship()

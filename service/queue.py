@@ -1,0 +1,71 @@
+"""Configuring the Celery app from Settings, and sending work without ever losing it."""
+
+from __future__ import annotations
+
+import logging
+
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from graders.tasks import celery_app, grade_submission, issue_variant
+from service.config import Settings, redact_url
+
+log = logging.getLogger(__name__)
+
+
+class BrokerUnavailable(RuntimeError):
+    """The broker named by CELERY_BROKER_URL cannot be reached."""
+
+
+def configure(settings: Settings) -> None:
+    """Point the shared Celery app at the configured broker."""
+    options: dict[str, object] = {}
+    if settings.broker_url.startswith("sqla+"):
+        # kombu's SQLAlchemy transport polls; poll often so feedback arrives within a second.
+        options["polling_interval"] = 0.1
+    else:
+        options.update(socket_connect_timeout=2, socket_timeout=5, visibility_timeout=3600)
+    celery_app.conf.update(
+        broker_url=settings.broker_url,
+        result_backend=settings.result_backend,
+        broker_transport_options=options,
+        # Fail fast when publishing: a stored submission that cannot be sent stays queued
+        # and the sweep sends it later, so the web request never hangs on a dead broker.
+        task_publish_retry=False,
+        beat_schedule={
+            "sweep-stuck-submissions": {
+                "task": "mixgrade.sweep_stuck",
+                "schedule": max(10.0, settings.stuck_after_seconds / 4),
+                "args": (float(settings.stuck_after_seconds),),
+            }
+        },
+    )
+
+
+def check_broker(settings: Settings) -> None:
+    """Raise BrokerUnavailable with one line naming CELERY_BROKER_URL if it is unreachable."""
+    try:
+        with celery_app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=3)
+    except Exception as error:  # kombu raises transport-specific errors here
+        raise BrokerUnavailable(
+            f"cannot reach the broker: check CELERY_BROKER_URL "
+            f"(tried {redact_url(settings.broker_url)}): {error}"
+        ) from None
+
+
+def send_grading(submission_id: int) -> bool:
+    """Queue a stored submission for grading; False (logged) if the broker is down."""
+    return _send(grade_submission, submission_id)
+
+
+def send_issue_variant(user_id: int, item_id: int) -> bool:
+    return _send(issue_variant, user_id, item_id)
+
+
+def _send(task, *args: object) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        task.apply_async(args=args, retry=False)
+    except (KombuOperationalError, OSError, ConnectionError) as error:
+        log.warning("broker unavailable, %s%s left for the sweep: %s", task.name, args, error)
+        return False
+    return True

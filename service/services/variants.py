@@ -1,0 +1,87 @@
+"""Issuing variants: each student's own, stored once and never changed."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import problem_bank
+from service.models import AssignmentProblem, User, Variant
+
+
+def seed_for(user_id: int, item_id: int) -> int:
+    """A stable seed per (student, assignment item), so a re-issue gives the same data."""
+    digest = hashlib.sha256(f"mixgrade:{user_id}:{item_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def find(session: Session, user_id: int, item_id: int) -> Variant | None:
+    return session.scalar(
+        select(Variant).where(
+            Variant.user_id == user_id,
+            Variant.assignment_problem_id == item_id,
+            Variant.is_practice.is_(False),
+        )
+    )
+
+
+def pending(session: Session, user_id: int, item_id: int) -> tuple[str, int] | None:
+    """(spec text, seed) when the student's variant of this item is not issued yet."""
+    if find(session, user_id, item_id) is not None:
+        return None
+    item = session.get(AssignmentProblem, item_id)
+    if item is None:
+        return None
+    return item.problem.spec_text, seed_for(user_id, item_id)
+
+
+def store(
+    session: Session, user_id: int, item_id: int, seed: int, content: dict[str, Any]
+) -> Variant:
+    item = session.get(AssignmentProblem, item_id)
+    if item is None:
+        raise LookupError(f"assignment item {item_id} does not exist")
+    variant = Variant(
+        user_id=user_id,
+        problem_id=item.problem_id,
+        assignment_problem_id=item_id,
+        seed=seed,
+        content=content,
+    )
+    session.add(variant)
+    session.flush()
+    return variant
+
+
+def generate_content(spec_text: str, seed: int) -> dict[str, Any]:
+    """The pure library call: (spec, seed) → the variant as plain data."""
+    return problem_bank.generate(problem_bank.parse_spec(spec_text), seed).to_dict()
+
+
+def ensure(session: Session, user: User, item: AssignmentProblem) -> Variant:
+    """The student's variant of an item, issued now if it does not exist yet.
+
+    Issuing inline keeps the problem page usable even before a worker ran issue_variant;
+    two racing requests are settled by the unique constraint, and the loser reads the
+    winner's row, so a student never sees two datasets.
+    """
+    existing = find(session, user.id, item.id)
+    if existing is not None:
+        return existing
+    seed = seed_for(user.id, item.id)
+    content = generate_content(item.problem.spec_text, seed)
+    try:
+        with session.begin_nested():
+            variant = store(session, user.id, item.id, seed, content)
+        session.commit()
+        return variant
+    except IntegrityError:
+        session.rollback()
+        winner = find(session, user.id, item.id)
+        if winner is None:
+            raise
+        return winner
