@@ -32,9 +32,18 @@ def _settings() -> Settings:
 
 
 def _check_database(settings: Settings) -> None:
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from service.config import redact_url
     from service.db import DatabaseUnavailable, check_database, make_engine
 
-    engine = make_engine(settings.database_url)
+    try:
+        engine = make_engine(settings.database_url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as error:
+        raise click.ClickException(
+            f"DATABASE_URL is not a usable database URL "
+            f"(got {redact_url(settings.database_url)!r}): {error}"
+        ) from None
     try:
         check_database(engine)
     except DatabaseUnavailable as error:

@@ -8,6 +8,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from graders.tasks import celery_app, grade_submission, issue_variant
 from service.config import Settings, redact_url
+from service.embedded_broker import EMBEDDED_SCHEME, TRANSPORT_PATH
 
 log = logging.getLogger(__name__)
 
@@ -18,14 +19,15 @@ class BrokerUnavailable(RuntimeError):
 
 def configure(settings: Settings) -> None:
     """Point the shared Celery app at the configured broker."""
+    broker_url, transport = settings.broker_url, None
     options: dict[str, object] = {}
-    if settings.broker_url.startswith("sqla+"):
-        # kombu's SQLAlchemy transport polls; poll often so feedback arrives within a second.
-        options["polling_interval"] = 0.1
+    if broker_url.startswith(EMBEDDED_SCHEME):
+        broker_url, transport = broker_url[len(EMBEDDED_SCHEME) :], TRANSPORT_PATH
     else:
         options.update(socket_connect_timeout=2, socket_timeout=5, visibility_timeout=3600)
     celery_app.conf.update(
-        broker_url=settings.broker_url,
+        broker_url=broker_url,
+        broker_transport=transport,
         result_backend=settings.result_backend,
         broker_transport_options=options,
         # Fail fast when publishing: a stored submission that cannot be sent stays queued
@@ -34,7 +36,7 @@ def configure(settings: Settings) -> None:
         beat_schedule={
             "sweep-stuck-submissions": {
                 "task": "mixgrade.sweep_stuck",
-                "schedule": max(10.0, settings.stuck_after_seconds / 4),
+                "schedule": max(1.0, settings.stuck_after_seconds / 4),
                 "args": (float(settings.stuck_after_seconds),),
             }
         },

@@ -1,0 +1,129 @@
+"""Real processes for integration tests: `mixgrade serve` and `mixgrade worker` subprocesses."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+MIXGRADE = [sys.executable, "-m", "service.cli"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def mixgrade(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*MIXGRADE, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@dataclass
+class Stack:
+    """A migrated database with the demo loaded, a web server and worker processes."""
+
+    env: dict[str, str]
+    base_url: str = ""
+    logins: dict[str, str] = field(default_factory=dict)
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    workers: list[subprocess.Popen] = field(default_factory=list)
+    log_dir: Path | None = None
+
+    def prepare(self) -> None:
+        for args in (("db", "upgrade"), ("demo",)):
+            result = mixgrade(self.env, *args)
+            assert result.returncode == 0, result.stderr
+            if args == ("demo",):
+                self.logins = dict(re.findall(r"(\S+@\S+)\s+password: (\S+)", result.stdout))
+
+    def start_web(self) -> None:
+        port = free_port()
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.processes.append(self._spawn("web", "serve", "--port", str(port)))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{self.base_url}/login", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise AssertionError(f"web server did not start: {self.log('web')}")
+
+    def start_worker(self, name: str = "worker", *extra: str, **env: str) -> subprocess.Popen:
+        process = self._spawn(name, "worker", "--loglevel=INFO", *extra, extra_env=env)
+        self.workers.append(process)
+        return process
+
+    def _spawn(self, name: str, *args: str, extra_env: dict[str, str] | None = None):
+        assert self.log_dir is not None
+        log = (self.log_dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            [*MIXGRADE, *args],
+            env={**self.env, **(extra_env or {})},
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def log(self, name: str) -> str:
+        assert self.log_dir is not None
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def student_session(stack: Stack, email: str) -> requests.Session:
+    """A logged-in browser-like session (cookies + CSRF token)."""
+    session = requests.Session()
+    page = session.get(f"{stack.base_url}/login", timeout=10)
+    token = csrf_from(page.text)
+    response = session.post(
+        f"{stack.base_url}/login",
+        data={"email": email, "password": stack.logins[email], "csrf_token": token},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert response.status_code == 302, response.text
+    return session
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def wait_for_status(session: requests.Session, url: str, wanted: set[str], timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    body: dict = {}
+    while time.monotonic() < deadline:
+        body = session.get(url, timeout=10).json()
+        if body["status"] in wanted:
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"status stayed {body.get('status')!r} for {timeout}s")

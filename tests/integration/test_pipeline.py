@@ -1,0 +1,154 @@
+"""A submission over HTTP → stored → queued → graded by a separate worker process → read back.
+
+Runs on the embedded default (SQLite + kombu SQLAlchemy transport) and on the real
+PostgreSQL + Redis servers. No eager mode: the worker is its own process.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import func, select
+
+from service.db import make_engine, make_session_factory
+from service.models import AssignmentProblem, Submission, User
+from service.models import Variant as VariantRow
+from tests.integration.stack import Stack, csrf_from, student_session, wait_for_status
+
+STUDENT = "student1@demo.mixgrade"
+
+
+@pytest.fixture(params=["embedded", "postgres_redis"])
+def stack(request, tmp_path):
+    env = {**os.environ, "MIXGRADE_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": "t"}
+    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+        env.pop(key, None)
+    if request.param == "postgres_redis":
+        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+        env["CELERY_BROKER_URL"] = request.getfixturevalue("redis_url")
+        env["CELERY_RESULT_BACKEND"] = env["CELERY_BROKER_URL"]
+    running = Stack(env=env, log_dir=tmp_path)
+    running.prepare()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _database_url(stack: Stack) -> str:
+    return stack.env.get("DATABASE_URL") or (
+        f"sqlite:///{stack.env['MIXGRADE_INSTANCE']}/mixgrade.sqlite"
+    )
+
+
+def first_item_id(stack: Stack) -> int:
+    """The demo assignment's first problem (found in the database, not by scraping pages)."""
+    engine = make_engine(_database_url(stack))
+    try:
+        with make_session_factory(engine)() as session:
+            return session.scalar(
+                select(AssignmentProblem.id).order_by(AssignmentProblem.id).limit(1)
+            )
+    finally:
+        engine.dispose()
+
+
+def _reference_answers(stack: Stack, item_id: int) -> tuple[dict, list[dict]]:
+    engine = make_engine(_database_url(stack))
+    try:
+        with make_session_factory(engine)() as session:
+            user = session.scalar(select(User).where(User.email == STUDENT))
+            row = session.scalar(
+                select(VariantRow).where(
+                    VariantRow.user_id == user.id, VariantRow.assignment_problem_id == item_id
+                )
+            )
+            parts = row.content["parts"]
+    finally:
+        engine.dispose()
+    return {p["id"]: p["answer"] for p in parts}, parts
+
+
+def _stored_submission(stack: Stack, submission_id: int) -> Submission | None:
+    engine = make_engine(_database_url(stack))
+    try:
+        with make_session_factory(engine)() as session:
+            return session.get(Submission, submission_id)
+    finally:
+        engine.dispose()
+
+
+def _form(answers: dict, parts: list[dict], token: str) -> list[tuple[str, str]]:
+    form = [("csrf_token", token)]
+    for part in parts:
+        value = answers[part["id"]]
+        values = value if isinstance(value, list) else [value]
+        form += [(f"part-{part['id']}", str(v)) for v in values]
+    return form
+
+
+def test_submission_is_stored_queued_graded_and_read_back(stack: Stack):
+    stack.start_worker("worker", "--concurrency=1")
+    stack.start_web()
+    browser = student_session(stack, STUDENT)
+
+    item_id = first_item_id(stack)
+    problem_page = browser.get(f"{stack.base_url}/items/{item_id}", timeout=30).text
+    token = csrf_from(problem_page)
+    answers, parts = _reference_answers(stack, item_id)
+
+    response = browser.post(
+        f"{stack.base_url}/items/{item_id}/submit",
+        data=_form(answers, parts, token),
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["queued"] is True
+    stored = _stored_submission(stack, body["id"])
+    assert stored is not None and stored.answers, "the submission must be stored when accepted"
+
+    result = wait_for_status(browser, stack.base_url + body["status_url"], {"graded", "failed"})
+    assert result["status"] == "graded", (result, stack.log("worker"))
+    assert result["score"] == pytest.approx(1.0)
+    assert all(p["verdict"] == "correct" for p in result["feedback"]["parts"])
+
+    numeric = next(p for p in parts if p["kind"] == "numeric")
+    wrong = dict(answers)
+    wrong[numeric["id"]] = float(numeric["answer"]) * 3 + 17
+    response = browser.post(
+        f"{stack.base_url}/items/{item_id}/submit",
+        data=_form(wrong, parts, token),
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 202
+    result = wait_for_status(browser, stack.base_url + response.json()["status_url"], {"graded"})
+    verdicts = {p["id"]: p["verdict"] for p in result["feedback"]["parts"]}
+    assert verdicts[numeric["id"]] == "incorrect"
+    assert result["score"] < 1.0
+
+
+def test_unreadable_answer_is_refused_without_using_an_attempt(stack: Stack):
+    stack.start_web()
+    browser = student_session(stack, STUDENT)
+    item_id = first_item_id(stack)
+    token = csrf_from(browser.get(f"{stack.base_url}/items/{item_id}", timeout=30).text)
+    _answers, parts = _reference_answers(stack, item_id)
+    numeric = next(p for p in parts if p["kind"] == "numeric")
+    response = browser.post(
+        f"{stack.base_url}/items/{item_id}/submit",
+        data=[("csrf_token", token), (f"part-{numeric['id']}", "about a half")],
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 422
+    assert numeric["id"] in response.json()["errors"]
+    engine = make_engine(_database_url(stack))
+    try:
+        with make_session_factory(engine)() as session:
+            assert session.scalar(select(func.count()).select_from(Submission)) == 0
+    finally:
+        engine.dispose()
