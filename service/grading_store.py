@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from graders.feedback import Feedback
 from graders.tasks import GradingJob, TransientError
 from service.db import make_engine, make_session_factory, session_scope
-from service.models import Submission, SubmissionStatus, utcnow
+from service.models import Assignment, AssignmentProblem, Submission, SubmissionStatus, utcnow
+from service.models import Variant as VariantRow
 from service.services import scoring, variants
 from service.services.submissions import requeue_stuck
+
+#: Statuses a worker must not touch again.
+FINAL = (SubmissionStatus.graded, SubmissionStatus.failed)
 
 
 class SqlGradingStore:
@@ -25,40 +29,51 @@ class SqlGradingStore:
     def claim(self, submission_id: int) -> GradingJob | None:
         try:
             with session_scope(self.sessions) as session:
-                submission = session.get(Submission, submission_id)
-                if submission is None or submission.status in (
-                    SubmissionStatus.graded,
-                    SubmissionStatus.failed,
-                ):
+                row = session.execute(
+                    select(Submission.status, Submission.answers, VariantRow.content)
+                    .join(VariantRow, VariantRow.id == Submission.variant_id)
+                    .where(Submission.id == submission_id)
+                ).one_or_none()
+                if row is None or row.status in FINAL:
                     return None
-                submission.status = SubmissionStatus.grading
-                submission.started_at = utcnow()
-                return GradingJob(
-                    submission_id=submission.id,
-                    variant=submission.variant.content,
-                    answers=dict(submission.answers),
+                session.execute(
+                    update(Submission)
+                    .where(Submission.id == submission_id, Submission.status.not_in(FINAL))
+                    .values(status=SubmissionStatus.grading, started_at=utcnow())
                 )
+                return GradingJob(submission_id, row.content, dict(row.answers))
         except OperationalError as error:
             raise TransientError(str(error.orig)) from error
 
     def save_feedback(self, submission_id: int, feedback: Feedback) -> bool:
         try:
             with session_scope(self.sessions) as session:
-                submission = session.get(Submission, submission_id)
-                if submission is None:
+                row = session.execute(
+                    select(Submission.is_late, Assignment.late_penalty)
+                    .join(VariantRow, VariantRow.id == Submission.variant_id)
+                    .outerjoin(
+                        AssignmentProblem,
+                        AssignmentProblem.id == VariantRow.assignment_problem_id,
+                    )
+                    .outerjoin(Assignment, Assignment.id == AssignmentProblem.assignment_id)
+                    .where(Submission.id == submission_id)
+                ).one_or_none()
+                if row is None:
                     return False
-                raw, final = scoring.submission_scores(submission, feedback.score)
+                final = scoring.final_score(
+                    feedback.score, is_late=row.is_late, late_penalty=row.late_penalty
+                )
                 # Conditional update: of two workers racing on one submission, one stores.
                 result = session.execute(
                     update(Submission)
                     .where(
                         Submission.id == submission_id,
-                        Submission.status.not_in([SubmissionStatus.graded]),
+                        Submission.status != SubmissionStatus.graded,
                     )
                     .values(
                         status=SubmissionStatus.graded,
                         feedback=feedback.to_dict(),
-                        raw_score=raw,
+                        raw_score=feedback.score,
                         score=final,
                         graded_at=utcnow(),
                         failure_reason=None,

@@ -1,0 +1,205 @@
+"""End to end: HTTP → PostgreSQL → Redis → 2 Celery workers → stored result.
+
+Sends submissions at a fixed rate and reports submit-to-graded latency (from the stored
+created_at and graded_at timestamps, so polling does not distort it), and checks that
+nothing is lost. Then steps the rate up to find the highest one that keeps p99 <= 250 ms.
+
+Needs the PostgreSQL and Redis servers on 127.0.0.1 (as in the tests). Run: `make bench`
+or `.venv/bin/python benchmarks/bench_pipeline.py [--count 1000 --rate 50]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import redis
+import requests
+from sqlalchemy import func, select, update
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from service.db import make_engine, make_session_factory  # noqa: E402
+from service.models import Assignment, AssignmentProblem, Submission  # noqa: E402
+from tests.integration.stack import Stack, csrf_from, student_session  # noqa: E402
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _fresh_database() -> tuple[str, str]:
+    name = f"mixgrade_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return name, f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def _drop_database(name: str) -> None:
+    with psycopg.connect(ADMIN, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Load:
+    """Logged-in student sessions with their item, token and correct answers."""
+
+    def __init__(self, stack: Stack, database_url: str) -> None:
+        engine = make_engine(database_url)
+        with make_session_factory(engine)() as session:
+            session.execute(update(Assignment).values(attempts_allowed=1_000_000))
+            session.commit()
+            item = session.scalar(select(AssignmentProblem.id).order_by(AssignmentProblem.id))
+        self.item = item
+        from tests.integration.test_pipeline import STUDENT, _form, _reference_answers
+
+        self.clients = []
+        for _ in range(4):  # a few sessions, as several browser tabs would be
+            browser = student_session(stack, STUDENT)
+            token = csrf_from(browser.get(f"{stack.base_url}/items/{item}", timeout=60).text)
+            self.clients.append((browser, token))
+        answers, parts = _reference_answers(stack, item)
+        self.forms = [_form(answers, parts, token) for _browser, token in self.clients]
+        self.engine = engine
+        self.base_url = stack.base_url
+
+    def send(self, count: int, rate: float) -> tuple[list[int], int]:
+        """Send ``count`` submissions at ``rate`` per second; return ids and HTTP errors."""
+        ids: list[int] = []
+        errors = 0
+        lock = threading.Lock()
+        interval = 1.0 / rate
+        start = time.perf_counter()
+        threads = []
+
+        def one(index: int) -> None:
+            nonlocal errors
+            browser, _token = self.clients[index % len(self.clients)]
+            try:
+                response = browser.post(
+                    f"{self.base_url}/items/{self.item}/submit",
+                    data=self.forms[index % len(self.forms)],
+                    headers={"Accept": "application/json"},
+                    timeout=30,
+                )
+                with lock:
+                    if response.status_code == 202:
+                        ids.append(response.json()["id"])
+                    else:
+                        errors += 1
+            except requests.RequestException:
+                with lock:
+                    errors += 1
+
+        for index in range(count):
+            delay = start + index * interval - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            thread = threading.Thread(target=one, args=(index,))
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+        return ids, errors
+
+    def latencies(self, ids: list[int], timeout: float = 120) -> tuple[list[float], int]:
+        """Seconds from stored to graded for each id; waits for stragglers, counts lost."""
+        deadline = time.monotonic() + timeout
+        with make_session_factory(self.engine)() as session:
+            while time.monotonic() < deadline:
+                pending = session.scalar(
+                    select(func.count())
+                    .select_from(Submission)
+                    .where(Submission.id.in_(ids), Submission.graded_at.is_(None))
+                )
+                if pending == 0:
+                    break
+                time.sleep(0.5)
+                session.expire_all()
+            rows = session.execute(
+                select(Submission.created_at, Submission.graded_at).where(Submission.id.in_(ids))
+            ).all()
+        done = [(g - c).total_seconds() for c, g in rows if g is not None]
+        return done, len(ids) - len(done)
+
+
+def _report(label: str, latencies: list[float], lost: int, errors: int, seconds: float) -> None:
+    ms = [x * 1000 for x in latencies]
+    print(
+        f"{label}: n={len(ms)} lost={lost} http_errors={errors} "
+        f"p50={statistics.median(ms):.1f} ms p99={_percentile(ms, 0.99):.1f} ms "
+        f"max={max(ms):.1f} ms achieved={len(ms) / seconds:.0f}/s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=50)
+    parser.add_argument("--ramp", default="100,150,200,300", help="rates to try for the ceiling")
+    args = parser.parse_args()
+
+    name, database_url = _fresh_database()
+    redis.Redis.from_url("redis://127.0.0.1:6379/14").flushdb()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "MIXGRADE_INSTANCE": tmp,
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14",
+            "CELERY_RESULT_BACKEND": "redis://127.0.0.1:6379/14",
+        }
+        stack = Stack(env=env, log_dir=Path(tmp))
+        try:
+            stack.prepare()
+            stack.start_web()
+            for index in (1, 2):
+                stack.start_worker(f"worker{index}", "--concurrency=1", "--loglevel=WARNING")
+            load = Load(stack, database_url)
+            time.sleep(2)  # let both workers connect
+
+            started = time.perf_counter()
+            ids, errors = load.send(args.count, args.rate)
+            latencies, lost = load.latencies(ids)
+            _report(
+                f"{args.count} at {args.rate:g}/s",
+                latencies,
+                lost + errors,
+                errors,
+                time.perf_counter() - started,
+            )
+
+            best = None
+            for rate in [float(r) for r in args.ramp.split(",") if r]:
+                started = time.perf_counter()
+                ids, errors = load.send(int(rate * 5), rate)
+                latencies, lost = load.latencies(ids)
+                _report(
+                    f"ramp {rate:g}/s for 5 s",
+                    latencies,
+                    lost,
+                    errors,
+                    time.perf_counter() - started,
+                )
+                if latencies and _percentile(latencies, 0.99) <= 0.25 and not lost and not errors:
+                    best = rate
+            print(f"highest tried rate with p99 <= 250 ms and nothing lost: {best}")
+        finally:
+            stack.stop()
+            _drop_database(name)
+
+
+if __name__ == "__main__":
+    main()

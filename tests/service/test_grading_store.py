@@ -1,0 +1,106 @@
+"""The worker's storage: claims, idempotent results, failures, the stuck sweep, late penalty."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from graders.feedback import Feedback, PartFeedback
+from service.grading_store import SqlGradingStore
+from service.models import (
+    Assignment,
+    AssignmentProblem,
+    Course,
+    Problem,
+    Role,
+    Submission,
+    SubmissionStatus,
+    User,
+    Variant,
+    utcnow,
+)
+
+
+@pytest.fixture
+def store(settings, app) -> SqlGradingStore:
+    return SqlGradingStore(settings.database_url)
+
+
+def _submission(db_session, *, is_late: bool = False, late_penalty: float = 0.25) -> Submission:
+    user = User(email="s@x.edu", name="S", role=Role.student)
+    course = Course(code="C1", title="C")
+    problem = Problem(slug="p", version=1, title="P", spec_text="id: p")
+    assignment = Assignment(course=course, title="A", late_penalty=late_penalty)
+    item = AssignmentProblem(assignment=assignment, problem=problem, position=1)
+    variant = Variant(user=user, problem=problem, assignment_problem=item, seed=1, content={"k": 1})
+    submission = Submission(
+        variant=variant, user=user, attempt_number=1, answers={"a": "1"}, is_late=is_late
+    )
+    db_session.add(submission)
+    db_session.commit()
+    return submission
+
+
+def _feedback(score: float = 0.8) -> Feedback:
+    return Feedback(score=score, parts=(PartFeedback("a", score, "partial", "close"),))
+
+
+def test_claim_marks_grading_and_returns_the_stored_variant(store, db_session):
+    submission = _submission(db_session)
+    job = store.claim(submission.id)
+    assert job.variant == {"k": 1} and job.answers == {"a": "1"}
+    db_session.refresh(submission)
+    assert submission.status == SubmissionStatus.grading and submission.started_at
+
+
+def test_result_is_stored_once(store, db_session):
+    submission = _submission(db_session)
+    store.claim(submission.id)
+    assert store.save_feedback(submission.id, _feedback(0.8)) is True
+    assert store.save_feedback(submission.id, _feedback(0.1)) is False
+    assert store.claim(submission.id) is None
+    db_session.refresh(submission)
+    assert submission.score == pytest.approx(0.8)
+    assert submission.feedback["parts"][0]["message"] == "close"
+
+
+def test_late_penalty_is_applied(store, db_session):
+    submission = _submission(db_session, is_late=True, late_penalty=0.25)
+    store.save_feedback(submission.id, _feedback(0.8))
+    db_session.refresh(submission)
+    assert (submission.raw_score, submission.score) == (pytest.approx(0.8), pytest.approx(0.6))
+
+
+def test_failure_keeps_the_reason_and_never_overrides_a_grade(store, db_session):
+    first = _submission(db_session)
+    store.fail(first.id, "ValueError: bad spec")
+    db_session.refresh(first)
+    assert first.status == SubmissionStatus.failed
+    assert first.failure_reason == "ValueError: bad spec"
+
+    db_session.add(
+        second := Submission(variant=first.variant, user=first.user, attempt_number=2, answers={})
+    )
+    db_session.commit()
+    store.save_feedback(second.id, _feedback(1.0))
+    store.fail(second.id, "late duplicate crashed")
+    db_session.refresh(second)
+    assert second.status == SubmissionStatus.graded and second.failure_reason is None
+
+
+def test_sweep_requeues_only_stuck_submissions(store, db_session):
+    submission = _submission(db_session)
+    assert store.stuck_submissions(60) == []
+    submission.queued_at = utcnow() - timedelta(minutes=5)
+    db_session.commit()
+    assert store.stuck_submissions(60) == [submission.id]
+    db_session.refresh(submission)
+    assert submission.enqueue_count == 1 and submission.status == SubmissionStatus.queued
+    assert store.stuck_submissions(60) == []
+
+    store.claim(submission.id)
+    db_session.refresh(submission)
+    submission.started_at = utcnow() - timedelta(minutes=5)
+    db_session.commit()
+    assert store.stuck_submissions(60) == [submission.id]
