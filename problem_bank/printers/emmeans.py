@@ -1,0 +1,68 @@
+"""``pairs(emmeans(fit, ~factor))`` as emmeans 1.8 prints it (``print.summary_emm``)."""
+
+from __future__ import annotations
+
+import math
+
+from problem_bank.fitting import Fitted
+from problem_bank.printers.rformat import format_num, print_matrix, r_round, zapsmall
+
+INTERACTION_NOTE = "NOTE: Results may be misleading due to involvement in interactions\n"
+
+
+def _opt_dig(x: list[float]) -> int:
+    """emmeans ``.opt.dig``: digits that resolve est ± 2 SE (at least 3)."""
+    mx = max(abs(v) for v in x)
+    if mx == 0:
+        return 3
+    z = [min(x) / mx, max(x) / mx]
+    dz = zapsmall([z[1] - z[0], *z], 8)[0]
+    if dz <= 0:
+        return 3
+    return max(int(r_round(1.51 - math.log10(dz))), 3)
+
+
+def emmeans_pairs(fit: Fitted, factor: str) -> str:
+    """Tukey-adjusted pairwise contrasts with emmeans' notes and footnote.
+
+    Columns: estimates to the digits that resolve est ± 2 SE (``.opt.dig``), t ratios
+    rounded to 3 decimals, p-values to 4 with ``<.0001`` below that.
+    """
+    rows = fit.pairs(factor)
+    est = zapsmall([r.estimate for r in rows])
+    se = zapsmall([r.se for r in rows])
+    df = [r_round(r.df, 2) if math.isfinite(r.df) else r.df for r in rows]
+    stat = zapsmall([r.t_ratio for r in rows])
+    pv = zapsmall([r.p_value for r in rows])
+    digits = max(_opt_dig([e - 2 * s, e, e + 2 * s]) for e, s in zip(est, se, strict=True))
+    stat_name = "t.ratio" if all(math.isfinite(d) for d in df) else "z.ratio"
+    p_txt = [
+        "<.0001" if s.strip() == "0.0000" else s
+        for s in format_num([r_round(p, 4) for p in pv], nsmall=4, sci=False)
+    ]
+    columns = {
+        "contrast": [r.label for r in rows],
+        "estimate": format_num(est, digits),
+        "SE": format_num(se, digits),
+        "df": format_num(df, digits),
+        stat_name: format_num([r_round(t, 3) for t in stat], nsmall=3, sci=False),
+        "p.value": p_txt,
+    }
+    names, cells = [], []
+    for name, col in columns.items():
+        w = max(len(name), *(len(c) for c in col))
+        if name == "contrast":
+            cells.append([c.ljust(w) for c in col])
+            names.append(name.ljust(w))
+        else:
+            cells.append([c.rjust(w) for c in col])
+            names.append(name)
+    matrix = [list(r) for r in zip(*cells, strict=True)]
+    out = INTERACTION_NOTE if fit.emmeans_note(factor) else ""
+    out += print_matrix(matrix, names, [""] * len(rows), right=True) + "\n"
+    if stat_name == "z.ratio" and getattr(fit, "link", "identity") != "identity":
+        scale = {"logit": "log odds ratio", "log": "log"}.get(fit.link, fit.link)  # type: ignore[attr-defined]
+        out += f"Results are given on the {scale} (not the response) scale. \n"
+    k = len(fit.design.levels(factor))
+    out += f"P value adjustment: tukey method for comparing a family of {k} estimates \n"
+    return out

@@ -1,0 +1,53 @@
+"""``summary(glm)`` as R 4.2 prints it (with the "Deviance Residuals" block R 4.3 dropped)."""
+
+from __future__ import annotations
+
+from problem_bank.fitting import Fitted
+from problem_bank.printers.lm import coef_rows, deleted_note, residual_quantiles
+from problem_bank.printers.rcall import deparse_call, deparse_formula
+from problem_bank.printers.rformat import format_num, print_coefmat
+
+#: How the family argument is written in the call, as the lecture writes it.
+FAMILY_ARG = {
+    "binomial": 'binomial(link = "{link}")',
+    "poisson": 'poisson(link = "{link}")',
+}
+
+
+def summary_glm(
+    fit: Fitted, data_name: str, family_arg: str | None = None, deviance_residuals: bool = True
+) -> str:
+    """``print(summary(glm(formula, family = ..., data = <data_name>)))``.
+
+    ``family_arg`` is the family as typed in the call (default ``binomial(link = "logit")``);
+    ``deviance_residuals=False`` gives R >= 4.3's layout, as in the lecture.
+    """
+    digits = 4
+    dist, link = fit.distribution, fit.link  # type: ignore[attr-defined]
+    fam = family_arg or FAMILY_ARG[dist].format(link=link)
+    call = deparse_call(
+        "glm",
+        [("formula", deparse_formula(fit.formula)), ("family", fam), ("data", data_name)],
+    )
+    out = ["\nCall:\n", call, "\n\n"]
+    if deviance_residuals:
+        out.append("Deviance Residuals: \n")
+        out.append(residual_quantiles(fit.deviance_residuals, digits, gap=2))  # type: ignore[attr-defined]
+    out.append("\nCoefficients:\n")
+    out.append(
+        print_coefmat(
+            coef_rows(fit),
+            fit.coef_names(),
+            ["Estimate", "Std. Error", "z value", "Pr(>|z|)"],
+            digits,
+        )
+    )
+    dev = format_num([fit.null_deviance, fit.deviance], max(5, digits + 1))  # type: ignore[attr-defined]
+    dfs = format_num([fit.df_null, fit.df_resid])  # type: ignore[attr-defined]
+    out.append(f"\n(Dispersion parameter for {dist} family taken to be 1)\n\n")
+    out.append(f"    Null deviance: {dev[0]}  on {dfs[0]}  degrees of freedom\n")
+    out.append(f"Residual deviance: {dev[1]}  on {dfs[1]}  degrees of freedom\n")
+    out.append(deleted_note(fit))
+    aic = format_num([fit.aic], max(4, digits + 1))[0]  # type: ignore[attr-defined]
+    out.append(f"AIC: {aic}\n\nNumber of Fisher Scoring iterations: {fit.iterations}\n\n")  # type: ignore[attr-defined]
+    return "".join(out)
