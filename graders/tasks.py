@@ -17,7 +17,10 @@ from celery import Celery
 from celery.exceptions import MaxRetriesExceededError
 from celery.signals import worker_process_init
 
+import problem_bank
+from graders.engine import grade
 from graders.feedback import Feedback
+from problem_bank.variant import Variant
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +115,6 @@ class TransientError(Exception):
 )
 def grade_submission(self: Any, submission_id: int) -> str:
     """Grade one stored submission. Running it twice stores one result."""
-    from graders import grade
-
     try:
         job = store().claim(submission_id)
     except TransientError as error:
@@ -122,8 +123,6 @@ def grade_submission(self: Any, submission_id: int) -> str:
         return "already graded"
     _fault_injection_delay()
     try:
-        from problem_bank.variant import Variant
-
         feedback = grade(Variant.from_dict(job.variant), job.answers)
     except Exception as error:  # a grading bug is not transient: record it, don't loop
         log.exception("grading submission %s failed", submission_id)
@@ -163,8 +162,6 @@ def _fault_injection_delay() -> None:
 )
 def issue_variant(self: Any, user_id: int, item_id: int) -> int | None:
     """Generate and store a student's variant of an assignment item, if not issued yet."""
-    import problem_bank
-
     pending = store().pending_variant(user_id, item_id)
     if pending is None:
         return None

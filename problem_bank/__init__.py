@@ -1,0 +1,89 @@
+"""The problem bank: (problem, seed) → Variant. A pure library: no Flask, DB or Celery.
+
+Public API::
+
+    parse_spec(text) -> ProblemSpec          # validate an authored YAML spec (SpecError)
+    builtin_problems() -> dict[str, ProblemSpec]
+    generate(spec, seed) -> Variant
+    generate_builtin(problem_id, seed) -> Variant   # UnknownProblem for an unknown id
+    selftest(spec, seeds=50) -> SelfTestReport
+    plot_png(spec, variant) -> bytes
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from problem_bank.generate import GenerationError, InvalidSeed, generate
+from problem_bank.spec import ProblemSpec, SpecError, parse_spec
+from problem_bank.variant import Variant
+
+if TYPE_CHECKING:
+    from problem_bank.selftest import SelfTestReport
+
+
+class UnknownProblem(KeyError):
+    """No built-in problem has this id; the message lists the ids that exist."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown problem"
+
+
+@functools.cache
+def builtin_problems() -> dict[str, ProblemSpec]:
+    """The built-in problems (``problem_bank/specs/*.yaml``), by id, in file-name order."""
+    out: dict[str, ProblemSpec] = {}
+    folder = resources.files("problem_bank") / "specs"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            spec = parse_spec(entry.read_text(encoding="utf-8"))
+            out[spec.id] = spec
+    return out
+
+
+def builtin_problem(problem_id: str) -> ProblemSpec:
+    """One built-in spec; :class:`UnknownProblem` names the valid ids."""
+    problems = builtin_problems()
+    if problem_id not in problems:
+        raise UnknownProblem(
+            f"unknown problem {problem_id!r}; known: {', '.join(sorted(problems))}"
+        )
+    return problems[problem_id]
+
+
+def generate_builtin(problem_id: str, seed: int) -> Variant:
+    """The variant of a built-in problem for ``seed``."""
+    return generate(builtin_problem(problem_id), seed)
+
+
+def selftest(spec: ProblemSpec, seeds: int = 50) -> SelfTestReport:
+    """Generate ``seeds`` variants and check each is well posed (see :mod:`.selftest`)."""
+    from problem_bank.selftest import run_selftest
+
+    return run_selftest(spec, seeds)
+
+
+def plot_png(spec: ProblemSpec, variant: Variant) -> bytes:
+    """The variant's plot as PNG bytes (matplotlib, imported only when called)."""
+    from problem_bank.plots import plot_variant
+
+    return plot_variant(spec, variant)
+
+
+__all__ = [
+    "GenerationError",
+    "InvalidSeed",
+    "ProblemSpec",
+    "SpecError",
+    "UnknownProblem",
+    "Variant",
+    "builtin_problem",
+    "builtin_problems",
+    "generate",
+    "generate_builtin",
+    "parse_spec",
+    "plot_png",
+    "selftest",
+]

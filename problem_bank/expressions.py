@@ -1,0 +1,602 @@
+"""The safe expression vocabulary that answers, misconceptions and placeholders are written in.
+
+An expression is parsed with :mod:`ast` and every node is checked against a whitelist, so
+a spec uploaded by an instructor can never run code: there is no ``eval``/``exec``, no
+attribute access, no subscripts, no lambdas, and only the functions in :data:`FUNCTIONS`
+can be called. Evaluation walks the checked tree against a :class:`Context`.
+
+Rounding-aware acceptance: while evaluating, every printed quantity an expression reads
+(a coefficient, a variance component, a p-value...) is recorded as a *leaf*. Re-evaluating
+with each leaf moved by half a unit in its ``digits``-th significant digit gives the range
+of answers a student gets when working from the printed, rounded numbers.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import itertools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class ExpressionError(ValueError):
+    """An expression is outside the vocabulary, or cannot be evaluated on this variant."""
+
+
+# ----------------------------------------------------------------------------- signatures
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a vocabulary function accepts; checked when a spec is loaded, not when graded."""
+
+    min_args: int
+    max_args: int
+    keywords: frozenset[str] = frozenset()
+    #: Any keyword is accepted (predict's predictor values).
+    any_keywords: bool = False
+    #: Argument positions that must be string literals (or names of parameters).
+    string_args: tuple[int, ...] = ()
+    #: Allowed literal values per argument position.
+    choices: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    #: Reads a fitted model (so it takes ``model=``) rather than pure arithmetic.
+    model: bool = False
+    doc: str = ""
+
+
+_M = frozenset({"model"})
+_STAT = Signature(1, 1, _M, string_args=(0,), model=True)
+
+#: The vocabulary. Keys are the only names an expression may call.
+SIGNATURES: dict[str, Signature] = {
+    "coef": Signature(1, 1, _M, string_args=(0,), model=True, doc="estimate, R name"),
+    "se": Signature(1, 1, _M, string_args=(0,), model=True, doc="standard error"),
+    "tvalue": Signature(1, 1, _M, string_args=(0,), model=True, doc="t or z value"),
+    "pvalue": Signature(1, 1, _M, string_args=(0,), model=True, doc="Pr(>|t|) / Pr(>|z|)"),
+    "predict": Signature(
+        0,
+        0,
+        frozenset({"model", "scale", "group"}),
+        any_keywords=True,
+        model=True,
+        doc='prediction at given predictor values; scale="response"|"link"',
+    ),
+    "varcorr": Signature(
+        2,
+        3,
+        _M,
+        string_args=(0, 1, 2),
+        choices={2: frozenset({"sd", "var"})},
+        model=True,
+        doc='random-effect SD or variance: varcorr(group, term, "sd"|"var")',
+    ),
+    "ranef": Signature(
+        3, 3, _M, string_args=(0, 1, 2), model=True, doc="BLUP: ranef(group, level, term)"
+    ),
+    "residual_sd": Signature(0, 0, _M, model=True),
+    "residual_var": Signature(0, 0, _M, model=True),
+    "icc": Signature(0, 1, _M, string_args=(0,), model=True, doc="adjusted ICC"),
+    "contrast": Signature(
+        3,
+        4,
+        _M,
+        string_args=(0, 1, 2, 3),
+        choices={3: frozenset({"estimate", "se", "t", "p"})},
+        model=True,
+        doc="emmeans Tukey pair a - b",
+    ),
+    "anova_f": Signature(1, 1, _M, string_args=(0,), model=True),
+    "anova_p": Signature(1, 1, _M, string_args=(0,), model=True),
+    "anova_df": Signature(1, 1, _M, string_args=(0,), model=True),
+    "dispersion_ratio": Signature(0, 0, _M, model=True),
+    "dispersion_p": Signature(0, 0, _M, model=True),
+    "observed_zeros": Signature(0, 0, _M, model=True),
+    "predicted_zeros": Signature(0, 0, _M, model=True),
+    "zero_ratio": Signature(0, 0, _M, model=True),
+    "nobs": Signature(0, 0, _M, model=True),
+    "df_resid": Signature(0, 0, _M, model=True),
+    "param": Signature(1, 1, string_args=(0,), doc="a value drawn for this variant"),
+    "invlogit": Signature(1, 1),
+    "logit": Signature(1, 1),
+    "exp": Signature(1, 1),
+    "log": Signature(1, 1),
+    "sqrt": Signature(1, 1),
+    "abs": Signature(1, 1),
+    "round": Signature(1, 2),
+    "min": Signature(2, 2),
+    "max": Signature(2, 2),
+    "ifelse": Signature(3, 3, doc="ifelse(condition, if_true, if_false)"),
+}
+
+_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
+_CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One vocabulary call found in an expression, for the spec's semantic checks."""
+
+    name: str
+    args: tuple[Any, ...]  # literal values, or None where the argument is not a literal
+    keywords: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed, whitelisted expression."""
+
+    source: str
+    tree: ast.expr
+    calls: tuple[Call, ...]
+    names: frozenset[str]
+
+    def evaluate(self, ctx: Context, overrides: Mapping[str, float] | None = None) -> Any:
+        """The value on this variant; ``overrides`` replaces recorded leaves (rounding)."""
+        run = _Run(ctx, dict(overrides or {}))
+        return run.eval(self.tree)
+
+    def evaluate_with_leaves(self, ctx: Context) -> tuple[Any, dict[str, Leaf]]:
+        """The value and the printed quantities it read."""
+        run = _Run(ctx, {})
+        value = run.eval(self.tree)
+        return value, run.leaves
+
+
+def parse(source: str) -> Expression:
+    """Parse and whitelist an expression; :class:`ExpressionError` says what is not allowed."""
+    if not isinstance(source, str):
+        raise ExpressionError("an expression must be text")
+    return _parse(source)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(source: str) -> Expression:
+    if not source.strip():
+        raise ExpressionError("empty expression")
+    if len(source) > 2000:
+        raise ExpressionError("expression longer than 2000 characters")
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"cannot parse {source!r}: {exc.msg}") from None
+    calls: list[Call] = []
+    names: set[str] = set()
+    _check(tree.body, calls, names)
+    return Expression(source.strip(), tree.body, tuple(calls), frozenset(names))
+
+
+def _literal(node: ast.expr) -> Any:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and isinstance(node.operand.value, int | float)
+    ):
+        return -node.operand.value
+    return None
+
+
+def _is_text(node: ast.expr) -> bool:
+    """A quoted name, a parameter, or a ``+`` of those (``"Dose" + level``)."""
+    if isinstance(node, ast.Name):
+        return True
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    return (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Add)
+        and (_is_text(node.left) and _is_text(node.right))
+    )
+
+
+def _check(node: ast.AST, calls: list[Call], names: set[str]) -> None:
+    """Reject every node that is not in the whitelist."""
+    if isinstance(node, ast.Constant):
+        if not isinstance(node.value, int | float | str) or isinstance(node.value, complex):
+            raise ExpressionError(f"literal {node.value!r} is not allowed")
+        return
+    if isinstance(node, ast.Name):
+        if not node.id.isidentifier() or node.id.startswith("_"):
+            raise ExpressionError(f"name {node.id!r} is not allowed")
+        names.add(node.id)
+        return
+    if isinstance(node, ast.BinOp):
+        if type(node.op) not in _BINOPS:
+            raise ExpressionError(f"operator {type(node.op).__name__} is not allowed")
+        _check(node.left, calls, names)
+        _check(node.right, calls, names)
+        return
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
+            raise ExpressionError(f"operator {type(node.op).__name__} is not allowed")
+        _check(node.operand, calls, names)
+        return
+    if isinstance(node, ast.BoolOp):
+        for value in node.values:
+            _check(value, calls, names)
+        return
+    if isinstance(node, ast.Compare):
+        if any(type(op) not in _CMPOPS for op in node.ops):
+            raise ExpressionError("only <, <=, >, >=, ==, != comparisons are allowed")
+        _check(node.left, calls, names)
+        for comparator in node.comparators:
+            _check(comparator, calls, names)
+        return
+    if isinstance(node, ast.Call):
+        _check_call(node, calls, names)
+        return
+    raise ExpressionError(f"{type(node).__name__} is not allowed in an expression")
+
+
+def _check_call(node: ast.Call, calls: list[Call], names: set[str]) -> None:
+    if not isinstance(node.func, ast.Name):
+        raise ExpressionError("only calls to vocabulary functions are allowed (no attributes)")
+    name = node.func.id
+    sig = SIGNATURES.get(name)
+    if sig is None:
+        raise ExpressionError(f"unknown function {name!r}; allowed: {', '.join(SIGNATURES)}")
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(
+        k.arg is None for k in node.keywords
+    ):
+        raise ExpressionError(f"{name}(): * and ** arguments are not allowed")
+    if not sig.min_args <= len(node.args) <= sig.max_args:
+        want = (
+            str(sig.min_args)
+            if sig.min_args == sig.max_args
+            else f"{sig.min_args} to {sig.max_args}"
+        )
+        raise ExpressionError(f"{name}() takes {want} positional arguments")
+    for kw in node.keywords:
+        if kw.arg not in sig.keywords and not sig.any_keywords:
+            raise ExpressionError(f"{name}() has no keyword {kw.arg!r}")
+    args = tuple(_literal(a) for a in node.args)
+    for pos in sig.string_args:
+        if pos < len(node.args):
+            arg = node.args[pos]
+            if not _is_text(arg):
+                raise ExpressionError(f"{name}(): argument {pos + 1} must be a quoted name")
+    for pos, allowed in sig.choices.items():
+        if pos < len(args) and args[pos] is not None and args[pos] not in allowed:
+            raise ExpressionError(
+                f"{name}(): argument {pos + 1} must be one of {sorted(allowed)}, not {args[pos]!r}"
+            )
+    keywords = {k.arg: _literal(k.value) for k in node.keywords if k.arg is not None}
+    if name == "predict" and keywords.get("scale", "response") not in ("response", "link"):
+        raise ExpressionError('predict(): scale must be "response" or "link"')
+    for kw in node.keywords:
+        if kw.arg in ("model", "scale") and not isinstance(_literal(kw.value), str):
+            raise ExpressionError(f"{name}(): {kw.arg}= must be a quoted string")
+    calls.append(Call(name, args, keywords))
+    for arg in node.args:
+        _check(arg, calls, names)
+    for kw in node.keywords:
+        _check(kw.value, calls, names)
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A printed quantity an answer is computed from.
+
+    ``rounded`` is False for exact quantities (counts, values the story states), which a
+    student copies without rounding error.
+    """
+
+    value: float
+    rounded: bool = True
+
+
+class Context(Protocol):
+    """What evaluation needs: models by name, and the values drawn for the variant."""
+
+    def model(self, name: str) -> ModelView: ...
+
+    def value(self, name: str) -> Any: ...
+
+
+class ModelView(Protocol):
+    """Read access to one fitted model, in R's names (see :mod:`problem_bank.reference`)."""
+
+    def stat(self, what: str, name: str) -> float: ...
+
+    def design_row(self, values: Mapping[str, Any]) -> dict[str, float]: ...
+
+    def inverse_link(self, eta: float) -> float: ...
+
+    def varcorr(self, group: str, term: str, which: str) -> float: ...
+
+    def ranef(self, group: str, level: str, term: str) -> float: ...
+
+    def residual_var(self) -> float: ...
+
+    def contrast(self, factor: str, a: str, b: str, what: str) -> float: ...
+
+    def anova(self, term: str, what: str) -> float: ...
+
+    def scalar(self, name: str) -> float: ...
+
+    def groups(self) -> dict[str, list[str]]: ...
+
+
+def _invlogit(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+_MATH: dict[str, Callable[..., Any]] = {
+    "invlogit": _invlogit,
+    "logit": lambda p: math.log(p / (1.0 - p)),
+    "exp": math.exp,
+    "log": math.log,
+    "sqrt": math.sqrt,
+    "abs": abs,
+    "round": lambda x, d=0: round(x, int(d)),
+    "min": min,
+    "max": max,
+}
+
+# Quantities that are counts: read exactly, never rounded.
+_EXACT_SCALARS = frozenset({"observed_zeros", "nobs", "df_resid"})
+
+
+class _Run:
+    """One evaluation: resolves calls, records leaves, applies overrides."""
+
+    def __init__(self, ctx: Context, overrides: dict[str, float]) -> None:
+        self.ctx = ctx
+        self.overrides = overrides
+        self.leaves: dict[str, Leaf] = {}
+
+    def leaf(self, key: str, compute: Callable[[], float], rounded: bool = True) -> float:
+        if key in self.overrides:
+            return self.overrides[key]
+        value = float(compute())
+        self.leaves.setdefault(key, Leaf(value, rounded))
+        return value
+
+    def eval(self, node: ast.expr) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self.ctx.value(node.id)
+        if isinstance(node, ast.BinOp):
+            left, right = self.eval(node.left), self.eval(node.right)
+            try:
+                return _BINOPS[type(node.op)](left, right)
+            except (ZeroDivisionError, OverflowError, TypeError) as exc:
+                raise ExpressionError(f"cannot compute: {exc}") from None
+        if isinstance(node, ast.UnaryOp):
+            value = self.eval(node.operand)
+            if isinstance(node.op, ast.Not):
+                return not value
+            return -value if isinstance(node.op, ast.USub) else +value
+        if isinstance(node, ast.BoolOp):
+            values = [self.eval(v) for v in node.values]
+            return all(values) if isinstance(node.op, ast.And) else any(values)
+        if isinstance(node, ast.Compare):
+            left = self.eval(node.left)
+            for op, comp in zip(node.ops, node.comparators, strict=True):
+                right = self.eval(comp)
+                if not _CMPOPS[type(op)](left, right):
+                    return False
+                left = right
+            return True
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        raise ExpressionError(f"{type(node).__name__} is not allowed")  # pragma: no cover
+
+    def call(self, node: ast.Call) -> Any:
+        assert isinstance(node.func, ast.Name)
+        name = node.func.id
+        if name == "ifelse":  # lazy: only the chosen branch is read
+            cond = self.eval(node.args[0])
+            return self.eval(node.args[1] if cond else node.args[2])
+        args = [self.eval(a) for a in node.args]
+        kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
+        if name in _MATH:
+            try:
+                return _MATH[name](*args)
+            except (ValueError, OverflowError, ZeroDivisionError, TypeError) as exc:
+                raise ExpressionError(f"{name}(): {exc}") from None
+        if name == "param":
+            return self.ctx.value(str(args[0]))
+        model_name = kwargs.pop("model", "main")
+        model = self.ctx.model(model_name)
+        handler = _MODEL_FUNCTIONS[name]
+        return handler(self, model, model_name, args, kwargs)
+
+
+def _stat(what: str) -> Callable[..., float]:
+    def run(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
+        return r.leaf(f"{mn}:{what}:{args[0]}", lambda: m.stat(what, str(args[0])))
+
+    return run
+
+
+def _predict(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
+    """Linear predictor from the printed coefficients (and the group's BLUPs), then the link."""
+    scale = kw.pop("scale", "response")
+    group = kw.pop("group", None)
+    row = m.design_row(kw)
+    eta = 0.0
+    for coef_name, weight in row.items():
+        if weight != 0.0:
+            eta += weight * r.leaf(f"{mn}:coef:{coef_name}", lambda c=coef_name: m.stat("coef", c))
+    if group is not None:
+        for gname in m.groups():
+            for term, weight in _random_row(m, gname, kw).items():
+                key = f"{mn}:ranef:{gname}:{group}:{term}"
+                eta += weight * r.leaf(key, lambda g=gname, t=term: m.ranef(g, str(group), t))
+    return eta if scale == "link" else m.inverse_link(eta)
+
+
+def _random_row(m: ModelView, group: str, values: Mapping[str, Any]) -> dict[str, float]:
+    terms = m.groups()[group]
+    row: dict[str, float] = {}
+    for term in terms:
+        row[term] = 1.0 if term == "(Intercept)" else float(values[term])
+    return row
+
+
+def _varcorr(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
+    which = args[2] if len(args) > 2 else "sd"
+    g, t = str(args[0]), str(args[1])
+    return r.leaf(f"{mn}:varcorr:{g}:{t}:{which}", lambda: m.varcorr(g, t, which))
+
+
+def _ranef(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
+    g, lvl, t = (str(a) for a in args)
+    return r.leaf(f"{mn}:ranef:{g}:{lvl}:{t}", lambda: m.ranef(g, lvl, t))
+
+
+def _residual_var(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
+    return r.leaf(f"{mn}:residual_var", m.residual_var)
+
+
+def _residual_sd(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
+    return r.leaf(f"{mn}:residual_sd", lambda: math.sqrt(m.residual_var()))
+
+
+def _icc(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
+    """Intercept-only ICC = var(group) / (var(group) + residual variance), from printed values."""
+    groups = m.groups()
+    group = str(args[0]) if args else next(iter(groups))
+    v_g = _varcorr(r, m, mn, [group, "(Intercept)", "var"], {})
+    v_r = _residual_var(r, m, mn, [], {})
+    return v_g / (v_g + v_r)
+
+
+def _contrast(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
+    factor, a, b = (str(x) for x in args[:3])
+    what = str(args[3]) if len(args) > 3 else "estimate"
+    return r.leaf(f"{mn}:contrast:{factor}:{a}:{b}:{what}", lambda: m.contrast(factor, a, b, what))
+
+
+def _anova(what: str) -> Callable[..., float]:
+    def run(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
+        exact = what == "df"
+        return r.leaf(
+            f"{mn}:anova:{args[0]}:{what}", lambda: m.anova(str(args[0]), what), not exact
+        )
+
+    return run
+
+
+def _scalar(name: str) -> Callable[..., float]:
+    def run(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
+        return r.leaf(f"{mn}:{name}", lambda: m.scalar(name), name not in _EXACT_SCALARS)
+
+    return run
+
+
+_MODEL_FUNCTIONS: dict[str, Callable[..., float]] = {
+    "coef": _stat("coef"),
+    "se": _stat("se"),
+    "tvalue": _stat("tvalue"),
+    "pvalue": _stat("pvalue"),
+    "predict": _predict,
+    "varcorr": _varcorr,
+    "ranef": _ranef,
+    "residual_var": _residual_var,
+    "residual_sd": _residual_sd,
+    "icc": _icc,
+    "contrast": _contrast,
+    "anova_f": _anova("F"),
+    "anova_p": _anova("p"),
+    "anova_df": _anova("df"),
+    **{
+        n: _scalar(n)
+        for n in (
+            "dispersion_ratio",
+            "dispersion_p",
+            "observed_zeros",
+            "predicted_zeros",
+            "zero_ratio",
+            "nobs",
+            "df_resid",
+        )
+    },
+}
+assert set(_MODEL_FUNCTIONS) | set(_MATH) | {"param", "ifelse"} == set(SIGNATURES)
+
+
+# ----------------------------------------------------------------------------- rounding
+
+
+def half_unit(value: float, digits: int) -> float:
+    """Half a unit in the ``digits``-th significant digit of ``value`` (0 for 0)."""
+    if value == 0 or not math.isfinite(value):
+        return 0.0
+    exponent = math.floor(math.log10(abs(value))) - digits + 1
+    return 0.5 * 10.0**exponent
+
+
+#: Above this many rounded leaves, corners are replaced by a first-order bound.
+MAX_CORNER_LEAVES = 6
+
+
+def rounding_interval(
+    expr: Expression, ctx: Context, digits: int
+) -> tuple[float, tuple[float, float]]:
+    """The exact value and the range of values obtained from leaves rounded to ``digits``.
+
+    With few leaves every corner of the box (each leaf ± half a unit) is evaluated, which
+    is exact for functions monotone in each leaf (all of ours); with many, a first-order
+    bound (sum of |partial derivative| x half unit) is used, doubled for safety.
+    """
+    value, leaves = expr.evaluate_with_leaves(ctx)
+    value = float(value)
+    varying = {
+        k: (leaf.value, half_unit(leaf.value, digits))
+        for k, leaf in leaves.items()
+        if leaf.rounded and half_unit(leaf.value, digits) > 0
+    }
+    lo = hi = value
+    if not varying:
+        return value, (lo, hi)
+    keys = list(varying)
+    if len(keys) <= MAX_CORNER_LEAVES:
+        for signs in itertools.product((-1.0, 1.0), repeat=len(keys)):
+            over = {k: varying[k][0] + s * varying[k][1] for k, s in zip(keys, signs, strict=True)}
+            v = _safe_value(expr, ctx, over)
+            if v is not None:
+                lo, hi = min(lo, v), max(hi, v)
+        return value, (lo, hi)
+    spread = 0.0
+    for k in keys:
+        base, h = varying[k]
+        up = _safe_value(expr, ctx, {k: base + h})
+        down = _safe_value(expr, ctx, {k: base - h})
+        changes = [abs(x - value) for x in (up, down) if x is not None]
+        spread += max(changes, default=0.0)
+    return value, (value - 2 * spread, value + 2 * spread)
+
+
+def _safe_value(expr: Expression, ctx: Context, over: dict[str, float]) -> float | None:
+    try:
+        v = float(expr.evaluate(ctx, over))
+    except (ExpressionError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    return v if math.isfinite(v) else None

@@ -1,0 +1,413 @@
+"""(spec, seed) → Variant: draw data, fit the reference models, print, build the parts.
+
+A draw that would make an ill-posed question (a fit that fails, separation, a probability
+printed as 0 or 1, a variance at the boundary, a misconception that cannot be told apart
+from the answer, a failed ``require`` condition) is redrawn with the next attempt number,
+which is itself derived from the seed: generation stays deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from problem_bank import expressions as ex
+from problem_bank.dgp import STREAM_PARAMS, Dataset, draw_dataset, rng_for
+from problem_bank.model_view import FitFailed, FittedView, fit_all
+from problem_bank.output import render_output
+from problem_bank.render import render, signif
+from problem_bank.scenarios import Scenario, draw_scenario
+from problem_bank.scripts import python_script, r_script
+from problem_bank.spec import MisconceptionSpec, ParamSpec, PartSpec, ProblemSpec
+from problem_bank.variant import Acceptance, Choice, Misconception, Part, Variant
+from problem_bank.wellposed import (
+    data_problems,
+    model_problems,
+    part_problems,
+    probability_parts,
+)
+
+#: Redraws before giving up on a seed (each is a new, seed-derived attempt).
+MAX_ATTEMPTS = 25
+
+
+class GenerationError(RuntimeError):
+    """No well-posed variant could be drawn for this seed."""
+
+
+class InvalidSeed(ValueError):
+    """A seed must be a non-negative integer."""
+
+
+@dataclass
+class VariantContext:
+    """What expressions read on one variant: fitted models and drawn values."""
+
+    models: Mapping[str, FittedView]
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def model(self, name: str) -> FittedView:
+        try:
+            return self.models[name]
+        except KeyError:
+            raise ex.ExpressionError(f"no model named {name!r}") from None
+
+    def value(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise ex.ExpressionError(f"no value named {name!r} here") from None
+
+    def with_values(self, **values: Any) -> VariantContext:
+        return VariantContext(self.models, {**self.values, **values})
+
+
+def check_seed(seed: Any) -> int:
+    """The seed as an int; :class:`InvalidSeed` for negatives, bools and non-integers."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InvalidSeed(f"seed must be a non-negative integer, not {seed!r}")
+    if seed >= 2**63:
+        raise InvalidSeed("seed must be below 2**63")
+    return int(seed)
+
+
+def generate(spec: ProblemSpec, seed: int) -> Variant:
+    """The variant of ``spec`` for ``seed``; the same inputs give the same variant anywhere."""
+    return generate_with_redraws(spec, seed)[0]
+
+
+def generate_with_redraws(spec: ProblemSpec, seed: int) -> tuple[Variant, list[str]]:
+    """The variant and why earlier draws were rejected (for the self-test report)."""
+    seed = check_seed(seed)
+    reasons: list[str] = []
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            variant = _attempt(spec, seed, attempt)
+        except _Redraw as exc:
+            reasons.append(str(exc))
+            continue
+        return variant, reasons
+    raise GenerationError(
+        f"{spec.id}: no well-posed variant for seed {seed} in {MAX_ATTEMPTS} draws "
+        f"(last: {reasons[-1] if reasons else '?'})"
+    )
+
+
+class _Redraw(Exception):
+    """This attempt is ill-posed; try the next one."""
+
+
+def _attempt(spec: ProblemSpec, seed: int, attempt: int) -> Variant:
+    dataset: Dataset | None = None
+    views: dict[str, FittedView] = {}
+    values: dict[str, Any] = {}
+    scenario: Scenario | None = None
+    if spec.dgp is not None:
+        dataset = draw_dataset(spec, seed, attempt)
+        if problems := data_problems(spec, dataset):
+            raise _Redraw(problems[0])
+        try:
+            views = fit_all(spec, dataset.frame, dataset.levels)
+        except FitFailed as exc:
+            raise _Redraw(str(exc)) from None
+        if problems := model_problems(spec, views):
+            raise _Redraw(problems[0])
+        values["n"] = len(dataset.frame)
+        if "n_groups" in dataset.truth:
+            values["n_groups"] = int(dataset.truth["n_groups"])
+    if spec.scenarios is not None:
+        scenario = draw_scenario(spec.scenarios.library, seed, attempt)
+        values.update(scenario.values)
+    values.update(draw_params(spec, seed, attempt, dataset))
+    ctx = VariantContext(views, values)
+    try:
+        for cond in spec.require:
+            if not ex.parse(cond).evaluate(ctx):
+                raise _Redraw(f"require: {cond}")
+        parts = tuple(build_part(p, ctx, scenario) for p in spec.parts)
+        story = render(spec.story, ctx)
+    except (ex.ExpressionError, ValueError, ZeroDivisionError, OverflowError, KeyError) as exc:
+        if isinstance(exc, _Redraw):
+            raise
+        raise _Redraw(f"cannot evaluate: {exc}") from None
+    probabilities = probability_parts(spec)
+    for part in parts:
+        if problems := part_problems(part, part.id in probabilities):
+            raise _Redraw(problems[0])
+    if scenario is not None:
+        story = scenario.story + ("\n\n" + story if story.strip() else "")
+    return _variant(spec, seed, story, parts, dataset, views)
+
+
+def _variant(
+    spec: ProblemSpec,
+    seed: int,
+    story: str,
+    parts: tuple[Part, ...],
+    dataset: Dataset | None,
+    views: Mapping[str, FittedView],
+) -> Variant:
+    fitted = {name: v.fitted for name, v in views.items()}
+    reference: dict[str, Any] = {}
+    if "main" in fitted:
+        reference = dict(fitted["main"].reference())
+        others = {n: f.reference() for n, f in fitted.items() if n != "main"}
+        if others:
+            reference["other_models"] = others
+    levels = {
+        k: v for k, v in (dataset.levels if dataset else {}).items() if k in spec.factor_levels()
+    }
+    return Variant(
+        problem=spec.id,
+        version=spec.version,
+        seed=seed,
+        title=spec.title,
+        story=story,
+        parts=parts,
+        data_csv=dataset.to_csv() if dataset else "",
+        output=render_output(spec, fitted, spec.data_name) if fitted else "",
+        r_script=r_script(spec, levels, seed) if dataset else "",
+        python_script=python_script(spec, levels, seed) if dataset else "",
+        reference=reference,
+    )
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _draw_param(rng: np.random.Generator, p: ParamSpec, levels: Mapping[str, list[str]]) -> Any:
+    if p.uniform is not None:
+        return round(float(rng.uniform(*p.uniform)), p.decimals)
+    if p.integer is not None:
+        return int(rng.integers(p.integer[0], p.integer[1] + 1))
+    if p.choice is not None:
+        return p.choice[int(rng.integers(len(p.choice)))]
+    assert p.level_of is not None
+    options = [lv for lv in levels[p.level_of] if lv not in p.exclude]
+    return options[int(rng.integers(len(options)))]
+
+
+def draw_params(
+    spec: ProblemSpec, seed: int, attempt: int, dataset: Dataset | None
+) -> dict[str, Any]:
+    """The per-variant values of ``params``, from their own random stream."""
+    rng = rng_for(seed, attempt, STREAM_PARAMS)
+    levels = dataset.levels if dataset else {}
+    values: dict[str, Any] = {}
+    for name, p in spec.params.items():
+        if p.level_of is not None:
+            # Distinct from earlier picks of the same factor, so "compare A with B" has A != B.
+            taken = [v for k, v in values.items() if spec.params[k].level_of == p.level_of]
+            p = p.model_copy(update={"exclude": [*p.exclude, *taken]})
+        values[name] = _draw_param(rng, p, levels)
+    return values
+
+
+# --------------------------------------------------------------------------------- parts
+
+PartBuilder = Callable[[PartSpec, VariantContext, "Scenario | None"], Part]
+
+
+def _acceptance(ps: PartSpec, interval: tuple[float, float] | None = None, **kw: Any) -> Acceptance:
+    return Acceptance(
+        digits=ps.digits,
+        rtol=ps.rtol,
+        atol=ps.atol,
+        interval=interval,
+        percent_allowed=ps.percent_allowed,
+        partial_credit=ps.partial_credit,
+        **kw,
+    )
+
+
+def _applicable(ps: PartSpec, ctx: VariantContext) -> list[MisconceptionSpec]:
+    """The part's misconceptions whose ``when`` condition holds in this variant."""
+    return [m for m in ps.misconceptions if m.when is None or ex.parse(m.when).evaluate(ctx)]
+
+
+def _number(value: Any) -> float:
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError("not a finite number")
+    return v
+
+
+def _typed(value: float, digits: int) -> float | int:
+    """What a student types: ``digits`` significant digits; counts stay whole numbers."""
+    rounded = signif(value, digits)
+    return int(rounded) if value.is_integer() and abs(value) < 1e15 else rounded
+
+
+def _texts(ps: PartSpec, ctx: VariantContext, answer_text: str) -> dict[str, str]:
+    solution_ctx = ctx.with_values(answer=answer_text)
+    return {
+        "prompt": render(ps.prompt, ctx),
+        "hint": render(ps.hint, ctx),
+        "solution": render(ps.solution, solution_ctx),
+        "explanation": render(ps.explanation, solution_ctx),
+        "format_hint": ps.format_hint,
+    }
+
+
+def _numeric_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
+    """A number; its acceptance interval covers answers worked from printed coefficients."""
+    expr = ex.parse(str(ps.answer))
+    value, interval = ex.rounding_interval(expr, ctx, ps.digits)
+    value = _number(value)
+    answer = _typed(value, ps.digits)
+    misconceptions = []
+    for m in _applicable(ps, ctx):
+        assert isinstance(m.expression, str)
+        m_value, m_interval = ex.rounding_interval(ex.parse(m.expression), ctx, ps.digits)
+        m_value = _number(m_value)
+        misconceptions.append(
+            Misconception(
+                m.id,
+                _typed(m_value, ps.digits),
+                render(m.message, ctx),
+                _acceptance(ps, m_interval),
+            )
+        )
+    return Part(
+        id=ps.id,
+        kind="numeric",
+        answer=answer,
+        acceptance=_acceptance(ps, interval),
+        misconceptions=tuple(misconceptions),
+        weight=ps.weight,
+        **_texts(ps, ctx, _fmt(answer, ps.digits)),
+    )
+
+
+def _fmt(value: float, digits: int) -> str:
+    from problem_bank.render import format_number
+
+    return format_number(value, str(digits))
+
+
+def _choice_value(item: Any, ctx: VariantContext, choice_ids: set[str]) -> str:
+    text = str(item)
+    if text in choice_ids:
+        return text
+    value = ex.parse(text).evaluate(ctx)
+    if str(value) not in choice_ids:
+        raise ValueError(f"{text!r} gives {value!r}, which is not a choice")
+    return str(value)
+
+
+def _choices(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> tuple[Choice, ...]:
+    if ps.choices_from is not None:
+        assert scenario is not None, "choices_from needs a scenario problem"
+        return scenario.choices(ps.choices_from)
+    return tuple(Choice(c.id, render(c.label, ctx)) for c in ps.choices)
+
+
+def _choice_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
+    """One choice id; misconceptions are wrong choices with their own messages."""
+    choices = _choices(ps, ctx, scenario)
+    ids = {c.id for c in choices}
+    explanation_extra = ""
+    misconceptions: list[Misconception] = []
+    if ps.choices_from is not None and scenario is not None:
+        question = scenario.question(ps.choices_from)
+        answer = question.answer
+        explanation_extra = question.explanation
+        misconceptions = [Misconception(m.id, m.choice, m.message) for m in question.misconceptions]
+    else:
+        assert ps.answer is not None
+        answer = _choice_value(ps.answer, ctx, ids)
+    for m in _applicable(ps, ctx):
+        assert isinstance(m.choice, str)
+        if m.choice != answer:
+            misconceptions.append(Misconception(m.id, m.choice, render(m.message, ctx)))
+    texts = _texts(ps, ctx, answer)
+    if explanation_extra:
+        texts["explanation"] = (texts["explanation"] + " " + explanation_extra).strip()
+    return Part(
+        id=ps.id,
+        kind="choice",
+        answer=answer,
+        acceptance=_acceptance(ps),
+        misconceptions=tuple(misconceptions),
+        choices=choices,
+        weight=ps.weight,
+        **texts,
+    )
+
+
+def _multi_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
+    """A set of choice ids, listed in the order the choices are shown."""
+    choices = _choices(ps, ctx, scenario)
+    ids = {c.id for c in choices}
+    items = ps.answer if isinstance(ps.answer, list) else [ps.answer]
+    picked = {_choice_value(i, ctx, ids) for i in items}
+    answer = [c.id for c in choices if c.id in picked]
+    misconceptions = []
+    for m in _applicable(ps, ctx):
+        wrong = [m.choice] if isinstance(m.choice, str) else list(m.choice or [])
+        misconceptions.append(Misconception(m.id, wrong, render(m.message, ctx)))
+    return Part(
+        id=ps.id,
+        kind="multi",
+        answer=answer,
+        acceptance=_acceptance(ps),
+        misconceptions=tuple(misconceptions),
+        choices=choices,
+        weight=ps.weight,
+        **_texts(ps, ctx, ", ".join(answer)),
+    )
+
+
+def _table_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
+    """A grid of numbers, row-major; one acceptance interval per cell."""
+    assert isinstance(ps.answer, list)
+    cells: list[float] = []
+    intervals: list[tuple[float, float]] = []
+    for row in ps.answer:
+        for cell in row:  # type: ignore[union-attr]
+            value, interval = ex.rounding_interval(ex.parse(str(cell)), ctx, ps.digits)
+            cells.append(_typed(_number(value), ps.digits))
+            intervals.append(interval)
+    misconceptions = []
+    for m in _applicable(ps, ctx):
+        assert isinstance(m.expression, list)
+        m_cells, m_intervals = [], []
+        for row in m.expression:
+            for cell in row:
+                value, interval = ex.rounding_interval(ex.parse(str(cell)), ctx, ps.digits)
+                m_cells.append(_typed(_number(value), ps.digits))
+                m_intervals.append(interval)
+        misconceptions.append(
+            Misconception(
+                m.id, m_cells, render(m.message, ctx), _acceptance(ps, intervals=tuple(m_intervals))
+            )
+        )
+    return Part(
+        id=ps.id,
+        kind="table",
+        answer=cells,
+        acceptance=_acceptance(ps, intervals=tuple(intervals)),
+        misconceptions=tuple(misconceptions),
+        weight=ps.weight,
+        rows=tuple(render(r, ctx) for r in ps.rows),
+        columns=tuple(render(c, ctx) for c in ps.columns),
+        **_texts(ps, ctx, ", ".join(_fmt(c, ps.digits) for c in cells)),
+    )
+
+
+#: Part kind → builder. A new kind is one function and one entry here.
+PART_BUILDERS: dict[str, PartBuilder] = {
+    "numeric": _numeric_part,
+    "choice": _choice_part,
+    "multi": _multi_part,
+    "table": _table_part,
+}
+
+
+def build_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
+    """The part of this variant for one part spec."""
+    return PART_BUILDERS[ps.kind](ps, ctx, scenario)

@@ -1,0 +1,55 @@
+"""Filling ``{placeholders}`` in stories, prompts and solutions with a variant's numbers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from problem_bank import expressions as ex
+from problem_bank.spec import placeholders
+
+
+def signif(value: float, digits: int) -> float:
+    """``value`` rounded to ``digits`` significant digits (R's ``signif``)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def format_number(value: float, fmt: str | None = None) -> str:
+    """Plain decimal text: ``fmt`` "3" = 3 significant digits, "2f" = 2 decimals.
+
+    Without a format, integers print as integers and other numbers with up to 6
+    significant digits (a drawn 5.3 prints as 5.3). Scientific notation only for tiny
+    values, as R prints p-values: students copy these numbers.
+    """
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if fmt and fmt.endswith("f"):
+        return f"{value:.{int(fmt[:-1])}f}"
+    if fmt is None:
+        if float(value).is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        text = f"{float(value):.6g}"
+        if "e" not in text:
+            return text
+    digits = int(fmt) if fmt else 6
+    rounded = signif(float(value), digits)
+    if rounded == 0:
+        return "0"
+    if abs(rounded) < 1e-4:  # as R prints tiny p-values: 1.22e-19
+        return f"{rounded:.{digits - 1}e}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(rounded))))
+    return f"{rounded:.{decimals}f}"
+
+
+def render(text: str, ctx: ex.Context) -> str:
+    """``text`` with each ``{expr}`` / ``{expr|3}`` / ``{expr|2f}`` replaced by its value."""
+    if "{" not in text:
+        return text
+    out = text
+    for whole, inner, fmt in placeholders(text):
+        value: Any = ex.parse(inner).evaluate(ctx)
+        rendered = value if isinstance(value, str) else format_number(value, fmt)
+        out = out.replace(whole, rendered, 1)
+    return out

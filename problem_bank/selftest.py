@@ -1,0 +1,107 @@
+"""The self-test: generate many seeds of a problem and check every variant is a fair question.
+
+Checked per seed: a well-posed draw exists (the fits converge; no separation, boundary
+variance or probability printed as 0/1), every reference answer is finite, every factor
+level is in the CSV, the reference answer grades as correct against its own acceptance
+(interval widened by half a unit in the asked digit, as the grader does), and every
+misconception answer is told apart from the correct one.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from problem_bank.generate import GenerationError, generate_with_redraws
+from problem_bank.spec import ProblemSpec
+from problem_bank.variant import Variant
+from problem_bank.wellposed import part_problems, probability_parts
+
+DEFAULT_SEEDS = 50
+
+
+@dataclass
+class SeedResult:
+    seed: int
+    problems: list[str]
+    redraws: int
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class SelfTestReport:
+    """Per-seed results for one problem; ``ok`` when no seed failed."""
+
+    problem: str
+    version: int
+    results: list[SeedResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    @property
+    def failures(self) -> list[SeedResult]:
+        return [r for r in self.results if not r.ok]
+
+    def summary(self) -> str:
+        """One line: problem, seeds passed, redraws, median time; then one line per failure."""
+        n = len(self.results)
+        times = sorted(r.seconds for r in self.results) or [0.0]
+        redraws = sum(r.redraws for r in self.results)
+        head = (
+            f"{'ok  ' if self.ok else 'FAIL'} {self.problem} v{self.version}: "
+            f"{n - len(self.failures)}/{n} seeds passed, {redraws} redraws, "
+            f"median {1000 * times[len(times) // 2]:.1f} ms"
+        )
+        lines = [head]
+        for r in self.failures[:10]:
+            lines.append(f"     seed {r.seed}: {'; '.join(r.problems)}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "problem": self.problem,
+            "version": self.version,
+            "ok": self.ok,
+            "results": [{**asdict(r), "ok": r.ok} for r in self.results],
+        }
+
+
+def check_variant(spec: ProblemSpec, variant: Variant) -> list[str]:
+    """Everything that makes this variant unfair or ungradable, as reasons."""
+    problems: list[str] = []
+    probabilities = probability_parts(spec)
+    for part in variant.parts:
+        problems.extend(part_problems(part, part.id in probabilities))
+    if spec.dgp is not None:
+        frame = pd.read_csv(io.StringIO(variant.data_csv), dtype=str, keep_default_na=False)
+        for factor, levels in spec.factor_levels().items():
+            present = set(frame[factor])
+            missing = [lv for lv in levels if lv not in present]
+            if missing:
+                problems.append(f"level {missing[0]} of {factor} is not in the data")
+    return problems
+
+
+def run_selftest(spec: ProblemSpec, seeds: int = DEFAULT_SEEDS, start: int = 0) -> SelfTestReport:
+    """Self-test ``seeds`` consecutive seeds from ``start``."""
+    report = SelfTestReport(spec.id, spec.version)
+    for seed in range(start, start + seeds):
+        t0 = time.perf_counter()
+        try:
+            variant, redraws = generate_with_redraws(spec, seed)
+        except GenerationError as exc:
+            report.results.append(SeedResult(seed, [str(exc)], -1, time.perf_counter() - t0))
+            continue
+        elapsed = time.perf_counter() - t0
+        report.results.append(SeedResult(seed, check_variant(spec, variant), len(redraws), elapsed))
+    return report

@@ -1,0 +1,634 @@
+"""The declarative problem spec: schema (pydantic, extra fields forbidden) and its checks.
+
+A spec is data, never code. :func:`parse_spec` loads YAML safely, validates the shape with
+pydantic, then checks meaning: every expression is inside the vocabulary, every
+coefficient, factor level, model and parameter it names exists. Every failure is a
+:class:`SpecError` whose message starts with the line and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from problem_bank import expressions as ex
+from problem_bank.terms import Formula, FormulaError, parse_formula
+from problem_bank.yaml_lines import Loc, YamlError, line_for, load_with_lines
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class SpecError(ValueError):
+    """A spec is invalid. ``line`` and ``field`` say where; ``str()`` is one line."""
+
+    def __init__(self, message: str, line: int | None = None, field: str = "") -> None:
+        where = f"line {line}" if line is not None else "spec"
+        text = f"{where}: {field}: {message}" if field else f"{where}: {message}"
+        super().__init__(text)
+        self.line = line
+        self.field = field
+        self.reason = message
+
+
+_ID = r"^[a-z][a-z0-9_]*$"
+Id = Annotated[str, Field(pattern=_ID, max_length=64)]
+Range = float | tuple[float, float]
+IntRange = int | tuple[int, int]
+
+#: Printers the output section may ask for (implemented in problem_bank.printers).
+PRINTERS = (
+    "summary_lm",
+    "anova_lm",
+    "emmeans_pairs",
+    "summary_glm",
+    "summary_glmmtmb",
+    "check_overdispersion",
+    "check_zeroinflation",
+)
+Family = Literal["gaussian", "binomial", "poisson"]
+DgpFamily = Literal["gaussian", "binomial", "poisson", "negbin", "zip"]
+#: Names every expression may read besides declared parameters.
+BUILTIN_VALUES = frozenset({"n", "n_groups", "answer"})
+#: Names a scenario problem may read (filled from the scenario drawn).
+SCENARIO_VALUES = frozenset({"named_factor", "scenario_title"})
+
+
+class Strict(BaseModel):
+    """Unknown fields are errors: a typo must not silently drop part of a problem."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_range(v: Any) -> Any:
+    if isinstance(v, tuple) and v[0] > v[1]:
+        raise ValueError(f"range [{v[0]}, {v[1]}] has low > high")
+    return v
+
+
+class NumericPredictor(Strict):
+    """A continuous predictor: uniform(low, high) or normal(mean, sd), rounded to decimals."""
+
+    type: Literal["numeric"]
+    dist: Literal["uniform", "normal"] = "uniform"
+    low: float = 0.0
+    high: float = 1.0
+    mean: float = 0.0
+    sd: float = Field(1.0, gt=0)
+    decimals: int = Field(2, ge=0, le=6)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NumericPredictor:
+        if self.dist == "uniform" and self.low >= self.high:
+            raise ValueError("low must be below high")
+        return self
+
+
+class FactorPredictor(Strict):
+    """A factor; the first level is R's reference level. Every level appears in the data."""
+
+    type: Literal["factor"]
+    levels: list[Annotated[str, Field(min_length=1)]] = Field(min_length=2)
+    weights: list[Annotated[float, Field(gt=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _weights(self) -> FactorPredictor:
+        if len(set(self.levels)) != len(self.levels):
+            raise ValueError("levels must be distinct")
+        if self.weights is not None and len(self.weights) != len(self.levels):
+            raise ValueError("weights needs one number per level")
+        return self
+
+
+Predictor = Annotated[NumericPredictor | FactorPredictor, Field(discriminator="type")]
+
+
+class GroupSpec(Strict):
+    """Grouping structure of a mixed model: how many groups, their size, random-effect SDs."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.]*$")
+    n_groups: IntRange
+    size: IntRange
+    #: SD of each random term, keyed "(Intercept)" or a slope variable.
+    sd: dict[str, Range]
+    #: Correlation of random intercept and slope.
+    cor: Range = 0.0
+    #: Group labels are prefix + letter (A, B, ...) or prefix + number when more than 26.
+    prefix: str = ""
+
+    _r = field_validator("n_groups", "size", "cor")(_check_range)
+
+
+class DgpSpec(Strict):
+    """The data-generating process."""
+
+    formula: str
+    n: IntRange | None = None
+    predictors: dict[str, Predictor]
+    coefficients: dict[str, Range]
+    family: DgpFamily = "gaussian"
+    sigma: Range | None = None
+    theta: Range | None = None
+    zero_prob: Range | None = None
+    groups: GroupSpec | None = None
+    #: Number of missing values (written NA) per column.
+    missing: dict[str, IntRange] = Field(default_factory=dict)
+    response_decimals: int = Field(3, ge=0, le=8)
+
+    _r = field_validator("n", "sigma", "theta", "zero_prob")(_check_range)
+
+    @model_validator(mode="after")
+    def _family_needs(self) -> DgpSpec:
+        needs = {"gaussian": "sigma", "negbin": "theta", "zip": "zero_prob"}
+        need = needs.get(self.family)
+        if need and getattr(self, need) is None:
+            raise ValueError(f"family {self.family} needs {need}")
+        if self.groups is None and self.n is None:
+            raise ValueError("n is required without groups")
+        return self
+
+
+class ModelSpec(Strict):
+    """A model fitted to the variant's data. ``main`` is the one printed and asked about."""
+
+    family: Family = "gaussian"
+    formula: str
+    #: Mixed models: True for REML (glmmTMB's default is ML: REML=FALSE).
+    reml: bool = False
+
+
+class OutputSpec(Strict):
+    """One block of printed R output."""
+
+    printer: Literal[PRINTERS]  # type: ignore[valid-type]
+    model: str = "main"
+    factor: str | None = None
+
+
+class ParamSpec(Strict):
+    """A value drawn per variant and used in the story and questions (exactly one source)."""
+
+    uniform: tuple[float, float] | None = None
+    integer: tuple[int, int] | None = None
+    choice: list[str | float] | None = None
+    #: A random level of this factor (or of the grouping factor).
+    level_of: str | None = None
+    exclude: list[str] = Field(default_factory=list)
+    decimals: int = Field(1, ge=0, le=6)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ParamSpec:
+        given = [k for k in ("uniform", "integer", "choice", "level_of") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of uniform, integer, choice, level_of")
+        return self
+
+
+class ChoiceSpec(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_]+$")
+    label: str
+
+
+class MisconceptionSpec(Strict):
+    """A known wrong answer: an expression (numeric parts) or a choice (choice parts)."""
+
+    id: Id
+    expression: str | list[list[str]] | None = None
+    choice: str | list[str] | None = None
+    message: str = Field(min_length=1)
+    #: Only in variants where this condition holds (e.g. ``method == "ML"``).
+    when: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> MisconceptionSpec:
+        if (self.expression is None) == (self.choice is None):
+            raise ValueError("give exactly one of expression, choice")
+        return self
+
+
+PartKind = Literal["numeric", "choice", "multi", "table"]
+
+
+class PartSpec(Strict):
+    """One question part. ``answer`` is an expression (numeric), a choice id or expression
+    giving one (choice), a list of those (multi), or a matrix of expressions (table)."""
+
+    id: Id
+    kind: PartKind
+    prompt: str = Field(min_length=1)
+    answer: str | float | list[str] | list[list[str]] | None = None
+    digits: int = Field(3, ge=1, le=8)
+    rtol: float = Field(0.0, ge=0)
+    atol: float = Field(0.0, ge=0)
+    percent_allowed: bool = False
+    partial_credit: bool = False
+    choices: list[ChoiceSpec] = Field(default_factory=list)
+    #: Scenario problems: take choices, answer and explanation from this scenario question.
+    choices_from: str | None = None
+    explanation: str = ""
+    hint: str = ""
+    solution: str = ""
+    weight: float = Field(1.0, gt=0)
+    format_hint: str = ""
+    rows: list[str] = Field(default_factory=list)
+    columns: list[str] = Field(default_factory=list)
+    misconceptions: list[MisconceptionSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _shape(self) -> PartSpec:
+        if self.answer is None and self.choices_from is None:
+            raise ValueError("answer is required")
+        if self.kind in ("choice", "multi") and not (self.choices or self.choices_from):
+            raise ValueError(f"a {self.kind} part needs choices")
+        if self.kind == "table":
+            if not (
+                isinstance(self.answer, list) and all(isinstance(r, list) for r in self.answer)
+            ):
+                raise ValueError("a table answer is a list of rows of expressions")
+            if len(self.answer) != len(self.rows) or any(
+                len(r) != len(self.columns) for r in self.answer
+            ):
+                raise ValueError(
+                    "a table answer needs one row per `rows` and one cell per `columns`"
+                )
+        if self.kind == "numeric" and not isinstance(self.answer, str | int | float):
+            raise ValueError("a numeric answer is one expression")
+        ids = [m.id for m in self.misconceptions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("misconception ids must be distinct")
+        return self
+
+
+class ScenarioUse(Strict):
+    """Scenario problems draw one scenario from ``problem_bank/scenarios``."""
+
+    library: str = "which_random"
+
+
+class ProblemSpec(Strict):
+    """A whole problem."""
+
+    id: Id
+    title: str = Field(min_length=1)
+    version: int = Field(ge=1)
+    topic: str = Field(min_length=1)
+    story: str = Field(min_length=1)
+    #: Name of the data frame in the R call (``data = cod``), as R prints it in the output.
+    data_name: str = Field("dat", pattern=r"^[A-Za-z][A-Za-z0-9_.]*$")
+    dgp: DgpSpec | None = None
+    models: dict[str, ModelSpec] = Field(default_factory=dict)
+    output: list[OutputSpec] = Field(default_factory=list)
+    plot: str | None = None
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    scenarios: ScenarioUse | None = None
+    #: Conditions (expressions) a draw must meet, else it is redrawn: keeps questions well posed.
+    require: list[str] = Field(default_factory=list)
+    parts: list[PartSpec] = Field(min_length=1)
+
+    @field_validator("output", mode="before")
+    @classmethod
+    def _output_shorthand(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return [{"printer": o} if isinstance(o, str) else o for o in v]
+        return v
+
+    @model_validator(mode="after")
+    def _structure(self) -> ProblemSpec:
+        if self.dgp is not None and "main" not in self.models:
+            raise ValueError("models needs a `main` model when there is a dgp")
+        if self.dgp is None and self.scenarios is None:
+            raise ValueError("give a dgp (data problems) or scenarios (conceptual problems)")
+        ids = [p.id for p in self.parts]
+        if len(set(ids)) != len(ids):
+            raise ValueError("part ids must be distinct")
+        return self
+
+    # -- derived, used by generation -------------------------------------------------
+    def factor_levels(self) -> dict[str, list[str]]:
+        """Levels of every factor predictor (first level = reference)."""
+        if self.dgp is None:
+            return {}
+        return {
+            k: list(p.levels)
+            for k, p in self.dgp.predictors.items()
+            if isinstance(p, FactorPredictor)
+        }
+
+    def formula(self, model: str = "main") -> Formula:
+        return parse_formula(self.models[model].formula)
+
+
+# ------------------------------------------------------------------------------- parsing
+
+
+def parse_spec(text: str) -> ProblemSpec:
+    """Validate a YAML spec; any problem raises :class:`SpecError` naming line and field."""
+    spec, lines = validate_yaml(ProblemSpec, text)
+    for loc, message in _semantic_errors(spec):
+        raise SpecError(message, line_for(lines, loc), _dotted(loc))
+    return spec
+
+
+def validate_yaml(model: type[M], text: str) -> tuple[M, dict[Loc, int]]:
+    """Load YAML safely and validate it as ``model``; errors as :class:`SpecError`."""
+    try:
+        data, lines = load_with_lines(text)
+    except YamlError as exc:
+        raise SpecError(str(exc), exc.line) from None
+    if not isinstance(data, dict):
+        raise SpecError("the spec must be a mapping of fields", line_for(lines, ()))
+    try:
+        obj = model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = _yaml_loc(err["loc"], data)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "field required"
+        raise SpecError(msg, line_for(lines, loc), _dotted(loc)) from None
+    return obj, lines
+
+
+_UNION_TAGS = frozenset({"numeric", "factor", "str", "float", "int", "bool"})
+
+
+def _yaml_loc(loc: tuple[Any, ...], data: Any) -> Loc:
+    """pydantic's loc without its union/tag labels (they are not keys in the YAML)."""
+    out: list[str | int] = []
+    node = data
+    for key in loc:
+        in_dict = isinstance(node, dict) and key in node
+        in_list = isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+        if in_dict or in_list:
+            node = node[key]
+            out.append(key)
+        elif (
+            isinstance(node, dict)
+            and isinstance(key, str)
+            and re.match(r"^[A-Za-z_]\w*$", key)
+            and key not in _UNION_TAGS
+        ):
+            out.append(key)  # a missing or unknown field: the line of its parent
+            break
+    return tuple(out)
+
+
+def _dotted(loc: Loc) -> str:
+    text = ""
+    for k in loc:
+        text += f"[{k}]" if isinstance(k, int) else (f".{k}" if text else str(k))
+    return text
+
+
+# ------------------------------------------------------------------------------ meaning
+
+
+def _semantic_errors(spec: ProblemSpec) -> Iterator[tuple[Loc, str]]:
+    """Meaning checks pydantic cannot do: formulas, names, levels, expressions."""
+    levels = spec.factor_levels()
+    formulas: dict[str, Formula] = {}
+    for name, model in spec.models.items():
+        try:
+            formulas[name] = parse_formula(model.formula)
+        except FormulaError as exc:
+            yield ("models", name, "formula"), str(exc)
+            return
+    group_name = None
+    if spec.dgp is not None:
+        yield from _dgp_errors(spec.dgp, levels)
+        try:
+            dgp_formula = parse_formula(spec.dgp.formula)
+        except FormulaError as exc:
+            yield ("dgp", "formula"), str(exc)
+            return
+        group_name = spec.dgp.groups.name if spec.dgp.groups else None
+        known = set(spec.dgp.predictors) | {dgp_formula.response}
+        if group_name:
+            known.add(group_name)
+        for name, f in formulas.items():
+            for var in (*f.variables, f.response, *(r.group for r in f.random)):
+                if var not in known:
+                    yield ("models", name, "formula"), f"{var!r} is not a column of the data"
+                    return
+    values = set(spec.params) | BUILTIN_VALUES
+    if spec.scenarios is not None:
+        values |= SCENARIO_VALUES
+    for name, p in spec.params.items():
+        if p.level_of is not None:
+            if p.level_of not in levels and p.level_of != group_name:
+                yield ("params", name, "level_of"), f"{p.level_of!r} is not a factor of the data"
+            for lvl in p.exclude:
+                if p.level_of in levels and lvl not in levels[p.level_of]:
+                    yield ("params", name, "exclude"), f"level {lvl!r} is not in {p.level_of}"
+    for i, out in enumerate(spec.output):
+        if out.model not in spec.models:
+            yield ("output", i, "model"), f"no model named {out.model!r}"
+        if out.printer == "emmeans_pairs" and out.factor not in levels:
+            yield ("output", i, "factor"), "emmeans_pairs needs `factor`: a factor of the data"
+    if spec.plot is not None:
+        from problem_bank.plots import PLOTS  # light: matplotlib is imported lazily
+
+        if spec.plot not in PLOTS:
+            yield ("plot",), f"unknown plot kind {spec.plot!r}; known: {', '.join(PLOTS)}"
+    checker = _ExpressionChecker(spec, formulas, levels, values, group_name)
+    yield from checker.text(("story",), spec.story)
+    for i, cond in enumerate(spec.require):
+        yield from checker.expr(("require", i), cond)
+    for i, part in enumerate(spec.parts):
+        yield from _part_errors(part, ("parts", i), checker)
+
+
+def _dgp_errors(dgp: DgpSpec, levels: dict[str, list[str]]) -> Iterator[tuple[Loc, str]]:
+    try:
+        f = parse_formula(dgp.formula)
+    except FormulaError as exc:
+        yield ("dgp", "formula"), str(exc)
+        return
+    for var in f.variables:
+        if var not in dgp.predictors:
+            yield ("dgp", "formula"), f"{var!r} is not among the predictors"
+            return
+    names = set(f.coef_names(levels))
+    for coef in dgp.coefficients:
+        if coef not in names:
+            yield (
+                ("dgp", "coefficients", coef),
+                (
+                    f"{coef!r} is not a coefficient of {dgp.formula!r}; "
+                    f"valid: {', '.join(sorted(names))}"
+                ),
+            )
+    for col in dgp.missing:
+        if col not in dgp.predictors and col != f.response:
+            yield ("dgp", "missing", col), f"{col!r} is not a column of the data"
+    if dgp.groups is not None:
+        for term in dgp.groups.sd:
+            if term != "(Intercept)" and term not in dgp.predictors:
+                yield ("dgp", "groups", "sd", term), f"{term!r} is not a predictor"
+
+
+def _part_errors(
+    part: PartSpec, loc: Loc, checker: _ExpressionChecker
+) -> Iterator[tuple[Loc, str]]:
+    for field in ("prompt", "hint", "solution", "explanation", "format_hint"):
+        yield from checker.text((*loc, field), getattr(part, field))
+    choice_ids = {c.id for c in part.choices}
+    if part.answer is not None:
+        yield from _answer_errors(part.kind, part.answer, (*loc, "answer"), checker, choice_ids)
+    for j, m in enumerate(part.misconceptions):
+        mloc = (*loc, "misconceptions", j)
+        yield from checker.text((*mloc, "message"), m.message)
+        if m.when is not None:
+            yield from checker.expr((*mloc, "when"), m.when)
+        if m.expression is not None:
+            yield from _answer_errors(
+                part.kind, m.expression, (*mloc, "expression"), checker, choice_ids
+            )
+        if m.choice is not None and part.choices_from is None:
+            picks = [m.choice] if isinstance(m.choice, str) else m.choice
+            for c in picks:
+                if c not in choice_ids:
+                    yield (*mloc, "choice"), f"{c!r} is not one of the part's choices"
+
+
+def _answer_errors(
+    kind: str, answer: Any, loc: Loc, checker: _ExpressionChecker, choice_ids: set[str]
+) -> Iterator[tuple[Loc, str]]:
+    if kind == "table":
+        if not isinstance(answer, list):
+            yield loc, "a table answer is a list of rows"
+            return
+        for r, row in enumerate(answer):
+            for c, cell in enumerate(row if isinstance(row, list) else [row]):
+                yield from checker.expr((*loc, r, c), str(cell))
+        return
+    items = answer if isinstance(answer, list) else [answer]
+    for k, item in enumerate(items):
+        here = (*loc, k) if isinstance(answer, list) else loc
+        if kind in ("choice", "multi") and str(item) in choice_ids:
+            continue
+        yield from checker.expr(here, str(item))
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_DIGITS_SUFFIX = re.compile(r"^(.*)\|\s*(\d+f?)\s*$", re.S)
+
+
+def placeholders(text: str) -> Iterator[tuple[str, str, str | None]]:
+    """Each ``{expr}`` / ``{expr|3}`` / ``{expr|2f}`` in a text: (whole, expr, format)."""
+    for m in _PLACEHOLDER.finditer(text):
+        inner = m.group(1)
+        fmt = None
+        sm = _DIGITS_SUFFIX.match(inner)
+        if sm:
+            inner, fmt = sm.group(1), sm.group(2)
+        yield m.group(0), inner.strip(), fmt
+
+
+class _ExpressionChecker:
+    """Checks expressions against the vocabulary and against this spec's names."""
+
+    def __init__(
+        self,
+        spec: ProblemSpec,
+        formulas: dict[str, Formula],
+        levels: dict[str, list[str]],
+        values: set[str],
+        group_name: str | None,
+    ) -> None:
+        self.spec = spec
+        self.formulas = formulas
+        self.levels = levels
+        self.values = values
+        self.group_name = group_name
+
+    def text(self, loc: Loc, text: str) -> Iterator[tuple[Loc, str]]:
+        for whole, inner, _fmt in placeholders(text):
+            for _l, msg in self.expr(loc, inner):
+                yield loc, f"placeholder {whole}: {msg}"
+
+    def expr(self, loc: Loc, source: str) -> Iterator[tuple[Loc, str]]:
+        try:
+            parsed = ex.parse(source)
+        except ex.ExpressionError as exc:
+            yield loc, f"{exc} (in {source!r})"
+            return
+        for name in parsed.names:
+            if name not in self.values:
+                yield loc, f"unknown name {name!r} in {source!r}; declare it under params"
+        for call in parsed.calls:
+            msg = self.call(call)
+            if msg:
+                yield loc, f"{msg} (in {source!r})"
+
+    def _level_ok(self, factor: str, value: Any) -> str | None:
+        if isinstance(value, str) and value not in self.levels.get(factor, [value]):
+            valid = ", ".join(self.levels[factor])
+            return f"level {value!r} is not in factor {factor} (levels: {valid})"
+        return None
+
+    def call(self, call: ex.Call) -> str | None:
+        sig = ex.SIGNATURES[call.name]
+        if not sig.model:
+            if call.name == "param" and call.args[0] not in self.values:
+                return f"param({call.args[0]!r}) is not declared under params"
+            return None
+        model = call.keywords.get("model", "main")
+        if model not in self.formulas:
+            return f"no model named {model!r}; declare it under models"
+        f = self.formulas[model]
+        family = self.spec.models[model].family
+        if call.name in ("coef", "se", "tvalue", "pvalue"):
+            name = call.args[0]
+            names = f.coef_names(self.levels)
+            if isinstance(name, str) and name not in names:
+                return f"{name!r} is not a coefficient of {f.text!r}; valid: {', '.join(names)}"
+        elif call.name == "predict":
+            for var, value in call.keywords.items():
+                if var in ("model", "scale", "group"):
+                    continue
+                if var not in f.variables:
+                    return f"predict(): {var!r} is not a predictor of {f.text!r}"
+                if var in self.levels and (msg := self._level_ok(var, value)):
+                    return f"predict(): {msg}"
+            missing = [v for v in f.variables if v not in call.keywords]
+            if missing:
+                return f"predict() needs a value for {', '.join(missing)}"
+            if "group" in call.keywords and not f.random:
+                return "predict(group=...) needs a model with random effects"
+        elif call.name in ("varcorr", "ranef"):
+            group = call.args[0]
+            terms = {r.group: r.terms for r in f.random}
+            if isinstance(group, str) and group not in terms:
+                return f"{call.name}(): {group!r} is not a grouping factor of {f.text!r}"
+            term = call.args[-1] if call.name == "ranef" else call.args[1]
+            if isinstance(group, str) and isinstance(term, str) and term not in terms[group]:
+                return f"{call.name}(): {term!r} is not a random term of {group}"
+        elif call.name in ("residual_sd", "residual_var", "icc"):
+            if call.name == "icc" and not f.random:
+                return "icc() needs a model with random effects"
+            if family != "gaussian":
+                return f"{call.name}() needs a gaussian model"
+        elif call.name == "contrast":
+            factor = call.args[0]
+            if isinstance(factor, str):
+                if factor not in self.levels or factor not in f.variables:
+                    return f"contrast(): {factor!r} is not a factor of {f.text!r}"
+                for lvl in call.args[1:3]:
+                    if msg := self._level_ok(factor, lvl):
+                        return f"contrast(): {msg}"
+        elif call.name.startswith("anova_"):
+            term = call.args[0]
+            if isinstance(term, str) and term not in f.term_labels():
+                terms = ", ".join(f.term_labels())
+                return f"{call.name}(): {term!r} is not a term of {f.text!r}; terms: {terms}"
+        elif (
+            call.name in ("dispersion_ratio", "dispersion_p", "predicted_zeros", "zero_ratio")
+            and family != "poisson"
+        ):
+            return f"{call.name}() needs a poisson model"
+        return None

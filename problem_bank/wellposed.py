@@ -1,0 +1,162 @@
+"""Is a draw a fair question? Checks shared by generation (redraw) and the self-test (report).
+
+Each function returns a list of reasons; an empty list means well posed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from problem_bank.dgp import Dataset
+from problem_bank.expressions import half_unit, parse
+from problem_bank.model_view import FittedView
+from problem_bank.spec import ProblemSpec
+from problem_bank.variant import Acceptance, Part
+
+#: Fitted probabilities this close to 0 or 1 signal (quasi-)separation.
+SEPARATION_EPS = 1e-6
+#: A random-effect SD below this share of the residual SD counts as at the boundary.
+BOUNDARY_SHARE = 0.02
+
+
+def data_problems(spec: ProblemSpec, dataset: Dataset) -> list[str]:
+    """Every factor level present in the rows the model uses; both outcomes for binomial."""
+    reasons = []
+    frame = dataset.frame
+    for name, model in spec.models.items():
+        f = spec.formula(name)
+        cols = [f.response, *f.variables, *(r.group for r in f.random)]
+        used = frame.loc[frame[cols].notna().all(axis=1).to_numpy(), cols]
+        for var in f.variables:
+            if var in dataset.levels:
+                present = {str(v) for v in used[var].unique()}
+                missing = [lv for lv in dataset.levels[var] if lv not in present]
+                if missing:
+                    reasons.append(f"level {missing[0]} of {var} is absent")
+        if model.family == "binomial" and used[f.response].nunique() < 2:
+            reasons.append("the binary response has one value only")
+        for r in f.random:
+            if used[r.group].value_counts().min() < 2:
+                reasons.append(f"a group of {r.group} has fewer than 2 rows")
+    return reasons
+
+
+def model_problems(spec: ProblemSpec, views: Mapping[str, FittedView]) -> list[str]:
+    """Separation in logistic fits; random-effect variances at the boundary."""
+    reasons = []
+    for name, view in views.items():
+        fitted = view.fitted
+        if spec.models[name].family == "binomial":
+            mu = np.asarray(getattr(fitted, "fitted_values", []), dtype=float)
+            if mu.size and (mu.min() < SEPARATION_EPS or mu.max() > 1 - SEPARATION_EPS):
+                reasons.append(f"{name}: fitted probabilities at 0 or 1 (separation)")
+        if view.formula.random:
+            if getattr(fitted, "singular", False):
+                reasons.append(f"{name}: singular fit")
+                continue
+            vc = fitted.varcorr()
+            for term in vc.terms:
+                if term.sd < BOUNDARY_SHARE * vc.residual_sd:
+                    reasons.append(f"{name}: SD of {term.group}/{term.name} at the boundary")
+        for coef in fitted.coef_names():
+            if not math.isfinite(fitted.se(coef)):
+                reasons.append(f"{name}: SE of {coef} is not finite")
+    return reasons
+
+
+def widened(
+    acc: Acceptance, answer: float, interval: tuple[float, float] | None
+) -> tuple[float, float]:
+    """What a grader accepts: the rounding interval ± half a unit in the asked digit ± slack."""
+    lo, hi = interval if interval is not None else (answer, answer)
+    slack = half_unit(answer, acc.digits) + acc.atol + acc.rtol * abs(answer)
+    return lo - slack, hi + slack
+
+
+def _inside(value: float, bounds: tuple[float, float]) -> bool:
+    return bounds[0] <= value <= bounds[1]
+
+
+def part_problems(part: Part, probability: bool = False) -> list[str]:
+    """The answer is finite, fits its own interval, prints as neither 0 nor 1 when it is a
+    probability, and every misconception differs from it."""
+    reasons = PART_CHECKS[part.kind](part)
+    if probability and part.answer in (0, 1, 0.0, 1.0):
+        reasons.append(f"{part.id}: the probability prints as {part.answer}")
+    return reasons
+
+
+def probability_parts(spec: ProblemSpec) -> frozenset[str]:
+    """Numeric parts whose answer is a predicted probability (predict on a binomial model)."""
+    out = set()
+    for part in spec.parts:
+        if part.kind != "numeric":
+            continue
+        for call in parse(str(part.answer)).calls:
+            model = spec.models.get(call.keywords.get("model", "main"))
+            if (
+                call.name == "predict"
+                and model is not None
+                and model.family == "binomial"
+                and call.keywords.get("scale", "response") == "response"
+            ):
+                out.add(part.id)
+    return frozenset(out)
+
+
+def _numeric_problems(part: Part) -> list[str]:
+    reasons = []
+    answer = float(part.answer)  # type: ignore[arg-type]
+    acc = part.acceptance
+    if not math.isfinite(answer):
+        return [f"{part.id}: answer is not finite"]
+    bounds = widened(acc, answer, acc.interval)
+    if not _inside(answer, bounds):
+        reasons.append(f"{part.id}: answer outside its own interval")
+    for m in part.misconceptions:
+        if _inside(float(m.answer), bounds):  # type: ignore[arg-type]
+            reasons.append(
+                f"{part.id}: misconception {m.id} not told apart ({m.answer} vs {answer})"
+            )
+    return reasons
+
+
+def _table_problems(part: Part) -> list[str]:
+    reasons = []
+    cells: list[Any] = list(part.answer)  # type: ignore[arg-type]
+    intervals = part.acceptance.intervals
+    for i, cell in enumerate(cells):
+        if not math.isfinite(float(cell)) or not _inside(
+            float(cell), widened(part.acceptance, float(cell), intervals[i])
+        ):
+            reasons.append(f"{part.id}: cell {i} not inside its interval")
+    for m in part.misconceptions:
+        wrong = list(m.answer)  # type: ignore[arg-type]
+        if all(
+            _inside(float(w), widened(part.acceptance, float(c), intervals[i]))
+            for i, (w, c) in enumerate(zip(wrong, cells, strict=True))
+        ):
+            reasons.append(f"{part.id}: misconception {m.id} not told apart")
+    return reasons
+
+
+def _choice_problems(part: Part) -> list[str]:
+    ids = {c.id for c in part.choices}
+    answers = part.answer if isinstance(part.answer, list) else [part.answer]
+    reasons = [f"{part.id}: answer {a!r} is not a choice" for a in answers if a not in ids]
+    for m in part.misconceptions:
+        if m.answer == part.answer:
+            reasons.append(f"{part.id}: misconception {m.id} equals the answer")
+    return reasons
+
+
+PART_CHECKS = {
+    "numeric": _numeric_problems,
+    "table": _table_problems,
+    "choice": _choice_problems,
+    "multi": _choice_problems,
+}
