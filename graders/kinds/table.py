@@ -1,0 +1,63 @@
+"""Table parts: several numbers (e.g. predicted probabilities per group), one per cell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graders.kinds.base import Comparison
+from graders.parsing import parse_cells
+from graders.tolerance import bounds, cell_bounds, within
+from problem_bank.variant import Misconception, Part
+
+
+def cell_labels(part: Part) -> list[str]:
+    """'row / column' for each cell in row-major order, or nothing if the part has no labels."""
+    rows, columns = part.rows, part.columns
+    if rows and columns:
+        return [f"{r} / {c}" for r in rows for c in columns]
+    return list(rows or columns)
+
+
+class TableKind:
+    """Each cell is graded like a numeric part against ``acceptance.intervals[i]``.
+
+    All cells right scores 1. With ``acceptance.partial_credit`` each right cell earns an
+    equal share; without it, any wrong cell scores the part 0.
+    """
+
+    name = "table"
+
+    def parse(self, part: Part, raw: Any) -> tuple[float, ...]:
+        return parse_cells(
+            raw,
+            len(part.answer),  # type: ignore[arg-type]
+            percent_allowed=part.acceptance.percent_allowed,
+            labels=cell_labels(part),
+        )
+
+    def compare(self, part: Part, value: tuple[float, ...]) -> Comparison:
+        ranges = cell_bounds(part.acceptance, part.answer)  # type: ignore[arg-type]
+        wrong = [i for i, (v, r) in enumerate(zip(value, ranges, strict=True)) if not within(v, r)]
+        if not wrong:
+            return Comparison(1.0)
+        n = len(ranges)
+        labels = cell_labels(part)
+        names = [labels[i] if i < len(labels) else f"cell {i + 1}" for i in wrong]
+        detail = f"{n - len(wrong)} of {n} cells are right; check {', '.join(names)}."
+        score = (n - len(wrong)) / n if part.acceptance.partial_credit else 0.0
+        return Comparison(score, detail)
+
+    def matches(self, part: Part, misconception: Misconception, value: tuple[float, ...]) -> bool:
+        answer = misconception.answer
+        if not isinstance(answer, list | tuple) or len(answer) != len(value):
+            return False
+        own = misconception.acceptance
+        if own is not None:
+            ranges = cell_bounds(own, answer)  # type: ignore[arg-type]
+        else:
+            acc = part.acceptance
+            ranges = [bounds(float(a), acc.digits, acc.rtol, acc.atol) for a in answer]
+        return all(within(v, r) for v, r in zip(value, ranges, strict=True))
+
+
+TABLE = TableKind()

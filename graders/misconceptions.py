@@ -1,0 +1,70 @@
+"""Misconception matching: say *which* wrong computation a wrong answer came from.
+
+A part's misconceptions are alternative answers from the spec (the log-odds instead of the
+probability, the variance instead of the SD...). A wrong answer is compared with each one
+using the same acceptance logic as the right answer, and the first match wins. After the
+spec's own list, generic detectors catch mistakes a spec may have forgotten to list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graders.kinds.base import AnswerKind
+from graders.tolerance import acceptance_bounds, within
+from problem_bank.variant import Part
+
+PERCENT_NOT_PROPORTION = "percent_not_proportion"
+PERCENT_MESSAGE = (
+    "Your answer is 100 times the expected value: it looks like a percentage. This part "
+    "asks for a proportion between 0 and 1, e.g. 0.236 rather than 23.6."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A recognised misconception: its id and the message for the student."""
+
+    id: str
+    message: str
+
+
+#: A generic detector looks at a part and a parsed wrong answer and may name a mistake.
+Detector = Callable[[Part, Any], Match | None]
+
+
+def percent_for_proportion(part: Part, value: Any) -> Match | None:
+    """A percentage typed where a proportion is asked (23.6 for 0.236).
+
+    A part counts as a proportion when its reference and interval lie in [0, 1] and it does
+    not take percentages; the answer matches when answer/100 would have been accepted.
+    """
+    if part.acceptance.percent_allowed or not isinstance(value, float):
+        return None
+    reference = float(part.answer)  # type: ignore[arg-type]
+    interval = part.acceptance.interval or (reference, reference)
+    if not (min(interval) >= 0.0 and max(interval) <= 1.0 and 0.0 <= reference <= 1.0):
+        return None
+    if within(value / 100.0, acceptance_bounds(part.acceptance, reference)):
+        return Match(PERCENT_NOT_PROPORTION, PERCENT_MESSAGE)
+    return None
+
+
+#: Generic detectors by answer kind, tried in order after the spec's misconceptions.
+GENERIC_DETECTORS: dict[str, tuple[Detector, ...]] = {
+    "numeric": (percent_for_proportion,),
+}
+
+
+def find_misconception(part: Part, kind: AnswerKind, value: Any) -> Match | None:
+    """The first misconception of ``part`` that explains ``value``, or None."""
+    for misconception in part.misconceptions:
+        if kind.matches(part, misconception, value):
+            return Match(misconception.id, misconception.message)
+    for detect in GENERIC_DETECTORS.get(kind.name, ()):
+        found = detect(part, value)
+        if found is not None:
+            return found
+    return None
