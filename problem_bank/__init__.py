@@ -21,7 +21,7 @@ from problem_bank.spec import ProblemSpec, SpecError, parse_spec
 from problem_bank.variant import Variant
 
 if TYPE_CHECKING:
-    from problem_bank.selftest import SelfTestReport
+    from problem_bank.self_test import SelfTestReport
 
 
 class UnknownProblem(KeyError):
@@ -59,8 +59,8 @@ def generate_builtin(problem_id: str, seed: int) -> Variant:
 
 
 def selftest(spec: ProblemSpec, seeds: int = 50) -> SelfTestReport:
-    """Generate ``seeds`` variants and check each is well posed (see :mod:`.selftest`)."""
-    from problem_bank.selftest import run_selftest
+    """Generate ``seeds`` variants and check each is well posed (see :mod:`.self_test`)."""
+    from problem_bank.self_test import run_selftest
 
     return run_selftest(spec, seeds)
 

@@ -24,7 +24,7 @@ from problem_bank import (
     plot_png,
 )
 from problem_bank.generate import check_seed
-from problem_bank.selftest import DEFAULT_SEEDS, run_selftest
+from problem_bank.self_test import DEFAULT_SEEDS, run_selftest
 from problem_bank.spec import ProblemSpec
 
 BAD_INPUT = 2

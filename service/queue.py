@@ -25,6 +25,9 @@ def configure(settings: Settings) -> None:
         broker_url, transport = broker_url[len(EMBEDDED_SCHEME) :], TRANSPORT_PATH
     else:
         options.update(socket_connect_timeout=2, socket_timeout=5, visibility_timeout=3600)
+    # Drop pooled connections to a previously configured broker (an app factory may run
+    # more than once per process, e.g. in tests) so messages go where the settings say.
+    celery_app.close()
     celery_app.conf.update(
         broker_url=broker_url,
         broker_transport=transport,

@@ -1,22 +1,41 @@
-"""What students do: see their courses, open their own variant of a problem, submit."""
+"""What students do: see their courses, open their own variant of a problem, submit, practise."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from service.models import Assignment, AssignmentProblem, Enrollment, Submission, Variant
-from service.services import submissions, variants
+from service.models import AssignmentProblem, Enrollment, Role, Submission, Variant
+from service.services import (
+    answer_checks,
+    login_limits,
+    student_pages,
+    submissions,
+    timing,
+    variant_files,
+    variants,
+)
 from service.web_db import db
 
 bp = Blueprint("student", __name__)
 
 #: Longest answer text accepted for one part; longer input is refused before parsing.
 MAX_ANSWER_CHARS = 2000
+_BACKTICKS = re.compile(r"`([^`\n]+)`")
 
 
 @bp.route("/")
@@ -35,15 +54,11 @@ def course(course_id: int):  # type: ignore[no-untyped-def]
     rows = []
     for assignment in enrollment.course.assignments:
         for item in assignment.items:
-            variant = variants.find(db(), current_user.id, item.id)
-            subs = _submissions(variant) if variant else []
-            graded = [s for s in subs if s.score is not None]
             rows.append(
                 {
                     "assignment": assignment,
                     "item": item,
-                    "attempts_used": len(subs),
-                    "score": max((s.score for s in graded), default=None),
+                    **student_pages.best_points(db(), current_user.id, item),
                 }
             )
     return render_template("course.html", course=enrollment.course, rows=rows)
@@ -54,16 +69,7 @@ def course(course_id: int):  # type: ignore[no-untyped-def]
 def problem(item_id: int):  # type: ignore[no-untyped-def]
     item = _item_for_student(item_id)
     variant = variants.ensure(db(), current_user, item)
-    subs = _submissions(variant)
-    return render_template(
-        "problem.html",
-        item=item,
-        assignment=item.assignment,
-        variant=variant.content,
-        variant_id=variant.id,
-        submissions=subs,
-        attempts_left=max(0, item.assignment.attempts_allowed - len(subs)),
-    )
+    return _render_problem(variant)
 
 
 @bp.route("/items/<int:item_id>/submit", methods=["POST"])
@@ -71,30 +77,59 @@ def problem(item_id: int):  # type: ignore[no-untyped-def]
 def submit(item_id: int):  # type: ignore[no-untyped-def]
     item = _item_for_student(item_id)
     variant = variants.ensure(db(), current_user, item)
-    answers = _answers_from_form(variant.content)
+    if timing.is_closed(item.assignment):
+        return _reply({"detail": "This assignment is closed; no more submissions."}, 403)
+    return _submit(variant, item.assignment.attempts_allowed, timing.is_late(item.assignment))
+
+
+@bp.route("/items/<int:item_id>/practice", methods=["POST"])
+@login_required
+def new_practice(item_id: int):  # type: ignore[no-untyped-def]
+    item = _item_for_student(item_id)
+    if not item.assignment.practice_allowed:
+        abort(403, "Practice is not open for this assignment.")
+    variant = student_pages.new_practice_variant(db(), current_user, item)
+    return redirect(url_for("student.practice", variant_id=variant.id))
+
+
+@bp.route("/practice/<int:variant_id>")
+@login_required
+def practice(variant_id: int):  # type: ignore[no-untyped-def]
+    return _render_problem(_own_practice_variant(variant_id))
+
+
+@bp.route("/practice/<int:variant_id>/submit", methods=["POST"])
+@login_required
+def practice_submit(variant_id: int):  # type: ignore[no-untyped-def]
+    variant = _own_practice_variant(variant_id)
+    return _submit(variant, attempts_allowed=None, is_late=False)
+
+
+@bp.route("/variants/<int:variant_id>/plot.png")
+@login_required
+def plot(variant_id: int):  # type: ignore[no-untyped-def]
+    variant = _variant_for_viewer(variant_id)
     try:
-        submission, queued = submissions.create(
-            db(),
-            current_user,
-            variant,
-            answers,
-            attempts_allowed=item.assignment.attempts_allowed,
-            is_late=_is_late(item.assignment),
-            idempotency_key=request.headers.get("Idempotency-Key"),
-        )
-    except submissions.AttemptsExhausted as error:
-        return _reply({"detail": str(error)}, 403)
-    body = {
-        "id": submission.id,
-        "status": submission.status.value,
-        "queued": queued,
-        "status_url": url_for("student.submission_status", submission_id=submission.id),
-    }
-    if not queued:
-        body["detail"] = "Saved. Grading is paused and will resume automatically."
-    if request.accept_mimetypes.best == "application/json":
-        return jsonify(body), 202
-    return redirect(url_for("student.problem", item_id=item_id, submitted=submission.id))
+        png = variant_files.plot_png(db(), variant)
+    except variant_files.PlotUnavailable as error:
+        abort(404, str(error))
+    response = Response(png, mimetype="image/png")
+    # The bytes never change for a variant, but only its owner may see them.
+    response.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    return response
+
+
+@bp.route("/variants/<int:variant_id>/files/<name>")
+@login_required
+def download(variant_id: int, name: str):  # type: ignore[no-untyped-def]
+    variant = _variant_for_viewer(variant_id)
+    if name not in variant_files.DOWNLOADS:
+        abort(404, "No such file.")
+    key, mimetype = variant_files.DOWNLOADS[name]
+    response = Response(variant.content.get(key, ""), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-transform"
+    return response
 
 
 @bp.route("/submissions/<int:submission_id>")
@@ -103,23 +138,110 @@ def submission_status(submission_id: int):  # type: ignore[no-untyped-def]
     submission = db().get(Submission, submission_id)
     if submission is None or submission.user_id != current_user.id:
         abort(404, "No such submission.")
-    return jsonify(
-        {
-            "id": submission.id,
-            "status": submission.status.value,
-            "attempt": submission.attempt_number,
-            "score": submission.score,
-            "is_late": submission.is_late,
-            "feedback": submission.feedback,
-            "failed": submission.status.value == "failed",
-        }
+    return jsonify(student_pages.status_body(db(), submission))
+
+
+# ----------------------------------------------------------------------- login rate limit
+# Hooked here (the student blueprint is always registered) so no login try escapes it.
+
+
+@bp.before_app_request
+def _login_rate_limit():  # type: ignore[no-untyped-def]
+    if request.endpoint != "auth.login" or request.method != "POST":
+        return None
+    wait = login_limits.retry_after(db(), request.form.get("email", ""), request.remote_addr)
+    if wait:
+        response = Response(
+            render_template(
+                "error.html",
+                status=429,
+                message=f"Too many failed logins. Try again in {wait // 60 + 1} minutes.",
+            ),
+            status=429,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    return None
+
+
+@bp.after_app_request
+def _count_login_failures(response: Response) -> Response:
+    if request.endpoint == "auth.login" and request.method == "POST":
+        email = request.form.get("email", "")
+        if response.status_code == 401:
+            login_limits.record_failure(db(), email, request.remote_addr)
+        elif response.status_code == 302 and email:
+            login_limits.clear_account(db(), email)
+    return response
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _render_problem(
+    variant: Variant, errors: dict[str, str] | None = None, typed: dict[str, Any] | None = None
+):  # type: ignore[no-untyped-def]
+    page = student_pages.build(db(), variant)
+    practice_list = []
+    if page.item.assignment.practice_allowed:
+        practice_list = student_pages.practice_variants(db(), current_user.id, page.item.id)
+    body = render_template(
+        "problem.html",
+        page=page,
+        variant=page.content,
+        errors=errors or {},
+        typed=typed if typed is not None else page.last_answers(),
+        practice_variants=practice_list,
     )
+    return body, 422 if errors else 200
+
+
+def _submit(variant: Variant, attempts_allowed: int | None, is_late: bool):  # type: ignore[no-untyped-def]
+    answers = _answers_from_form(variant.content)
+    unreadable = answer_checks.unreadable_parts(variant.content, answers)
+    if unreadable or all(value is None for value in answers.values()):
+        # Nothing is stored and no attempt is used: the student fixes the input and resends.
+        detail = "Some answers could not be read." if unreadable else "Nothing to submit."
+        if _wants_json():
+            return jsonify({"detail": detail, "errors": unreadable}), 422
+        return _render_problem(variant, errors=unreadable or {"": detail}, typed=answers)
+    try:
+        submission, queued = submissions.create(
+            db(),
+            current_user,
+            variant,
+            answers,
+            attempts_allowed=attempts_allowed,
+            is_late=is_late,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+    except submissions.AttemptsExhausted as error:
+        return _reply({"detail": f"No attempts left: {error}."}, 403)
+    body = {
+        "id": submission.id,
+        "status": submission.status.value,
+        "queued": queued,
+        "status_url": url_for("student.submission_status", submission_id=submission.id),
+    }
+    if not queued:
+        body["detail"] = "Saved. Grading is paused and will resume automatically."
+    if _wants_json():
+        return jsonify(body), 202
+    if variant.is_practice:
+        return redirect(url_for("student.practice", variant_id=variant.id))
+    return redirect(url_for("student.problem", item_id=variant.assignment_problem_id))
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
 
 
 def _reply(body: dict[str, Any], status: int):  # type: ignore[no-untyped-def]
-    if request.accept_mimetypes.best == "application/json":
+    if _wants_json():
         return jsonify(body), status
-    abort(status, body.get("detail", ""))
+    errors = body.get("errors") or {}
+    message = " ".join([body.get("detail", ""), *(f"{k}: {v}" for k, v in errors.items())])
+    abort(status, message)
 
 
 def _enrollment(course_id: int) -> Enrollment:
@@ -142,12 +264,32 @@ def _item_for_student(item_id: int) -> AssignmentProblem:
     return item
 
 
-def _submissions(variant: Variant) -> list[Submission]:
-    return list(
-        db().scalars(
-            select(Submission).where(Submission.variant_id == variant.id).order_by(Submission.id)
+def _own_practice_variant(variant_id: int) -> Variant:
+    variant = db().get(Variant, variant_id)
+    if variant is None or variant.user_id != current_user.id or not variant.is_practice:
+        abort(404, "No such practice version.")
+    return variant
+
+
+def _variant_for_viewer(variant_id: int) -> Variant:
+    """The variant, for its owner or an instructor of its course; 404 for anyone else."""
+    variant = db().get(Variant, variant_id)
+    if variant is None:
+        abort(404, "No such dataset.")
+    if variant.user_id == current_user.id:
+        return variant
+    item = variant.assignment_problem
+    if item is not None:
+        teaches = db().scalar(
+            select(Enrollment).where(
+                Enrollment.user_id == current_user.id,
+                Enrollment.course_id == item.assignment.course_id,
+                Enrollment.role == Role.instructor,
+            )
         )
-    )
+        if teaches is not None:
+            return variant
+    abort(404, "No such dataset.")
 
 
 def _answers_from_form(content: dict[str, Any]) -> dict[str, Any]:
@@ -161,12 +303,45 @@ def _answers_from_form(content: dict[str, Any]) -> dict[str, Any]:
             values = [request.form.get(key, "")]
         if any(len(v) > MAX_ANSWER_CHARS for v in values):
             abort(413, f"The answer to part {part['id']} is too long.")
-        answers[part["id"]] = values if part["kind"] in ("multi", "table") else values[0]
+        if part["kind"] in ("multi", "table"):
+            answers[part["id"]] = values if any(v.strip() for v in values) else None
+        else:  # a blank input is an unanswered part, not an unreadable one
+            answers[part["id"]] = values[0] if values[0].strip() else None
     return answers
 
 
-def _is_late(assignment: Assignment) -> bool:
-    if assignment.due_at is None:
-        return False
-    due = assignment.due_at if assignment.due_at.tzinfo else assignment.due_at.replace(tzinfo=UTC)
-    return datetime.now(UTC) > due
+# ------------------------------------------------------------------------ template filters
+
+
+@bp.app_template_filter("when")
+def _when(moment: Any) -> str:
+    """A date as UTC text, or a dash; SQLite's naive datetimes are UTC."""
+    moment = timing.as_utc(moment)
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+@bp.app_template_filter("pts")
+def _pts(value: float | None) -> str:
+    """Points without noise: 10, 2.5, 3.33."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+@bp.app_template_filter("inline_code")
+def _inline_code(text: str | None) -> Markup:
+    """Escape, then show `backticked` spans as code, as authors write them in specs."""
+    escaped = str(escape(text or ""))
+    return Markup(_BACKTICKS.sub(r"<code>\1</code>", escaped))
+
+
+@bp.app_template_filter("answer")
+def _answer(value: Any) -> str:
+    """An answer (typed or reference) as short text."""
+    if value is None:
+        return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(_answer(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import problem_bank as pb
-from problem_bank.selftest import run_selftest
+from problem_bank.self_test import run_selftest
 
 
 @pytest.mark.parametrize("problem_id", list(pb.builtin_problems()))

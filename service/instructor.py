@@ -1,0 +1,311 @@
+"""What instructors do: write and preview problems, build assignments, read the gradebook
+and analytics, regrade. Every route checks the role; course routes check the course."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+import problem_bank
+from service.models import Assignment, AssignmentProblem, Course, Problem
+from service.services import analytics, authoring, gradebook, regrade, teaching
+from service.web_db import db
+
+bp = Blueprint("instructor", __name__, url_prefix="/teach")
+
+
+@bp.before_request
+@login_required
+def _instructors_only():  # type: ignore[no-untyped-def]
+    if not teaching.is_instructor(current_user):
+        abort(403, "This page is for instructors.")
+
+
+# --------------------------------------------------------------------------------- home
+
+
+@bp.route("/")
+def home():  # type: ignore[no-untyped-def]
+    return render_template("teach/home.html", courses=teaching.courses_taught(db(), current_user))
+
+
+@bp.route("/courses/<int:course_id>")
+def course(course_id: int):  # type: ignore[no-untyped-def]
+    course = _course(course_id)
+    newer = {
+        item.id: regrade.newer_version(db(), item) for a in course.assignments for item in a.items
+    }
+    return render_template(
+        "teach/course.html",
+        course=course,
+        newer=newer,
+        students=teaching.students(db(), course),
+    )
+
+
+# --------------------------------------------------------------------------- problem bank
+
+
+@bp.route("/problems")
+def bank():  # type: ignore[no-untyped-def]
+    problems = authoring.visible(db(), current_user)
+    by_slug: dict[str, list[Problem]] = {}
+    for p in problems:
+        by_slug.setdefault(p.slug, []).append(p)
+    return render_template("teach/bank.html", by_slug=by_slug)
+
+
+@bp.route("/problems/<int:problem_id>")
+def preview(problem_id: int):  # type: ignore[no-untyped-def]
+    problem = _problem(problem_id)
+    try:
+        seed = int(request.args.get("seed", "1"))
+    except ValueError:
+        seed = 1
+    error = None
+    variant = None
+    try:
+        variant = authoring.preview(problem, seed)
+    except (problem_bank.InvalidSeed, problem_bank.GenerationError, ValueError) as exc:
+        error = str(exc)
+    versions = [p for p in authoring.visible(db(), current_user) if p.slug == problem.slug]
+    return render_template(
+        "teach/preview.html",
+        problem=problem,
+        variant=variant,
+        seed=seed,
+        error=error,
+        versions=versions,
+        can_edit=authoring.can_edit(current_user, problem),
+    )
+
+
+@bp.route("/problems/new", methods=["GET", "POST"])
+def new_problem():  # type: ignore[no-untyped-def]
+    text = ""
+    if request.method == "POST":
+        text = _uploaded_text()
+        try:
+            problem = authoring.create(db(), current_user, text)
+        except authoring.Refused as refused:
+            return _editor(text, refused.problem, None), 422
+        flash(f"Saved {problem.slug} version {problem.version} as a draft.", "ok")
+        return redirect(url_for("instructor.preview", problem_id=problem.id))
+    return _editor(text, None, None)
+
+
+@bp.route("/problems/<int:problem_id>/edit", methods=["GET", "POST"])
+def edit_problem(problem_id: int):  # type: ignore[no-untyped-def]
+    base = _problem(problem_id)
+    if not authoring.can_edit(current_user, base):
+        abort(403, "Only the author can edit this problem; copy it under a new id instead.")
+    if request.method == "POST":
+        text = _uploaded_text()
+        try:
+            problem = authoring.new_version(db(), current_user, base, text)
+        except authoring.Refused as refused:
+            return _editor(text, refused.problem, base), 422
+        flash(f"Saved {problem.slug} version {problem.version} as a draft.", "ok")
+        return redirect(url_for("instructor.preview", problem_id=problem.id))
+    wanted = authoring.next_version(db(), base.slug)
+    text = _with_version(base.spec_text, wanted)
+    return _editor(text, None, base)
+
+
+@bp.route("/problems/<int:problem_id>/selftest", methods=["POST"])
+def selftest(problem_id: int):  # type: ignore[no-untyped-def]
+    problem = _problem(problem_id)
+    seeds = current_app.config.get("MIXGRADE_SELFTEST_SEEDS", authoring.SELFTEST_SEEDS)
+    result = authoring.run_selftest(db(), problem, seeds=seeds)
+    flash("Self-test passed." if result["ok"] else "Self-test failed; see below.", "ok")
+    return redirect(url_for("instructor.preview", problem_id=problem.id))
+
+
+@bp.route("/problems/<int:problem_id>/publish", methods=["POST"])
+def publish(problem_id: int):  # type: ignore[no-untyped-def]
+    problem = _problem(problem_id)
+    try:
+        authoring.publish(db(), current_user, problem)
+    except authoring.Refused as refused:
+        flash(str(refused), "error")
+        return redirect(url_for("instructor.preview", problem_id=problem.id))
+    flash(f"Published {problem.slug} version {problem.version}.", "ok")
+    return redirect(url_for("instructor.preview", problem_id=problem.id))
+
+
+# ---------------------------------------------------------------------------- assignments
+
+
+@bp.route("/courses/<int:course_id>/assignments/new", methods=["GET", "POST"])
+def new_assignment(course_id: int):  # type: ignore[no-untyped-def]
+    course = _course(course_id)
+    problems = teaching.publishable(db())
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        draft, errors = teaching.read_assignment_form(request.form)
+        allowed = {p.id for p in problems}
+        if any(pid not in allowed for pid, _ in draft.problems):
+            errors["problems"] = "Only published problems can be used."
+        if not errors:
+            assignment = teaching.create_assignment(db(), course, draft)
+            flash("Assignment created. Set points per part below if you like.", "ok")
+            return redirect(url_for("instructor.assignment", assignment_id=assignment.id))
+    status = 422 if errors else 200
+    return render_template(
+        "teach/assignment_new.html",
+        course=course,
+        problems=problems,
+        errors=errors,
+        form=request.form,
+    ), status
+
+
+@bp.route("/assignments/<int:assignment_id>")
+def assignment(assignment_id: int):  # type: ignore[no-untyped-def]
+    assignment = db().get(Assignment, assignment_id)
+    if assignment is None:
+        abort(404, "No such assignment.")
+    _course(assignment.course_id)
+    parts = {item.id: teaching.parts_of(item.problem) for item in assignment.items}
+    shares = {item.id: teaching.default_part_points(item) for item in assignment.items}
+    return render_template(
+        "teach/assignment.html", assignment=assignment, parts=parts, shares=shares
+    )
+
+
+@bp.route("/items/<int:item_id>/points", methods=["POST"])
+def part_points(item_id: int):  # type: ignore[no-untyped-def]
+    item = _item(item_id)
+    errors = teaching.set_part_points(item, request.form)
+    if errors:
+        db().rollback()
+        flash("; ".join(f"{k or 'points'}: {v}" for k, v in errors.items()), "error")
+    else:
+        db().commit()
+        flash(f"Points saved: {item.problem.title} is worth {item.points:g}.", "ok")
+    return redirect(url_for("instructor.assignment", assignment_id=item.assignment_id))
+
+
+# ---------------------------------------------------------------- gradebook and analytics
+
+
+@bp.route("/courses/<int:course_id>/gradebook")
+def gradebook_page(course_id: int):  # type: ignore[no-untyped-def]
+    book = gradebook.build(db(), _course(course_id))
+    return render_template("teach/gradebook.html", book=book, column_name=gradebook.column_name)
+
+
+@bp.route("/courses/<int:course_id>/gradebook.csv")
+def gradebook_csv(course_id: int):  # type: ignore[no-untyped-def]
+    course = _course(course_id)
+    body = gradebook.to_csv(gradebook.build(db(), course))
+    response = Response(body, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="gradebook-{_file_safe(course.code)}.csv"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/items/<int:item_id>/analytics")
+def item_analytics(item_id: int):  # type: ignore[no-untyped-def]
+    item = _item(item_id)
+    return render_template("teach/analytics.html", item=item, stats=analytics.for_item(db(), item))
+
+
+@bp.route("/items/<int:item_id>/regrade", methods=["POST"])
+def regrade_item(item_id: int):  # type: ignore[no-untyped-def]
+    item = _item(item_id)
+    count, sent = regrade.regrade_item(db(), item)
+    message = f"Regrading {count} submissions of {item.problem.title}."
+    if sent < count:
+        message += f" {count - sent} will be sent when the queue is back."
+    flash(message, "ok")
+    return redirect(url_for("instructor.course", course_id=item.assignment.course_id))
+
+
+@bp.route("/items/<int:item_id>/switch-version", methods=["POST"])
+def switch_version(item_id: int):  # type: ignore[no-untyped-def]
+    item = _item(item_id)
+    newer = regrade.newer_version(db(), item)
+    if newer is None:
+        abort(409, "There is no newer published version.")
+    regrade.switch_version(db(), item, newer)
+    flash(
+        f"New variants of this item now use version {newer.version}; "
+        "variants already issued keep theirs.",
+        "ok",
+    )
+    return redirect(url_for("instructor.course", course_id=item.assignment.course_id))
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _course(course_id: int) -> Course:
+    """The course if the current user teaches it; 404 otherwise (no leak that it exists)."""
+    course = db().get(Course, course_id)
+    if course is None or not teaching.teaches(db(), current_user, course_id):
+        abort(404, "No such course.")
+    return course
+
+
+def _item(item_id: int) -> AssignmentProblem:
+    item = db().get(AssignmentProblem, item_id)
+    if item is None:
+        abort(404, "No such problem in an assignment.")
+    _course(item.assignment.course_id)
+    return item
+
+
+def _problem(problem_id: int) -> Problem:
+    problem = db().get(Problem, problem_id)
+    if problem is None or not authoring.can_see(current_user, problem):
+        abort(404, "No such problem.")
+    return problem
+
+
+def _uploaded_text() -> str:
+    """The spec from the file input if one was chosen, else from the text area."""
+    upload = request.files.get("spec_file")
+    if upload is not None and upload.filename:
+        raw = upload.read(authoring.MAX_SPEC_BYTES + 1)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return "\ufffd"  # parse_spec reports it as not valid YAML
+    return request.form.get("spec_text", "")
+
+
+def _editor(text: str, problem: authoring.SpecProblem | None, base: Problem | None):  # type: ignore[no-untyped-def]
+    return render_template(
+        "teach/editor.html",
+        text=text,
+        problem=problem,
+        base=base,
+        max_kb=authoring.MAX_SPEC_BYTES // 1024,
+    )
+
+
+def _with_version(text: str, version: int) -> str:
+    """The spec text with its top-level ``version:`` set to the next version."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("version:"):
+            lines[i] = f"version: {version}\n"
+            break
+    return "".join(lines)
+
+
+def _file_safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:40] or "course"

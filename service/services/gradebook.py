@@ -1,0 +1,124 @@
+"""The gradebook: students × problems, best points, last submission time, late flags.
+
+The CSV export is meant to open cleanly in a spreadsheet: UTF-8 with a byte-order mark
+(so Excel reads accents), CRLF line ends, one header row, plain numbers, ISO times in
+UTC, and text cells that begin with = + - @ prefixed with ' so a name is never run as a
+formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.models import AssignmentProblem, Course, Submission, User, Variant
+from service.services import points, teaching, timing
+
+
+@dataclass
+class Cell:
+    points: float | None = None
+    possible: float | None = None
+    attempts: int = 0
+    last_at: datetime | None = None
+    late: bool = False
+    pending: bool = False
+
+
+@dataclass
+class Row:
+    student: User
+    cells: dict[int, Cell] = field(default_factory=dict)
+
+    def total(self) -> float:
+        return sum(c.points or 0.0 for c in self.cells.values())
+
+
+@dataclass
+class Gradebook:
+    course: Course
+    items: list[AssignmentProblem]
+    rows: list[Row]
+
+    def possible(self) -> float:
+        return sum(item.points for item in self.items)
+
+
+def build(session: Session, course: Course) -> Gradebook:
+    items = [item for a in course.assignments for item in a.items]
+    people = teaching.students(session, course)
+    rows = {u.id: Row(u) for u in people}
+    item_by_id = {i.id: i for i in items}
+    variants = session.scalars(
+        select(Variant).where(
+            Variant.assignment_problem_id.in_(list(item_by_id)),
+            Variant.is_practice.is_(False),
+            Variant.user_id.in_(list(rows)),
+        )
+    ).all()
+    by_variant = {v.id: v for v in variants}
+    subs = session.scalars(
+        select(Submission)
+        .where(Submission.variant_id.in_(list(by_variant)))
+        .order_by(Submission.id)
+    ).all()
+    for v in variants:
+        item = item_by_id[v.assignment_problem_id]  # type: ignore[index]
+        rows[v.user_id].cells[item.id] = Cell(possible=points.item_total(item, v.content))
+    for s in subs:
+        v = by_variant[s.variant_id]
+        item = item_by_id[v.assignment_problem_id]  # type: ignore[index]
+        cell = rows[v.user_id].cells[item.id]
+        cell.attempts += 1
+        cell.last_at = timing.as_utc(s.created_at)
+        cell.late = cell.late or s.is_late
+        got = points.earned(item, v.content, s)
+        if got is None:
+            cell.pending = True
+        elif cell.points is None or got[1] > cell.points:
+            cell.points = got[1]
+    return Gradebook(course, items, list(rows.values()))
+
+
+def column_name(item: AssignmentProblem) -> str:
+    return f"{item.assignment.title} / {item.position}. {item.problem.title}"
+
+
+def _text(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def to_csv(book: Gradebook) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    header = ["student", "email"]
+    for item in book.items:
+        name = column_name(item)
+        header += [
+            f"{name}: points",
+            f"{name}: out of",
+            f"{name}: attempts",
+            f"{name}: last submitted (UTC)",
+            f"{name}: late",
+        ]
+    header += ["total points", "total possible"]
+    writer.writerow([_text(h) for h in header])
+    for row in book.rows:
+        line: list[object] = [_text(row.student.name), _text(row.student.email)]
+        for item in book.items:
+            cell = row.cells.get(item.id, Cell())
+            line += [
+                "" if cell.points is None else round(cell.points, 4),
+                round(cell.possible if cell.possible is not None else item.points, 4),
+                cell.attempts,
+                cell.last_at.strftime("%Y-%m-%d %H:%M:%S") if cell.last_at else "",
+                "yes" if cell.late else "no",
+            ]
+        line += [round(row.total(), 4), round(book.possible(), 4)]
+        writer.writerow(line)
+    return "\ufeff" + out.getvalue()

@@ -1,0 +1,182 @@
+"""What a student's problem page shows, and when: attempts, lateness, the worked solution.
+
+The rule that matters most lives here: a worked solution (and with it the reference
+answers) is shown only after the student's last attempt, once the assignment has closed,
+or, for a practice version, once that version has been graded at least once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.models import AssignmentProblem, Submission, SubmissionStatus, User, Variant
+from service.services import points, timing, variants
+
+
+@dataclass
+class ProblemPage:
+    """Everything the problem template needs, already decided."""
+
+    item: AssignmentProblem
+    variant: Variant
+    submissions: list[Submission]
+    practice: bool
+    attempts_left: int | None
+    closed: bool
+    late_now: bool
+    solution_visible: bool
+    part_points: dict[str, float]
+    earned: dict[int, tuple[dict[str, float], float]] = field(default_factory=dict)
+
+    @property
+    def content(self) -> dict[str, Any]:
+        return self.variant.content
+
+    @property
+    def latest(self) -> Submission | None:
+        return self.submissions[-1] if self.submissions else None
+
+    @property
+    def points_possible(self) -> float:
+        return sum(self.part_points.values())
+
+    @property
+    def can_submit(self) -> bool:
+        if self.practice:
+            return True
+        return not self.closed and (self.attempts_left is None or self.attempts_left > 0)
+
+    def last_answers(self) -> dict[str, Any]:
+        return dict(self.latest.answers) if self.latest else {}
+
+
+def submissions_of(session: Session, variant: Variant) -> list[Submission]:
+    return list(
+        session.scalars(
+            select(Submission).where(Submission.variant_id == variant.id).order_by(Submission.id)
+        )
+    )
+
+
+def build(session: Session, variant: Variant) -> ProblemPage:
+    """The page for one stored variant (an assignment one or a practice one)."""
+    item = variant.assignment_problem
+    assert item is not None, "every web variant belongs to an assignment item"
+    assignment = item.assignment
+    subs = submissions_of(session, variant)
+    closed = timing.is_closed(assignment)
+    if variant.is_practice:
+        attempts_left = None
+        visible = any(s.status == SubmissionStatus.graded for s in subs)
+    else:
+        attempts_left = max(0, assignment.attempts_allowed - len(subs))
+        visible = attempts_left == 0 or closed
+    page = ProblemPage(
+        item=item,
+        variant=variant,
+        submissions=subs,
+        practice=variant.is_practice,
+        attempts_left=attempts_left,
+        closed=closed,
+        late_now=timing.is_late(assignment),
+        solution_visible=visible,
+        part_points=points.item_part_points(item, variant.content),
+    )
+    for sub in subs:
+        got = points.earned(item, variant.content, sub)
+        if got is not None:
+            page.earned[sub.id] = got
+    return page
+
+
+def status_body(session: Session, submission: Submission) -> dict[str, Any]:
+    """The JSON the page polls: the verdicts with points, the total and what is left."""
+    page = build(session, submission.variant)
+    got = page.earned.get(submission.id)
+    parts = []
+    for fb in (submission.feedback or {}).get("parts", []):
+        parts.append(
+            {
+                **fb,
+                "points": round(got[0].get(fb["id"], 0.0), 2) if got else None,
+                "points_possible": round(page.part_points.get(fb["id"], 0.0), 2),
+            }
+        )
+    return {
+        "id": submission.id,
+        "status": submission.status.value,
+        "attempt": submission.attempt_number,
+        "score": submission.score,
+        "is_late": submission.is_late,
+        "practice": page.practice,
+        "feedback": submission.feedback,
+        "parts": parts,
+        "points": round(got[1], 2) if got else None,
+        "points_possible": round(page.points_possible, 2),
+        "attempts_left": page.attempts_left,
+        "solution_available": page.solution_visible,
+        "failed": submission.status == SubmissionStatus.failed,
+    }
+
+
+def best_points(session: Session, user_id: int, item: AssignmentProblem) -> dict[str, Any]:
+    """Attempts used and best points on an item's assignment variant (practice excluded)."""
+    variant = variants.find(session, user_id, item.id)
+    if variant is None:
+        return {"attempts_used": 0, "points": None, "possible": None, "variant": None}
+    subs = submissions_of(session, variant)
+    totals = [got[1] for s in subs if (got := points.earned(item, variant.content, s))]
+    return {
+        "attempts_used": len(subs),
+        "points": max(totals) if totals else None,
+        "possible": points.item_total(item, variant.content),
+        "variant": variant,
+        "late": any(s.is_late for s in subs),
+    }
+
+
+def new_practice_variant(session: Session, user: User, item: AssignmentProblem) -> Variant:
+    """A fresh practice version of the item's problem with a new random seed.
+
+    Practice variants are stored like any other (so their data never change) but are
+    flagged, and never count towards the assignment score.
+    """
+    for _ in range(5):
+        seed = secrets.randbelow(2**31 - 1)
+        content = variants.generate_content(item.problem.spec_text, seed)
+        row = Variant(
+            user_id=user.id,
+            problem_id=item.problem_id,
+            assignment_problem_id=item.id,
+            seed=seed,
+            is_practice=True,
+            content=content,
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+            session.commit()
+            return row
+        except IntegrityError:  # the same random seed twice: draw again
+            continue
+    raise RuntimeError("could not draw a fresh practice seed")
+
+
+def practice_variants(session: Session, user_id: int, item_id: int) -> list[Variant]:
+    return list(
+        session.scalars(
+            select(Variant)
+            .where(
+                Variant.user_id == user_id,
+                Variant.assignment_problem_id == item_id,
+                Variant.is_practice.is_(True),
+            )
+            .order_by(Variant.id)
+        )
+    )

@@ -1,0 +1,188 @@
+"""Which courses an instructor teaches, and building assignments in them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import problem_bank
+from service.models import (
+    Assignment,
+    AssignmentProblem,
+    Course,
+    Enrollment,
+    Problem,
+    ProblemStatus,
+    Role,
+    User,
+)
+from service.services import points
+
+
+def is_instructor(user: User) -> bool:
+    return user.role in (Role.instructor, Role.admin)
+
+
+def courses_taught(session: Session, user: User) -> list[Course]:
+    return list(
+        session.scalars(
+            select(Course)
+            .join(Enrollment)
+            .where(Enrollment.user_id == user.id, Enrollment.role == Role.instructor)
+            .order_by(Course.code)
+        )
+    )
+
+
+def teaches(session: Session, user: User, course_id: int) -> bool:
+    """True only for an instructor enrolled as instructor in this very course."""
+    return (
+        session.scalar(
+            select(Enrollment.id).where(
+                Enrollment.user_id == user.id,
+                Enrollment.course_id == course_id,
+                Enrollment.role == Role.instructor,
+            )
+        )
+        is not None
+    )
+
+
+def students(session: Session, course: Course) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .join(Enrollment)
+            .where(Enrollment.course_id == course.id, Enrollment.role == Role.student)
+            .order_by(User.name, User.email)
+        )
+    )
+
+
+def publishable(session: Session) -> list[Problem]:
+    """The newest published version of every problem: what an assignment can use."""
+    newest: dict[str, Problem] = {}
+    rows = session.scalars(
+        select(Problem).where(Problem.status == ProblemStatus.published).order_by(Problem.version)
+    )
+    for row in rows:
+        newest[row.slug] = row
+    return sorted(newest.values(), key=lambda p: (p.topic, p.title))
+
+
+def parts_of(problem: Problem) -> list[tuple[str, float, str]]:
+    """(part id, weight, prompt) of a problem, read from its spec."""
+    spec = problem_bank.parse_spec(problem.spec_text)
+    return [(p.id, p.weight, p.prompt) for p in spec.parts]
+
+
+def default_part_points(item: AssignmentProblem) -> dict[str, float]:
+    parts = [(pid, w) for pid, w, _ in parts_of(item.problem)]
+    return points.part_points(item.points, item.part_points, parts)
+
+
+@dataclass
+class AssignmentDraft:
+    """A validated assignment form."""
+
+    title: str = ""
+    due_at: datetime | None = None
+    late_until: datetime | None = None
+    attempts_allowed: int = 3
+    late_penalty: float = 0.0
+    practice_allowed: bool = False
+    problems: list[tuple[int, float]] = field(default_factory=list)
+
+
+def read_assignment_form(form: Any) -> tuple[AssignmentDraft, dict[str, str]]:
+    """The draft and field → message for what is wrong. Dates are read as UTC."""
+    draft = AssignmentDraft()
+    errors: dict[str, str] = {}
+    draft.title = (form.get("title") or "").strip()[:255]
+    if not draft.title:
+        errors["title"] = "Give the assignment a title."
+    for name in ("due_at", "late_until"):
+        raw = (form.get(name) or "").strip()
+        if raw:
+            try:
+                setattr(draft, name, datetime.fromisoformat(raw).replace(tzinfo=UTC))
+            except ValueError:
+                errors[name] = "Use the date picker (YYYY-MM-DDTHH:MM)."
+    if draft.late_until and not draft.due_at:
+        errors["late_until"] = "A late cut-off needs a due date."
+    elif draft.late_until and draft.due_at and draft.late_until < draft.due_at:
+        errors["late_until"] = "The late cut-off must be after the due date."
+    try:
+        draft.attempts_allowed = int(form.get("attempts_allowed") or 3)
+        if not 1 <= draft.attempts_allowed <= 50:
+            raise ValueError
+    except ValueError:
+        errors["attempts_allowed"] = "Attempts must be a whole number from 1 to 50."
+    try:
+        percent = float(form.get("late_penalty") or 0)
+        if not 0 <= percent <= 100:
+            raise ValueError
+        draft.late_penalty = percent / 100
+    except ValueError:
+        errors["late_penalty"] = "The late penalty is a percentage from 0 to 100."
+    draft.practice_allowed = form.get("practice_allowed") == "on"
+    for raw_id in form.getlist("problem"):
+        try:
+            problem_id = int(raw_id)
+            value = float(form.get(f"points-{problem_id}") or 10)
+            if not 0 < value <= 1000:
+                raise ValueError
+        except ValueError:
+            errors["problems"] = "Points per problem are numbers above 0."
+            continue
+        draft.problems.append((problem_id, value))
+    if not draft.problems and "problems" not in errors:
+        errors["problems"] = "Choose at least one problem."
+    return draft, errors
+
+
+def create_assignment(session: Session, course: Course, draft: AssignmentDraft) -> Assignment:
+    """Store the assignment; only published problems are accepted."""
+    assignment = Assignment(
+        course=course,
+        title=draft.title,
+        due_at=draft.due_at,
+        late_until=draft.late_until,
+        attempts_allowed=draft.attempts_allowed,
+        late_penalty=draft.late_penalty,
+        practice_allowed=draft.practice_allowed,
+    )
+    session.add(assignment)
+    for position, (problem_id, value) in enumerate(draft.problems, start=1):
+        problem = session.get(Problem, problem_id)
+        if problem is None or problem.status != ProblemStatus.published:
+            raise ValueError(f"problem {problem_id} is not published")
+        session.add(
+            AssignmentProblem(
+                assignment=assignment, problem=problem, position=position, points=value
+            )
+        )
+    session.commit()
+    return assignment
+
+
+def set_part_points(item: AssignmentProblem, form: Any) -> dict[str, str]:
+    """Read ``part-<part id>`` inputs; the item's total becomes their sum."""
+    values: dict[str, float] = {}
+    for part_id, _weight, _prompt in parts_of(item.problem):
+        try:
+            value = float(form.get(f"part-{item.id}-{part_id}") or 0)
+            if value < 0:
+                raise ValueError
+        except ValueError:
+            return {part_id: "Points are numbers of at least 0."}
+        values[part_id] = value
+    if sum(values.values()) <= 0:
+        return {"": "The parts need some points in total."}
+    item.part_points = values
+    item.points = sum(values.values())
+    return {}

@@ -1,0 +1,28 @@
+"""Dates of an assignment: due, late, closed. SQLite hands back naive datetimes (UTC)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from service.models import Assignment
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def closes_at(assignment: Assignment) -> datetime | None:
+    """When submissions stop: the late cut-off if there is one, else the due date."""
+    return as_utc(assignment.late_until) or as_utc(assignment.due_at)
+
+
+def is_late(assignment: Assignment, now: datetime | None = None) -> bool:
+    due = as_utc(assignment.due_at)
+    return due is not None and (now or datetime.now(UTC)) > due
+
+
+def is_closed(assignment: Assignment, now: datetime | None = None) -> bool:
+    end = closes_at(assignment)
+    return end is not None and (now or datetime.now(UTC)) > end

@@ -1,0 +1,118 @@
+// Submit answers without leaving the page, then poll the submission until it is graded.
+// Plain fetch, no framework; without JavaScript the form posts and the page reloads.
+(function () {
+  "use strict";
+  var form = document.getElementById("answers");
+  if (!form) return;
+  var statusLine = document.getElementById("grading-status");
+  var button = document.getElementById("submit");
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function fmt(x) {
+    return x === null || x === undefined ? "—" : String(Math.round(x * 100) / 100);
+  }
+
+  function clearErrors() {
+    form.querySelectorAll(".error").forEach(function (p) { p.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (i) { i.removeAttribute("aria-invalid"); });
+  }
+
+  function showErrors(errors, detail) {
+    var first = null;
+    Object.keys(errors || {}).forEach(function (id) {
+      var slot = document.getElementById("part-" + id + "-error");
+      if (slot) slot.textContent = errors[id];
+      var input = document.getElementById("part-" + id) ||
+        form.querySelector('[name="part-' + id + '"]');
+      if (input) { input.setAttribute("aria-invalid", "true"); first = first || input; }
+    });
+    statusLine.textContent = detail + " No attempt was used.";
+    if (first) first.focus();
+  }
+
+  function showResult(body) {
+    (body.parts || []).forEach(function (p) {
+      var box = document.getElementById("part-" + p.id + "-feedback");
+      if (!box) return;
+      box.textContent = "";
+      var head = el("p");
+      head.appendChild(el("span", "verdict " + p.verdict, p.verdict));
+      head.appendChild(document.createTextNode(" "));
+      head.appendChild(el("span", "points", fmt(p.points) + " / " + fmt(p.points_possible) + " points"));
+      box.appendChild(head);
+      box.appendChild(el("p", "message" + (p.misconception ? " misconception" : ""), p.message));
+      if (p.hint) box.appendChild(el("p", "hint", "Hint: " + p.hint));
+    });
+    var total = document.getElementById("total");
+    total.textContent = "Attempt " + body.attempt + ": ";
+    total.appendChild(el("strong", "", fmt(body.points) + " / " + fmt(body.points_possible) + " points"));
+    if (body.is_late) total.appendChild(el("span", "badge late", "late"));
+    var left = document.getElementById("attempts-left");
+    if (left && body.attempts_left !== null) left.textContent = body.attempts_left;
+    if (body.solution_available && !document.getElementById("solution")) {
+      document.getElementById("solution-ready").hidden = false;
+    }
+    var history = document.getElementById("history");
+    if (history) {
+      var empty = history.querySelector("li.muted");
+      if (empty) empty.remove();
+      var item = el("li", "", "Attempt " + body.attempt + " · " + fmt(body.points) + " / " +
+        fmt(body.points_possible) + " points" + (body.is_late ? " · late" : ""));
+      history.insertBefore(item, history.firstChild);
+    }
+    statusLine.textContent = "Graded.";
+  }
+
+  function poll(url, delay) {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (body) {
+        if (body.status === "graded") { showResult(body); button.disabled = body.attempts_left === 0; return; }
+        if (body.status === "failed") {
+          statusLine.textContent = "Grading failed; your instructor has been told. This attempt is saved.";
+          button.disabled = false;
+          return;
+        }
+        setTimeout(function () { poll(url, Math.min(delay * 1.5, 2000)); }, delay);
+      })
+      .catch(function () { setTimeout(function () { poll(url, 2000); }, 2000); });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearErrors();
+    button.disabled = true;
+    statusLine.textContent = "Sending…";
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    })
+      .then(function (r) { return r.json().then(function (body) { return { code: r.status, body: body }; }); })
+      .then(function (res) {
+        if (res.code === 202) {
+          statusLine.textContent = "grading…";
+          poll(res.body.status_url, 250);
+        } else if (res.code === 422) {
+          showErrors(res.body.errors, res.body.detail);
+          button.disabled = false;
+        } else {
+          statusLine.textContent = res.body.detail || "The submission was refused.";
+          button.disabled = res.code === 403;
+        }
+      })
+      .catch(function () {
+        statusLine.textContent = "Could not reach the server. Your answers are still here; try again.";
+        button.disabled = false;
+      });
+  });
+
+  if (form.dataset.pendingUrl) poll(form.dataset.pendingUrl, 250);
+})();

@@ -1,0 +1,237 @@
+"""The student's problem page: order, files, plot, submitting, feedback, solutions, practice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from graders import grade
+from problem_bank.variant import Variant as LibVariant
+from service.grading_store import SqlGradingStore
+from service.models import Submission, SubmissionStatus, Variant, VariantPlot
+from tests.conftest import csrf_token
+from tests.service.web_world import as_user, build_world
+
+
+def _variant(db_session, user, item) -> Variant:
+    db_session.expire_all()
+    return db_session.scalar(
+        select(Variant).where(
+            Variant.user_id == user.id,
+            Variant.assignment_problem_id == item.id,
+            Variant.is_practice.is_(False),
+        )
+    )
+
+
+def _form(page_html: str, answers: dict) -> MultiDict:
+    form = [("csrf_token", csrf_token(page_html))]
+    for part_id, value in answers.items():
+        values = value if isinstance(value, list) else [value]
+        form += [(f"part-{part_id}", str(v)) for v in values]
+    return MultiDict(form)
+
+
+def _right(content: dict) -> dict:
+    return {p["id"]: p["answer"] for p in content["parts"]}
+
+
+def _grade_now(settings, submission_id: int) -> None:
+    """What the worker does, in-process: claim → grade → store (the real store)."""
+    store = SqlGradingStore(settings.database_url)
+    job = store.claim(submission_id)
+    assert job is not None
+    store.save_feedback(submission_id, grade(LibVariant.from_dict(job.variant), job.answers))
+
+
+def _submit(client, url_item: int, answers: dict, *, practice_variant: int | None = None):
+    page_url = f"/practice/{practice_variant}" if practice_variant else f"/items/{url_item}"
+    html = client.get(page_url).get_data(as_text=True)
+    return client.post(
+        f"{page_url}/submit",
+        data=_form(html, answers),
+        headers={"Accept": "application/json"},
+    )
+
+
+@pytest.fixture
+def world(db_session):
+    return build_world(db_session)
+
+
+def test_problem_page_shows_story_plot_files_output_parts_in_that_order(client, world):
+    as_user(client, "alice")
+    html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    marks = ['id="story-h"', "plot.png", "files/data.csv", "files/fit.R", "files/fit.py"]
+    marks += ['class="r-output"', 'id="parts-h"']
+    positions = [html.index(m) for m in marks]
+    assert positions == sorted(positions)
+    assert '<label for="part-intercept">Your answer</label>' in html
+    assert "A number, e.g." in html  # a format hint next to a numeric input
+
+
+def test_downloads_are_the_stored_variant_and_never_change(client, world, db_session):
+    as_user(client, "alice")
+    client.get(f"/items/{world.item.id}")
+    variant = _variant(db_session, world.users["alice"], world.item)
+    csv_response = client.get(f"/variants/{variant.id}/files/data.csv")
+    assert csv_response.status_code == 200
+    assert csv_response.headers["Content-Disposition"] == 'attachment; filename="data.csv"'
+    assert csv_response.get_data(as_text=True) == variant.content["data_csv"]
+    assert (
+        client.get(f"/variants/{variant.id}/files/fit.R").get_data(as_text=True)
+        == (variant.content["r_script"])
+    )
+    assert client.get(f"/variants/{variant.id}/files/fit.py").status_code == 200
+    assert client.get(f"/variants/{variant.id}/files/secrets.txt").status_code == 404
+
+
+def test_plot_is_drawn_once_and_stored(client, world, db_session):
+    as_user(client, "alice")
+    client.get(f"/items/{world.item.id}")
+    variant = _variant(db_session, world.users["alice"], world.item)
+    first = client.get(f"/variants/{variant.id}/plot.png")
+    assert first.status_code == 200 and first.mimetype == "image/png"
+    assert first.data.startswith(b"\x89PNG")
+    db_session.expire_all()
+    stored = db_session.get(VariantPlot, variant.id)
+    assert stored is not None and stored.png == first.data
+    assert client.get(f"/variants/{variant.id}/plot.png").data == first.data
+
+
+def test_unreadable_answer_is_shown_next_to_its_input_and_costs_no_attempt(client, world):
+    as_user(client, "alice")
+    response = _submit(client, world.item.id, {"intercept": "one point two"})
+    assert response.status_code == 422
+    assert "intercept" in response.get_json()["errors"]
+    # Without JavaScript the page comes back with the message by the input.
+    html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    plain = client.post(
+        f"/items/{world.item.id}/submit", data=_form(html, {"intercept": "one point two"})
+    )
+    assert plain.status_code == 422
+    text = plain.get_data(as_text=True)
+    error_at = text.index('id="part-intercept-error"')
+    assert text.index('id="part-intercept"') < error_at < text.index('id="part-slope-box"')
+    assert 'value="one point two"' in text
+    assert 'attempts left: <strong id="attempts-left">3</strong>' in text
+
+
+def test_wrong_then_right_answer_feedback_points_and_attempts(client, world, db_session, settings):
+    as_user(client, "alice")
+    client.get(f"/items/{world.item.id}")
+    content = _variant(db_session, world.users["alice"], world.item).content
+    right = _right(content)
+    slope = right["slope"]
+    wrong = {**right, "intercept": f"{slope:.4g}"}  # the slope-for-intercept misconception
+    first = _submit(client, world.item.id, wrong)
+    assert first.status_code == 202
+    body = client.get(first.get_json()["status_url"]).get_json()
+    assert body["status"] == "queued"
+    _grade_now(settings, first.get_json()["id"])
+    body = client.get(first.get_json()["status_url"]).get_json()
+    assert body["status"] == "graded" and body["attempts_left"] == 2
+    intercept = next(p for p in body["parts"] if p["id"] == "intercept")
+    assert intercept["misconception"] == "slope_for_intercept"
+    assert "slope" in intercept["message"] and intercept["points"] == 0
+    assert body["points"] < body["points_possible"] == 10
+
+    second = _submit(client, world.item.id, right)
+    _grade_now(settings, second.get_json()["id"])
+    body = client.get(second.get_json()["status_url"]).get_json()
+    assert body["points"] == 10 and body["attempts_left"] == 1
+    html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    assert "10 / 10 points" in html
+    assert html.count("Attempt 2") >= 1 and "Attempt 1" in html  # history keeps both
+
+
+def test_solution_is_hidden_until_the_last_attempt(client, db_session, settings):
+    world = build_world(db_session, attempts=2)
+    as_user(client, "alice")
+    client.get(f"/items/{world.item.id}")
+    content = _variant(db_session, world.users["alice"], world.item).content
+    solution = content["parts"][0]["solution"].split("`")[-1]  # the numbers, after the code
+    assert solution.strip(" .")
+    answers = {"intercept": "0"}
+    _submit(client, world.item.id, answers)
+    html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    assert "Worked solution" not in html and solution not in html
+    _submit(client, world.item.id, answers)
+    html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    assert "Worked solution" in html and solution in html
+    third = _submit(client, world.item.id, answers)
+    assert third.status_code == 403  # no attempts left
+
+
+def test_solution_shows_once_the_assignment_has_closed(client, db_session):
+    world = build_world(db_session, due_in=-timedelta(hours=1))
+    as_user(client, "alice")
+    html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    assert "Worked solution" in html
+    assert _submit(client, world.item.id, {"intercept": "1"}).status_code == 403
+
+
+def test_late_submission_is_marked_and_loses_the_penalty(client, db_session, settings):
+    world = build_world(
+        db_session, due_in=-timedelta(hours=1), late_for=timedelta(days=2), penalty=0.25
+    )
+    as_user(client, "alice")
+    html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    assert "marked late" in html and "Worked solution" not in html
+    content = _variant(db_session, world.users["alice"], world.item).content
+    response = _submit(client, world.item.id, _right(content))
+    _grade_now(settings, response.get_json()["id"])
+    body = client.get(response.get_json()["status_url"]).get_json()
+    assert body["is_late"] is True and body["points"] == 7.5
+    assert "late" in client.get(f"/courses/{world.course.id}").get_data(as_text=True)
+
+
+def test_practice_versions_are_new_seeds_and_kept_apart(client, world, db_session, settings):
+    as_user(client, "alice")
+    client.get(f"/items/{world.item.id}")
+    own = _variant(db_session, world.users["alice"], world.item)
+    page = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    response = client.post(
+        f"/items/{world.item.id}/practice", data={"csrf_token": csrf_token(page)}
+    )
+    assert response.status_code == 302
+    practice_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    practice = db_session.get(Variant, practice_id)
+    assert practice.is_practice and practice.seed != own.seed
+    for _ in range(4):  # more than the 3 assignment attempts: practice has no limit
+        sent = _submit(
+            client, world.item.id, _right(practice.content), practice_variant=practice_id
+        )
+        assert sent.status_code == 202
+        _grade_now(settings, sent.get_json()["id"])
+    html = client.get(f"/practice/{practice_id}").get_data(as_text=True)
+    assert "Worked solution" in html and "does not count" in html
+    course = client.get(f"/courses/{world.course.id}").get_data(as_text=True)
+    assert "0 / 3" in course  # no assignment attempt used
+    subs = db_session.scalars(select(Submission).where(Submission.variant_id == own.id)).all()
+    assert subs == []
+
+
+def test_practice_is_refused_when_the_instructor_has_it_off(client, db_session):
+    world = build_world(db_session, practice=False)
+    as_user(client, "alice")
+    page = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    assert "New practice version" not in page
+    response = client.post(
+        f"/items/{world.item.id}/practice", data={"csrf_token": csrf_token(page)}
+    )
+    assert response.status_code == 403
+
+
+def test_course_page_lists_due_date_attempts_and_score(client, world, db_session, settings):
+    as_user(client, "alice")
+    client.get(f"/items/{world.item.id}")
+    content = _variant(db_session, world.users["alice"], world.item).content
+    sent = _submit(client, world.item.id, _right(content))
+    _grade_now(settings, sent.get_json()["id"])
+    html = client.get(f"/courses/{world.course.id}").get_data(as_text=True)
+    assert "Homework 1" in html and "1 / 3" in html and "10 / 10" in html and "UTC" in html
+    assert db_session.get(Submission, sent.get_json()["id"]).status == SubmissionStatus.graded
