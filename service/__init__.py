@@ -11,7 +11,7 @@ from service.config import Settings
 
 def create_app(config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
     """Build the app from Settings (the environment by default) plus test overrides."""
-    from service import auth, errors, extensions, queue, student, web_db
+    from service import auth, errors, extensions, instructor, queue, student, web_db
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
@@ -33,4 +33,5 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(student.bp)
+    app.register_blueprint(instructor.bp)
     return app

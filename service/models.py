@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -118,6 +119,9 @@ class Problem(Base):
         _enum(ProblemStatus, "problem_status"), default=ProblemStatus.draft
     )
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The last self-test report of this version (``{"passed": bool, ...}``); publish needs it.
+    selftest: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    selftest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -133,6 +137,9 @@ class Assignment(Base):
     #: Fraction of the score taken off a late submission (0.1 = 10 %).
     late_penalty: Mapped[float] = mapped_column(Float, default=0.0)
     practice_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Late work (with the penalty) is accepted until then; after it, and after ``due_at``
+    #: when this is None, the assignment is closed and worked solutions are shown.
+    late_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="assignments")
@@ -224,3 +231,28 @@ class Submission(Base):
 
     variant: Mapped[Variant] = relationship()
     user: Mapped[User] = relationship()
+
+
+class VariantPlot(Base):
+    """The PNG of a variant's plot, drawn once: what the student saw never changes."""
+
+    __tablename__ = "variant_plots"
+
+    variant_id: Mapped[int] = mapped_column(
+        ForeignKey("variants.id", ondelete="CASCADE"), primary_key=True
+    )
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginFailure(Base):
+    """A failed password login, counted per account and per address for the rate limit."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "email:<address>" or "ip:<address>".
+    key: Mapped[str] = mapped_column(String(320))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
