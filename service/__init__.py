@@ -11,7 +11,7 @@ from service.config import Settings
 
 def create_app(config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
     """Build the app from Settings (the environment by default) plus test overrides."""
-    from service import auth, errors, extensions, instructor, queue, student, web_db
+    from service import auth, cookies, errors, extensions, instructor, queue, student, web_db
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
@@ -29,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         app.config.update(config)
     queue.configure(settings)
     web_db.init_app(app, settings.database_url)
+    cookies.init_app(app, settings.trusted_proxies)
     extensions.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)

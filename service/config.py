@@ -31,6 +31,8 @@ class Settings:
     stuck_after_seconds: int = 120
     #: Uploaded specs and answers larger than this are refused with 413.
     max_upload_bytes: int = 256 * 1024
+    #: How many reverse proxies in front of the app to trust for X-Forwarded-* headers.
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -50,6 +52,7 @@ class Settings:
             result_backend=result_backend,
             secret_key=env.get("SECRET_KEY") or _instance_secret(instance),
             stuck_after_seconds=int(env.get("MIXGRADE_STUCK_AFTER", "120")),
+            trusted_proxies=int(env.get("MIXGRADE_TRUSTED_PROXIES", "0")),
         )
 
 

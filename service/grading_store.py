@@ -49,7 +49,13 @@ class SqlGradingStore:
         try:
             with session_scope(self.sessions) as session:
                 row = session.execute(
-                    select(Submission.is_late, Assignment.late_penalty)
+                    select(
+                        Submission.is_late,
+                        Assignment.late_penalty,
+                        AssignmentProblem.points,
+                        AssignmentProblem.part_points,
+                        VariantRow.content,
+                    )
                     .join(VariantRow, VariantRow.id == Submission.variant_id)
                     .outerjoin(
                         AssignmentProblem,
@@ -60,9 +66,8 @@ class SqlGradingStore:
                 ).one_or_none()
                 if row is None:
                     return False
-                final = scoring.final_score(
-                    feedback.score, is_late=row.is_late, late_penalty=row.late_penalty
-                )
+                raw = scoring.points_fraction(feedback, row.content, row.points, row.part_points)
+                final = scoring.final_score(raw, is_late=row.is_late, late_penalty=row.late_penalty)
                 # Conditional update: of two workers racing on one submission, one stores.
                 result = session.execute(
                     update(Submission)
@@ -73,7 +78,7 @@ class SqlGradingStore:
                     .values(
                         status=SubmissionStatus.graded,
                         feedback=feedback.to_dict(),
-                        raw_score=feedback.score,
+                        raw_score=raw,
                         score=final,
                         graded_at=utcnow(),
                         failure_reason=None,

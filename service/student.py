@@ -22,7 +22,6 @@ from sqlalchemy import select
 from service.models import AssignmentProblem, Enrollment, Role, Submission, Variant
 from service.services import (
     answer_checks,
-    login_limits,
     student_pages,
     submissions,
     timing,
@@ -139,40 +138,6 @@ def submission_status(submission_id: int):  # type: ignore[no-untyped-def]
     if submission is None or submission.user_id != current_user.id:
         abort(404, "No such submission.")
     return jsonify(student_pages.status_body(db(), submission))
-
-
-# ----------------------------------------------------------------------- login rate limit
-# Hooked here (the student blueprint is always registered) so no login try escapes it.
-
-
-@bp.before_app_request
-def _login_rate_limit():  # type: ignore[no-untyped-def]
-    if request.endpoint != "auth.login" or request.method != "POST":
-        return None
-    wait = login_limits.retry_after(db(), request.form.get("email", ""), request.remote_addr)
-    if wait:
-        response = Response(
-            render_template(
-                "error.html",
-                status=429,
-                message=f"Too many failed logins. Try again in {wait // 60 + 1} minutes.",
-            ),
-            status=429,
-        )
-        response.headers["Retry-After"] = str(wait)
-        return response
-    return None
-
-
-@bp.after_app_request
-def _count_login_failures(response: Response) -> Response:
-    if request.endpoint == "auth.login" and request.method == "POST":
-        email = request.form.get("email", "")
-        if response.status_code == 401:
-            login_limits.record_failure(db(), email, request.remote_addr)
-        elif response.status_code == 302 and email:
-            login_limits.clear_account(db(), email)
-    return response
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -60,5 +60,27 @@ def test_open_redirect_is_refused(client, db_session):
 def test_session_cookie_is_httponly_and_samesite(client, db_session):
     _user(db_session)
     response = login(client, "s@example.edu", "correct horse")
-    cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if "session=" in c)
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+def test_session_cookie_is_secure_over_https(client, db_session):
+    _user(db_session)
+    page = client.get("/login", base_url="https://mixgrade.example")
+    token = csrf_token(page.get_data(as_text=True))
+    response = client.post(
+        "/login",
+        base_url="https://mixgrade.example",
+        data={"email": "s@example.edu", "password": "correct horse", "csrf_token": token},
+    )
+    session_cookie = next(c for c in response.headers.getlist("Set-Cookie") if "session=" in c)
+    assert "Secure" in session_cookie
+
+
+def test_repeated_wrong_passwords_are_rate_limited(client, db_session):
+    _user(db_session)
+    for _ in range(5):
+        assert login(client, "s@example.edu", "wrong").status_code == 401
+    response = login(client, "s@example.edu", "correct horse")
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0

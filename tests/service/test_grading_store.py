@@ -72,6 +72,21 @@ def test_late_penalty_is_applied(store, db_session):
     assert (submission.raw_score, submission.score) == (pytest.approx(0.8), pytest.approx(0.6))
 
 
+def test_points_per_part_decide_the_stored_score(store, db_session):
+    submission = _submission(db_session, late_penalty=0.0)
+    submission.variant.content = {"parts": [{"id": "a", "weight": 1.0}, {"id": "b", "weight": 1.0}]}
+    submission.variant.assignment_problem.points = 10
+    submission.variant.assignment_problem.part_points = {"a": 8.0}
+    db_session.commit()
+    feedback = Feedback(
+        score=0.5,
+        parts=(PartFeedback("a", 1.0, "correct", "ok"), PartFeedback("b", 0.0, "incorrect", "no")),
+    )
+    store.save_feedback(submission.id, feedback)
+    db_session.refresh(submission)
+    assert submission.score == pytest.approx(0.8)
+
+
 def test_failure_keeps_the_reason_and_never_overrides_a_grade(store, db_session):
     first = _submission(db_session)
     store.fail(first.id, "ValueError: bad spec")
