@@ -200,15 +200,27 @@ class Fitted:
 
     def contrast(self, factor: str, a: str, b: str) -> ContrastRow:
         """The comparison EMM(a) - EMM(b), with the same Tukey-adjusted p as ``pairs``."""
-        for row in self.pairs(factor):
-            if row.label == f"{a} - {b}":
-                return row
-            if row.label == f"{b} - {a}":
-                return ContrastRow(
-                    f"{a} - {b}", -row.estimate, row.se, row.df, -row.t_ratio, row.p_value
-                )
         levels = self.design.levels(factor)
-        raise KeyError(f"levels {a!r}/{b!r} not in factor {factor!r}; levels: {levels}")
+        if a not in levels or b not in levels or a == b:
+            raise KeyError(f"levels {a!r}/{b!r} not in factor {factor!r}; levels: {levels}")
+        i, j = levels.index(a), levels.index(b)
+        lo, hi = min(i, j), max(i, j)
+        k = len(levels)
+        # pairs() lists (0, 1), (0, 2), ..., (1, 2), ...: row of (lo, hi) in that order.
+        row = self.pairs(factor)[lo * k - lo * (lo + 1) // 2 + hi - lo - 1]
+        if i < j:
+            return row
+        labels = self.design.contrast_labels(factor)
+        return ContrastRow(
+            f"{labels[i]} - {labels[j]}", -row.estimate, row.se, row.df, -row.t_ratio, row.p_value
+        )
+
+    def emmeans_averaged_over(self, factor: str) -> list[str]:
+        """The other factors whose levels the EMMs of ``factor`` are averaged over.
+
+        emmeans notes them as "Results are averaged over the levels of: ...".
+        """
+        return self.design.other_factors(factor)
 
     def emmeans_note(self, factor: str) -> bool:
         """Whether emmeans warns "Results may be misleading due to involvement in interactions"."""

@@ -21,6 +21,7 @@ R's rules reproduced here:
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -279,6 +280,23 @@ class Design:
         assert var.labels is not None
         return list(var.labels)
 
+    def contrast_labels(self, factor: str) -> list[str]:
+        """The factor's levels as emmeans names them in contrasts.
+
+        As ``contrast.emmGrid`` (``enhance.levels``, ``parens``): when every level reads as a
+        number the factor name is prefixed (Area ``1`` -> ``Area1``), and a level containing
+        ``-``, ``+``, ``/`` or ``*`` is parenthesised (``(b-1)``).
+        """
+        labels = self.levels(factor)
+        if all(_r_numeric(lab) for lab in labels):
+            labels = [f"{factor}{lab}" for lab in labels]
+        return [f"({lab})" if _OPERATOR.search(lab) else lab for lab in labels]
+
+    def other_factors(self, factor: str) -> list[str]:
+        """Factors of the model other than ``factor``, in the order they enter it."""
+        self.levels(factor)
+        return [v for v, x in self.vars.items() if x.is_factor and v != factor]
+
     def in_interaction(self, factor: str) -> bool:
         """Whether ``factor`` appears in a term of order 2 or more."""
         return any(factor in t and len(t) > 1 for t in self.spec.terms)
@@ -305,6 +323,20 @@ class Design:
                     cols[v.name] = np.full(m, v.mean)
             rows.append(self.matrix(cols, m).mean(axis=0))
         return np.array(rows)
+
+
+#: emmeans' ``parens`` option: levels containing an operator are wrapped in parentheses.
+_OPERATOR = re.compile(r"-|\+|/|\*")
+
+
+def _r_numeric(text: str) -> bool:
+    """Whether R's ``as.numeric(text)`` is a number (not NA)."""
+    if "_" in text:  # Python's float() accepts digit separators; R does not
+        return False
+    try:
+        return not math.isnan(float(text))
+    except ValueError:
+        return False
 
 
 def _indicators(values: np.ndarray, var: Variable) -> np.ndarray:

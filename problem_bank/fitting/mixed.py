@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from problem_bank.fitting.base import Fitted, VarCorr, VarCorrTerm
 from problem_bank.fitting.formula import Design, ModelSpec
@@ -196,7 +196,7 @@ class MixedFit(Fitted):
         self.cov_params = self._beta_covariance()
         self.bse = np.sqrt(np.diag(self.cov_params))
         self.tvalues = self.params / self.bse
-        self.pvalues = 2 * stats.norm.sf(np.abs(self.tvalues))
+        self.pvalues = 2 * special.ndtr(-np.abs(self.tvalues))  # P(|Z| > |z|)
         self._blups = self._conditional_modes(lam)
 
     def _var_params(self) -> list[tuple[str, int, int]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from problem_bank.fitting.base import AnovaRow, ContrastRow, Fitted
 from problem_bank.fitting.emmeans import pairwise
@@ -47,7 +47,7 @@ class OlsFit(Fitted):
         self.cov_params = self.sigma**2 * (rinv @ rinv.T)
         self.bse = np.sqrt(np.diag(self.cov_params))
         self.tvalues = self.params / self.bse
-        self.pvalues = 2 * stats.t.sf(np.abs(self.tvalues), self.df_resid)
+        self.pvalues = 2 * special.stdtr(self.df_resid, -np.abs(self.tvalues))  # P(|T| > |t|)
         if spec.intercept:
             mss = float(np.sum((self.fitted_values - self.fitted_values.mean()) ** 2))
             numdf = p - 1
@@ -58,7 +58,7 @@ class OlsFit(Fitted):
         int_df = 1 if spec.intercept else 0
         self.adj_r_squared = 1 - (1 - self.r_squared) * ((n - int_df) / self.df_resid)
         self.fstatistic = ((mss / numdf) / (self.rss / self.df_resid), numdf, self.df_resid)
-        self.f_pvalue = float(stats.f.sf(self.fstatistic[0], numdf, self.df_resid))
+        self.f_pvalue = float(special.fdtrc(numdf, self.df_resid, self.fstatistic[0]))
         self._anova: list[AnovaRow] | None = None
         self._pairs: dict[str, list[ContrastRow]] = {}
 
@@ -77,7 +77,7 @@ class OlsFit(Fitted):
                 ss = float(np.sum(self._effects[cols] ** 2))
                 df = int(cols.sum())
                 f = (ss / df) / ms_res
-                p = float(stats.f.sf(f, df, self.df_resid))
+                p = float(special.fdtrc(df, self.df_resid, f))  # P(F > f)
                 rows.append(AnovaRow(label, df, ss, ss / df, f, p))
             rows.append(AnovaRow("Residuals", self.df_resid, self.rss, ms_res, None, None))
             self._anova = rows

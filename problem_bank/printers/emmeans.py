@@ -7,6 +7,9 @@ import math
 from problem_bank.fitting import Fitted
 from problem_bank.printers.rformat import format_num, print_matrix, r_round, zapsmall
 
+#: How emmeans names the scale of a difference of link values ("log odds ratio" for logit).
+_LINK_SCALE = {"logit": "log odds ratio", "log": "log"}
+
 INTERACTION_NOTE = "NOTE: Results may be misleading due to involvement in interactions\n"
 
 
@@ -26,7 +29,9 @@ def emmeans_pairs(fit: Fitted, factor: str) -> str:
     """Tukey-adjusted pairwise contrasts with emmeans' notes and footnote.
 
     Columns: estimates to the digits that resolve est ± 2 SE (``.opt.dig``), t ratios
-    rounded to 3 decimals, p-values to 4 with ``<.0001`` below that.
+    (z ratios when df = Inf, as for GLMs) rounded to 3 decimals, p-values to 4 with
+    ``<.0001`` below that. Footnotes: the factors averaged over, the link scale of a GLM's
+    contrasts, and the Tukey family size (when there is more than one contrast).
     """
     rows = fit.pairs(factor)
     est = zapsmall([r.estimate for r in rows])
@@ -60,9 +65,15 @@ def emmeans_pairs(fit: Fitted, factor: str) -> str:
     matrix = [list(r) for r in zip(*cells, strict=True)]
     out = INTERACTION_NOTE if fit.emmeans_note(factor) else ""
     out += print_matrix(matrix, names, [""] * len(rows), right=True) + "\n"
-    if stat_name == "z.ratio" and getattr(fit, "link", "identity") != "identity":
-        scale = {"logit": "log odds ratio", "log": "log"}.get(fit.link, fit.link)  # type: ignore[attr-defined]
-        out += f"Results are given on the {scale} (not the response) scale. \n"
-    k = len(fit.design.levels(factor))
-    out += f"P value adjustment: tukey method for comparing a family of {k} estimates \n"
+    averaged = fit.emmeans_averaged_over(factor)
+    if averaged:
+        out += f"Results are averaged over the levels of: {', '.join(averaged)} \n"
+    link = getattr(fit, "link", "identity")
+    if link != "identity":
+        out += (
+            f"Results are given on the {_LINK_SCALE.get(link, link)} (not the response) scale. \n"
+        )
+    if len(rows) > 1:  # one contrast: emmeans drops the adjustment (and its note)
+        k = len(fit.design.levels(factor))
+        out += f"P value adjustment: tukey method for comparing a family of {k} estimates \n"
     return out

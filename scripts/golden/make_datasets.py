@@ -124,6 +124,7 @@ def main() -> None:
             formula="Prevalence ~ Length + Year + Area",
             data_name="cod",
             factors=["Year", "Area"],
+            emmeans="Area",
         )
     for i, (n, size, zi) in enumerate([(200, 1.5, 0.25), (150, None, 0.0), (300, 4.0, 0.1)]):
         rng = np.random.default_rng(400 + i)
@@ -135,6 +136,7 @@ def main() -> None:
             formula="count ~ x + habitat",
             data_name="birds",
             factors=["habitat"],
+            emmeans="habitat",
         )
     for i, (groups, per, sd) in enumerate([(4, 20, 0.27), (8, 12, 0.1), (6, 15, 0.0)]):
         rng = np.random.default_rng(500 + i)

@@ -98,6 +98,12 @@ for (case in cases) {
     nd <- na.omit(data)[1:3, , drop = FALSE]
     ref$predict_link <- unname(predict(m, nd, type = "link"))
     ref$predict_response <- unname(predict(m, nd, type = "response"))
+    if (!is.null(case$emmeans)) {
+      ## Link scale, asymptotic (df = Inf, z ratios), as emmeans does for a glm.
+      write_txt(name, "emmeans_pairs",
+                console(pairs(emmeans(m, as.formula(paste("~", case$emmeans))))))
+      ref$pairs <- pairs_table(m, as.formula(paste("~", case$emmeans)))
+    }
     if (case$distribution == "poisson") {
       od <- check_overdispersion(m)
       write_txt(name, "check_overdispersion", console(od))

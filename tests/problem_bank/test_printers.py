@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from problem_bank import printers as P
-from problem_bank.fitting import ContrastRow
+from problem_bank.fitting import ContrastRow, fit
 from problem_bank.printers import rformat as rf
 from problem_bank.printers.rcall import deparse_call, deparse_formula
 from tests.problem_bank.test_fitting import CASES, fitted
@@ -44,6 +45,8 @@ def printed(case: dict) -> dict[str, str]:
             out["emmeans_pairs"] = P.emmeans_pairs(m, case["emmeans"])
     elif case["family"] == "glm":
         out["summary_glm"] = P.summary_glm(m, case["data_name"])
+        if "emmeans" in case:
+            out["emmeans_pairs"] = P.emmeans_pairs(m, case["emmeans"])
         if case["distribution"] == "poisson":
             out["check_overdispersion"] = P.check_overdispersion(m)
             out["check_zeroinflation"] = P.check_zeroinflation(m)
@@ -182,6 +185,9 @@ def test_lecture_emmeans_table() -> None:
         def emmeans_note(self, factor: str) -> bool:
             return False
 
+        def emmeans_averaged_over(self, factor: str) -> list[str]:
+            return []
+
         class design:
             @staticmethod
             def levels(factor: str) -> list[str]:
@@ -194,6 +200,22 @@ def test_lecture_emmeans_table() -> None:
         " dose1 - dose2       1.66 0.198 146   8.377  <.0001\n"
         "\n"
         "P value adjustment: tukey method for comparing a family of 3 estimates \n"
+    )
+
+
+def test_single_contrast_has_no_adjustment_note() -> None:
+    # R 4.2.2, emmeans 1.8.4-1: one contrast, so no Tukey family and no footnote.
+    data = pd.DataFrame(
+        {
+            "y": [1, 2, 3.5, 4, 5.5, 6, 7.2, 8.1],
+            "x": [0.1, 0.5, 0.2, 0.9, 0.4, 0.3, 0.8, 0.7],
+            "g": ["a", "b"] * 4,
+        }
+    )
+    m = fit("ols", "y ~ x + g", data)
+    assert m.pairs("g")[0].p_value == pytest.approx(0.8651, abs=5e-5)
+    assert P.emmeans_pairs(m, "g") == (
+        " contrast estimate   SE df t.ratio p.value\n a - b       0.346 1.93  5   0.179  0.8651\n\n"
     )
 
 
