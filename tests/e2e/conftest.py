@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import IN_CI
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, process_env
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -24,10 +23,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def stack(tmp_path):
-    env = {**os.environ, "MIXGRADE_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": "e2e"}
-    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
-        env.pop(key, None)
-    running = Stack(env=env, log_dir=tmp_path)
+    running = Stack(env=process_env(tmp_path), log_dir=tmp_path)
     running.prepare()
     running.start_web()
     running.start_worker()

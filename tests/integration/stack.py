@@ -9,13 +9,32 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from sqlalchemy.orm import Session
+
+from service.db import make_engine, make_session_factory
 
 MIXGRADE = [sys.executable, "-m", "service.cli"]
 REPO = Path(__file__).resolve().parents[2]
+
+
+#: Variables that would point a spawned process away from its private instance folder.
+SERVICE_VARIABLES = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
+
+
+def process_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """The environment for spawned processes: embedded defaults in a private instance
+    folder, unless ``overrides`` name a real database or broker."""
+    env = {**os.environ, "MIXGRADE_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": "test"}
+    for key in SERVICE_VARIABLES:
+        env.pop(key, None)
+    env.update(overrides)
+    return env
 
 
 def free_port() -> int:
@@ -40,6 +59,22 @@ class Stack:
     processes: list[subprocess.Popen] = field(default_factory=list)
     workers: list[subprocess.Popen] = field(default_factory=list)
     log_dir: Path | None = None
+
+    @property
+    def database_url(self) -> str:
+        return self.env.get("DATABASE_URL") or (
+            f"sqlite:///{self.env['MIXGRADE_INSTANCE']}/mixgrade.sqlite"
+        )
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A database session on the stack's database, for checking what was stored."""
+        engine = make_engine(self.database_url)
+        try:
+            with make_session_factory(engine)() as session:
+                yield session
+        finally:
+            engine.dispose()
 
     def prepare(self) -> None:
         for args in (("db", "upgrade"), ("demo",)):

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 from sqlalchemy import func, select
 
 from service import queue
 from service.config import Settings
-from service.db import make_engine, make_session_factory
 from service.models import AssignmentProblem, User, Variant
 from service.services.variants import seed_for
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, process_env
 
 
 def test_worker_issues_each_variant_once(tmp_path):
-    env = {**os.environ, "MIXGRADE_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": "t"}
-    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
-        env.pop(key, None)
+    env = process_env(tmp_path)
     stack = Stack(env=env, log_dir=tmp_path)
     stack.prepare()
     settings = Settings.from_env({"MIXGRADE_INSTANCE": env["MIXGRADE_INSTANCE"]})
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
     try:
-        with sessions() as session:
+        with stack.session() as session:
             users = session.scalars(select(User.id).where(User.role == "student")).all()
             item = session.scalar(select(AssignmentProblem.id).order_by(AssignmentProblem.id))
         queue.configure(settings)
@@ -35,13 +29,13 @@ def test_worker_issues_each_variant_once(tmp_path):
         stack.start_worker("worker", "--concurrency=2")
         deadline = time.monotonic() + 60
         while True:
-            with sessions() as session:
+            with stack.session() as session:
                 count = session.scalar(select(func.count()).select_from(Variant))
             if count >= len(users) or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
         time.sleep(1.0)  # let the duplicates run too
-        with sessions() as session:
+        with stack.session() as session:
             rows = session.scalars(select(Variant)).all()
         assert len(rows) == len(users), stack.log("worker")
         for row in rows:
@@ -50,4 +44,3 @@ def test_worker_issues_each_variant_once(tmp_path):
             assert row.content["data_csv"]
     finally:
         stack.stop()
-        engine.dispose()

@@ -6,28 +6,33 @@ PostgreSQL + Redis servers. No eager mode: the worker is its own process.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlalchemy import func, select
 
-from service.db import make_engine, make_session_factory
 from service.models import AssignmentProblem, Submission, User
 from service.models import Variant as VariantRow
-from tests.integration.stack import Stack, csrf_from, student_session, wait_for_status
+from tests.integration.stack import (
+    Stack,
+    csrf_from,
+    process_env,
+    student_session,
+    wait_for_status,
+)
 
 STUDENT = "student1@demo.mixgrade"
 
 
 @pytest.fixture(params=["embedded", "postgres_redis"])
 def stack(request, tmp_path):
-    env = {**os.environ, "MIXGRADE_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": "t"}
-    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
-        env.pop(key, None)
+    env = process_env(tmp_path)
     if request.param == "postgres_redis":
-        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
-        env["CELERY_BROKER_URL"] = request.getfixturevalue("redis_url")
-        env["CELERY_RESULT_BACKEND"] = env["CELERY_BROKER_URL"]
+        redis_url = request.getfixturevalue("redis_url")
+        env = process_env(
+            tmp_path,
+            DATABASE_URL=request.getfixturevalue("postgres_url"),
+            CELERY_BROKER_URL=redis_url,
+            CELERY_RESULT_BACKEND=redis_url,
+        )
     running = Stack(env=env, log_dir=tmp_path)
     running.prepare()
     try:
@@ -36,47 +41,27 @@ def stack(request, tmp_path):
         running.stop()
 
 
-def _database_url(stack: Stack) -> str:
-    return stack.env.get("DATABASE_URL") or (
-        f"sqlite:///{stack.env['MIXGRADE_INSTANCE']}/mixgrade.sqlite"
-    )
-
-
 def first_item_id(stack: Stack) -> int:
     """The demo assignment's first problem (found in the database, not by scraping pages)."""
-    engine = make_engine(_database_url(stack))
-    try:
-        with make_session_factory(engine)() as session:
-            return session.scalar(
-                select(AssignmentProblem.id).order_by(AssignmentProblem.id).limit(1)
-            )
-    finally:
-        engine.dispose()
+    with stack.session() as session:
+        return session.scalar(select(AssignmentProblem.id).order_by(AssignmentProblem.id).limit(1))
 
 
 def _reference_answers(stack: Stack, item_id: int) -> tuple[dict, list[dict]]:
-    engine = make_engine(_database_url(stack))
-    try:
-        with make_session_factory(engine)() as session:
-            user = session.scalar(select(User).where(User.email == STUDENT))
-            row = session.scalar(
-                select(VariantRow).where(
-                    VariantRow.user_id == user.id, VariantRow.assignment_problem_id == item_id
-                )
+    with stack.session() as session:
+        user = session.scalar(select(User).where(User.email == STUDENT))
+        row = session.scalar(
+            select(VariantRow).where(
+                VariantRow.user_id == user.id, VariantRow.assignment_problem_id == item_id
             )
-            parts = row.content["parts"]
-    finally:
-        engine.dispose()
+        )
+        parts = row.content["parts"]
     return {p["id"]: p["answer"] for p in parts}, parts
 
 
 def _stored_submission(stack: Stack, submission_id: int) -> Submission | None:
-    engine = make_engine(_database_url(stack))
-    try:
-        with make_session_factory(engine)() as session:
-            return session.get(Submission, submission_id)
-    finally:
-        engine.dispose()
+    with stack.session() as session:
+        return session.get(Submission, submission_id)
 
 
 def _form(answers: dict, parts: list[dict], token: str) -> list[tuple[str, str]]:
@@ -146,9 +131,5 @@ def test_unreadable_answer_is_refused_without_using_an_attempt(stack: Stack):
     )
     assert response.status_code == 422
     assert numeric["id"] in response.json()["errors"]
-    engine = make_engine(_database_url(stack))
-    try:
-        with make_session_factory(engine)() as session:
-            assert session.scalar(select(func.count()).select_from(Submission)) == 0
-    finally:
-        engine.dispose()
+    with stack.session() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 0

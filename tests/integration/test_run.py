@@ -10,7 +10,7 @@ import time
 
 import requests
 
-from tests.integration.stack import MIXGRADE, REPO, csrf_from, free_port
+from tests.integration.stack import MIXGRADE, REPO, csrf_from, free_port, process_env
 
 
 def _start_run(env: dict[str, str], port: int, log_path) -> subprocess.Popen:
@@ -42,9 +42,8 @@ def _children(pid: int) -> list[int]:
 
 
 def test_run_serves_demo_login_refuses_a_second_run_and_stops_cleanly(tmp_path):
-    env = {**os.environ, "MIXGRADE_INSTANCE": str(tmp_path / "instance")}
-    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY"):
-        env.pop(key, None)
+    env = process_env(tmp_path)
+    env.pop("SECRET_KEY")  # `make run` generates its own into instance/
     port = free_port()
     log_path = tmp_path / "run.log"
     process = _start_run(env, port, log_path)

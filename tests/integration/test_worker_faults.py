@@ -12,24 +12,28 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from service.db import make_engine, make_session_factory
 from service.models import Submission, SubmissionStatus
-from tests.integration.stack import Stack, csrf_from, free_port, student_session, wait_for_status
+from tests.integration.stack import (
+    Stack,
+    csrf_from,
+    free_port,
+    process_env,
+    student_session,
+    wait_for_status,
+)
 from tests.integration.test_pipeline import STUDENT, _form, _reference_answers, first_item_id
 
 GRADED_LINE = re.compile(r"succeeded in [\d.e-]+s: 'graded'")
 
 
 def _stack(tmp_path, database_url: str, broker_url: str) -> Stack:
-    env = {
-        **os.environ,
-        "MIXGRADE_INSTANCE": str(tmp_path / "instance"),
-        "SECRET_KEY": "t",
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": broker_url,
-        "CELERY_RESULT_BACKEND": broker_url,
-        "MIXGRADE_STUCK_AFTER": "4",
-    }
+    env = process_env(
+        tmp_path,
+        DATABASE_URL=database_url,
+        CELERY_BROKER_URL=broker_url,
+        CELERY_RESULT_BACKEND=broker_url,
+        MIXGRADE_STUCK_AFTER="4",
+    )
     stack = Stack(env=env, log_dir=tmp_path)
     stack.prepare()
     return stack
@@ -54,13 +58,9 @@ def _submit(stack: Stack, browser, item: int, token: str, answers, parts) -> dic
     return response.json()
 
 
-def _status(database_url: str, submission_id: int) -> SubmissionStatus:
-    engine = make_engine(database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            return session.get(Submission, submission_id).status
-    finally:
-        engine.dispose()
+def _status(stack: Stack, submission_id: int) -> SubmissionStatus:
+    with stack.session() as session:
+        return session.get(Submission, submission_id).status
 
 
 def test_worker_killed_mid_grading_still_grades_once(tmp_path, postgres_url, redis_url):
@@ -71,7 +71,7 @@ def test_worker_killed_mid_grading_still_grades_once(tmp_path, postgres_url, red
         browser, item, token, answers, parts = _open_first_item(stack)
         submitted = _submit(stack, browser, item, token, answers, parts)
         deadline = time.monotonic() + 60
-        while _status(postgres_url, submitted["id"]) != SubmissionStatus.grading:
+        while _status(stack, submitted["id"]) != SubmissionStatus.grading:
             assert time.monotonic() < deadline, stack.log("doomed")
             time.sleep(0.1)
         os.killpg(doomed.pid, signal.SIGKILL)  # the worker and its pool, mid-task
@@ -148,7 +148,7 @@ def test_broker_down_loses_nothing(tmp_path, postgres_url, private_redis):
         holder["process"].wait()
         during = [_submit(stack, browser, item, token, answers, parts) for _ in range(2)]
         assert all(body["queued"] is False for body in during)
-        assert all(_status(postgres_url, b["id"]) == SubmissionStatus.queued for b in during)
+        assert all(_status(stack, b["id"]) == SubmissionStatus.queued for b in during)
 
         holder["process"] = start()
         for body in during:
@@ -156,10 +156,8 @@ def test_broker_down_loses_nothing(tmp_path, postgres_url, private_redis):
                 browser, stack.base_url + body["status_url"], {"graded"}, timeout=90
             )
             assert result["score"] == pytest.approx(1.0)
-        engine = make_engine(postgres_url)
-        with make_session_factory(engine)() as session:
+        with stack.session() as session:
             total = session.scalar(select(func.count()).select_from(Submission))
-        engine.dispose()
         assert total == 3
     finally:
         stack.stop()
