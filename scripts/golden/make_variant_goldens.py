@@ -85,12 +85,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     specs = [s for s in printed_problems() if not args.problems or s.id in args.problems]
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    args.out.mkdir(parents=True)
-    manifest: dict[str, object] = {"made_with": r_versions(), "variants": {}}
+    manifest_path = args.out / "MANIFEST.json"
     variants: dict[str, dict[str, object]] = {}
+    if args.problems and manifest_path.exists():
+        # Remaking some problems keeps the other problems' fixtures and manifest entries.
+        variants = json.loads(manifest_path.read_text(encoding="utf-8"))["variants"]
+        variants = {k: v for k, v in variants.items() if v["problem"] not in args.problems}
+    elif args.out.exists():
+        shutil.rmtree(args.out)
+    args.out.mkdir(parents=True, exist_ok=True)
+    manifest: dict[str, object] = {"made_with": r_versions(), "variants": {}}
     for spec in specs:
+        for old in args.out.glob(f"{spec.id}_*"):
+            shutil.rmtree(old)
         for seed in args.seeds:
             variant = generate(spec, seed)
             stdout, stderr = run_fit_r(variant.data_csv, variant.r_script)
@@ -120,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                 print("\n".join("    " + line for line in diff))
             if stderr.strip():
                 print("    R stderr: " + stderr.strip().replace("\n", "\n    "))
-    manifest["variants"] = variants
-    (args.out / "MANIFEST.json").write_text(
+    manifest["variants"] = dict(sorted(variants.items()))
+    manifest_path.write_text(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     return 0
