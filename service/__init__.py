@@ -35,4 +35,13 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     app.register_blueprint(auth.bp)
     app.register_blueprint(student.bp)
     app.register_blueprint(instructor.bp)
+    _register_lms(app)
     return app
+
+
+def _register_lms(app: Flask) -> None:
+    """The REST API (/api/v1) and the LTI 1.3 tool (/lti) of issue 6."""
+    from service import api, lti
+
+    api.init_app(app)
+    lti.init_app(app)

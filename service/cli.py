@@ -15,7 +15,9 @@ import click
 
 from graders.cli import grade
 from problem_bank.cli import problems
+from service.api import cli as api_cli
 from service.config import Settings
+from service.lti import cli as lti_cli
 
 
 @click.group()
@@ -25,6 +27,8 @@ def main() -> None:
 
 main.add_command(problems)
 main.add_command(grade)
+main.add_command(api_cli.tokens)
+main.add_command(lti_cli.lti)
 
 
 def _settings() -> Settings:

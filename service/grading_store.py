@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from graders.feedback import Feedback
 from graders.tasks import GradingJob, TransientError
 from service.db import make_engine, make_session_factory, session_scope
+from service.lti import passback
 from service.models import Assignment, AssignmentProblem, Submission, SubmissionStatus, utcnow
 from service.models import Variant as VariantRow
 from service.services import scoring, variants
@@ -84,7 +85,11 @@ class SqlGradingStore:
                         failure_reason=None,
                     )
                 )
-                return result.rowcount == 1
+                stored = result.rowcount == 1
+                if stored:
+                    # Same transaction as the grade: the LMS score send is never forgotten.
+                    passback.after_graded(session, submission_id)
+                return stored
         except OperationalError as error:
             raise TransientError(str(error.orig)) from error
 

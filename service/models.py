@@ -256,3 +256,214 @@ class LoginFailure(Base):
     key: Mapped[str] = mapped_column(String(320))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+
+# ------------------------------------------------------------------------------ LMS (issue 6)
+
+
+class ApiToken(Base):
+    """A bearer token for the REST API. Only the SHA-256 of the secret is stored.
+
+    A token acts as its user, narrowed to ``courses`` when any are listed (no rows means
+    every course the user belongs to). Revoking stamps ``revoked_at``; rows stay for audit.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    #: Hex SHA-256 of the whole token; the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The first characters of the token, so a person can tell tokens apart in a list.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    courses: Mapped[list[Course]] = relationship(secondary="api_token_courses")
+
+
+class ApiTokenCourse(Base):
+    """One course a token is scoped to."""
+
+    __tablename__ = "api_token_courses"
+
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True
+    )
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class LtiKey(Base):
+    """Our RSA key pair for signing LTI messages and service-token requests.
+
+    The private key lives in the database (never in the repository); the public half is
+    published at /lti/jwks under ``kid``. The newest active key signs.
+    """
+
+    __tablename__ = "lti_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LtiPlatform(Base):
+    """An LMS registered with us: who it is (issuer + client id) and where its services are."""
+
+    __tablename__ = "lti_platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    issuer: Mapped[str] = mapped_column(String(512))
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_login_url: Mapped[str] = mapped_column(String(1024))
+    auth_token_url: Mapped[str] = mapped_column(String(1024))
+    jwks_url: Mapped[str] = mapped_column(String(1024))
+    #: Audience for the service-token JWT when the platform wants one other than the token URL.
+    token_audience: Mapped[str | None] = mapped_column(String(1024))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    deployments: Mapped[list[LtiDeployment]] = relationship(
+        back_populates="platform", order_by="LtiDeployment.id"
+    )
+
+
+class LtiDeployment(Base):
+    """A deployment id the platform may launch with; launches with any other are refused."""
+
+    __tablename__ = "lti_deployments"
+    __table_args__ = (UniqueConstraint("platform_id", "deployment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+
+    platform: Mapped[LtiPlatform] = relationship(back_populates="deployments")
+
+
+class LtiLoginState(Base):
+    """One OIDC login: the state we handed out and the nonce the id_token must carry.
+
+    Stored server-side (launches arrive as cross-site POSTs, where cookies are unreliable);
+    ``used_at`` makes each state and nonce good for exactly one launch.
+    """
+
+    __tablename__ = "lti_login_states"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(128), unique=True)
+    nonce: Mapped[str] = mapped_column(String(128), unique=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    platform: Mapped[LtiPlatform] = relationship()
+
+
+class LtiIdentity(Base):
+    """The platform's user id (``sub``) → our user."""
+
+    __tablename__ = "lti_identities"
+    __table_args__ = (UniqueConstraint("platform_id", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+    platform: Mapped[LtiPlatform] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class LtiContext(Base):
+    """The platform's course (context) → our course, with its roster service URL."""
+
+    __tablename__ = "lti_contexts"
+    __table_args__ = (UniqueConstraint("platform_id", "context_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    context_id: Mapped[str] = mapped_column(String(255))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    memberships_url: Mapped[str | None] = mapped_column(String(1024))
+    lineitems_url: Mapped[str | None] = mapped_column(String(1024))
+    roster_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    platform: Mapped[LtiPlatform] = relationship()
+    course: Mapped[Course] = relationship()
+
+
+class LtiResourceLink(Base):
+    """A link placed in the LMS: which assignment it opens and which line item it grades."""
+
+    __tablename__ = "lti_resource_links"
+    __table_args__ = (UniqueConstraint("platform_id", "resource_link_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    context_row_id: Mapped[int] = mapped_column(ForeignKey("lti_contexts.id", ondelete="CASCADE"))
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    assignment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assignments.id", ondelete="SET NULL")
+    )
+    lineitem_url: Mapped[str | None] = mapped_column(String(1024))
+    #: The AGS scopes the platform granted in the last launch.
+    ags_scopes: Mapped[list[str] | None] = mapped_column(JSON)
+
+    platform: Mapped[LtiPlatform] = relationship()
+    context: Mapped[LtiContext] = relationship()
+    assignment: Mapped[Assignment | None] = relationship()
+
+
+class ScoreSendStatus(enum.StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+class LtiScoreSend(Base):
+    """One score posted (or to be posted) to a platform's line item: what, when, and how it went.
+
+    Written in the grading transaction, so a score is never lost between grading and
+    sending; the Celery task retries with backoff until the platform takes it.
+    """
+
+    __tablename__ = "lti_score_sends"
+    __table_args__ = (
+        Index("ix_lti_score_sends_status", "status"),
+        Index("ix_lti_score_sends_submission", "submission_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_link_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_resource_links.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: The graded submission that triggered this send (a regrade may trigger another).
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="SET NULL")
+    )
+    lineitem_url: Mapped[str] = mapped_column(String(1024))
+    #: The AGS score object exactly as posted.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[ScoreSendStatus] = mapped_column(
+        _enum(ScoreSendStatus, "score_send_status"), default=ScoreSendStatus.pending
+    )
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    resource_link: Mapped[LtiResourceLink] = relationship()
+    user: Mapped[User] = relationship()

@@ -25,9 +25,7 @@ def configure(settings: Settings) -> None:
         broker_url, transport = broker_url[len(EMBEDDED_SCHEME) :], TRANSPORT_PATH
     else:
         options.update(socket_connect_timeout=2, socket_timeout=5, visibility_timeout=3600)
-    # Drop pooled connections to a previously configured broker (an app factory may run
-    # more than once per process, e.g. in tests) so messages go where the settings say.
-    celery_app.close()
+    _drop_pooled_connections()
     celery_app.conf.update(
         broker_url=broker_url,
         broker_transport=transport,
@@ -41,9 +39,29 @@ def configure(settings: Settings) -> None:
                 "task": "mixgrade.sweep_stuck",
                 "schedule": max(1.0, settings.stuck_after_seconds / 4),
                 "args": (float(settings.stuck_after_seconds),),
-            }
+            },
+            # LMS scores recorded while the broker was down get their first send here.
+            "send-unsent-lms-scores": {
+                "task": "mixgrade.lti.resend_never_tried",
+                "schedule": 300.0,
+                "args": (300.0,),
+            },
         },
     )
+
+
+def _drop_pooled_connections() -> None:
+    """Forget connections to a previously configured broker.
+
+    An app factory may run more than once in a process (tests do); Celery keeps its
+    connection and producer pools bound to the first broker it used and offers no public
+    reset, so the pools are dropped here and rebuilt lazily from the new settings.
+    """
+    pool = celery_app._pool
+    if pool is not None:
+        pool.force_close_all()
+        celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def check_broker(settings: Settings) -> None:

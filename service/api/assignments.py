@@ -1,0 +1,82 @@
+"""Assignments of a course: list, read, create."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import abort
+from sqlalchemy import select
+
+from service.api import access, schemas
+from service.api.problems import problem_dict
+from service.models import Assignment
+from service.services import teaching, timing
+from service.web_db import db
+
+blp = access.blueprint("assignments", "Assignments and their problems.")
+
+
+@blp.route("/courses/<id:course_id>/assignments")
+@blp.arguments(schemas.PageArgs, location="query")
+@blp.response(200, schemas.AssignmentPage)
+def list_assignments(args: dict[str, Any], course_id: int) -> dict[str, Any]:
+    course = access.course_for(course_id)
+    query = select(Assignment).where(Assignment.course_id == course.id).order_by(Assignment.id)
+    rows, page = access.paginate(query, args)
+    return {**page, "items": [assignment_dict(a) for a in rows]}
+
+
+@blp.route("/assignments/<id:assignment_id>")
+@blp.response(200, schemas.Assignment)
+def get_assignment(assignment_id: int) -> dict[str, Any]:
+    assignment = db().get(Assignment, assignment_id)
+    if assignment is None or access.caller().role_in(assignment.course_id) is None:
+        abort(404, message=f"No assignment {assignment_id}.")
+    return assignment_dict(assignment)
+
+
+@blp.route("/courses/<id:course_id>/assignments", methods=["POST"])
+@blp.arguments(schemas.AssignmentCreate)
+@blp.response(201, schemas.Assignment)
+def create_assignment(body: dict[str, Any], course_id: int) -> dict[str, Any]:
+    """Create an assignment from published problems (instructors of the course)."""
+    course = access.course_for(course_id, teach=True)
+    draft = teaching.AssignmentDraft(
+        title=body["title"].strip(),
+        due_at=body["due_at"],
+        late_until=body["late_until"],
+        attempts_allowed=body["attempts_allowed"],
+        late_penalty=body["late_penalty"],
+        practice_allowed=body["practice_allowed"],
+        problems=[(p["problem_id"], p["points"]) for p in body["problems"]],
+    )
+    if not draft.title:
+        abort(422, message="The request is not valid: json.title: the title is blank.")
+    try:
+        assignment = teaching.create_assignment(db(), course, draft)
+    except ValueError as error:
+        db().rollback()
+        abort(422, message=f"The request is not valid: json.problems: {error}.")
+    return assignment_dict(assignment)
+
+
+def assignment_dict(assignment: Assignment) -> dict[str, Any]:
+    return {
+        "id": assignment.id,
+        "course_id": assignment.course_id,
+        "title": assignment.title,
+        "due_at": timing.as_utc(assignment.due_at),
+        "late_until": timing.as_utc(assignment.late_until),
+        "attempts_allowed": assignment.attempts_allowed,
+        "late_penalty": assignment.late_penalty,
+        "practice_allowed": assignment.practice_allowed,
+        "items": [
+            {
+                "id": item.id,
+                "position": item.position,
+                "points": item.points,
+                "problem": problem_dict(item.problem),
+            }
+            for item in assignment.items
+        ],
+    }

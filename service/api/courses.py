@@ -1,0 +1,113 @@
+"""Courses and enrollments, and who the token belongs to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import abort
+from sqlalchemy import select
+
+from service.api import access, schemas
+from service.models import Course, Enrollment, Role, User
+from service.web_db import db
+
+blp = access.blueprint("courses", "Courses, enrollments and the calling token.")
+
+
+@blp.route("/me")
+@blp.response(200, schemas.Me)
+def me() -> dict[str, Any]:
+    """The token's user and the courses it reaches."""
+    who = access.caller()
+    return {
+        "user": access.user_dict(who.user),
+        "token_id": who.token.id,
+        "course_ids": sorted(who.course_ids) if who.course_ids is not None else None,
+    }
+
+
+@blp.route("/courses")
+@blp.arguments(schemas.PageArgs, location="query")
+@blp.response(200, schemas.CoursePage)
+def list_courses(args: dict[str, Any]) -> dict[str, Any]:
+    """Courses the token reaches, by code."""
+    who = access.caller()
+    query = select(Course).order_by(Course.code)
+    if who.course_ids is not None:
+        query = query.where(Course.id.in_(sorted(who.course_ids)))
+    rows, page = access.paginate(query, args)
+    return {**page, "items": [course_dict(c) for c in rows]}
+
+
+@blp.route("/courses/<id:course_id>")
+@blp.response(200, schemas.Course)
+def get_course(course_id: int) -> dict[str, Any]:
+    return course_dict(access.course_for(course_id))
+
+
+@blp.route("/courses/<id:course_id>/enrollments")
+@blp.arguments(schemas.PageArgs, location="query")
+@blp.response(200, schemas.EnrollmentPage)
+def list_enrollments(args: dict[str, Any], course_id: int) -> dict[str, Any]:
+    """The course's members (instructors only)."""
+    course = access.course_for(course_id, teach=True)
+    query = (
+        select(Enrollment)
+        .join(User)
+        .where(Enrollment.course_id == course.id)
+        .order_by(Enrollment.role, User.name, User.id)
+    )
+    rows, page = access.paginate(query, args)
+    return {**page, "items": [enrollment_dict(e) for e in rows]}
+
+
+@blp.route("/courses/<id:course_id>/enrollments", methods=["POST"])
+@blp.arguments(schemas.EnrollmentCreate)
+@blp.response(201, schemas.Enrollment)
+@blp.alt_response(200, schema=schemas.Enrollment, description="Already enrolled; role updated.")
+def enroll(body: dict[str, Any], course_id: int) -> Any:
+    """Enroll a person by email, creating an account (without a password) if needed."""
+    course = access.course_for(course_id, teach=True)
+    email = body["email"].strip().lower()
+    role = Role(body["role"])
+    session = db()
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name=body["name"].strip() or email, role=role)
+        session.add(user)
+        session.flush()
+    elif role == Role.instructor and user.role == Role.student:
+        abort(
+            409,
+            message=f"{email} has a student account; an admin must make them an instructor.",
+        )
+    enrollment = session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    )
+    status = 200
+    if enrollment is None:
+        enrollment = Enrollment(user=user, course=course, role=role)
+        session.add(enrollment)
+        status = 201
+    else:
+        enrollment.role = role
+    session.commit()
+    return enrollment_dict(enrollment), status
+
+
+def course_dict(course: Course) -> dict[str, Any]:
+    role = access.caller().role_in(course.id)
+    return {
+        "id": course.id,
+        "code": course.code,
+        "title": course.title,
+        "role": role.value if role else None,
+    }
+
+
+def enrollment_dict(enrollment: Enrollment) -> dict[str, Any]:
+    return {
+        "id": enrollment.id,
+        "role": enrollment.role.value,
+        "user": access.user_dict(enrollment.user),
+    }

@@ -1,0 +1,298 @@
+"""Marshmallow schemas of the REST API: they validate requests and generate the OpenAPI doc."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+#: Largest row id (a 32-bit signed integer); bigger ids cannot exist in any backend.
+MAX_ID = 2**31 - 1
+
+
+class ProblemDetails(Schema):
+    """RFC 9457 problem details: every error the API returns has this shape."""
+
+    type = fields.String(metadata={"description": "A URI naming the kind of problem."})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String(metadata={"description": "What went wrong, precisely."})
+    errors = fields.Raw(
+        metadata={"description": "Field or part → messages, for validation problems."}
+    )
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class _Page(Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
+class User(Schema):
+    id = fields.Integer(required=True)
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True, metadata={"description": "The account's global role."})
+
+
+class Me(Schema):
+    user = fields.Nested(User, required=True)
+    token_id = fields.Integer(required=True)
+    course_ids = fields.List(
+        fields.Integer(),
+        allow_none=True,
+        required=True,
+        metadata={"description": "Courses the token reaches; null means all (admin)."},
+    )
+
+
+class Course(Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    title = fields.String(required=True)
+    role = fields.String(
+        allow_none=True, required=True, metadata={"description": "The caller's role here."}
+    )
+
+
+class CoursePage(_Page):
+    items = fields.List(fields.Nested(Course), required=True)
+
+
+class Enrollment(Schema):
+    id = fields.Integer(required=True)
+    role = fields.String(required=True)
+    user = fields.Nested(User, required=True)
+
+
+class EnrollmentPage(_Page):
+    items = fields.List(fields.Nested(Enrollment), required=True)
+
+
+class EnrollmentCreate(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=255))
+    name = fields.String(load_default="", validate=validate.Length(max=255))
+    role = fields.String(load_default="student", validate=validate.OneOf(["student", "instructor"]))
+
+
+class Problem(Schema):
+    id = fields.Integer(required=True)
+    slug = fields.String(required=True)
+    version = fields.Integer(required=True)
+    title = fields.String(required=True)
+    topic = fields.String(required=True)
+    status = fields.String(required=True)
+    builtin = fields.Boolean(required=True)
+
+
+class ProblemFull(Problem):
+    spec = fields.String(required=True, metadata={"description": "The YAML spec text."})
+    selftest = fields.Raw(allow_none=True, required=True)
+
+
+class ProblemPage(_Page):
+    items = fields.List(fields.Nested(Problem), required=True)
+
+
+class ProblemCreate(Schema):
+    spec = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64 * 1024),
+        metadata={"description": "A problem spec in YAML, validated as in the editor."},
+    )
+
+
+class AssignmentItem(Schema):
+    id = fields.Integer(required=True)
+    position = fields.Integer(required=True)
+    points = fields.Float(required=True)
+    problem = fields.Nested(Problem, required=True)
+
+
+class Assignment(Schema):
+    id = fields.Integer(required=True)
+    course_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    due_at = fields.DateTime(allow_none=True, required=True)
+    late_until = fields.DateTime(allow_none=True, required=True)
+    attempts_allowed = fields.Integer(required=True)
+    late_penalty = fields.Float(required=True)
+    practice_allowed = fields.Boolean(required=True)
+    items = fields.List(fields.Nested(AssignmentItem), required=True)
+
+
+class AssignmentPage(_Page):
+    items = fields.List(fields.Nested(Assignment), required=True)
+
+
+class ItemCreate(Schema):
+    problem_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    points = fields.Float(load_default=10.0, validate=validate.Range(min=0.01, max=1000))
+
+
+class AssignmentCreate(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    due_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
+    late_until = fields.AwareDateTime(load_default=None, allow_none=True)
+    attempts_allowed = fields.Integer(load_default=3, validate=validate.Range(min=1, max=50))
+    late_penalty = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=1))
+    practice_allowed = fields.Boolean(load_default=False)
+    problems = fields.List(
+        fields.Nested(ItemCreate), required=True, validate=validate.Length(min=1, max=50)
+    )
+
+    @validates_schema
+    def _dates(self, data: dict[str, Any], **_: Any) -> None:
+        due, late = data.get("due_at"), data.get("late_until")
+        if late is not None and due is None:
+            raise ValidationError("a late cut-off needs a due date", "late_until")
+        if late is not None and due is not None and late < due:
+            raise ValidationError("the late cut-off must be after the due date", "late_until")
+
+
+class VariantIssue(Schema):
+    user_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "Whose variant (instructors only); the caller by default."},
+    )
+
+
+class Choice(Schema):
+    id = fields.String(required=True)
+    label = fields.String(required=True)
+
+
+class Part(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    prompt = fields.String(required=True)
+    weight = fields.Float(required=True)
+    points = fields.Float(required=True)
+    format_hint = fields.String(required=True)
+    choices = fields.List(fields.Nested(Choice), required=True)
+    rows = fields.List(fields.String(), required=True)
+    columns = fields.List(fields.String(), required=True)
+    answer = fields.Raw(
+        metadata={"description": "Only once the solution may be shown (or to instructors)."}
+    )
+    solution = fields.String()
+    explanation = fields.String()
+
+
+class Variant(Schema):
+    id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    item_id = fields.Integer(allow_none=True, required=True)
+    problem = fields.String(required=True)
+    version = fields.Integer(required=True)
+    seed = fields.Integer(required=True)
+    practice = fields.Boolean(required=True)
+    title = fields.String(required=True)
+    story = fields.String(required=True)
+    output = fields.String(required=True, metadata={"description": "Model output as R prints it."})
+    r_script = fields.String(required=True)
+    python_script = fields.String(required=True)
+    data_url = fields.String(required=True)
+    attempts_left = fields.Integer(allow_none=True, required=True)
+    solution_visible = fields.Boolean(required=True)
+    parts = fields.List(fields.Nested(Part), required=True)
+
+
+class SubmissionCreate(Schema):
+    answers = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=64)),
+        values=fields.Raw(allow_none=True),
+        required=True,
+        metadata={
+            "description": "Part id → answer: a number, a text (choice id or number), "
+            "a list of those (multi-select and table parts), or null for no answer."
+        },
+    )
+
+
+class IdempotencyHeader(Schema):
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        load_default=None,
+        validate=validate.Length(min=1, max=128),
+        metadata={"description": "Retries with the same key never create a second attempt."},
+    )
+
+    class Meta:
+        unknown = "exclude"
+
+
+class SubmissionAccepted(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    queued = fields.Boolean(required=True)
+    status_url = fields.String(required=True)
+    detail = fields.String()
+
+
+class PartFeedback(Schema):
+    id = fields.String(required=True)
+    score = fields.Float(required=True)
+    verdict = fields.String(required=True)
+    message = fields.String(required=True)
+    misconception = fields.String(allow_none=True)
+    hint = fields.String()
+    points = fields.Float(allow_none=True)
+    points_possible = fields.Float()
+
+
+class SubmissionStatus(Schema):
+    id = fields.Integer(required=True)
+    variant_id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    status = fields.String(
+        required=True, metadata={"description": "queued, grading, graded or failed."}
+    )
+    attempt = fields.Integer(required=True)
+    score = fields.Float(allow_none=True, required=True)
+    is_late = fields.Boolean(required=True)
+    practice = fields.Boolean(required=True)
+    parts = fields.List(fields.Nested(PartFeedback), required=True)
+    points = fields.Float(allow_none=True, required=True)
+    points_possible = fields.Float(required=True)
+    attempts_left = fields.Integer(allow_none=True, required=True)
+    solution_available = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    graded_at = fields.DateTime(allow_none=True, required=True)
+
+
+class GradeCell(Schema):
+    item_id = fields.Integer(required=True)
+    points = fields.Float(allow_none=True, required=True)
+    possible = fields.Float(allow_none=True, required=True)
+    attempts = fields.Integer(required=True)
+    last_submitted_at = fields.DateTime(allow_none=True, required=True)
+    late = fields.Boolean(required=True)
+    pending = fields.Boolean(required=True)
+
+
+class GradeRow(Schema):
+    user = fields.Nested(User, required=True)
+    total = fields.Float(required=True)
+    cells = fields.List(fields.Nested(GradeCell), required=True)
+
+
+class GradeColumn(Schema):
+    item_id = fields.Integer(required=True)
+    assignment_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    points = fields.Float(required=True)
+
+
+class Grades(Schema):
+    course = fields.Nested(Course, required=True)
+    columns = fields.List(fields.Nested(GradeColumn), required=True)
+    possible = fields.Float(required=True)
+    rows = fields.List(fields.Nested(GradeRow), required=True)

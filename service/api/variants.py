@@ -1,0 +1,126 @@
+"""Variants: issue a student's own version of an item, read its data, output and parts.
+
+The reference answers, worked solutions and explanations are left out for a student
+until the problem page would show them (attempts used up, assignment closed, or a graded
+practice version); the course's instructors always see them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, url_for
+from flask_smorest import abort
+
+from service.api import access, schemas
+from service.models import Role, User, Variant
+from service.services import student_pages, variants
+from service.web_db import db
+
+blp = access.blueprint("variants", "Each student's own dataset, model output and questions.")
+
+CSV_DOC = {
+    "responses": {
+        "200": {
+            "description": "The dataset, exactly the bytes the student downloads.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    }
+}
+
+
+@blp.route("/items/<id:item_id>/variants", methods=["POST"])
+@blp.arguments(schemas.VariantIssue)
+@blp.response(201, schemas.Variant, description="Issued now.")
+@blp.alt_response(200, schema=schemas.Variant, description="Issued before; the same variant.")
+def issue(body: dict[str, Any], item_id: int) -> tuple[dict[str, Any], int]:
+    """Issue the caller's variant of an assignment item, or a student's (instructors).
+
+    Issuing twice returns the same variant: its seed is fixed per student and item.
+    """
+    who = access.caller()
+    item = access.item_for(item_id)
+    course_id = item.assignment.course_id
+    target = who.user
+    if body.get("user_id") not in (None, who.user.id):
+        if not who.teaches(course_id):
+            abort(403, message="Only the course's instructors may issue variants for others.")
+        target = db().get(User, body["user_id"])
+        if target is None or _role(target, course_id) != Role.student:
+            abort(422, message=f"User {body['user_id']} is not a student of this course.")
+    existed = variants.find(db(), target.id, item.id) is not None
+    variant = variants.ensure(db(), target, item)
+    return variant_dict(variant, who.teaches(course_id)), 200 if existed else 201
+
+
+@blp.route("/variants/<id:variant_id>")
+@blp.response(200, schemas.Variant)
+def get_variant(variant_id: int) -> dict[str, Any]:
+    variant, teaches = access.variant_for(variant_id)
+    return variant_dict(variant, teaches)
+
+
+@blp.route("/variants/<id:variant_id>/data.csv")
+@blp.doc(**CSV_DOC)
+def data_csv(variant_id: int) -> Response:
+    """The variant's dataset as CSV."""
+    variant, _ = access.variant_for(variant_id)
+    response = Response(variant.content.get("data_csv", ""), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="variant-{variant.id}.csv"'
+    return response
+
+
+def _role(user: User, course_id: int) -> Role | None:
+    from sqlalchemy import select
+
+    from service.models import Enrollment
+
+    return db().scalar(
+        select(Enrollment.role).where(
+            Enrollment.user_id == user.id, Enrollment.course_id == course_id
+        )
+    )
+
+
+def variant_dict(variant: Variant, teaches: bool) -> dict[str, Any]:
+    page = student_pages.build(db(), variant)
+    reveal = teaches or page.solution_visible
+    content = variant.content
+    parts = []
+    for part in content.get("parts", []):
+        shown = {
+            "id": part["id"],
+            "kind": part["kind"],
+            "prompt": part.get("prompt", ""),
+            "weight": float(part.get("weight", 1.0)),
+            "points": round(page.part_points.get(part["id"], 0.0), 4),
+            "format_hint": part.get("format_hint", ""),
+            "choices": [{"id": c["id"], "label": c["label"]} for c in part.get("choices", [])],
+            "rows": list(part.get("rows", [])),
+            "columns": list(part.get("columns", [])),
+        }
+        if reveal:
+            shown.update(
+                answer=part.get("answer"),
+                solution=part.get("solution", ""),
+                explanation=part.get("explanation", ""),
+            )
+        parts.append(shown)
+    return {
+        "id": variant.id,
+        "user_id": variant.user_id,
+        "item_id": variant.assignment_problem_id,
+        "problem": content.get("problem", variant.problem.slug),
+        "version": int(content.get("version", variant.problem.version)),
+        "seed": variant.seed,
+        "practice": variant.is_practice,
+        "title": content.get("title", ""),
+        "story": content.get("story", ""),
+        "output": content.get("output", ""),
+        "r_script": content.get("r_script", ""),
+        "python_script": content.get("python_script", ""),
+        "data_url": url_for("variants.data_csv", variant_id=variant.id),
+        "attempts_left": page.attempts_left,
+        "solution_visible": page.solution_visible,
+        "parts": parts,
+    }

@@ -1,0 +1,412 @@
+"""OIDC login and launch validation, then users, courses and enrollments from the claims.
+
+Validation happens in full before anything is written, so a refused launch creates no
+user, course or enrollment. Signatures are checked with PyJWT against the platform's
+JWKS; the nonce and state are ours, stored, and good for exactly one launch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import jwt
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.lti import platforms
+from service.models import (
+    Course,
+    Enrollment,
+    LtiContext,
+    LtiIdentity,
+    LtiLoginState,
+    LtiPlatform,
+    LtiResourceLink,
+    Role,
+    User,
+    utcnow,
+)
+from service.services import timing
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+MESSAGE_TYPE = LTI + "message_type"
+VERSION = LTI + "version"
+DEPLOYMENT_ID = LTI + "deployment_id"
+ROLES = LTI + "roles"
+CONTEXT = LTI + "context"
+RESOURCE_LINK = LTI + "resource_link"
+CUSTOM = LTI + "custom"
+TARGET_LINK_URI = LTI + "target_link_uri"
+AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+
+#: How long a login may take between /lti/login and /lti/launch.
+STATE_LIFETIME = timedelta(minutes=10)
+#: Clock skew allowed on iat/exp between us and the platform.
+LEEWAY_SECONDS = 60
+
+_INSTRUCTOR_ROLES = (
+    "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",
+    "http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper",
+    "http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator",
+    "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant",
+    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor",
+    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Faculty",
+    "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator",
+    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+)
+_STUDENT_ROLES = (
+    "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
+    "http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#Learner",
+    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student",
+    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Learner",
+)
+
+
+class LaunchRefused(Exception):
+    """The launch is not accepted; ``message`` says why in words an admin can act on."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def map_roles(roles: list[str]) -> Role | None:
+    """Instructor if any role teaches, student if any role learns, else None.
+
+    Short forms ("Instructor", "Learner") are accepted as the spec allows for context roles.
+    """
+    if any(r in _INSTRUCTOR_ROLES or r in ("Instructor", "TeachingAssistant") for r in roles):
+        return Role.instructor
+    if any(r in _STUDENT_ROLES or r == "Learner" for r in roles):
+        return Role.student
+    return None
+
+
+# ------------------------------------------------------------------------ login (OIDC)
+
+
+def begin_login(session: Session, params: dict[str, str], redirect_uri: str) -> str:
+    """Store a fresh state and nonce; return the platform's auth URL to redirect to."""
+    from urllib.parse import urlencode
+
+    issuer = params.get("iss", "")
+    if not issuer:
+        raise LaunchRefused("The login request has no 'iss': the platform is not identified.")
+    if not params.get("login_hint"):
+        raise LaunchRefused("The login request has no 'login_hint'.")
+    found = platforms.find(session, issuer, params.get("client_id"))
+    if not found:
+        raise LaunchRefused(
+            f"No platform is registered with issuer {issuer!r}"
+            + (f" and client id {params['client_id']!r}" if params.get("client_id") else "")
+            + ". An admin registers it under /lti/platforms or with `mixgrade lti register`.",
+            403,
+        )
+    if len(found) > 1:
+        raise LaunchRefused(
+            f"Several registrations share issuer {issuer!r}; the platform must send client_id."
+        )
+    platform = found[0]
+    state = LtiLoginState(
+        state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32), platform=platform
+    )
+    session.add(state)
+    session.commit()
+    query = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": platform.client_id,
+        "redirect_uri": redirect_uri,
+        "login_hint": params["login_hint"],
+        "state": state.state,
+        "nonce": state.nonce,
+    }
+    if params.get("lti_message_hint"):
+        query["lti_message_hint"] = params["lti_message_hint"]
+    separator = "&" if "?" in platform.auth_login_url else "?"
+    return platform.auth_login_url + separator + urlencode(query)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass
+class Launch:
+    """A validated launch: the platform and the verified claims."""
+
+    platform: LtiPlatform
+    claims: dict[str, Any]
+    role: Role
+
+    @property
+    def message_type(self) -> str:
+        return self.claims[MESSAGE_TYPE]
+
+    @property
+    def deployment_id(self) -> str:
+        return self.claims[DEPLOYMENT_ID]
+
+
+_jwks_clients: dict[str, jwt.PyJWKClient] = {}
+
+
+def _platform_key(platform: LtiPlatform, token: str) -> Any:
+    client = _jwks_clients.get(platform.jwks_url)
+    if client is None:
+        client = jwt.PyJWKClient(platform.jwks_url, cache_keys=True, lifespan=300, timeout=10)
+        _jwks_clients[platform.jwks_url] = client
+    try:
+        return client.get_signing_key_from_jwt(token).key
+    except jwt.PyJWKClientConnectionError as error:
+        raise LaunchRefused(
+            f"The platform's JWKS at {platform.jwks_url} could not be fetched: {error}", 502
+        ) from None
+    except (jwt.PyJWKClientError, jwt.DecodeError) as error:
+        raise LaunchRefused(
+            f"The launch is signed with a key the platform does not publish: {error}", 401
+        ) from None
+
+
+def validate(session: Session, form: dict[str, str]) -> Launch:
+    """Check everything the spec requires of a launch, then spend its state and nonce."""
+    if form.get("error"):
+        raise LaunchRefused(
+            f"The platform refused the login: {form.get('error')} "
+            f"{form.get('error_description', '')}".strip()
+        )
+    token, state_value = form.get("id_token", ""), form.get("state", "")
+    if not token or not state_value:
+        raise LaunchRefused("The launch must carry an id_token and the state from /lti/login.")
+    state = session.scalar(select(LtiLoginState).where(LtiLoginState.state == state_value))
+    if state is None:
+        raise LaunchRefused("Unknown state: this launch did not start with our /lti/login.")
+    if state.used_at is not None:
+        raise LaunchRefused("This launch was already used (replayed state and nonce).", 401)
+    created = timing.as_utc(state.created_at)
+    assert created is not None
+    if utcnow() - created > STATE_LIFETIME:
+        raise LaunchRefused("The login took too long; start the launch again from the LMS.")
+    platform = state.platform
+    try:
+        claims = jwt.decode(
+            token,
+            _platform_key(platform, token),
+            algorithms=["RS256", "RS384", "RS512"],
+            audience=platform.client_id,
+            issuer=platform.issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "iat", "iss", "aud", "sub", "nonce"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise LaunchRefused("The launch token has expired (exp is in the past).", 401) from None
+    except jwt.InvalidAudienceError:
+        raise LaunchRefused(
+            f"The launch token is not addressed to us: aud must contain {platform.client_id!r}.",
+            401,
+        ) from None
+    except jwt.InvalidIssuerError:
+        raise LaunchRefused(f"The launch token's issuer is not {platform.issuer!r}.", 401) from None
+    except jwt.InvalidSignatureError:
+        raise LaunchRefused(
+            "The launch token's signature does not verify with the platform's keys.", 401
+        ) from None
+    except jwt.MissingRequiredClaimError as error:
+        raise LaunchRefused(f"The launch token lacks the {error.claim!r} claim.", 401) from None
+    except jwt.InvalidTokenError as error:
+        raise LaunchRefused(f"The launch token is not valid: {error}.", 401) from None
+    audience = claims["aud"]
+    if isinstance(audience, list) and len(audience) > 1 and claims.get("azp") != platform.client_id:
+        raise LaunchRefused("The launch token has several audiences and azp is not our client id.")
+    if claims.get("azp") not in (None, platform.client_id):
+        raise LaunchRefused(f"The launch token's azp is not our client id {platform.client_id!r}.")
+    if not secrets.compare_digest(str(claims["nonce"]), state.nonce):
+        raise LaunchRefused("The launch token's nonce is not the one issued for this login.", 401)
+    message_type = claims.get(MESSAGE_TYPE)
+    if message_type not in (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST):
+        raise LaunchRefused(f"Unsupported LTI message type {message_type!r}.")
+    if claims.get(VERSION) != "1.3.0":
+        raise LaunchRefused(f"Unsupported LTI version {claims.get(VERSION)!r}; 1.3.0 is needed.")
+    deployment_id = claims.get(DEPLOYMENT_ID)
+    if not deployment_id or not platforms.has_deployment(platform, str(deployment_id)):
+        raise LaunchRefused(
+            f"Unknown deployment {deployment_id!r} for this platform; "
+            "an admin adds it to the registration.",
+            403,
+        )
+    if ROLES not in claims or not isinstance(claims[ROLES], list):
+        raise LaunchRefused(
+            "The launch has no roles claim, so we cannot tell student from teacher."
+        )
+    role = map_roles(claims[ROLES])
+    if role is None:
+        raise LaunchRefused("The launch's roles include neither a learner nor an instructor role.")
+    context = claims.get(CONTEXT)
+    if not isinstance(context, dict) or not context.get("id"):
+        raise LaunchRefused("The launch has no context (course) claim.")
+    if message_type == RESOURCE_LINK_REQUEST:
+        link = claims.get(RESOURCE_LINK)
+        if not isinstance(link, dict) or not link.get("id"):
+            raise LaunchRefused("A resource link launch must carry resource_link.id.")
+    if message_type == DEEP_LINKING_REQUEST:
+        if role != Role.instructor:
+            raise LaunchRefused("Only instructors may place mixgrade assignments.", 403)
+        settings = claims.get(DL_SETTINGS)
+        if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
+            raise LaunchRefused("A deep linking request must carry deep_link_return_url.")
+    # Spend the state (and with it the nonce) exactly once, even under concurrent replays.
+    spent = session.execute(
+        update(LtiLoginState)
+        .where(LtiLoginState.id == state.id, LtiLoginState.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if spent.rowcount != 1:
+        session.rollback()
+        raise LaunchRefused("This launch was already used (replayed state and nonce).", 401)
+    session.commit()
+    return Launch(platform=platform, claims=claims, role=role)
+
+
+# --------------------------------------------------------------------------- provisioning
+
+
+def user_for(
+    session: Session,
+    platform: LtiPlatform,
+    subject: str,
+    *,
+    email: str | None,
+    name: str | None,
+    role: Role,
+) -> User:
+    """Our user for the platform's ``sub``: found by identity, then by email, else created.
+
+    Linking by email trusts the platform to assert verified emails, which is what an admin
+    accepts by registering it (as with any single sign-on).
+    """
+    identity = session.scalar(
+        select(LtiIdentity).where(
+            LtiIdentity.platform_id == platform.id, LtiIdentity.subject == subject
+        )
+    )
+    user = identity.user if identity else None
+    email = (email or "").strip().lower() or None
+    if user is None and email:
+        user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        digest = hashlib.sha256(f"{platform.id}:{subject}".encode()).hexdigest()[:20]
+        user = User(
+            email=email or f"lti-{digest}@lti.invalid",
+            name=(name or "").strip()[:255] or f"LMS user {digest[:6]}",
+            role=role,
+        )
+        session.add(user)
+    elif name and user.name.startswith("LMS user "):
+        user.name = name[:255]
+    if role == Role.instructor and user.role == Role.student:
+        user.role = Role.instructor  # the LMS says they teach: let them use the teaching pages
+    if identity is None:
+        session.add(LtiIdentity(platform=platform, subject=subject, user=user))
+    session.flush()
+    return user
+
+
+def context_for(session: Session, launch: Launch) -> LtiContext:
+    """The LMS course's context row and our course, created on the first launch."""
+    claim = launch.claims[CONTEXT]
+    platform = launch.platform
+    row = session.scalar(
+        select(LtiContext).where(
+            LtiContext.platform_id == platform.id, LtiContext.context_id == str(claim["id"])
+        )
+    )
+    if row is None:
+        digest = hashlib.sha256(f"{platform.issuer}|{claim['id']}".encode()).hexdigest()[:8]
+        label = str(claim.get("label") or "LTI").strip()[:40]
+        course = Course(
+            code=f"{label}-{digest}",
+            title=str(claim.get("title") or label)[:255],
+        )
+        row = LtiContext(
+            platform=platform,
+            deployment_id=launch.deployment_id,
+            context_id=str(claim["id"]),
+            course=course,
+        )
+        session.add(row)
+    nrps = launch.claims.get(NRPS)
+    if isinstance(nrps, dict) and nrps.get("context_memberships_url"):
+        row.memberships_url = str(nrps["context_memberships_url"])
+    ags = launch.claims.get(AGS_ENDPOINT)
+    if isinstance(ags, dict) and ags.get("lineitems"):
+        row.lineitems_url = str(ags["lineitems"])
+    session.flush()
+    return row
+
+
+def enroll(session: Session, user: User, course: Course, role: Role) -> Enrollment:
+    enrollment = session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    )
+    if enrollment is None:
+        enrollment = Enrollment(user=user, course=course, role=role)
+        session.add(enrollment)
+    else:
+        enrollment.role = role
+    session.flush()
+    return enrollment
+
+
+def provision(session: Session, launch: Launch) -> tuple[User, LtiContext]:
+    """Create or update the user, the course and the enrollment that the launch describes."""
+    claims = launch.claims
+    user = user_for(
+        session,
+        launch.platform,
+        str(claims["sub"]),
+        email=claims.get("email"),
+        name=claims.get("name")
+        or " ".join(x for x in (claims.get("given_name"), claims.get("family_name")) if x),
+        role=launch.role,
+    )
+    context = context_for(session, launch)
+    enroll(session, user, context.course, launch.role)
+    return user, context
+
+
+def resource_link_for(session: Session, launch: Launch, context: LtiContext) -> LtiResourceLink:
+    """The link row, remembering its line item and which assignment it opens."""
+    claim = launch.claims[RESOURCE_LINK]
+    row = session.scalar(
+        select(LtiResourceLink).where(
+            LtiResourceLink.platform_id == launch.platform.id,
+            LtiResourceLink.resource_link_id == str(claim["id"]),
+        )
+    )
+    if row is None:
+        row = LtiResourceLink(
+            platform=launch.platform, context=context, resource_link_id=str(claim["id"])
+        )
+        session.add(row)
+    custom = launch.claims.get(CUSTOM) or {}
+    raw = str(custom.get("assignment_id", "")).strip() if isinstance(custom, dict) else ""
+    if raw.isdigit():
+        row.assignment_id = int(raw)
+    ags = launch.claims.get(AGS_ENDPOINT)
+    if isinstance(ags, dict):
+        if ags.get("lineitem"):
+            row.lineitem_url = str(ags["lineitem"])
+        row.ags_scopes = [str(s) for s in ags.get("scope", []) if isinstance(s, str)]
+    session.flush()
+    return row

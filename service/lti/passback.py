@@ -1,0 +1,242 @@
+"""Grade passback (AGS): after grading, record the score for each LMS line item and send it.
+
+``after_graded`` runs in the grading transaction and only writes rows; the Celery task is
+sent once that transaction commits, so a worker never looks for a row that is not there
+and a crash in between loses nothing (``resend_unsent`` picks such rows up). The score
+sent is the student's assignment total (best points per problem), so the LMS column
+matches mixgrade's gradebook.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from service.lti import services, tasks
+from service.models import (
+    Assignment,
+    LtiIdentity,
+    LtiResourceLink,
+    LtiScoreSend,
+    ScoreSendStatus,
+    Submission,
+    SubmissionStatus,
+    utcnow,
+)
+from service.services import points, student_pages
+
+log = logging.getLogger(__name__)
+
+
+def score_for(
+    session: Session, user_id: int, assignment: Assignment, subject: str
+) -> dict[str, Any]:
+    """The AGS score object for a student's assignment total, stamped now."""
+    given, maximum, done, pending = 0.0, 0.0, 0, False
+    for item in assignment.items:
+        best = student_pages.best_points(session, user_id, item)
+        variant = best["variant"]
+        maximum += points.item_total(item, variant.content) if variant else item.points
+        given += best["points"] or 0.0
+        done += 1 if best["attempts_used"] else 0
+        if variant is not None:
+            pending = pending or any(
+                s.status in (SubmissionStatus.queued, SubmissionStatus.grading)
+                for s in student_pages.submissions_of(session, variant)
+            )
+    return {
+        "userId": subject,
+        "scoreGiven": round(given, 4),
+        "scoreMaximum": round(maximum, 4),
+        "activityProgress": "Completed" if done == len(assignment.items) else "InProgress",
+        "gradingProgress": "Pending" if pending else "FullyGraded",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+    }
+
+
+def after_graded(session: Session, submission: Submission | int) -> list[int]:
+    """Record a score send for each LMS line item this submission's assignment is placed in.
+
+    Call it in the transaction that stored the grade. Does nothing for practice versions
+    or students who never came from an LMS. A submission graded again with the same
+    result sends nothing new; a regrade that changes the total sends the new total.
+    The tasks are queued after the caller commits. It never raises: a passback problem
+    must not undo a grade, so it runs in a savepoint and is logged. ``submission`` may be
+    the row or its id.
+    """
+    if isinstance(submission, int):
+        found = session.get(Submission, submission)
+        if found is None:
+            return []
+        submission = found
+    try:
+        with session.begin_nested():
+            return _record(session, submission)
+    except Exception:
+        log.exception("recording the LMS score of submission %s failed", submission.id)
+        return []
+
+
+def _record(session: Session, submission: Submission) -> list[int]:
+    session.flush()
+    session.refresh(submission)
+    variant = submission.variant
+    item = variant.assignment_problem
+    if variant.is_practice or item is None or submission.status != SubmissionStatus.graded:
+        return []
+    identities = {
+        row.platform_id: row.subject
+        for row in session.scalars(
+            select(LtiIdentity).where(LtiIdentity.user_id == submission.user_id)
+        )
+    }
+    if not identities:
+        return []
+    links = session.scalars(
+        select(LtiResourceLink).where(
+            LtiResourceLink.assignment_id == item.assignment_id,
+            LtiResourceLink.lineitem_url.is_not(None),
+            LtiResourceLink.platform_id.in_(list(identities)),
+        )
+    ).all()
+    created: list[LtiScoreSend] = []
+    for link in links:
+        payload = score_for(
+            session, submission.user_id, item.assignment, identities[link.platform_id]
+        )
+        earlier = session.scalar(
+            select(LtiScoreSend)
+            .where(
+                LtiScoreSend.submission_id == submission.id,
+                LtiScoreSend.resource_link_id == link.id,
+            )
+            .order_by(LtiScoreSend.id.desc())
+            .limit(1)
+        )
+        if earlier is not None and _same_score(earlier.payload, payload):
+            continue  # graded again with the same result: the LMS has it already
+        row = LtiScoreSend(
+            resource_link=link,
+            user_id=submission.user_id,
+            submission_id=submission.id,
+            lineitem_url=link.lineitem_url,
+            payload=payload,
+            status=ScoreSendStatus.pending,
+        )
+        session.add(row)
+        created.append(row)
+    session.flush()
+    ids = [row.id for row in created]
+    if ids:
+        _queue_after_commit(session, ids)
+    return ids
+
+
+def _same_score(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    keys = ("scoreGiven", "scoreMaximum", "activityProgress", "gradingProgress")
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+def _queue_after_commit(session: Session, ids: list[int]) -> None:
+    def _send(_session: Session) -> None:
+        for send_id in ids:
+            queue_send(send_id)
+
+    event.listen(session, "after_commit", _send, once=True)
+
+
+def queue_send(send_id: int, countdown: float = 0) -> bool:
+    """Hand a score send to the workers; False (and left for resend) if the broker is down."""
+    try:
+        tasks.send_score.apply_async(args=(send_id,), countdown=countdown, retry=False)
+    except Exception as error:  # kombu/redis raise transport-specific errors
+        log.warning("score send %s left for resend: %s", send_id, error)
+        return False
+    return True
+
+
+def deliver(session: Session, send_id: int) -> str:
+    """Post one recorded score now. Raises services.PlatformUnavailable to be retried."""
+    row = session.get(LtiScoreSend, send_id)
+    if row is None:
+        return "missing"
+    if row.status == ScoreSendStatus.sent:
+        return "already sent"
+    row.tries += 1
+    try:
+        status = services.post_score(
+            session, row.resource_link.platform, row.lineitem_url, row.payload
+        )
+    except services.PlatformUnavailable as error:
+        row.last_error = str(error)[:2000]
+        session.commit()
+        raise
+    except services.PlatformRefused as error:
+        row.status = ScoreSendStatus.failed
+        row.response_status = error.status
+        row.last_error = str(error)[:2000]
+        session.commit()
+        return "refused"
+    row.status = ScoreSendStatus.sent
+    row.response_status = status
+    row.sent_at = utcnow()
+    row.last_error = None
+    session.commit()
+    return "sent"
+
+
+def give_up(session: Session, send_id: int, reason: str) -> None:
+    row = session.get(LtiScoreSend, send_id)
+    if row is not None and row.status != ScoreSendStatus.sent:
+        row.status = ScoreSendStatus.failed
+        row.last_error = f"gave up after {row.tries} tries: {reason}"[:2000]
+        session.commit()
+
+
+def resend_unsent(session: Session, *, include_failed: bool = False) -> list[int]:
+    """Queue again every score send not sent yet (after an outage, or on request)."""
+    wanted = [ScoreSendStatus.pending]
+    if include_failed:
+        wanted.append(ScoreSendStatus.failed)
+    rows = session.scalars(select(LtiScoreSend).where(LtiScoreSend.status.in_(wanted))).all()
+    for row in rows:
+        row.status = ScoreSendStatus.pending
+    session.commit()
+    return [row.id for row in rows if queue_send(row.id)]
+
+
+def resend_never_tried(session: Session, older_than_seconds: float = 300) -> list[int]:
+    """Queue pending sends that no worker ever tried (the broker was down at commit time).
+
+    Rows with tries > 0 are in a Celery retry chain already and are left to it, so a
+    periodic sweep never starts a second chain for the same score.
+    """
+    from datetime import timedelta
+
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    rows = session.scalars(
+        select(LtiScoreSend.id).where(
+            LtiScoreSend.status == ScoreSendStatus.pending,
+            LtiScoreSend.tries == 0,
+            LtiScoreSend.created_at < cutoff,
+        )
+    ).all()
+    return [send_id for send_id in rows if queue_send(send_id)]
+
+
+def sends_for_course(session: Session, course_id: int, limit: int = 500) -> list[LtiScoreSend]:
+    """The record of scores sent for a course's assignments, newest first."""
+    return list(
+        session.scalars(
+            select(LtiScoreSend)
+            .join(LtiResourceLink)
+            .join(Assignment, LtiResourceLink.assignment_id == Assignment.id)
+            .where(Assignment.course_id == course_id)
+            .order_by(LtiScoreSend.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,78 @@
+"""Registering an LMS (platform) and its deployments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.models import LtiDeployment, LtiPlatform
+
+
+class RegistrationError(ValueError):
+    """A registration field is missing or not a usable URL."""
+
+
+def _url(name: str, value: str) -> str:
+    value = (value or "").strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise RegistrationError(f"{name} must be an http(s) URL, got {value!r}")
+    return value
+
+
+def register(
+    session: Session,
+    *,
+    issuer: str,
+    client_id: str,
+    auth_login_url: str,
+    auth_token_url: str,
+    jwks_url: str,
+    deployment_ids: Iterable[str],
+    name: str = "",
+    token_audience: str | None = None,
+) -> LtiPlatform:
+    """Add a platform, or update the one with the same issuer and client id.
+
+    Deployment ids are added to those already known (a platform may have several).
+    """
+    issuer, client_id = (issuer or "").strip(), (client_id or "").strip()
+    if not issuer:
+        raise RegistrationError("the issuer is required (the platform's iss, e.g. its base URL)")
+    if not client_id:
+        raise RegistrationError("the client id is required (given by the platform)")
+    deployments = [d.strip() for d in deployment_ids if d and d.strip()]
+    if not deployments:
+        raise RegistrationError("give at least one deployment id")
+    platform = session.scalar(
+        select(LtiPlatform).where(LtiPlatform.issuer == issuer, LtiPlatform.client_id == client_id)
+    )
+    if platform is None:
+        platform = LtiPlatform(issuer=issuer, client_id=client_id)
+        session.add(platform)
+    platform.name = (name or issuer)[:255]
+    platform.auth_login_url = _url("the OIDC auth login URL", auth_login_url)
+    platform.auth_token_url = _url("the access token URL", auth_token_url)
+    platform.jwks_url = _url("the JWKS URL", jwks_url)
+    platform.token_audience = (token_audience or "").strip() or None
+    known = {d.deployment_id for d in platform.deployments}
+    for deployment_id in deployments:
+        if deployment_id not in known:
+            platform.deployments.append(LtiDeployment(deployment_id=deployment_id))
+    session.commit()
+    return platform
+
+
+def find(session: Session, issuer: str, client_id: str | None) -> list[LtiPlatform]:
+    """Platforms with this issuer (and client id, when the platform sent one)."""
+    query = select(LtiPlatform).where(LtiPlatform.issuer == issuer)
+    if client_id:
+        query = query.where(LtiPlatform.client_id == client_id)
+    return list(session.scalars(query))
+
+
+def has_deployment(platform: LtiPlatform, deployment_id: str) -> bool:
+    return any(d.deployment_id == deployment_id for d in platform.deployments)

@@ -1,0 +1,95 @@
+"""Roster sync (NRPS): bring a course's enrollments in line with the LMS membership."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.lti import launch, services
+from service.models import Enrollment, LtiContext, LtiIdentity, utcnow
+
+
+class RosterUnavailable(Exception):
+    """The context has no roster service, or the platform would not give the roster."""
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} role changes, "
+            f"{len(self.removed)} removed, {len(self.skipped)} skipped"
+        )
+
+
+def sync(session: Session, context: LtiContext) -> SyncReport:
+    """Add active members, update roles, and drop members the LMS marks inactive or deleted.
+
+    People enrolled by other means (no identity from this platform) are left alone.
+    """
+    if not context.memberships_url:
+        raise RosterUnavailable(
+            "this LMS course has not offered a roster service (NRPS) in any launch yet"
+        )
+    try:
+        members = services.roster(session, context.platform, context.memberships_url)
+    except (services.PlatformUnavailable, services.PlatformRefused) as error:
+        raise RosterUnavailable(str(error)) from None
+    report = SyncReport()
+    course = context.course
+    for member in members:
+        subject = str(member.get("user_id") or "")
+        if not subject:
+            continue
+        label = member.get("email") or member.get("name") or subject
+        status = str(member.get("status") or "Active")
+        role = launch.map_roles([str(r) for r in member.get("roles", [])])
+        if status != "Active" or role is None:
+            identity = session.scalar(
+                select(LtiIdentity).where(
+                    LtiIdentity.platform_id == context.platform_id,
+                    LtiIdentity.subject == subject,
+                )
+            )
+            enrollment = identity and session.scalar(
+                select(Enrollment).where(
+                    Enrollment.user_id == identity.user_id, Enrollment.course_id == course.id
+                )
+            )
+            if enrollment:
+                session.delete(enrollment)
+                report.removed.append(label)
+            else:
+                report.skipped.append(label)
+            continue
+        name = member.get("name") or " ".join(
+            x for x in (member.get("given_name"), member.get("family_name")) if x
+        )
+        user = launch.user_for(
+            session,
+            context.platform,
+            subject,
+            email=member.get("email"),
+            name=name,
+            role=role,
+        )
+        before = session.scalar(
+            select(Enrollment.role).where(
+                Enrollment.user_id == user.id, Enrollment.course_id == course.id
+            )
+        )
+        launch.enroll(session, user, course, role)
+        if before is None:
+            report.added.append(label)
+        elif before != role:
+            report.updated.append(label)
+    context.roster_synced_at = utcnow()
+    session.commit()
+    return report

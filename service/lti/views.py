@@ -1,0 +1,234 @@
+"""The /lti endpoints: JWKS, OIDC login, launch, Deep Linking, and the admin and course pages.
+
+What to give an LMS: /lti/login (OIDC initiation), /lti/launch (redirect and target link
+URI, also the Deep Linking URL) and /lti/jwks (our public keys).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user
+from sqlalchemy import select
+
+from service.lti import deep_linking, keys, launch, passback, platforms, roster
+from service.models import (
+    Assignment,
+    Course,
+    LtiContext,
+    LtiPlatform,
+    LtiResourceLink,
+    Role,
+    ScoreSendStatus,
+)
+from service.services import teaching
+from service.web_db import db
+
+bp = Blueprint("lti", __name__, url_prefix="/lti")
+
+
+@bp.route("/jwks")
+def jwks():  # type: ignore[no-untyped-def]
+    response = jsonify(keys.jwks(db()))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    """OIDC third-party login initiation: remember a state and nonce, go to the platform."""
+    params = {k: v for k, v in {**request.args, **request.form}.items() if isinstance(v, str)}
+    try:
+        target = launch.begin_login(db(), params, url_for("lti.launch_view", _external=True))
+    except launch.LaunchRefused as refused:
+        abort(refused.status, refused.message)
+    return redirect(target, 302)
+
+
+@bp.route("/launch", methods=["POST"])
+def launch_view():  # type: ignore[no-untyped-def]
+    """Validate the id_token, provision user/course/enrollment, and go where it points."""
+    try:
+        data = launch.validate(db(), dict(request.form))
+    except launch.LaunchRefused as refused:
+        abort(refused.status, refused.message)
+    user, context = launch.provision(db(), data)
+    if data.message_type == launch.DEEP_LINKING_REQUEST:
+        key = secrets.token_urlsafe(12)
+        session["lti_deep_link"] = {"key": key, **deep_linking.settings_from(data.claims, context)}
+        db().commit()
+        login_user(user)
+        return redirect(url_for("lti.deep_link", key=key))
+    link = launch.resource_link_for(db(), data, context)
+    assignment = link.assignment
+    db().commit()
+    login_user(user)
+    if assignment is None:
+        if data.role == Role.instructor:
+            flash("This LMS link does not point at an assignment yet: place it with Deep Linking.")
+            return redirect(url_for("lti.course_page", course_id=context.course_id))
+        abort(404, "This LMS link is not set up yet; ask your instructor.")
+    if assignment.course_id != context.course_id:
+        abort(409, "This link points at an assignment of another course; ask your instructor.")
+    if data.role == Role.instructor:
+        return redirect(url_for("instructor.assignment", assignment_id=assignment.id))
+    if len(assignment.items) == 1:
+        return redirect(url_for("student.problem", item_id=assignment.items[0].id))
+    return redirect(url_for("student.course", course_id=assignment.course_id))
+
+
+# ------------------------------------------------------------------------ Deep Linking
+
+
+@bp.route("/deep-link/<key>", methods=["GET", "POST"])
+@login_required
+def deep_link(key: str):  # type: ignore[no-untyped-def]
+    settings: dict[str, Any] | None = session.get("lti_deep_link")
+    if not settings or settings.get("key") != key:
+        abort(400, "This placement has expired; start Deep Linking again from the LMS.")
+    context = db().get(LtiContext, settings["context_row_id"])
+    platform = db().get(LtiPlatform, settings["platform_id"])
+    if context is None or platform is None:
+        abort(400, "This placement's LMS course is no longer registered.")
+    options = deep_linking.choices(db(), current_user.id, context)
+    if request.method == "GET":
+        return render_template("lti/deep_link.html", assignments=options, context=context)
+    chosen = db().get(Assignment, request.form.get("assignment_id", type=int) or 0)
+    if chosen is None or chosen not in options:
+        abort(404, "Choose one of the listed assignments.")
+    try:
+        deep_linking.attach(db(), context, chosen)
+    except deep_linking.PlacementRefused as refused:
+        abort(409, str(refused))
+    token = deep_linking.response_jwt(
+        db(), platform, settings, chosen, url_for("lti.launch_view", _external=True)
+    )
+    db().commit()
+    session.pop("lti_deep_link", None)
+    return render_template(
+        "lti/deep_link_return.html", return_url=settings["return_url"], jwt=token, chosen=chosen
+    )
+
+
+# ----------------------------------------------------------------- course page (teachers)
+
+
+@bp.route("/courses/<int:course_id>")
+@login_required
+def course_page(course_id: int):  # type: ignore[no-untyped-def]
+    course = _taught_course(course_id)
+    contexts = db().scalars(select(LtiContext).where(LtiContext.course_id == course.id)).all()
+    links = (
+        db()
+        .scalars(
+            select(LtiResourceLink)
+            .join(Assignment, LtiResourceLink.assignment_id == Assignment.id)
+            .where(Assignment.course_id == course.id)
+        )
+        .all()
+    )
+    return render_template(
+        "lti/course.html",
+        course=course,
+        contexts=contexts,
+        links=links,
+        sends=passback.sends_for_course(db(), course.id),
+    )
+
+
+@bp.route("/courses/<int:course_id>/roster-sync", methods=["POST"])
+@login_required
+def roster_sync(course_id: int):  # type: ignore[no-untyped-def]
+    course = _taught_course(course_id)
+    contexts = db().scalars(select(LtiContext).where(LtiContext.course_id == course.id)).all()
+    if not contexts:
+        abort(404, "This course has not been launched from an LMS yet.")
+    for context in contexts:
+        try:
+            report = roster.sync(db(), context)
+        except roster.RosterUnavailable as error:
+            flash(f"Roster sync failed: {error}", "error")
+            continue
+        flash(f"Roster synced from {context.platform.name}: {report.summary()}.")
+    return redirect(url_for("lti.course_page", course_id=course.id))
+
+
+@bp.route("/courses/<int:course_id>/resend", methods=["POST"])
+@login_required
+def resend(course_id: int):  # type: ignore[no-untyped-def]
+    course = _taught_course(course_id)
+    ids = []
+    for row in passback.sends_for_course(db(), course.id):
+        if row.status != ScoreSendStatus.sent:
+            row.status = ScoreSendStatus.pending
+            ids.append(row.id)
+    db().commit()
+    queued = sum(passback.queue_send(i) for i in ids)
+    flash(f"Queued {queued} of {len(ids)} unsent scores again.")
+    return redirect(url_for("lti.course_page", course_id=course.id))
+
+
+def _taught_course(course_id: int) -> Course:
+    course = db().get(Course, course_id)
+    if course is None or not (
+        current_user.role == Role.admin or teaching.teaches(db(), current_user, course_id)
+    ):
+        abort(404, "No such course.")
+    return course
+
+
+# ------------------------------------------------------------------ platforms (admins)
+
+
+@bp.route("/platforms", methods=["GET", "POST"])
+@login_required
+def platforms_page():  # type: ignore[no-untyped-def]
+    if current_user.role != Role.admin:
+        abort(403, "Only admins register LMS platforms.")
+    form = request.form
+    status = 200
+    if request.method == "POST":
+        try:
+            platform = platforms.register(
+                db(),
+                name=form.get("name", ""),
+                issuer=form.get("issuer", ""),
+                client_id=form.get("client_id", ""),
+                auth_login_url=form.get("auth_login_url", ""),
+                auth_token_url=form.get("auth_token_url", ""),
+                jwks_url=form.get("jwks_url", ""),
+                deployment_ids=form.get("deployment_ids", "").replace(",", " ").split(),
+                token_audience=form.get("token_audience") or None,
+            )
+        except platforms.RegistrationError as error:
+            flash(str(error), "error")
+            status = 422
+        else:
+            flash(f"Registered {platform.name}.")
+            return redirect(url_for("lti.platforms_page"))
+    rows = db().scalars(select(LtiPlatform).order_by(LtiPlatform.id)).all()
+    return render_template(
+        "lti/platforms.html", platforms=rows, tool=tool_urls(), form=form
+    ), status
+
+
+def tool_urls() -> dict[str, str]:
+    """The URLs an LMS admin enters when registering mixgrade."""
+    return {
+        "login": url_for("lti.login", _external=True),
+        "launch": url_for("lti.launch_view", _external=True),
+        "deep_linking": url_for("lti.launch_view", _external=True),
+        "jwks": url_for("lti.jwks", _external=True),
+    }

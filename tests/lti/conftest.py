@@ -1,0 +1,43 @@
+"""The simulated platform and the tool, each on its own 127.0.0.1 port, talking real HTTP."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from service.lti import platforms
+from tests.integration.stack import free_port
+from tests.lti.platform import Platform
+
+
+@dataclass
+class Tool:
+    app: Flask
+    base_url: str
+
+
+@pytest.fixture
+def tool(app: Flask) -> Iterator[Tool]:
+    """The mixgrade app served over HTTP in a thread (its database is the app fixture's)."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Tool(app, f"http://127.0.0.1:{port}")
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def platform(tool: Tool, db_session) -> Iterator[Platform]:
+    """A started platform, registered with the tool (as an admin would)."""
+    lms = Platform().start()
+    lms.tool_jwks_url = f"{tool.base_url}/lti/jwks"
+    platforms.register(db_session, name="Simulated LMS", **lms.registration())
+    yield lms
+    lms.stop()

@@ -1,0 +1,315 @@
+"""A simulated LTI 1.3 platform (an LMS) over real HTTP on 127.0.0.1, run in a thread.
+
+It has its own RSA key and JWKS, answers the OIDC auth request with a signed id_token
+(which a test can spoil on purpose: another key, expired, wrong audience…), issues
+OAuth2 tokens for the AGS/NRPS scopes after checking the tool's signed client assertion
+against the tool's JWKS, records the scores it receives and the Deep Linking responses,
+and serves a paged roster.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask, abort, jsonify, request
+from jwt.algorithms import RSAAlgorithm
+from werkzeug.serving import make_server
+
+from tests.integration.stack import free_port
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+ROSTER_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+
+
+def _rsa() -> tuple[str, dict[str, Any]]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update(kid=uuid.uuid4().hex, alg="RS256", use="sig")
+    return pem, jwk
+
+
+@dataclass
+class PreparedLaunch:
+    """Claims the platform signs for one login_hint, and how to spoil them."""
+
+    claims: dict[str, Any]
+    sign_with_stranger_key: bool = False
+    exp_offset: int = 300
+    audience: str | None = None
+
+
+@dataclass
+class Platform:
+    client_id: str = "mixgrade-client"
+    deployment_id: str = "deployment-1"
+    context_id: str = "course-101"
+    base_url: str = ""
+    tool_jwks_url: str = ""
+    #: Score posts to answer 503 before accepting (an LMS that is down for a while).
+    fail_scores: int = 0
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    deep_link_responses: list[dict[str, Any]] = field(default_factory=list)
+    token_requests: list[dict[str, Any]] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
+    prepared: dict[str, PreparedLaunch] = field(default_factory=dict)
+    _tokens: dict[str, set[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.private_pem, self.jwk = _rsa()
+        self.stranger_pem, self.stranger_jwk = _rsa()
+        self.app = self._make_app()
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------- what tests call
+
+    @property
+    def issuer(self) -> str:
+        return self.base_url
+
+    def lineitem_url(self, number: int) -> str:
+        return f"{self.base_url}/contexts/{self.context_id}/lineitems/{number}"
+
+    def registration(self) -> dict[str, Any]:
+        return {
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "auth_login_url": f"{self.base_url}/auth",
+            "auth_token_url": f"{self.base_url}/token",
+            "jwks_url": f"{self.base_url}/jwks",
+            "deployment_ids": [self.deployment_id],
+        }
+
+    def prepare(
+        self,
+        *,
+        sub: str,
+        roles: list[str] | None,
+        email: str | None = None,
+        name: str = "",
+        message_type: str = "LtiResourceLinkRequest",
+        resource_link_id: str = "link-1",
+        custom: dict[str, str] | None = None,
+        lineitem: str | None = None,
+        deployment_id: str | None = None,
+        **spoil: Any,
+    ) -> str:
+        """Claims for the next launch as ``sub``; returns the login_hint to start it with."""
+        claims: dict[str, Any] = {
+            "sub": sub,
+            "name": name,
+            LTI + "message_type": message_type,
+            LTI + "version": "1.3.0",
+            LTI + "deployment_id": deployment_id or self.deployment_id,
+            LTI + "context": {"id": self.context_id, "label": "STAT101", "title": "Models 101"},
+            LTI + "target_link_uri": "",
+            "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
+                "context_memberships_url": f"{self.base_url}/contexts/{self.context_id}/members",
+                "service_versions": ["2.0"],
+            },
+            "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
+                "scope": [SCORE_SCOPE, LINEITEM_SCOPE],
+                "lineitems": f"{self.base_url}/contexts/{self.context_id}/lineitems",
+                **({"lineitem": lineitem} if lineitem else {}),
+            },
+        }
+        if email:
+            claims["email"] = email
+        if roles is not None:
+            claims[LTI + "roles"] = roles
+        if message_type == "LtiResourceLinkRequest":
+            claims[LTI + "resource_link"] = {"id": resource_link_id, "title": "Homework"}
+        else:
+            claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
+                "deep_link_return_url": f"{self.base_url}/deep_link_return",
+                "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["window", "iframe"],
+                "accept_lineitem": True,
+                "data": "opaque-platform-data",
+            }
+        if custom:
+            claims[LTI + "custom"] = custom
+        hint = secrets.token_urlsafe(8)
+        self.prepared[hint] = PreparedLaunch(claims=claims, **spoil)
+        return hint
+
+    def launch(self, tool_base: str, login_hint: str, browser: requests.Session | None = None):
+        """Drive a browser through login → platform auth → launch; return the tool's answer."""
+        browser = browser or requests.Session()
+        start = browser.get(
+            f"{tool_base}/lti/login",
+            params={
+                "iss": self.issuer,
+                "login_hint": login_hint,
+                "target_link_uri": f"{tool_base}/lti/launch",
+                "lti_message_hint": "msg-" + login_hint,
+                "client_id": self.client_id,
+                "lti_deployment_id": self.deployment_id,
+            },
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert start.status_code == 302, start.text
+        assert start.headers["Location"].startswith(f"{self.base_url}/auth?")
+        form = browser.get(start.headers["Location"], timeout=10)
+        assert form.status_code == 200, form.text
+        action, fields = parse_form(form.text)
+        return browser.post(action, data=fields, allow_redirects=False, timeout=30), fields
+
+    def resend(self, browser: requests.Session, action: str, fields: dict[str, str]):
+        return browser.post(action, data=fields, allow_redirects=False, timeout=30)
+
+    def wait_for_scores(self, count: int, timeout: float = 60) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.scores) >= count:
+                return self.scores
+            time.sleep(0.1)
+        raise AssertionError(f"the platform received {len(self.scores)} scores, wanted {count}")
+
+    # ------------------------------------------------------------------------ serving
+
+    def start(self) -> Platform:
+        port = free_port()
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._server = make_server("127.0.0.1", port, self.app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+    def _make_app(self) -> Flask:
+        app = Flask("simulated_platform")
+
+        @app.get("/jwks")
+        def jwks():  # type: ignore[no-untyped-def]
+            return jsonify({"keys": [self.jwk]})
+
+        @app.get("/auth")
+        def auth():  # type: ignore[no-untyped-def]
+            args = request.args
+            assert args["scope"] == "openid" and args["response_type"] == "id_token"
+            assert args["response_mode"] == "form_post" and args["prompt"] == "none"
+            assert args["client_id"] == self.client_id
+            assert args["lti_message_hint"] == "msg-" + args["login_hint"]
+            prepared = self.prepared[args["login_hint"]]
+            now = int(time.time())
+            claims = {
+                **prepared.claims,
+                "iss": self.issuer,
+                "aud": prepared.audience or self.client_id,
+                "azp": prepared.audience or self.client_id,
+                "nonce": args["nonce"],
+                "iat": now + min(0, prepared.exp_offset - 300),
+                "exp": now + prepared.exp_offset,
+            }
+            claims[LTI + "target_link_uri"] = args["redirect_uri"]
+            if prepared.sign_with_stranger_key:
+                pem, kid = self.stranger_pem, self.jwk["kid"]  # claims our kid: a forgery
+            else:
+                pem, kid = self.private_pem, self.jwk["kid"]
+            token = jwt.encode(claims, pem, algorithm="RS256", headers={"kid": kid})
+            return _auto_post(args["redirect_uri"], {"id_token": token, "state": args["state"]})
+
+        @app.post("/token")
+        def token():  # type: ignore[no-untyped-def]
+            form = request.form
+            assert form["grant_type"] == "client_credentials"
+            assert (
+                form["client_assertion_type"]
+                == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+            )
+            key = jwt.PyJWKClient(self.tool_jwks_url).get_signing_key_from_jwt(
+                form["client_assertion"]
+            )
+            claims = jwt.decode(
+                form["client_assertion"],
+                key.key,
+                algorithms=["RS256"],
+                audience=f"{self.base_url}/token",
+                options={"require": ["iss", "sub", "aud", "iat", "exp", "jti"]},
+            )
+            if claims["iss"] != self.client_id or claims["sub"] != self.client_id:
+                abort(401)
+            scopes = set(form.get("scope", "").split())
+            self.token_requests.append({"scopes": sorted(scopes)})
+            access = secrets.token_urlsafe(16)
+            self._tokens[access] = scopes
+            return jsonify(
+                access_token=access, token_type="Bearer", expires_in=3600, scope=" ".join(scopes)
+            )
+
+        def require(scope: str) -> None:
+            header = request.headers.get("Authorization", "")
+            if not header.startswith("Bearer ") or scope not in self._tokens.get(header[7:], ()):
+                abort(401)
+
+        @app.post("/contexts/<context_id>/lineitems/<int:number>/scores")
+        def score(context_id: str, number: int):  # type: ignore[no-untyped-def]
+            require(SCORE_SCOPE)
+            assert request.mimetype == "application/vnd.ims.lis.v1.score+json"
+            with self._lock:
+                if self.fail_scores > 0:
+                    self.fail_scores -= 1
+                    return "the LMS is down for maintenance", 503
+                self.scores.append({"lineitem": number, **request.get_json(force=True)})
+            return "", 204
+
+        @app.get("/contexts/<context_id>/members")
+        def members(context_id: str):  # type: ignore[no-untyped-def]
+            require(ROSTER_SCOPE)
+            page = int(request.args.get("page", "1"))
+            chunk = self.members[(page - 1) * 2 : page * 2]
+            response = jsonify({"id": request.url, "context": {"id": context_id}, "members": chunk})
+            response.mimetype = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+            if page * 2 < len(self.members):
+                response.headers["Link"] = f'<{request.base_url}?page={page + 1}>; rel="next"'
+            return response
+
+        @app.post("/deep_link_return")
+        def deep_link_return():  # type: ignore[no-untyped-def]
+            token = request.form["JWT"]
+            key = jwt.PyJWKClient(self.tool_jwks_url).get_signing_key_from_jwt(token)
+            claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=self.issuer)
+            assert claims["iss"] == self.client_id
+            self.deep_link_responses.append(claims)
+            return "placed"
+
+        return app
+
+
+def _auto_post(action: str, fields: dict[str, str]) -> str:
+    inputs = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+        for k, v in fields.items()
+    )
+    return f'<form method="post" action="{html.escape(action)}">{inputs}</form>'
+
+
+def parse_form(page: str) -> tuple[str, dict[str, str]]:
+    """The action and hidden fields of the first form on a page (what a browser posts)."""
+    action = re.search(r'<form[^>]*action="([^"]+)"', page)
+    assert action, page[:500]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    return html.unescape(action.group(1)), {k: html.unescape(v) for k, v in fields.items()}

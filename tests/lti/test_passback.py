@@ -1,0 +1,102 @@
+"""Recording scores for the LMS: what after_graded writes, and when it writes again."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from service.lti import passback, platforms
+from service.models import (
+    LtiContext,
+    LtiIdentity,
+    LtiResourceLink,
+    LtiScoreSend,
+    Submission,
+    SubmissionStatus,
+)
+from service.services import variants
+from tests.api.conftest import build_api_world
+
+
+def _graded(session, world, score: float) -> Submission:
+    alice = world.users["alice"]
+    variant = variants.ensure(session, alice, world.item)
+    parts = [p["id"] for p in variant.content["parts"]]
+    submission = Submission(
+        variant=variant,
+        user=alice,
+        attempt_number=1,
+        answers={},
+        status=SubmissionStatus.graded,
+        feedback={
+            "score": score,
+            "parts": [
+                {"id": p, "score": score, "verdict": "correct", "message": ""} for p in parts
+            ],
+        },
+        raw_score=score,
+        score=score,
+    )
+    session.add(submission)
+    session.commit()
+    return submission
+
+
+def _linked_world(session):
+    world = build_api_world(session)
+    platform = platforms.register(
+        session,
+        issuer="https://lms.test",
+        client_id="c1",
+        auth_login_url="https://lms.test/auth",
+        auth_token_url="https://lms.test/token",
+        jwks_url="https://lms.test/jwks",
+        deployment_ids=["d1"],
+    )
+    context = LtiContext(
+        platform=platform, deployment_id="d1", context_id="ctx", course=world.course
+    )
+    session.add_all(
+        [
+            context,
+            LtiIdentity(platform=platform, subject="lms-alice", user=world.users["alice"]),
+            LtiResourceLink(
+                platform=platform,
+                context=context,
+                resource_link_id="rl",
+                assignment=world.assignment,
+                lineitem_url="https://lms.test/lineitems/1",
+            ),
+        ]
+    )
+    session.commit()
+    return world
+
+
+def test_a_graded_submission_records_the_assignment_total_once(db_session):
+    world = _linked_world(db_session)
+    submission = _graded(db_session, world, 1.0)
+    [send_id] = passback.after_graded(db_session, submission.id)
+    db_session.commit()
+    row = db_session.get(LtiScoreSend, send_id)
+    assert row.payload["userId"] == "lms-alice"
+    assert row.payload["scoreGiven"] == 10 and row.payload["scoreMaximum"] == 10
+    assert row.payload["gradingProgress"] == "FullyGraded"
+    assert row.lineitem_url == "https://lms.test/lineitems/1"
+    # Graded again with the same result (a duplicate run): nothing new to send.
+    assert passback.after_graded(db_session, submission) == []
+    # A regrade that changes the score sends the new total.
+    submission.feedback = {**submission.feedback, "parts": [
+        {**p, "score": 0.5} for p in submission.feedback["parts"]
+    ]}  # fmt: skip
+    db_session.commit()
+    [again] = passback.after_graded(db_session, submission)
+    db_session.commit()
+    assert db_session.get(LtiScoreSend, again).payload["scoreGiven"] == 5
+
+
+def test_students_without_an_lms_identity_send_nothing(db_session):
+    world = _linked_world(db_session)
+    db_session.execute(LtiIdentity.__table__.delete())
+    db_session.commit()
+    assert passback.after_graded(db_session, _graded(db_session, world, 1.0)) == []
+    assert db_session.scalars(select(LtiScoreSend)).all() == []
