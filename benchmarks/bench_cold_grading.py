@@ -7,14 +7,10 @@ ahead of time. Prints median and p95 per built-in problem. Run: `make bench`.
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import problem_bank  # noqa: E402
-from graders import grade  # noqa: E402
+import problem_bank
+from graders import grade
 
 SEEDS = range(1, 41)
 
