@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -30,7 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from service.db import make_engine, make_session_factory  # noqa: E402
 from service.models import Assignment, AssignmentProblem, Submission  # noqa: E402
-from tests.integration.stack import Stack, csrf_from, student_session  # noqa: E402
+from tests.integration.stack import Stack, csrf_from, free_port, student_session  # noqa: E402
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -113,6 +114,18 @@ class Load:
             thread.join()
         return ids, errors
 
+    def phases(self, ids: list[int]) -> tuple[list[float], list[float]]:
+        """(stored → picked up by a worker, picked up → result stored) in seconds."""
+        with make_session_factory(self.engine)() as session:
+            rows = session.execute(
+                select(Submission.created_at, Submission.started_at, Submission.graded_at).where(
+                    Submission.id.in_(ids), Submission.graded_at.is_not(None)
+                )
+            ).all()
+        waits = [(s - c).total_seconds() for c, s, _g in rows if s is not None]
+        work = [(g - s).total_seconds() for _c, s, g in rows if s is not None]
+        return waits, work
+
     def latencies(self, ids: list[int], timeout: float = 120) -> tuple[list[float], int]:
         """Seconds from stored to graded for each id; waits for stragglers, counts lost."""
         deadline = time.monotonic() + timeout
@@ -134,6 +147,11 @@ class Load:
         return done, len(ids) - len(done)
 
 
+def _p50_p99(seconds: list[float]) -> str:
+    ms = [x * 1000 for x in seconds]
+    return f"p50={statistics.median(ms):.1f} ms p99={_percentile(ms, 0.99):.1f} ms"
+
+
 def _report(label: str, latencies: list[float], lost: int, errors: int, seconds: float) -> None:
     ms = [x * 1000 for x in latencies]
     print(
@@ -143,11 +161,51 @@ def _report(label: str, latencies: list[float], lost: int, errors: int, seconds:
     )
 
 
+def _start_gunicorn(stack: Stack, workers: int) -> None:
+    """The production web server (as in docker-compose.yml), not the development one."""
+    port = free_port()
+    stack.base_url = f"http://127.0.0.1:{port}"
+    log = (stack.log_dir / "web.log").open("ab")
+    stack.processes.append(
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "8",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "service.wsgi:app",
+            ],
+            env=stack.env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{stack.base_url}/login", timeout=10)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--ramp", default="100,150,200,300", help="rates to try for the ceiling")
+    parser.add_argument("--pool", default="solo", choices=["solo", "prefork", "threads"])
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
     args = parser.parse_args()
 
     name, database_url = _fresh_database()
@@ -164,11 +222,15 @@ def main() -> None:
         stack = Stack(env=env, log_dir=Path(tmp))
         try:
             stack.prepare()
-            stack.start_web()
+            _start_gunicorn(stack, args.web_workers)
             for index in (1, 2):
-                stack.start_worker(f"worker{index}", "--concurrency=1", "--loglevel=WARNING")
+                stack.start_worker(
+                    f"worker{index}", "--concurrency=1", f"--pool={args.pool}", "--loglevel=WARNING"
+                )
             load = Load(stack, database_url)
             time.sleep(2)  # let both workers connect
+            warm_ids, _ = load.send(100, 25)  # warm every web and worker process first
+            load.latencies(warm_ids)
 
             started = time.perf_counter()
             ids, errors = load.send(args.count, args.rate)
@@ -180,6 +242,8 @@ def main() -> None:
                 errors,
                 time.perf_counter() - started,
             )
+            waits, work = load.phases(ids)
+            print(f"  of which stored → picked up: {_p50_p99(waits)}; worker: {_p50_p99(work)}")
 
             best = None
             for rate in [float(r) for r in args.ramp.split(",") if r]:

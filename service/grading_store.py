@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,7 +12,14 @@ from graders.feedback import Feedback
 from graders.tasks import GradingJob, TransientError
 from service.db import make_engine, make_session_factory, session_scope
 from service.lti import passback
-from service.models import Assignment, AssignmentProblem, Submission, SubmissionStatus, utcnow
+from service.models import (
+    Assignment,
+    AssignmentProblem,
+    LtiIdentity,
+    Submission,
+    SubmissionStatus,
+    utcnow,
+)
 from service.models import Variant as VariantRow
 from service.services import scoring, variants
 from service.services.submissions import requeue_stuck
@@ -56,6 +63,7 @@ class SqlGradingStore:
                         AssignmentProblem.points,
                         AssignmentProblem.part_points,
                         VariantRow.content,
+                        exists().where(LtiIdentity.user_id == Submission.user_id).label("from_lms"),
                     )
                     .join(VariantRow, VariantRow.id == Submission.variant_id)
                     .outerjoin(
@@ -86,7 +94,7 @@ class SqlGradingStore:
                     )
                 )
                 stored = result.rowcount == 1
-                if stored:
+                if stored and row.from_lms:
                     # Same transaction as the grade: the LMS score send is never forgotten.
                     passback.after_graded(session, submission_id)
                 return stored
