@@ -11,7 +11,6 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from service.db import make_engine, make_session_factory
 from service.models import User, Variant
 from tests.e2e.conftest import ARTIFACTS
 from tests.integration.stack import Stack
@@ -33,22 +32,14 @@ def _log_in(page: Page, stack: Stack, email: str) -> None:
 
 
 def _stored_variant(stack: Stack, email: str) -> dict:
-    url = (
-        stack.env.get("DATABASE_URL")
-        or f"sqlite:///{stack.env['MIXGRADE_INSTANCE']}/mixgrade.sqlite"
-    )
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine)() as session:
-            user = session.scalar(select(User).where(User.email == email))
-            row = session.scalar(
-                select(Variant)
-                .where(Variant.user_id == user.id, Variant.is_practice.is_(False))
-                .order_by(Variant.id)
-            )
-            return row.content
-    finally:
-        engine.dispose()
+    with stack.session() as session:
+        user = session.scalar(select(User).where(User.email == email))
+        row = session.scalar(
+            select(Variant)
+            .where(Variant.user_id == user.id, Variant.is_practice.is_(False))
+            .order_by(Variant.id)
+        )
+        return row.content
 
 
 def _fill(page: Page, answers: dict, parts: list[dict]) -> None:
@@ -160,4 +151,50 @@ def test_instructor_builds_assignment_and_exports_gradebook(browser, stack: Stac
     page.goto(f"{stack.base_url}/teach/items/1/analytics")
     expect(page.get_by_text("slope_for_intercept")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "analytics.png"), full_page=True)
+    context.close()
+
+
+def _tab_to(page: Page, selector: str, limit: int = 80) -> None:
+    """Press Tab until the element matching ``selector`` has the focus, as a keyboard user."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement?.matches(s) ?? false", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with the Tab key")
+
+
+def test_student_can_do_everything_with_the_keyboard(browser, stack: Stack):
+    """Log in, open the problem, answer every part and submit without touching the mouse."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(f"{stack.base_url}/login")
+    _tab_to(page, "#email")
+    page.keyboard.type(STUDENT)
+    _tab_to(page, "#password")
+    page.keyboard.type(stack.logins[STUDENT])
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Your courses")).to_be_visible()
+
+    for link in ('a[href^="/courses/"]', 'a[href^="/items/"]'):
+        _tab_to(page, link)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Simple linear regression")).to_be_visible()
+
+    parts = _stored_variant(stack, STUDENT)["parts"]
+    for part in parts:
+        if part["kind"] == "numeric":
+            _tab_to(page, f"#part-{part['id']}")
+            page.keyboard.type(str(part["answer"]))
+        elif part["kind"] == "choice":
+            _tab_to(page, f'input[name="part-{part["id"]}"]')
+            choice_ids = [c["id"] for c in part["choices"]]
+            # Arrow keys move through a radio group; Space selects the first one.
+            page.keyboard.press("Space")
+            for _ in range(choice_ids.index(part["answer"])):
+                page.keyboard.press("ArrowDown")
+    _tab_to(page, 'form button[type="submit"]')
+    page.keyboard.press("Enter")
+    expect(page.locator("#total")).to_contain_text("10 / 10 points", timeout=30_000)
     context.close()
