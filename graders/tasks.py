@@ -71,6 +71,12 @@ class GradingStore(Protocol):
     def save_variant(self, user_id: int, item_id: int, seed: int, content: dict[str, Any]) -> int:
         """Store an issued variant (first writer wins) and return its id."""
 
+    def problem_spec(self, problem_id: int) -> str | None:
+        """The YAML text of a stored problem version, or None if it is gone."""
+
+    def save_selftest(self, problem_id: int, result: dict[str, Any]) -> None:
+        """Keep a self-test result on the problem version it was run on."""
+
 
 _store: GradingStore | None = None
 _store_factory: Any = None
@@ -177,3 +183,14 @@ def sweep_stuck(older_than_seconds: float = 120.0) -> list[int]:
     for submission_id in ids:
         grade_submission.delay(submission_id)
     return ids
+
+
+@celery_app.task(name="mixgrade.selftest_problem", acks_late=True, reject_on_worker_lost=True)
+def selftest_problem(problem_id: int, seeds: int) -> bool | None:
+    """Self-test an authored problem over ``seeds`` seeds, off the web request (it takes s)."""
+    spec_text = store().problem_spec(problem_id)
+    if spec_text is None:
+        return None
+    report = problem_bank.selftest(problem_bank.parse_spec(spec_text), seeds=seeds)
+    store().save_selftest(problem_id, report.to_summary())
+    return report.ok

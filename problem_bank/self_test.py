@@ -67,6 +67,17 @@ class SelfTestReport:
             lines.append(f"     seed {r.seed}: {'; '.join(r.problems)}")
         return "\n".join(lines)
 
+    def to_summary(self, max_failures: int = 20) -> dict[str, Any]:
+        """What an instructor needs to see: passed or not, on how many seeds, and why not."""
+        return {
+            "ok": self.ok,
+            "seeds": len(self.results),
+            "summary": self.summary(),
+            "failures": [
+                {"seed": r.seed, "problems": list(r.problems)} for r in self.failures[:max_failures]
+            ],
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "problem": self.problem,

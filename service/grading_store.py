@@ -16,6 +16,7 @@ from service.models import (
     Assignment,
     AssignmentProblem,
     LtiIdentity,
+    Problem,
     Submission,
     SubmissionStatus,
     utcnow,
@@ -132,3 +133,15 @@ class SqlGradingStore:
                 existing = variants.find(session, user_id, item_id)
                 assert existing is not None
                 return existing.id
+
+    def problem_spec(self, problem_id: int) -> str | None:
+        with session_scope(self.sessions) as session:
+            problem = session.get(Problem, problem_id)
+            return None if problem is None else problem.spec_text
+
+    def save_selftest(self, problem_id: int, result: dict[str, Any]) -> None:
+        with session_scope(self.sessions) as session:
+            problem = session.get(Problem, problem_id)
+            if problem is not None:
+                problem.selftest = result
+                problem.selftest_at = utcnow()

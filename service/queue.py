@@ -6,7 +6,7 @@ import logging
 
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from graders.tasks import celery_app, grade_submission, issue_variant
+from graders.tasks import celery_app, grade_submission, issue_variant, selftest_problem
 from service.config import Settings, redact_url
 from service.embedded_broker import EMBEDDED_SCHEME, TRANSPORT_PATH
 
@@ -83,6 +83,10 @@ def send_grading(submission_id: int) -> bool:
 
 def send_issue_variant(user_id: int, item_id: int) -> bool:
     return _send(issue_variant, user_id, item_id)
+
+
+def send_selftest(problem_id: int, seeds: int) -> bool:
+    return _send(selftest_problem, problem_id, seeds)
 
 
 def _send(task, *args: object) -> bool:  # type: ignore[no-untyped-def]

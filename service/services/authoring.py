@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import problem_bank
+from service import queue
 from service.models import Problem, ProblemStatus, User, utcnow
 
 #: Largest spec accepted, in bytes (the app-wide request limit is larger).
@@ -141,19 +142,28 @@ def _store(session: Session, user: User, spec: problem_bank.ProblemSpec, text: s
 
 
 def run_selftest(session: Session, problem: Problem, seeds: int = SELFTEST_SEEDS) -> dict[str, Any]:
-    """Run problem_bank's self-test over ``seeds`` seeds and keep the result on the row."""
+    """Run problem_bank's self-test over ``seeds`` seeds now and keep the result on the row."""
     spec = problem_bank.parse_spec(problem.spec_text)
-    report = problem_bank.selftest(spec, seeds=seeds)
-    result = {
-        "ok": bool(report.ok),
-        "seeds": len(report.results),
-        "summary": report.summary(),
-        "failures": [{"seed": r.seed, "problems": r.problems} for r in report.failures[:20]],
-    }
+    result = problem_bank.selftest(spec, seeds=seeds).to_summary()
     problem.selftest = result
     problem.selftest_at = utcnow()
     session.commit()
     return result
+
+
+def request_selftest(session: Session, problem: Problem, seeds: int = SELFTEST_SEEDS) -> bool:
+    """Hand the self-test to a worker (it takes seconds); True when it was queued.
+
+    While it runs the row says so, and publishing stays refused. If the broker cannot be
+    reached the self-test runs here instead, so an instructor is never stuck.
+    """
+    problem.selftest = {"running": True, "seeds": seeds}
+    problem.selftest_at = utcnow()
+    session.commit()
+    if queue.send_selftest(problem.id, seeds):
+        return True
+    run_selftest(session, problem, seeds)
+    return False
 
 
 def publish(session: Session, user: User, problem: Problem) -> None:

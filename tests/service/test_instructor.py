@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from graders import grade
+from graders.tasks import bind_store, selftest_problem
 from problem_bank.variant import Variant as LibVariant
+from service import queue
 from service.grading_store import SqlGradingStore
 from service.models import (
     Assignment,
@@ -104,7 +107,31 @@ def test_yaml_is_loaded_safely_and_size_limited(client, world, tmp_path):
     assert too_big.status_code == 413
 
 
-def test_upload_selftest_publish_and_new_version(client, world, app, db_session):
+def run_queued_selftest(settings, problem_id: int) -> None:
+    """Do what a worker does with the queued message: run the task body on this store."""
+    bind_store(lambda: SqlGradingStore(settings.database_url))
+    assert selftest_problem(problem_id, 2) is True
+
+
+def test_selftest_runs_in_the_request_when_the_broker_is_down(client, world, app, db_session):
+    app.config["MIXGRADE_SELFTEST_SEEDS"] = 2
+    queue.configure(replace(app.config["MIXGRADE_SETTINGS"], broker_url="redis://127.0.0.1:1/0"))
+    as_user(client, "teacher")
+    upload = io.BytesIO(_spec().encode())
+    page = client.get("/teach/problems/new").get_data(as_text=True)
+    client.post(
+        "/teach/problems/new",
+        data={"csrf_token": csrf_token(page), "spec_file": (upload, "mine.yaml")},
+        content_type="multipart/form-data",
+    )
+    problem = db_session.scalar(select(Problem).where(Problem.slug == "my_regression"))
+    preview = f"/teach/problems/{problem.id}"
+    _post(client, f"{preview}/selftest", preview)
+    db_session.expire_all()
+    assert db_session.get(Problem, problem.id).selftest["ok"] is True
+
+
+def test_upload_selftest_publish_and_new_version(client, world, app, db_session, settings):
     app.config["MIXGRADE_SELFTEST_SEEDS"] = 2
     as_user(client, "teacher")
     upload = io.BytesIO(_spec().encode())
@@ -123,6 +150,13 @@ def test_upload_selftest_publish_and_new_version(client, world, app, db_session)
     db_session.expire_all()
     assert db_session.get(Problem, v1.id).status == ProblemStatus.draft
     _post(client, f"{preview}/selftest", preview)
+    db_session.expire_all()
+    assert db_session.get(Problem, v1.id).selftest == {"running": True, "seeds": 2}
+    assert "reloads until it is done" in client.get(preview).get_data(as_text=True)
+    _post(client, f"{preview}/publish", preview)  # not while the self-test runs
+    db_session.expire_all()
+    assert db_session.get(Problem, v1.id).status == ProblemStatus.draft
+    run_queued_selftest(settings, v1.id)
     db_session.expire_all()
     assert db_session.get(Problem, v1.id).selftest["ok"] is True
     _post(client, f"{preview}/publish", preview)
