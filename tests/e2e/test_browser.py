@@ -49,6 +49,10 @@ def _fill(page: Page, answers: dict, parts: list[dict]) -> None:
             page.locator(f'input[name="part-{part["id"]}"][value="{value}"]').check()
         elif part["kind"] == "numeric":
             page.locator(f"#part-{part['id']}").fill(str(value))
+        elif part["kind"] == "table":
+            cells = [(row, col) for row in part["rows"] for col in part["columns"]]
+            for (row, col), cell in zip(cells, value, strict=True):
+                page.get_by_label(f"{row}, {col}", exact=True).fill(str(cell))
 
 
 def test_student_wrong_then_right_answer(browser, stack: Stack):
@@ -197,4 +201,29 @@ def test_student_can_do_everything_with_the_keyboard(browser, stack: Stack):
     _tab_to(page, 'form button[type="submit"]')
     page.keyboard.press("Enter")
     expect(page.locator("#total")).to_contain_text("10 / 10 points", timeout=30_000)
+    context.close()
+
+
+def test_student_fills_a_table_part(browser, stack: Stack):
+    """The dummy-coding table and the per-group intercepts are typed cell by cell."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    _log_in(page, stack, STUDENT)
+    page.get_by_role("link", name=re.compile("STAT-330")).click()
+    page.get_by_role("link", name=re.compile("^Additive model")).click()
+    with stack.session() as session:
+        user = session.scalar(select(User).where(User.email == STUDENT))
+        parts = (
+            session.scalars(select(Variant).where(Variant.user_id == user.id))
+            .one()
+            .content["parts"]
+        )
+    assert any(p["kind"] == "table" for p in parts)
+    _fill(page, {p["id"]: p["answer"] for p in parts}, parts)
+    page.get_by_role("button", name=re.compile("Submit")).click()
+    expect(page.locator("#total")).to_contain_text("10 / 10 points", timeout=30_000)
+    for part in parts:
+        if part["kind"] == "table":
+            verdict = page.locator(f"#part-{part['id']}-feedback .verdict")
+            expect(verdict).to_have_text("correct")
     context.close()
