@@ -128,14 +128,17 @@ def serve(host: str, port: int) -> None:
 )
 @click.option("--beat/--no-beat", default=False, help="Also run the periodic sweep scheduler.")
 @click.option("--loglevel", default="INFO", show_default=True)
-def worker(concurrency: int, pool: str, beat: bool, loglevel: str) -> None:
+@click.option("--quiet", is_flag=True, help="No start-up banner.")
+def worker(concurrency: int, pool: str, beat: bool, loglevel: str, quiet: bool) -> None:
     """Run a Celery worker that issues variants and grades submissions."""
     from service import worker as worker_module
 
     settings = _settings()
     _check_database(settings)
     _check_broker(settings)
-    worker_module.run(settings, concurrency=concurrency, pool=pool, beat=beat, loglevel=loglevel)
+    worker_module.run(
+        settings, concurrency=concurrency, pool=pool, beat=beat, loglevel=loglevel, quiet=quiet
+    )
 
 
 @main.command()
@@ -171,7 +174,15 @@ def run(host: str, port: int) -> None:
         logins = _load_demo(settings)
         _check_broker(settings)
         worker_process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "worker", "--beat", "--loglevel=WARNING"]
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "worker",
+                "--beat",
+                "--loglevel=WARNING",
+                "--quiet",
+            ]
         )
         click.echo(f"\nmixgrade is running at http://{host}:{port}/  (Ctrl-C stops it)\n")
         click.echo("Demo logins:")

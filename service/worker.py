@@ -25,9 +25,18 @@ def _import_numeric_stack(**_: object) -> None:
     import problem_bank  # noqa: F401
 
 
-def run(settings: Settings, *, concurrency: int, pool: str, beat: bool, loglevel: str) -> None:
+def run(
+    settings: Settings,
+    *,
+    concurrency: int,
+    pool: str,
+    beat: bool,
+    loglevel: str,
+    quiet: bool = False,
+) -> None:
     prepare(settings)
-    argv = [
+    argv = ["--quiet"] if quiet else []  # no start-up banner, e.g. under `make run`
+    argv += [
         "worker",
         f"--concurrency={concurrency}",
         f"--pool={pool}",
