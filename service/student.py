@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -74,11 +75,26 @@ def problem(item_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/items/<int:item_id>/submit", methods=["POST"])
 @login_required
 def submit(item_id: int):  # type: ignore[no-untyped-def]
-    item = _item_for_student(item_id)
-    variant = variants.ensure(db(), current_user, item)
-    if timing.is_closed(item.assignment):
+    # The hot path of the service: the access check, the variant's parts and the attempts
+    # used come from one query, and the variant's dataset is never loaded.
+    target = submissions.item_target(db(), current_user.id, item_id)
+    if target is None:
+        abort(404, "No such problem.")
+    if not target.enrolled:
+        abort(404, "No such course.")
+    if target.variant_id is None:  # submitted before the page issued it: issue it now
+        variants.ensure(db(), current_user, _item_for_student(item_id))
+        target = submissions.item_target(db(), current_user.id, item_id)
+        assert target is not None and target.variant_id is not None
+    if timing.is_closed(target):
         return _reply({"detail": "This assignment is closed; no more submissions."}, 403)
-    return _submit(variant, item.assignment.attempts_allowed, timing.is_late(item.assignment))
+    answering = _Answering(target.variant_id, target.parts, is_practice=False, item_id=item_id)
+    return _submit(
+        answering,
+        target.attempts_allowed,
+        timing.is_late(target),
+        attempts_used=target.attempts_used,
+    )
 
 
 @bp.route("/items/<int:item_id>/practice", methods=["POST"])
@@ -101,7 +117,13 @@ def practice(variant_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def practice_submit(variant_id: int):  # type: ignore[no-untyped-def]
     variant = _own_practice_variant(variant_id)
-    return _submit(variant, attempts_allowed=None, is_late=False)
+    answering = _Answering(
+        variant.id,
+        variant.content.get("parts", []),
+        is_practice=True,
+        item_id=variant.assignment_problem_id,
+    )
+    return _submit(answering, attempts_allowed=None, is_late=False)
 
 
 @bp.route("/variants/<int:variant_id>/plot.png")
@@ -161,15 +183,32 @@ def _render_problem(
     return body, 422 if errors else 200
 
 
-def _submit(variant: Variant, attempts_allowed: int | None, is_late: bool):  # type: ignore[no-untyped-def]
-    answers = _answers_from_form(variant.content)
-    unreadable = answer_checks.unreadable_parts(variant.content, answers)
+@dataclass(frozen=True)
+class _Answering:
+    """The variant being answered, as much of it as storing a submission needs."""
+
+    id: int
+    parts: list[dict[str, Any]]
+    is_practice: bool
+    item_id: int | None
+
+
+def _submit(  # type: ignore[no-untyped-def]
+    variant: _Answering,
+    attempts_allowed: int | None,
+    is_late: bool,
+    attempts_used: int | None = None,
+):
+    answers = _answers_from_form(variant.parts)
+    unreadable = answer_checks.unreadable_parts({"parts": variant.parts}, answers)
     if unreadable or all(value is None for value in answers.values()):
         # Nothing is stored and no attempt is used: the student fixes the input and resends.
         detail = "Some answers could not be read." if unreadable else "Nothing to submit."
         if _wants_json():
             return jsonify({"detail": detail, "errors": unreadable}), 422
-        return _render_problem(variant, errors=unreadable or {"": detail}, typed=answers)
+        stored = db().get(Variant, variant.id)
+        assert stored is not None
+        return _render_problem(stored, errors=unreadable or {"": detail}, typed=answers)
     try:
         submission, queued = submissions.create(
             db(),
@@ -179,6 +218,7 @@ def _submit(variant: Variant, attempts_allowed: int | None, is_late: bool):  # t
             attempts_allowed=attempts_allowed,
             is_late=is_late,
             idempotency_key=request.headers.get("Idempotency-Key"),
+            attempts_used=attempts_used,
         )
     except submissions.AttemptsExhausted as error:
         return _reply({"detail": f"No attempts left: {error}."}, 403)
@@ -194,7 +234,7 @@ def _submit(variant: Variant, attempts_allowed: int | None, is_late: bool):  # t
         return jsonify(body), 202
     if variant.is_practice:
         return redirect(url_for("student.practice", variant_id=variant.id))
-    return redirect(url_for("student.problem", item_id=variant.assignment_problem_id))
+    return redirect(url_for("student.problem", item_id=variant.item_id))
 
 
 def _wants_json() -> bool:
@@ -257,10 +297,10 @@ def _variant_for_viewer(variant_id: int) -> Variant:
     abort(404, "No such dataset.")
 
 
-def _answers_from_form(content: dict[str, Any]) -> dict[str, Any]:
+def _answers_from_form(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """Answers as typed, keyed by part id; multi-select parts arrive as lists."""
     answers: dict[str, Any] = {}
-    for part in content.get("parts", []):
+    for part in parts:
         key = f"part-{part['id']}"
         if part["kind"] in ("multi", "table"):
             values = request.form.getlist(key)

@@ -7,10 +7,17 @@ from typing import Any
 from graders import parse_answer
 from problem_bank.variant import Variant
 
+#: The fields a Variant needs besides its parts. Reading answers looks at the parts alone,
+#: so a caller may pass just ``{"parts": [...]}`` and skip loading the dataset.
+_NO_DATA = {"problem": "", "version": 0, "seed": 0, "title": "", "story": ""}
+
 
 def unreadable_parts(content: dict[str, Any], answers: dict[str, Any]) -> dict[str, str]:
-    """Part id → the parser's message, for every answer that cannot be read."""
-    variant = Variant.from_dict(content)
+    """Part id → the parser's message, for every answer that cannot be read.
+
+    ``content`` is the stored variant content, or any dict holding at least its ``parts``.
+    """
+    variant = Variant.from_dict({**_NO_DATA, "parts": content["parts"]})
     errors = {}
     for part in variant.parts:
         parsed = parse_answer(part, answers.get(part.id))

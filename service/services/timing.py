@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
-from service.models import Assignment
+
+class Dated(Protocol):
+    """An assignment's dates: the Assignment row, or a query row carrying the same columns."""
+
+    @property
+    def due_at(self) -> datetime | None: ...
+
+    @property
+    def late_until(self) -> datetime | None: ...
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -13,16 +22,16 @@ def as_utc(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def closes_at(assignment: Assignment) -> datetime | None:
+def closes_at(assignment: Dated) -> datetime | None:
     """When submissions stop: the late cut-off if there is one, else the due date."""
     return as_utc(assignment.late_until) or as_utc(assignment.due_at)
 
 
-def is_late(assignment: Assignment, now: datetime | None = None) -> bool:
+def is_late(assignment: Dated, now: datetime | None = None) -> bool:
     due = as_utc(assignment.due_at)
     return due is not None and (now or datetime.now(UTC)) > due
 
 
-def is_closed(assignment: Assignment, now: datetime | None = None) -> bool:
+def is_closed(assignment: Dated, now: datetime | None = None) -> bool:
     end = closes_at(assignment)
     return end is not None and (now or datetime.now(UTC)) > end

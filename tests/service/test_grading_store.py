@@ -119,3 +119,18 @@ def test_sweep_requeues_only_stuck_submissions(store, db_session):
     submission.started_at = utcnow() - timedelta(minutes=5)
     db_session.commit()
     assert store.stuck_submissions(60) == [submission.id]
+
+
+def test_a_grade_saved_by_another_process_than_the_claim_is_scored_the_same(
+    store, settings, db_session
+):
+    # claim keeps the scoring context for its own save_feedback; a different worker
+    # process (a retry elsewhere) must read it from the database and score it the same.
+    submission = _submission(db_session, is_late=True, late_penalty=0.25)
+    assert store.claim(submission.id) is not None
+    other = SqlGradingStore(settings.database_url)
+    assert other.save_feedback(submission.id, _feedback(0.8)) is True
+    assert store.save_feedback(submission.id, _feedback(0.8)) is False
+    db_session.refresh(submission)
+    assert (submission.raw_score, submission.score) == (pytest.approx(0.8), pytest.approx(0.6))
+    assert submission.status == SubmissionStatus.graded

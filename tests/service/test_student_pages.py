@@ -235,3 +235,39 @@ def test_course_page_lists_due_date_attempts_and_score(client, world, db_session
     html = client.get(f"/courses/{world.course.id}").get_data(as_text=True)
     assert "Homework 1" in html and "1 / 3" in html and "10 / 10" in html and "UTC" in html
     assert db_session.get(Submission, sent.get_json()["id"]).status == SubmissionStatus.graded
+
+
+def test_submitting_before_the_page_was_opened_issues_the_variant_first(client, world, db_session):
+    as_user(client, "bob")
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    assert _variant(db_session, world.users["bob"], world.item) is None
+    response = client.post(
+        f"/items/{world.item.id}/submit",
+        data=MultiDict([("csrf_token", token), ("part-intercept", "1.5")]),
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 202, response.get_data(as_text=True)
+    variant = _variant(db_session, world.users["bob"], world.item)
+    submission = db_session.get(Submission, response.get_json()["id"])
+    assert submission.variant_id == variant.id and submission.attempt_number == 1
+    assert submission.answers["intercept"] == "1.5"
+
+
+def test_a_resent_submission_with_the_same_idempotency_key_is_stored_once(
+    client, world, db_session
+):
+    as_user(client, "alice")
+    html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    sent = [
+        client.post(
+            f"/items/{world.item.id}/submit",
+            data=_form(html, {"intercept": "1.5"}),
+            headers={"Accept": "application/json", "Idempotency-Key": "tab-1"},
+        )
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in sent] == [202, 202]
+    assert sent[0].get_json()["id"] == sent[1].get_json()["id"]
+    variant = _variant(db_session, world.users["alice"], world.item)
+    stored = db_session.scalars(select(Submission).where(Submission.variant_id == variant.id))
+    assert [s.attempt_number for s in stored] == [1]
