@@ -50,6 +50,7 @@ def course(course_id: int):  # type: ignore[no-untyped-def]
         course=course,
         newer=newer,
         students=teaching.students(db(), course),
+        failures=teaching.grading_problems(db(), course),
     )
 
 

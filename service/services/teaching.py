@@ -18,7 +18,10 @@ from service.models import (
     Problem,
     ProblemStatus,
     Role,
+    Submission,
+    SubmissionStatus,
     User,
+    Variant,
 )
 from service.services import points
 
@@ -186,3 +189,25 @@ def set_part_points(item: AssignmentProblem, form: Any) -> dict[str, str]:
     item.part_points = values
     item.points = sum(values.values())
     return {}
+
+
+def grading_problems(session: Session, course: Course, limit: int = 50) -> list[Submission]:
+    """Submissions of this course whose grading failed for good, newest first.
+
+    The instructor sees the stored reason (a student sees only that grading failed) and
+    can retry them with "Regrade all" once the cause is fixed.
+    """
+    return list(
+        session.scalars(
+            select(Submission)
+            .join(Variant, Variant.id == Submission.variant_id)
+            .join(AssignmentProblem, AssignmentProblem.id == Variant.assignment_problem_id)
+            .join(Assignment, Assignment.id == AssignmentProblem.assignment_id)
+            .where(
+                Assignment.course_id == course.id,
+                Submission.status == SubmissionStatus.failed,
+            )
+            .order_by(Submission.id.desc())
+            .limit(limit)
+        )
+    )

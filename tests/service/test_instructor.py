@@ -308,3 +308,21 @@ def test_login_rate_limit(client, world):
     assert blocked.status_code == 429 and "Retry-After" in blocked.headers
     # Another account from the same address still gets its tries.
     assert login(client, "bob@example.edu", "correct horse battery").status_code == 302
+
+
+def test_grading_failures_show_their_reason_to_the_instructor_only(
+    client, world, db_session, settings
+):
+    as_user(client, "alice")
+    _student_submits(client, world, db_session, settings)
+    sub = db_session.scalar(select(Submission))
+    sub.status = SubmissionStatus.grading  # as if a worker had hit a bug while grading it
+    db_session.commit()
+    SqlGradingStore(settings.database_url).fail(sub.id, "ValueError: spec expression broke")
+    status = client.get(f"/submissions/{sub.id}").get_json()
+    assert status["status"] == "failed"
+    assert "ValueError" not in str(status)
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/").get_data(True))})
+    as_user(client, "teacher")
+    page = client.get(f"/teach/courses/{world.course.id}").get_data(as_text=True)
+    assert "Grading failures" in page and "ValueError: spec expression broke" in page
