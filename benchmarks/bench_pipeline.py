@@ -27,7 +27,6 @@ from urllib.parse import urlencode
 
 import psycopg
 import redis
-import requests
 from sqlalchemy import func, select, update
 
 REPO = Path(__file__).resolve().parents[1]
@@ -235,14 +234,7 @@ def _start_gunicorn(stack: Stack, workers: int) -> None:
             start_new_session=True,
         )
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{stack.base_url}/login", timeout=10)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
+    stack.wait_until_serving()
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ import click
 from graders.cli import grade
 from problem_bank.cli import problems
 from service.api import cli as api_cli
+from service.cli_support import check_broker, check_database, database_session
 from service.config import Settings
 from service.lti import cli as lti_cli
 
@@ -35,37 +36,6 @@ def _settings() -> Settings:
     return Settings.from_env()
 
 
-def _check_database(settings: Settings) -> None:
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-
-    from service.config import redact_url
-    from service.db import DatabaseUnavailable, check_database, make_engine
-
-    try:
-        engine = make_engine(settings.database_url)
-    except (ArgumentError, NoSuchModuleError, ValueError) as error:
-        raise click.ClickException(
-            f"DATABASE_URL is not a usable database URL "
-            f"(got {redact_url(settings.database_url)!r}): {error}"
-        ) from None
-    try:
-        check_database(engine)
-    except DatabaseUnavailable as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        engine.dispose()
-
-
-def _check_broker(settings: Settings) -> None:
-    from service import queue
-
-    queue.configure(settings)
-    try:
-        queue.check_broker(settings)
-    except queue.BrokerUnavailable as error:
-        raise click.ClickException(str(error)) from None
-
-
 @main.group()
 def db() -> None:
     """Database schema commands."""
@@ -78,7 +48,7 @@ def db_upgrade(revision: str) -> None:
     from service import migrate
 
     settings = _settings()
-    _check_database(settings)
+    check_database(settings)
     migrate.upgrade(settings.database_url, revision)
     click.echo(f"database is at revision {revision}")
 
@@ -91,16 +61,10 @@ def demo() -> None:
 
 
 def _load_demo(settings: Settings):  # type: ignore[no-untyped-def]
-    from service.db import make_engine, make_session_factory
     from service.services.demo import load_demo
 
-    _check_database(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            return load_demo(session, settings.instance_dir / "demo-logins.txt")
-    finally:
-        engine.dispose()
+    with database_session(settings) as session:
+        return load_demo(session, settings.instance_dir / "demo-logins.txt")
 
 
 @main.command()
@@ -113,7 +77,7 @@ def serve(host: str, port: int) -> None:
     from service import create_app
 
     settings = _settings()
-    _check_database(settings)
+    check_database(settings)
     app = create_app(settings=settings)
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
@@ -134,8 +98,8 @@ def worker(concurrency: int, pool: str, beat: bool, loglevel: str, quiet: bool) 
     from service import worker as worker_module
 
     settings = _settings()
-    _check_database(settings)
-    _check_broker(settings)
+    check_database(settings)
+    check_broker(settings)
     worker_module.run(
         settings, concurrency=concurrency, pool=pool, beat=beat, loglevel=loglevel, quiet=quiet
     )
@@ -145,18 +109,15 @@ def worker(concurrency: int, pool: str, beat: bool, loglevel: str, quiet: bool) 
 def sweep() -> None:
     """Re-queue submissions stuck in queued or grading (run it on a schedule if no beat)."""
     from service import queue
-    from service.db import make_engine, make_session_factory, session_scope
     from service.services.submissions import requeue_stuck
 
     settings = _settings()
-    _check_database(settings)
-    queue.configure(settings)
-    engine = make_engine(settings.database_url)
-    with session_scope(make_session_factory(engine)) as session:
+    with database_session(settings) as session:
         ids = requeue_stuck(session, settings.stuck_after_seconds)
+        session.commit()
+    queue.configure(settings)
     sent = sum(queue.send_grading(i) for i in ids)
     click.echo(f"re-queued {sent} of {len(ids)} stuck submissions")
-    engine.dispose()
 
 
 @main.command()
@@ -169,10 +130,10 @@ def run(host: str, port: int) -> None:
     settings = _settings()
     signal.signal(signal.SIGTERM, _interrupt)
     with _single_instance(settings.instance_dir / "run.lock"):
-        _check_database(settings)
+        check_database(settings)
         migrate.upgrade(settings.database_url)
         logins = _load_demo(settings)
-        _check_broker(settings)
+        check_broker(settings)
         worker_process = subprocess.Popen(
             [
                 sys.executable,

@@ -2,30 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from service.config import Settings
-
-
-@contextmanager
-def cli_session() -> Iterator[Session]:
-    """A session on DATABASE_URL for one command, with the usual one-line errors."""
-    from service.cli import _check_database
-    from service.db import make_engine, make_session_factory
-
-    settings = Settings.from_env()
-    _check_database(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
+from service.cli_support import database_session
 
 
 @click.group()
@@ -42,7 +22,7 @@ def create(email: str, codes: tuple[str, ...], name: str) -> None:
     from service.models import Course, User
     from service.services import tokens as token_service
 
-    with cli_session() as session:
+    with database_session() as session:
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None:
             raise click.ClickException(f"no user with email {email!r}")
@@ -66,7 +46,7 @@ def list_tokens() -> None:
     """Every token: id, prefix, user, scope, state."""
     from service.models import ApiToken
 
-    with cli_session() as session:
+    with database_session() as session:
         for row in session.scalars(select(ApiToken).order_by(ApiToken.id)):
             scope = ",".join(c.code for c in row.courses) or "all"
             state = "revoked" if row.revoked_at else "live"
@@ -79,7 +59,7 @@ def revoke(token_id: int) -> None:
     """Revoke a token by id; it stops working at once."""
     from service.services import tokens as token_service
 
-    with cli_session() as session:
+    with database_session() as session:
         try:
             row = token_service.revoke(session, token_id)
         except LookupError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from service.api.cli import cli_session
+from service.cli_support import database_session
 
 
 @click.group()
@@ -38,7 +38,7 @@ def register(
     """Register (or update) an LMS and print the URLs to enter in it."""
     from service.lti import keys, platforms
 
-    with cli_session() as session:
+    with database_session() as session:
         try:
             platform = platforms.register(
                 session,
@@ -67,7 +67,7 @@ def list_platforms() -> None:
     """Registered platforms and their deployments."""
     from service.models import LtiPlatform
 
-    with cli_session() as session:
+    with database_session() as session:
         for p in session.scalars(select(LtiPlatform).order_by(LtiPlatform.id)):
             deployments = ",".join(d.deployment_id for d in p.deployments)
             click.echo(f"{p.id}\t{p.name}\t{p.issuer}\t{p.client_id}\t{deployments}")
@@ -82,7 +82,7 @@ def resend(failed: bool) -> None:
     from service.lti import passback
 
     queue.configure(Settings.from_env())
-    with cli_session() as session:
+    with database_session() as session:
         ids = passback.resend_unsent(session, include_failed=failed)
     click.echo(f"queued {len(ids)} score sends")
 
@@ -94,7 +94,7 @@ def roster_sync(code: str) -> None:
     from service.lti import roster
     from service.models import Course, LtiContext
 
-    with cli_session() as session:
+    with database_session() as session:
         course = session.scalar(select(Course).where(Course.code == code))
         if course is None:
             raise click.ClickException(f"no course with code {code!r}")

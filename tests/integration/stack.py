@@ -87,12 +87,16 @@ class Stack:
         port = free_port()
         self.base_url = f"http://127.0.0.1:{port}"
         self.processes.append(self._spawn("web", "serve", "--port", str(port)))
-        deadline = time.monotonic() + 30
+        self.wait_until_serving()
+
+    def wait_until_serving(self, timeout: float = 60) -> None:
+        """Return once the login page answers; fail with the web log if it never does."""
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                requests.get(f"{self.base_url}/login", timeout=1)
+                requests.get(f"{self.base_url}/login", timeout=10)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         raise AssertionError(f"web server did not start: {self.log('web')}")
 

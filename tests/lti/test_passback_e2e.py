@@ -6,17 +6,22 @@ though the platform is down at the first try.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 import requests
 from sqlalchemy import select
 
-from service.db import make_engine, make_session_factory
 from service.models import Assignment, LtiScoreSend, ScoreSendStatus, User
 from service.models import Variant as VariantRow
-from tests.integration.stack import Stack, csrf_from, mixgrade, student_session, wait_for_status
+from tests.integration.stack import (
+    Stack,
+    csrf_from,
+    mixgrade,
+    process_env,
+    student_session,
+    wait_for_status,
+)
 from tests.lti.platform import INSTRUCTOR, LEARNER, Platform, parse_form
 
 INSTRUCTOR_EMAIL = "instructor@demo.mixgrade"
@@ -24,20 +29,12 @@ INSTRUCTOR_EMAIL = "instructor@demo.mixgrade"
 
 @pytest.fixture
 def stack(tmp_path):
-    env = {**os.environ, "MIXGRADE_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": "t"}
-    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
-        env.pop(key, None)
-    running = Stack(env=env, log_dir=tmp_path)
+    running = Stack(env=process_env(tmp_path), log_dir=tmp_path)
     running.prepare()
     try:
         yield running
     finally:
         running.stop()
-
-
-def _db(stack: Stack):
-    engine = make_engine(f"sqlite:///{stack.env['MIXGRADE_INSTANCE']}/mixgrade.sqlite")
-    return engine, make_session_factory(engine)()
 
 
 def test_launch_submit_grade_and_the_score_arrives_at_the_platform(stack: Stack):
@@ -67,15 +64,11 @@ def _round_trip(stack: Stack, lms: Platform) -> None:
     stack.start_web()
     lms.tool_jwks_url = f"{stack.base_url}/lti/jwks"
 
-    engine, session = _db(stack)
-    try:
+    with stack.session() as session:
         assignment = session.scalar(select(Assignment).order_by(Assignment.id))
         assignment_id, course_id = assignment.id, assignment.course_id
         first_item = assignment.items[0].id
         possible = sum(i.points for i in assignment.items)
-    finally:
-        session.close()
-        engine.dispose()
 
     # The demo instructor places the demo assignment through Deep Linking.
     teacher = requests.Session()
@@ -117,8 +110,7 @@ def _round_trip(stack: Stack, lms: Platform) -> None:
     # They answer the first problem correctly (reference answers from their stored variant).
     page = student.get(f"{stack.base_url}/items/{first_item}", timeout=30)
     assert page.status_code == 200
-    engine, session = _db(stack)
-    try:
+    with stack.session() as session:
         user = session.scalar(select(User).where(User.email == "lms.student@uni.edu"))
         variant = session.scalar(
             select(VariantRow).where(
@@ -126,9 +118,6 @@ def _round_trip(stack: Stack, lms: Platform) -> None:
             )
         )
         parts = variant.content["parts"]
-    finally:
-        session.close()
-        engine.dispose()
     form = [("csrf_token", csrf_from(page.text))]
     for part in parts:
         values = part["answer"] if isinstance(part["answer"], list) else [part["answer"]]
@@ -158,14 +147,10 @@ def _round_trip(stack: Stack, lms: Platform) -> None:
     assert score["gradingProgress"] == "FullyGraded"
     assert score["timestamp"].endswith("+00:00")
 
-    engine, session = _db(stack)
-    try:
+    with stack.session() as session:
         [sent] = session.scalars(select(LtiScoreSend)).all()
         assert sent.status == ScoreSendStatus.sent and sent.tries == 2
         assert sent.response_status == 204 and sent.sent_at is not None
-    finally:
-        session.close()
-        engine.dispose()
 
     # The instructor sees what was sent, and when.
     instructor = student_session(stack, INSTRUCTOR_EMAIL)

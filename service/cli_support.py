@@ -1,0 +1,59 @@
+"""What every `mixgrade` command needs: reachable services, or one clear line saying why not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy.orm import Session
+
+from service.config import Settings, redact_url
+
+
+def check_database(settings: Settings) -> None:
+    """Exit with one line naming DATABASE_URL when it is malformed or unreachable."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from service.db import DatabaseUnavailable, make_engine
+    from service.db import check_database as probe
+
+    try:
+        engine = make_engine(settings.database_url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as error:
+        raise click.ClickException(
+            f"DATABASE_URL is not a usable database URL "
+            f"(got {redact_url(settings.database_url)!r}): {error}"
+        ) from None
+    try:
+        probe(engine)
+    except DatabaseUnavailable as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        engine.dispose()
+
+
+def check_broker(settings: Settings) -> None:
+    """Exit with one line naming CELERY_BROKER_URL when the broker is unreachable."""
+    from service import queue
+
+    queue.configure(settings)
+    try:
+        queue.check_broker(settings)
+    except queue.BrokerUnavailable as error:
+        raise click.ClickException(str(error)) from None
+
+
+@contextmanager
+def database_session(settings: Settings | None = None) -> Iterator[Session]:
+    """A session on DATABASE_URL for one command; the engine is closed afterwards."""
+    from service.db import make_engine, make_session_factory
+
+    settings = settings or Settings.from_env()
+    check_database(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
