@@ -48,7 +48,7 @@ def db_upgrade(revision: str) -> None:
     from service import migrate
 
     settings = _settings()
-    check_database(settings)
+    check_database(settings, migrated=False)
     migrate.upgrade(settings.database_url, revision)
     click.echo(f"database is at revision {revision}")
 
@@ -130,7 +130,7 @@ def run(host: str, port: int) -> None:
     settings = _settings()
     signal.signal(signal.SIGTERM, _interrupt)
     with _single_instance(settings.instance_dir / "run.lock"):
-        check_database(settings)
+        check_database(settings, migrated=False)
         migrate.upgrade(settings.database_url)
         logins = _load_demo(settings)
         check_broker(settings)

@@ -8,11 +8,14 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.orm import Session
 
+from service import migrate
 from service.config import Settings, redact_url
 
 
-def check_database(settings: Settings) -> None:
-    """Exit with one line naming DATABASE_URL when it is malformed or unreachable."""
+def check_database(settings: Settings, *, migrated: bool = True) -> None:
+    """Exit with one line naming DATABASE_URL when it is malformed or unreachable, or
+    (unless ``migrated`` is False, as for `db upgrade` itself) not migrated to the newest
+    schema."""
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     from service.db import DatabaseUnavailable, make_engine
@@ -27,6 +30,11 @@ def check_database(settings: Settings) -> None:
         ) from None
     try:
         probe(engine)
+        if migrated and not migrate.is_current(engine):
+            raise click.ClickException(
+                f"the database at DATABASE_URL ({redact_url(settings.database_url)}) is not "
+                "at the newest schema: run `mixgrade db upgrade`"
+            )
     except DatabaseUnavailable as error:
         raise click.ClickException(str(error)) from None
     finally:

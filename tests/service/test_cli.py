@@ -55,3 +55,9 @@ def test_unreachable_broker_is_one_line_naming_the_variable(tmp_path):
     assert _mixgrade(tmp_path, "db", "upgrade").returncode == 0
     result = _mixgrade(tmp_path, "worker", CELERY_BROKER_URL="redis://127.0.0.1:1/0")
     _one_clear_line(result, "CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+
+
+@pytest.mark.parametrize("command", [("sweep",), ("demo",), ("tokens", "list"), ("serve",)])
+def test_unmigrated_database_says_to_run_db_upgrade(tmp_path, command):
+    result = _mixgrade(tmp_path, *command)
+    _one_clear_line(result, "DATABASE_URL", "mixgrade db upgrade")
