@@ -188,6 +188,52 @@ class Load:
         return done, len(ids) - len(done)
 
 
+class CpuMeter:
+    """CPU seconds used by each part of the stack, read from /proc (Linux).
+
+    What a submission costs in CPU decides the highest sustainable rate on a 2-core
+    machine, so the benchmark reports it per part: the web server, the Celery workers,
+    PostgreSQL, Redis and this load generator itself.
+    """
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, stack: Stack) -> None:
+        self.groups = {
+            "web": {p.pid for p in stack.processes if p not in stack.workers},
+            "workers": {p.pid for p in stack.workers},
+        }
+
+    def read(self) -> dict[str, float]:
+        totals = dict.fromkeys(("web", "workers", "postgres", "redis"), 0.0)
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
+            seconds = (int(fields[11]) + int(fields[12])) / self.TICK
+            process_group = int(fields[2])
+            part = next((k for k, pids in self.groups.items() if process_group in pids), None)
+            if part is None and name.startswith("postgres"):
+                part = "postgres"
+            elif part is None and name.startswith("redis-server"):
+                part = "redis"
+            if part is not None:
+                totals[part] += seconds
+        totals["load generator"] = time.process_time()
+        return totals
+
+    @staticmethod
+    def report(before: dict[str, float], after: dict[str, float], submissions: int) -> str:
+        parts = {k: 1000 * (after[k] - before[k]) / submissions for k in after}
+        listed = ", ".join(f"{k} {ms:.1f}" for k, ms in parts.items())
+        return f"CPU ms per submission: {listed}; total {sum(parts.values()):.1f}"
+
+
 def _p50_p99(seconds: list[float]) -> str:
     ms = [x * 1000 for x in seconds]
     return f"p50={statistics.median(ms):.1f} ms p99={_percentile(ms, 0.99):.1f} ms"
@@ -206,26 +252,20 @@ def _report(
         print(f"  http, due → response: {_p50_p99(http)}")
 
 
-def _start_gunicorn(stack: Stack, workers: int) -> None:
-    """The production web server (as in docker-compose.yml), not the development one."""
+def _start_web_server(stack: Stack, workers: int) -> None:
+    """gunicorn, the production web server (as in docker-compose.yml), not the development one.
+
+    gthread workers keep the load generator's connections alive between requests.
+    """
     port = free_port()
     stack.base_url = f"http://127.0.0.1:{port}"
     log = (stack.log_dir / "web.log").open("ab")
     stack.processes.append(
         subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                str(workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                "8",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "service.wsgi:app",
+                *(sys.executable, "-m", "gunicorn", "--workers", str(workers)),
+                *("--worker-class", "gthread", "--threads", "8"),
+                *("--bind", f"127.0.0.1:{port}", "service.wsgi:app"),
             ],
             env=stack.env,
             cwd=REPO,
@@ -243,7 +283,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--ramp", default="100,150,200,300", help="rates to try for the ceiling")
     parser.add_argument("--pool", default="solo", choices=["solo", "prefork", "threads"])
-    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--web-workers", type=int, default=2, help="web server processes")
     args = parser.parse_args()
 
     name, database_url = _fresh_database()
@@ -260,7 +300,7 @@ def main() -> None:
         stack = Stack(env=env, log_dir=Path(tmp))
         try:
             stack.prepare()
-            _start_gunicorn(stack, args.web_workers)
+            _start_web_server(stack, args.web_workers)
             for index in (1, 2):
                 stack.start_worker(
                     f"worker{index}", "--concurrency=1", f"--pool={args.pool}", "--loglevel=WARNING"
@@ -270,9 +310,12 @@ def main() -> None:
             warm_ids, _ = load.send(100, 25)  # warm every web and worker process first
             load.latencies(warm_ids)
 
+            meter = CpuMeter(stack)
+            cpu_before = meter.read()
             started = time.perf_counter()
             ids, errors = load.send(args.count, args.rate)
             latencies, lost = load.latencies(ids)
+            cpu_after = meter.read()
             _report(
                 f"{args.count} at {args.rate:g}/s",
                 latencies,
@@ -283,6 +326,7 @@ def main() -> None:
             )
             waits, work = load.phases(ids)
             print(f"  of which stored → picked up: {_p50_p99(waits)}; worker: {_p50_p99(work)}")
+            print(f"  {CpuMeter.report(cpu_before, cpu_after, len(ids))}")
 
             best = None
             for rate in [float(r) for r in args.ramp.split(",") if r]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, select, update
+from sqlalchemy import Connection, bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,44 +36,56 @@ FINAL = (SubmissionStatus.graded, SubmissionStatus.failed)
 _MAX_CLAIMED = 1000
 
 
-def _scoring(row: Any) -> _Scoring:
-    return _Scoring(
-        content=row.content,
-        is_late=row.is_late,
-        late_penalty=row.late_penalty,
-        points=row.points,
-        part_points=row.part_points,
-        from_lms=bool(row.from_lms),
-    )
+def _scoring_columns() -> list[Any]:
+    """What grading and scoring a submission need, as columns of its own row.
 
-
-def _grading_query() -> Select[Any]:
-    """Everything grading and scoring one submission needs, in one round trip."""
-    return (
-        select(
-            Submission.status,
-            Submission.answers,
-            Submission.is_late,
-            VariantRow.content,
-            Assignment.late_penalty,
-            AssignmentProblem.points,
-            AssignmentProblem.part_points,
-            exists().where(LtiIdentity.user_id == Submission.user_id).label("from_lms"),
-        )
-        .join(VariantRow, VariantRow.id == Submission.variant_id)
-        .outerjoin(AssignmentProblem, AssignmentProblem.id == VariantRow.assignment_problem_id)
-        .outerjoin(Assignment, Assignment.id == AssignmentProblem.assignment_id)
-        .where(Submission.id == bindparam("submission_id"))
+    Correlated subqueries rather than joins, so that the same columns serve a plain read
+    and the RETURNING clause of the claim (SQLite cannot return columns of other tables
+    joined into an UPDATE). The item's points and late penalty are read at every claim,
+    never cached: an instructor may change them, while the variant never changes.
+    """
+    item = (
+        select(AssignmentProblem)
+        .join(VariantRow, VariantRow.assignment_problem_id == AssignmentProblem.id)
+        .where(VariantRow.id == Submission.variant_id)
+        .correlate(Submission)
     )
+    late_penalty = (
+        select(Assignment.late_penalty)
+        .join(AssignmentProblem, AssignmentProblem.assignment_id == Assignment.id)
+        .join(VariantRow, VariantRow.assignment_problem_id == AssignmentProblem.id)
+        .where(VariantRow.id == Submission.variant_id)
+        .correlate(Submission)
+    )
+    return [
+        Submission.variant_id,
+        Submission.answers,
+        Submission.is_late,
+        late_penalty.scalar_subquery().label("late_penalty"),
+        item.with_only_columns(AssignmentProblem.points).scalar_subquery().label("points"),
+        item.with_only_columns(AssignmentProblem.part_points)
+        .scalar_subquery()
+        .label("part_points"),
+        exists()
+        .where(LtiIdentity.user_id == Submission.user_id)
+        .correlate(Submission)
+        .label("from_lms"),
+    ]
 
 
 # Built once: on the worker's hot path, building a statement costs more than running it.
-_GRADING = _grading_query()
+_CONTENT = select(VariantRow.content).where(VariantRow.id == bindparam("variant_id"))
 _MARK_GRADING = (
     update(Submission)
     .where(Submission.id == bindparam("submission_id"), Submission.status.not_in(FINAL))
     .values(status=SubmissionStatus.grading, started_at=bindparam("now"))
 )
+#: The claim: one conditional UPDATE that also returns everything grading needs.
+_CLAIM = _MARK_GRADING.returning(*_scoring_columns())
+#: SQLite renders RETURNING columns without their table, which breaks the correlated
+#: subqueries of _CLAIM; there the claim marks the row, then reads it.
+_CLAIM_SQLITE = _MARK_GRADING.returning(Submission.id)
+_SUBMISSION = select(*_scoring_columns()).where(Submission.id == bindparam("submission_id"))
 _STORE_GRADE = (
     update(Submission)
     .where(
@@ -89,6 +102,9 @@ _STORE_GRADE = (
     )
 )
 
+#: Variants whose content a worker process keeps (they never change once stored).
+_CACHED_VARIANTS = 256
+
 
 @dataclass(frozen=True)
 class _Scoring:
@@ -103,61 +119,92 @@ class _Scoring:
 
 
 class SqlGradingStore:
-    """Claims, results and variants in the relational database."""
+    """Claims, results and variants in the relational database.
+
+    The claim and the result are each one autocommitted statement (plus a small read of
+    the item's points): a grading worker's cost is mostly round trips, and every
+    statement here is safe on its own. Connections are not pinged before use, since a
+    stale one raises OperationalError, which becomes TransientError and a retry.
+    """
 
     def __init__(self, database_url: str) -> None:
-        self.sessions: sessionmaker[Session] = make_session_factory(make_engine(database_url))
+        engine = make_engine(database_url, pre_ping=False)
+        self.sessions: sessionmaker[Session] = make_session_factory(engine)
+        self._autocommit = make_engine(database_url, pre_ping=False, autocommit=True)
+        self._variant_content = lru_cache(maxsize=_CACHED_VARIANTS)(self._load_content)
         # Filled by claim and emptied by save_feedback, so storing a grade is one UPDATE.
         self._claimed: dict[int, _Scoring] = {}
 
     def claim(self, submission_id: int) -> GradingJob | None:
         try:
-            with session_scope(self.sessions) as session:
-                row = session.execute(_GRADING, {"submission_id": submission_id}).one_or_none()
-                if row is None or row.status in FINAL:
+            with self._autocommit.connect() as connection:
+                claimed = self._claim(connection, submission_id)
+                if claimed is None:  # gone, or graded/failed already
                     return None
-                session.execute(_MARK_GRADING, {"submission_id": submission_id, "now": utcnow()})
+                scoring = self._scoring(claimed)
         except OperationalError as error:
             raise TransientError(str(error.orig)) from error
         if len(self._claimed) >= _MAX_CLAIMED:
             self._claimed.clear()
-        self._claimed[submission_id] = _scoring(row)
-        return GradingJob(submission_id, row.content, dict(row.answers))
+        self._claimed[submission_id] = scoring
+        return GradingJob(submission_id, scoring.content, dict(claimed.answers))
 
     def save_feedback(self, submission_id: int, feedback: Feedback) -> bool:
-        scoring = self._claimed.pop(submission_id, None)
         try:
-            with session_scope(self.sessions) as session:
-                if scoring is None:  # not claimed by this process: read the context now
-                    row = session.execute(_GRADING, {"submission_id": submission_id})
+            scoring = self._claimed.pop(submission_id, None)
+            if scoring is None:  # not claimed by this process: read the context now
+                with self._autocommit.connect() as connection:
+                    row = connection.execute(_SUBMISSION, {"submission_id": submission_id})
                     found = row.one_or_none()
                     if found is None:
                         return False
-                    scoring = _scoring(found)
-                raw = scoring_rules.points_fraction(
-                    feedback, scoring.content, scoring.points, scoring.part_points
-                )
-                final = scoring_rules.final_score(
+                    scoring = self._scoring(found)
+            raw = scoring_rules.points_fraction(
+                feedback, scoring.content, scoring.points, scoring.part_points
+            )
+            values = {
+                "submission_id": submission_id,
+                "feedback": feedback.to_dict(),
+                "raw_score": raw,
+                "score": scoring_rules.final_score(
                     raw, is_late=scoring.is_late, late_penalty=scoring.late_penalty
-                )
+                ),
+                "now": utcnow(),
+            }
+            if not scoring.from_lms:
                 # Conditional update: of two workers racing on one submission, one stores.
-                result = session.execute(
-                    _STORE_GRADE,
-                    {
-                        "submission_id": submission_id,
-                        "feedback": feedback.to_dict(),
-                        "raw_score": raw,
-                        "score": final,
-                        "now": utcnow(),
-                    },
-                )
-                stored = result.rowcount == 1
-                if stored and scoring.from_lms:
+                with self._autocommit.connect() as connection:
+                    return connection.execute(_STORE_GRADE, values).rowcount == 1
+            with session_scope(self.sessions) as session:
+                stored = session.execute(_STORE_GRADE, values).rowcount == 1
+                if stored:
                     # Same transaction as the grade: the LMS score send is never forgotten.
                     passback.after_graded(session, submission_id)
                 return stored
         except OperationalError as error:
             raise TransientError(str(error.orig)) from error
+
+    def _claim(self, connection: Connection, submission_id: int) -> Any:
+        params = {"submission_id": submission_id, "now": utcnow()}
+        if connection.dialect.name != "sqlite":
+            return connection.execute(_CLAIM, params).one_or_none()
+        if connection.execute(_CLAIM_SQLITE, params).one_or_none() is None:
+            return None
+        return connection.execute(_SUBMISSION, params).one()
+
+    def _scoring(self, row: Any) -> _Scoring:
+        return _Scoring(
+            content=self._variant_content(row.variant_id),
+            is_late=row.is_late,
+            late_penalty=row.late_penalty,
+            points=row.points,
+            part_points=row.part_points,
+            from_lms=bool(row.from_lms),
+        )
+
+    def _load_content(self, variant_id: int) -> dict[str, Any]:
+        with self._autocommit.connect() as connection:
+            return connection.execute(_CONTENT, {"variant_id": variant_id}).scalar_one()
 
     def fail(self, submission_id: int, reason: str) -> None:
         self._claimed.pop(submission_id, None)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from graders.feedback import Feedback, PartFeedback
+from graders.tasks import TransientError
+from service.config import Settings
 from service.grading_store import SqlGradingStore
 from service.models import (
     Assignment,
@@ -20,6 +23,15 @@ from service.models import (
     Variant,
     utcnow,
 )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request, tmp_path) -> Settings:
+    """Every store test runs on the embedded SQLite and on the real PostgreSQL server."""
+    env = {"MIXGRADE_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": "test-secret"}
+    if request.param == "postgresql":
+        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    return Settings.from_env(env)
 
 
 @pytest.fixture
@@ -134,3 +146,36 @@ def test_a_grade_saved_by_another_process_than_the_claim_is_scored_the_same(
     db_session.refresh(submission)
     assert (submission.raw_score, submission.score) == (pytest.approx(0.8), pytest.approx(0.6))
     assert submission.status == SubmissionStatus.graded
+
+
+def test_a_variant_is_read_once_per_worker_process(store, db_session):
+    # Variants never change once stored, so the worker keeps their (large) content.
+    first = _submission(db_session)
+    db_session.add(
+        second := Submission(variant=first.variant, user=first.user, attempt_number=2, answers={})
+    )
+    db_session.commit()
+    assert store.claim(first.id).variant == store.claim(second.id).variant == {"k": 1}
+    assert store._variant_content.cache_info().misses == 1
+
+
+def test_a_connection_dropped_by_the_server_is_a_transient_error_then_recovers(
+    store, settings, db_session
+):
+    # The worker does not ping connections before use: a dead one must surface as a
+    # TransientError (the task retries) and the next attempt must use a fresh connection.
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("only a server can drop a connection")
+    submission = _submission(db_session)
+    assert store.claim(submission.id) is not None
+    db_session.execute(
+        text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    )
+    db_session.commit()
+    with pytest.raises(TransientError):
+        store.claim(submission.id)
+    assert store.claim(submission.id) is not None
+    assert store.save_feedback(submission.id, _feedback(1.0)) is True
