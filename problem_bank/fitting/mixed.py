@@ -31,6 +31,8 @@ from scipy import special
 from problem_bank.fitting.base import Fitted, VarCorr, VarCorrTerm
 from problem_bank.fitting.formula import Design, ModelSpec
 
+#: Diagonal entries of Λ below this are tried at exactly 0 after the optimisation.
+BOUNDARY_SNAP = 1e-3
 #: A relative standard deviation below this counts as a boundary (singular) fit, as lme4.
 SINGULAR_TOL = 1e-4
 
@@ -127,10 +129,13 @@ class MixedFit(Fitted):
         rms = np.sqrt(np.mean(self.Z**2, axis=0))
         theta0 = np.diag(1.0 / np.maximum(rms, 1e-12))[self._tril]
         theta, converged = self._newton(theta0)
-        # Near a boundary the deviance is flat: put tiny diagonal entries exactly at 0
-        # when that is no worse (lme4 reports such fits with a zero variance too).
+        # Near a boundary the deviance is flat and Newton stops wherever its tolerance
+        # is met, which differs in the last bits between CPUs: put small diagonal entries
+        # exactly at 0 when that is no worse (lme4 reports such fits with a zero variance
+        # too). The window is wider than SINGULAR_TOL so that a fit whose optimum is the
+        # boundary is called singular on every machine; a snap never worsens the fit.
         for k in diag:
-            if abs(theta[k]) < SINGULAR_TOL:
+            if abs(theta[k]) < BOUNDARY_SNAP:
                 cand = theta.copy()
                 cand[k] = 0.0
                 if self._deviance(cand) <= self._deviance(theta):
