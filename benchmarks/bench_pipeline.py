@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import queue
+import signal
 import statistics
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -182,9 +184,14 @@ class Load:
                 time.sleep(0.5)
                 session.expire_all()
             rows = session.execute(
-                select(Submission.created_at, Submission.graded_at).where(Submission.id.in_(ids))
+                select(Submission.created_at, Submission.graded_at, Submission.status).where(
+                    Submission.id.in_(ids)
+                )
             ).all()
-        done = [(g - c).total_seconds() for c, g in rows if g is not None]
+        done = [(g - c).total_seconds() for c, g, _s in rows if g is not None]
+        stuck = Counter(status.value for _c, g, status in rows if g is None)
+        if stuck:
+            print(f"  not graded after {timeout:g} s, by status: {dict(stuck)}")
         return done, len(ids) - len(done)
 
 
@@ -285,6 +292,9 @@ def main() -> None:
     parser.add_argument("--pool", default="solo", choices=["solo", "prefork", "threads"])
     parser.add_argument("--web-workers", type=int, default=2, help="web server processes")
     args = parser.parse_args()
+    # `timeout` or Ctrl-C must still stop the stack: stray workers would keep consuming
+    # the next run's messages from the same Redis database and grade them elsewhere.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     name, database_url = _fresh_database()
     redis.Redis.from_url("redis://127.0.0.1:6379/14").flushdb()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import ssl
 
+from kombu import pools as kombu_pools
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from graders.tasks import celery_app, grade_submission, issue_variant, selftest_problem
+from service import redis_broker
 from service.config import Settings, redact_url
 from service.embedded_broker import EMBEDDED_SCHEME, TRANSPORT_PATH
 
@@ -21,14 +24,19 @@ def configure(settings: Settings) -> None:
     """Point the shared Celery app at the configured broker."""
     broker_url, transport = settings.broker_url, None
     options: dict[str, object] = {}
+    use_ssl: dict[str, object] | bool = False
     if broker_url.startswith(EMBEDDED_SCHEME):
         broker_url, transport = broker_url[len(EMBEDDED_SCHEME) :], TRANSPORT_PATH
     else:
         options.update(socket_connect_timeout=2, socket_timeout=5, visibility_timeout=3600)
+    if broker_url.startswith(redis_broker.REDIS_SCHEMES):
+        transport = redis_broker.TRANSPORT_PATH
+        use_ssl = _rediss_default_ssl(broker_url)
     _drop_pooled_connections()
     celery_app.conf.update(
         broker_url=broker_url,
         broker_transport=transport,
+        broker_use_ssl=use_ssl,
         result_backend=settings.result_backend,
         broker_transport_options=options,
         # Fail fast when publishing: a stored submission that cannot be sent stays queued
@@ -50,16 +58,34 @@ def configure(settings: Settings) -> None:
     )
 
 
+def _rediss_default_ssl(broker_url: str) -> dict[str, object] | bool:
+    """The TLS options kombu would infer from a rediss:// URL that names none.
+
+    kombu turns TLS on for the ``rediss`` scheme only when it picks the transport from the
+    URL; with an explicit transport (ours) the scheme is not looked at again, so its
+    default is passed on here. ``ssl_*`` query parameters in the URL take precedence, as
+    they do in kombu.
+    """
+    if not broker_url.startswith("rediss://") or "ssl_" in broker_url.partition("?")[2]:
+        return False
+    log.warning(
+        "CELERY_BROKER_URL uses rediss:// without ssl_cert_reqs: the broker's certificate "
+        "is not verified (add ?ssl_cert_reqs=required to verify it)"
+    )
+    return {"ssl_cert_reqs": ssl.CERT_NONE}
+
+
 def _drop_pooled_connections() -> None:
     """Forget connections to a previously configured broker.
 
     An app factory may run more than once in a process (tests do); Celery keeps its
     connection and producer pools bound to the first broker it used and offers no public
-    reset, so the pools are dropped here and rebuilt lazily from the new settings.
+    reset, so the pools are dropped here and rebuilt lazily from the new settings. kombu
+    also keeps them in process-wide registries keyed by broker, which would hand the closed
+    pools out again if the same broker were configured again, so those are emptied too.
     """
-    pool = celery_app._pool
-    if pool is not None:
-        pool.force_close_all()
+    if celery_app._pool is not None:
+        kombu_pools.reset()
         celery_app._pool = None
     celery_app.amqp._producer_pool = None
 

@@ -36,6 +36,18 @@ def settings(tmp_path) -> Settings:
     return Settings.from_env(env)
 
 
+def settings_on(database: str, request: pytest.FixtureRequest, tmp_path) -> Settings:
+    """Settings on the embedded SQLite ("sqlite") or a fresh real PostgreSQL database.
+
+    For modules whose SQL must behave the same on both: they override ``settings`` with a
+    fixture parametrized over both names that calls this.
+    """
+    env = {"MIXGRADE_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": "test-secret"}
+    if database == "postgresql":
+        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    return Settings.from_env(env)
+
+
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
     migrate.upgrade(settings.database_url)

@@ -96,7 +96,9 @@ def get_submission(submission_id: int) -> dict[str, Any]:
     }
 
 
-def _accepted(submission: Submission, queued: bool) -> tuple[dict[str, Any], int, dict[str, str]]:
+def _accepted(
+    submission: submissions.Accepted, queued: bool
+) -> tuple[dict[str, Any], int, dict[str, str]]:
     url = url_for("submissions.get_submission", submission_id=submission.id)
     body: dict[str, Any] = {
         "id": submission.id,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from service import queue
@@ -30,6 +30,24 @@ class Stored(Protocol):
 
     @property
     def id(self) -> int: ...
+
+
+class Accepted(Protocol):
+    """What the caller of :func:`create` reads of the submission: its id and status."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def status(self) -> SubmissionStatus: ...
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    """A submission just inserted; its row, not an ORM object, is the record of it."""
+
+    id: int
+    status: SubmissionStatus
 
 
 @dataclass(frozen=True)
@@ -94,7 +112,10 @@ def item_target(session: Session, user_id: int, item_id: int) -> ItemTarget | No
     None when the item does not exist. The variant is looked up only for an enrolled user,
     so nothing about another course's item is read for someone outside it.
     """
-    row = session.execute(_ITEM_TARGET, {"user_id": user_id, "item_id": item_id}).one_or_none()
+    # On the session's connection: the statement reads plain columns, so the ORM's result
+    # processing (entities, identity map) has nothing to do but would still cost its time.
+    params = {"user_id": user_id, "item_id": item_id}
+    row = session.connection().execute(_ITEM_TARGET, params).one_or_none()
     if row is None:
         return None
     return ItemTarget(
@@ -109,6 +130,12 @@ def item_target(session: Session, user_id: int, item_id: int) -> ItemTarget | No
     )
 
 
+#: Built once, on the table rather than the mapped class: the ORM's unit of work (flush,
+#: identity map, refresh) costs several times the INSERT itself on the submit hot path.
+#: Column defaults (``created_at``, ``queued_at``) are still applied by Core.
+_INSERT_SUBMISSION = insert(Submission.__table__)
+
+
 def create(
     session: Session,
     user: Stored,
@@ -119,7 +146,7 @@ def create(
     is_late: bool = False,
     idempotency_key: str | None = None,
     attempts_used: int | None = None,
-) -> tuple[Submission, bool]:
+) -> tuple[Accepted, bool]:
     """Store a submission as queued, commit it, then hand it to the queue.
 
     Returns (submission, queued). ``queued`` is False when the broker could not be
@@ -127,7 +154,8 @@ def create(
     back. The commit comes before the send so that a worker never sees an id that is not
     in the database, and a crash between the two loses nothing. ``attempts_used`` is the
     count of the variant's submissions when the caller has just read it (``item_target``),
-    which saves a query.
+    which saves a query. A new submission comes back as a :class:`StoredSubmission`; a
+    repeated ``idempotency_key`` returns the stored ORM ``Submission``.
     """
     if idempotency_key:
         existing = session.scalar(
@@ -144,17 +172,20 @@ def create(
         )
     if attempts_allowed is not None and used >= attempts_allowed:
         raise AttemptsExhausted(f"all {attempts_allowed} attempts are used")
-    submission = Submission(
-        variant_id=variant.id,
-        user_id=user.id,
-        attempt_number=used + 1,
-        answers=answers,
-        status=SubmissionStatus.queued,
-        is_late=is_late,
-        idempotency_key=idempotency_key,
-        enqueue_count=1,
+    result = session.connection().execute(
+        _INSERT_SUBMISSION,
+        {
+            "variant_id": variant.id,
+            "user_id": user.id,
+            "attempt_number": used + 1,
+            "answers": answers,
+            "status": SubmissionStatus.queued,
+            "is_late": is_late,
+            "idempotency_key": idempotency_key,
+            "enqueue_count": 1,
+        },
     )
-    session.add(submission)
+    submission = StoredSubmission(id=result.inserted_primary_key[0], status=SubmissionStatus.queued)
     session.commit()
     return submission, queue.send_grading(submission.id)
 

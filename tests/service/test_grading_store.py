@@ -23,15 +23,13 @@ from service.models import (
     Variant,
     utcnow,
 )
+from tests.conftest import settings_on
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def settings(request, tmp_path) -> Settings:
     """Every store test runs on the embedded SQLite and on the real PostgreSQL server."""
-    env = {"MIXGRADE_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": "test-secret"}
-    if request.param == "postgresql":
-        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
-    return Settings.from_env(env)
+    return settings_on(request.param, request, tmp_path)
 
 
 @pytest.fixture
