@@ -121,9 +121,9 @@ class _Scoring:
 class SqlGradingStore:
     """Claims, results and variants in the relational database.
 
-    The claim and the result are each one autocommitted statement (plus a small read of
-    the item's points): a grading worker's cost is mostly round trips, and every
-    statement here is safe on its own. Connections are not pinged before use, since a
+    The claim and the result are each one autocommitted statement (on SQLite the claim is
+    two): a grading worker's cost is mostly round trips, and every statement here is safe
+    on its own. Connections are not pinged before use, since a
     stale one raises OperationalError, which becomes TransientError and a retry.
     """
 
