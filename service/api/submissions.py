@@ -6,7 +6,7 @@ returns the first submission; the same key with other answers is a 409.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import url_for
 from flask_smorest import abort
@@ -127,25 +127,24 @@ def _clean_answers(content: dict[str, Any], raw: dict[str, Any]) -> dict[str, An
         else:
             answers[part_id] = _normalise(value)
     if errors:
-        abort(
-            422,
-            message="Some answers could not be read: "
-            + "; ".join(f"{k}: {v}" for k, v in errors.items()),
-            type=UNREADABLE,
-            errors=errors,
-        )
+        _abort_unreadable(errors)
     if all(v is None for v in answers.values()):
         abort(422, message="Nothing to submit: every answer is empty.", type=UNREADABLE)
     unreadable = answer_checks.unreadable_parts(content, answers)
     if unreadable:
-        abort(
-            422,
-            message="Some answers could not be read: "
-            + "; ".join(f"{k}: {v}" for k, v in unreadable.items()),
-            type=UNREADABLE,
-            errors=unreadable,
-        )
+        _abort_unreadable(unreadable)
     return answers
+
+
+def _abort_unreadable(errors: dict[str, str]) -> NoReturn:
+    """422 naming each part that could not be read and why (shape or value)."""
+    abort(
+        422,
+        message="Some answers could not be read: "
+        + "; ".join(f"{k}: {v}" for k, v in errors.items()),
+        type=UNREADABLE,
+        errors=errors,
+    )
 
 
 def _scalar_ok(value: Any) -> bool:
