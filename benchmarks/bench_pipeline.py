@@ -1,4 +1,4 @@
-"""End to end: HTTP → PostgreSQL → Redis → 2 Celery workers → stored result.
+"""End to end: HTTP (the production server) → PostgreSQL → Redis → 2 Celery workers → stored result.
 
 Sends submissions at a fixed rate and reports submit-to-graded latency (from the stored
 created_at and graded_at timestamps, so polling does not distort it), and checks that
@@ -17,7 +17,6 @@ import os
 import queue
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,10 +35,10 @@ sys.path.insert(0, str(REPO))
 
 from service.db import make_engine, make_session_factory  # noqa: E402
 from service.models import Assignment, AssignmentProblem, Submission  # noqa: E402
-from tests.integration.stack import Stack, csrf_from, free_port, student_session  # noqa: E402
+from tests.integration.stack import Stack, csrf_from, student_session  # noqa: E402
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-#: Sender threads, each with one persistent connection: as many as gunicorn has threads.
+#: Sender threads, each with one persistent connection: as many as the web server has threads.
 SENDERS = 16
 
 
@@ -138,7 +137,7 @@ class Load:
             if wait > 0:
                 time.sleep(wait)
             if connection is not None and time.perf_counter() - last_used > 1.0:
-                connection.close()  # gunicorn drops idle keep-alive connections after 2 s
+                connection.close()  # servers drop idle keep-alive connections after a while
                 connection = None
             if connection is None:
                 connection = http.client.HTTPConnection(host, int(port), timeout=30)
@@ -259,31 +258,6 @@ def _report(
         print(f"  http, due → response: {_p50_p99(http)}")
 
 
-def _start_web_server(stack: Stack, workers: int) -> None:
-    """gunicorn, the production web server (as in docker-compose.yml), not the development one.
-
-    gthread workers keep the load generator's connections alive between requests.
-    """
-    port = free_port()
-    stack.base_url = f"http://127.0.0.1:{port}"
-    log = (stack.log_dir / "web.log").open("ab")
-    stack.processes.append(
-        subprocess.Popen(
-            [
-                *(sys.executable, "-m", "gunicorn", "--workers", str(workers)),
-                *("--worker-class", "gthread", "--threads", "8"),
-                *("--bind", f"127.0.0.1:{port}", "service.wsgi:app"),
-            ],
-            env=stack.env,
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    )
-    stack.wait_until_serving()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1000)
@@ -310,7 +284,7 @@ def main() -> None:
         stack = Stack(env=env, log_dir=Path(tmp))
         try:
             stack.prepare()
-            _start_web_server(stack, args.web_workers)
+            stack.start_production_web(args.web_workers)
             for index in (1, 2):
                 stack.start_worker(
                     f"worker{index}", "--concurrency=1", f"--pool={args.pool}", "--loglevel=WARNING"

@@ -71,7 +71,7 @@ def _load_demo(settings: Settings):  # type: ignore[no-untyped-def]
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
-    """Run the web server (for production use gunicorn 'service.wsgi:app')."""
+    """Run the development web server (production: granian, see docker-compose.yml)."""
     from werkzeug.serving import run_simple
 
     from service import create_app

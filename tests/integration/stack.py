@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+import yaml
 from sqlalchemy.orm import Session
 
 from service.db import make_engine, make_session_factory
 
 MIXGRADE = [sys.executable, "-m", "service.cli"]
 REPO = Path(__file__).resolve().parents[2]
+COMPOSE = REPO / "docker-compose.yml"
 
 
 #: Variables that would point a spawned process away from its private instance folder.
@@ -41,6 +43,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def production_web_command(port: int, workers: int) -> list[str]:
+    """docker-compose.yml's web command, bound to 127.0.0.1:``port`` with ``workers`` processes.
+
+    Read from the compose file, so that tests and benchmarks run what production runs.
+    """
+    command = yaml.safe_load(COMPOSE.read_text())["services"]["web"]["command"]
+    given = {"--host": "127.0.0.1", "--port": str(port), "--workers": str(workers)}
+    args = [given.get(option, arg) for option, arg in zip(["", *command], command, strict=False)]
+    return [sys.executable, "-m", *args]
 
 
 def mixgrade(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -89,6 +102,13 @@ class Stack:
         self.processes.append(self._spawn("web", "serve", "--port", str(port)))
         self.wait_until_serving()
 
+    def start_production_web(self, workers: int = 2) -> None:
+        """The production web server (granian, as docker-compose.yml runs it)."""
+        port = free_port()
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._spawn("web", command=production_web_command(port, workers))
+        self.wait_until_serving()
+
     def wait_until_serving(self, timeout: float = 60) -> None:
         """Return once the login page answers; fail with the web log if it never does."""
         deadline = time.monotonic() + timeout
@@ -105,11 +125,18 @@ class Stack:
         self.workers.append(process)
         return process
 
-    def _spawn(self, name: str, *args: str, extra_env: dict[str, str] | None = None):
+    def _spawn(
+        self,
+        name: str,
+        *args: str,
+        extra_env: dict[str, str] | None = None,
+        command: list[str] | None = None,
+    ):
+        """Start ``mixgrade ARGS`` (or ``command``) in its own process group, logged to NAME.log."""
         assert self.log_dir is not None
         log = (self.log_dir / f"{name}.log").open("ab")
         process = subprocess.Popen(
-            [*MIXGRADE, *args],
+            command or [*MIXGRADE, *args],
             env={**self.env, **(extra_env or {})},
             cwd=REPO,
             stdout=log,

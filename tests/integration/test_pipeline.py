@@ -20,6 +20,7 @@ from tests.integration.stack import (
 )
 
 STUDENT = "student1@demo.mixgrade"
+JSON = {"Accept": "application/json"}
 
 
 @pytest.fixture(params=["embedded", "postgres_redis"])
@@ -133,3 +134,28 @@ def test_unreadable_answer_is_refused_without_using_an_attempt(stack: Stack):
     assert numeric["id"] in response.json()["errors"]
     with stack.session() as session:
         assert session.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+@pytest.mark.parametrize("stack", ["postgres_redis"], indirect=True)
+def test_production_web_server_serves_the_submit_path(stack: Stack):
+    """docker-compose.yml's web command (granian) serves logins, submissions and refusals."""
+    stack.start_worker("worker", "--concurrency=1")
+    stack.start_production_web(workers=2)
+    browser = student_session(stack, STUDENT)
+    item_id = first_item_id(stack)
+    token = csrf_from(browser.get(f"{stack.base_url}/items/{item_id}", timeout=30).text)
+    answers, parts = _reference_answers(stack, item_id)
+    submit_url = f"{stack.base_url}/items/{item_id}/submit"
+
+    response = browser.post(submit_url, data=_form(answers, parts, token), headers=JSON, timeout=30)
+    assert response.status_code == 202, response.text
+    result = wait_for_status(browser, stack.base_url + response.json()["status_url"], {"graded"})
+    assert result["score"] == pytest.approx(1.0)
+
+    no_token = [pair for pair in _form(answers, parts, token) if pair[0] != "csrf_token"]
+    refused = browser.post(submit_url, data=no_token, headers=JSON, timeout=30)
+    assert refused.status_code == 400 and "not sent from this site" in refused.json()["detail"]
+    oversized = browser.post(submit_url, data={"x": "1" * 400_000}, headers=JSON, timeout=30)
+    assert oversized.status_code == 413
+    with stack.session() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 1

@@ -20,7 +20,8 @@ def test_compose_has_the_production_services():
         assert "image" in service or "build" in service, name
         for dependency in service.get("depends_on", {}):
             assert dependency in services, f"{name} depends on unknown {dependency}"
-    assert "gunicorn" in services["web"]["command"]
+    assert services["web"]["command"][0] == "granian"
+    assert "service.wsgi:app" in services["web"]["command"]
     assert services["worker"]["command"][:2] == ["mixgrade", "worker"]
     assert services["migrate"]["command"] == ["mixgrade", "db", "upgrade"]
     env = services["web"]["environment"]
