@@ -27,7 +27,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     )
     if config:
         app.config.update(config)
-    queue.configure(settings)
+    queue.configure(settings, in_requests=True)
     web_db.init_app(app, settings.database_url)
     cookies.init_app(app, settings.trusted_proxies)
     extensions.init_app(app)

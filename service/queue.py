@@ -20,8 +20,15 @@ class BrokerUnavailable(RuntimeError):
     """The broker named by CELERY_BROKER_URL cannot be reached."""
 
 
-def configure(settings: Settings) -> None:
-    """Point the shared Celery app at the configured broker."""
+def configure(settings: Settings, *, in_requests: bool = False) -> None:
+    """Point the shared Celery app at the configured broker.
+
+    ``in_requests``: this process publishes from inside web requests. A broker that is
+    down is then given up at the first refused connection, where kombu would retry with
+    growing pauses for about 6 s: every submission (and the server thread serving it)
+    would wait that long for a 202 that says the same. The submission is stored either
+    way, and the sweep sends it once the broker is back. Workers keep kombu's retries.
+    """
     broker_url, transport = settings.broker_url, None
     options: dict[str, object] = {}
     use_ssl: dict[str, object] | bool = False
@@ -29,6 +36,8 @@ def configure(settings: Settings) -> None:
         broker_url, transport = broker_url[len(EMBEDDED_SCHEME) :], TRANSPORT_PATH
     else:
         options.update(socket_connect_timeout=2, socket_timeout=5, visibility_timeout=3600)
+        if in_requests:
+            options["max_retries"] = 0
     if broker_url.startswith(redis_broker.REDIS_SCHEMES):
         transport = redis_broker.TRANSPORT_PATH
         use_ssl = _rediss_default_ssl(broker_url)

@@ -10,9 +10,9 @@ import subprocess
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from service.models import Submission, SubmissionStatus
+from service.models import Assignment, Submission, SubmissionStatus
 from tests.integration.stack import (
     Stack,
     csrf_from,
@@ -138,6 +138,9 @@ def test_broker_down_loses_nothing(tmp_path, postgres_url, private_redis):
     port, holder, start = private_redis
     stack = _stack(tmp_path, postgres_url, f"redis://127.0.0.1:{port}/0")
     try:
+        with stack.session() as session:  # four submissions here; the demo allows three
+            session.execute(update(Assignment).values(attempts_allowed=10))
+            session.commit()
         stack.start_web()
         stack.start_worker("worker", "--concurrency=1", "--beat")
         browser, item, token, answers, parts = _open_first_item(stack)
@@ -146,18 +149,23 @@ def test_broker_down_loses_nothing(tmp_path, postgres_url, private_redis):
 
         holder["process"].kill()
         holder["process"].wait()
+        started = time.monotonic()
         during = [_submit(stack, browser, item, token, answers, parts) for _ in range(2)]
+        # Refused at once: no request waits out kombu's connection retries.
+        assert time.monotonic() - started < 4
         assert all(body["queued"] is False for body in during)
         assert all(_status(stack, b["id"]) == SubmissionStatus.queued for b in during)
 
         holder["process"] = start()
-        for body in during:
+        after = _submit(stack, browser, item, token, answers, parts)
+        assert after["queued"] is True, "the web server publishes again once the broker is back"
+        for body in [*during, after]:
             result = wait_for_status(
                 browser, stack.base_url + body["status_url"], {"graded"}, timeout=90
             )
             assert result["score"] == pytest.approx(1.0)
         with stack.session() as session:
             total = session.scalar(select(func.count()).select_from(Submission))
-        assert total == 3
+        assert total == 4
     finally:
         stack.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -16,6 +17,7 @@ from graders.tasks import celery_app
 from service import queue, redis_broker
 from service.config import Settings
 from service.embedded_broker import TRANSPORT_PATH as EMBEDDED_TRANSPORT
+from tests.integration.stack import free_port
 
 
 @pytest.fixture
@@ -147,5 +149,18 @@ def test_other_brokers_keep_their_transport(settings):
     try:
         queue.configure(replace(settings, broker_url="redis+socket:///run/redis.sock"))
         assert celery_app.connection_for_write().transport_cls == "redis"
+    finally:
+        queue.configure(settings)
+
+
+def test_a_web_process_gives_up_on_a_dead_broker_at_once(settings):
+    """A refused connection fails the publish in well under kombu's ~6 s of retries."""
+    dead = replace(settings, broker_url=f"redis://127.0.0.1:{free_port()}/0")
+    queue.configure(dead, in_requests=True)
+    try:
+        started = time.monotonic()
+        assert queue.send_grading(1) is False
+        assert queue.send_grading(2) is False
+        assert time.monotonic() - started < 2
     finally:
         queue.configure(settings)
