@@ -315,9 +315,11 @@ def main() -> None:
 
             best = None
             for rate in [float(r) for r in args.ramp.split(",") if r]:
+                cpu_before = meter.read()
                 started = time.perf_counter()
                 ids, errors = load.send(int(rate * 5), rate)
                 latencies, lost = load.latencies(ids)
+                cpu_after = meter.read()
                 _report(
                     f"ramp {rate:g}/s for 5 s",
                     latencies,
@@ -326,6 +328,7 @@ def main() -> None:
                     time.perf_counter() - started,
                     load.client_delays,
                 )
+                print(f"  {CpuMeter.report(cpu_before, cpu_after, len(ids))}")
                 # The rate counts only if the server kept up: submit-to-graded p99 within
                 # budget, and the requests themselves answered on time (no hidden backlog).
                 kept_up = _percentile(load.client_delays, 0.99) <= 0.25
