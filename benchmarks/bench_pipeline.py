@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import queue
+import secrets
 import signal
 import statistics
 import sys
@@ -34,7 +35,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from service.db import make_engine, make_session_factory  # noqa: E402
-from service.models import Assignment, AssignmentProblem, Submission  # noqa: E402
+from service.models import (  # noqa: E402
+    Assignment,
+    AssignmentProblem,
+    Enrollment,
+    Role,
+    Submission,
+    User,
+    Variant,
+)
+from service.passwords import hash_password  # noqa: E402
 from tests.integration.stack import Stack, csrf_from, student_session  # noqa: E402
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -60,25 +70,66 @@ def _drop_database(name: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-class Load:
-    """Logged-in student sessions with their item, token and correct answers."""
+def _enroll_students(session, item_id: int, count: int, logins: dict[str, str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """Add ``count`` students to the item's course (one password, hashed once); their emails."""
+    course_id = session.scalar(
+        select(Assignment.course_id)
+        .join(AssignmentProblem, AssignmentProblem.assignment_id == Assignment.id)
+        .where(AssignmentProblem.id == item_id)
+    )
+    password = secrets.token_urlsafe(9)
+    password_hash = hash_password(password)
+    emails = []
+    for index in range(count):
+        user = User(
+            email=f"bench{index}@bench.mixgrade",
+            name=f"Bench Student {index}",
+            role=Role.student,
+            password_hash=password_hash,
+        )
+        session.add(user)
+        session.flush()
+        session.add(Enrollment(user_id=user.id, course_id=course_id, role=Role.student))
+        logins[user.email] = password
+        emails.append(user.email)
+    return emails
 
-    def __init__(self, stack: Stack, database_url: str) -> None:
+
+def _variant_parts(engine, email: str, item_id: int) -> list[dict]:  # type: ignore[no-untyped-def]
+    with make_session_factory(engine)() as session:
+        return session.scalar(
+            select(Variant.content["parts"])
+            .join(User, User.id == Variant.user_id)
+            .where(User.email == email, Variant.assignment_problem_id == item_id)
+        )
+
+
+class Load:
+    """Logged-in student sessions with their item, token and correct answers.
+
+    Many students, as a class would be, each with their own variant: one student sending
+    thousands of attempts would make the attempts count on the submit path (a count over
+    the variant's submissions) grow through the run, which no real course does.
+    """
+
+    def __init__(self, stack: Stack, database_url: str, students: int) -> None:
         engine = make_engine(database_url)
         with make_session_factory(engine)() as session:
             session.execute(update(Assignment).values(attempts_allowed=1_000_000))
-            session.commit()
             item = session.scalar(select(AssignmentProblem.id).order_by(AssignmentProblem.id))
+            emails = _enroll_students(session, item, students, stack.logins)
+            session.commit()
         self.item = item
-        from tests.integration.test_pipeline import STUDENT, _form, _reference_answers
+        from tests.integration.test_pipeline import _form
 
         self.clients = []
-        for _ in range(4):  # a few sessions, as several browser tabs would be
-            browser = student_session(stack, STUDENT)
+        for email in emails:
+            browser = student_session(stack, email)
+            # Opening the problem page issues the student's variant and gives the token.
             token = csrf_from(browser.get(f"{stack.base_url}/items/{item}", timeout=60).text)
-            self.clients.append((browser, token))
-        answers, parts = _reference_answers(stack, item)
-        self.forms = [_form(answers, parts, token) for _browser, token in self.clients]
+            parts = _variant_parts(engine, email, item)
+            answers = {p["id"]: p["answer"] for p in parts}
+            self.clients.append((browser, _form(answers, parts, token)))
         self.engine = engine
         self.base_url = stack.base_url
         self.submit_path = f"/items/{item}/submit"
@@ -95,7 +146,7 @@ class Load:
                 },
                 urlencode(form).encode(),
             )
-            for (browser, _token), form in zip(self.clients, self.forms, strict=True)
+            for browser, form in self.clients
         ]
         self.client_delays: list[float] = []
 
@@ -263,8 +314,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=50)
-    parser.add_argument("--ramp", default="150,200,225,250", help="rates to try for the ceiling")
+    parser.add_argument("--ramp", default="150,200,250,275,300", help="rates to try, per second")
     parser.add_argument("--pool", default="solo", choices=["solo", "prefork", "threads"])
+    parser.add_argument("--students", type=int, default=100, help="students submitting")
     parser.add_argument("--web-workers", type=int, default=2, help="web server processes")
     args = parser.parse_args()
     # `timeout` or Ctrl-C must still stop the stack: stray workers would keep consuming
@@ -290,7 +342,7 @@ def main() -> None:
                 stack.start_worker(
                     f"worker{index}", "--concurrency=1", f"--pool={args.pool}", "--loglevel=WARNING"
                 )
-            load = Load(stack, database_url)
+            load = Load(stack, database_url, args.students)
             time.sleep(2)  # let both workers connect
             warm_ids, _ = load.send(100, 25)  # warm every web and worker process first
             load.latencies(warm_ids)
