@@ -42,7 +42,6 @@ from service.models import (  # noqa: E402
     Role,
     Submission,
     User,
-    Variant,
 )
 from service.passwords import hash_password  # noqa: E402
 from tests.integration.stack import Stack, csrf_from, student_session  # noqa: E402
@@ -95,15 +94,6 @@ def _enroll_students(session, item_id: int, count: int, logins: dict[str, str]) 
     return emails
 
 
-def _variant_parts(engine, email: str, item_id: int) -> list[dict]:  # type: ignore[no-untyped-def]
-    with make_session_factory(engine)() as session:
-        return session.scalar(
-            select(Variant.content["parts"])
-            .join(User, User.id == Variant.user_id)
-            .where(User.email == email, Variant.assignment_problem_id == item_id)
-        )
-
-
 class Load:
     """Logged-in student sessions with their item, token and correct answers.
 
@@ -120,15 +110,14 @@ class Load:
             emails = _enroll_students(session, item, students, stack.logins)
             session.commit()
         self.item = item
-        from tests.integration.test_pipeline import _form
+        from tests.integration.test_pipeline import _form, _reference_answers
 
         self.clients = []
         for email in emails:
             browser = student_session(stack, email)
             # Opening the problem page issues the student's variant and gives the token.
             token = csrf_from(browser.get(f"{stack.base_url}/items/{item}", timeout=60).text)
-            parts = _variant_parts(engine, email, item)
-            answers = {p["id"]: p["answer"] for p in parts}
+            answers, parts = _reference_answers(stack, item, email)
             self.clients.append((browser, _form(answers, parts, token)))
         self.engine = engine
         self.base_url = stack.base_url

@@ -48,9 +48,10 @@ def first_item_id(stack: Stack) -> int:
         return session.scalar(select(AssignmentProblem.id).order_by(AssignmentProblem.id).limit(1))
 
 
-def _reference_answers(stack: Stack, item_id: int) -> tuple[dict, list[dict]]:
+def _reference_answers(stack: Stack, item_id: int, email: str = STUDENT) -> tuple[dict, list[dict]]:
+    """The correct answers and the parts of the student's stored variant of the item."""
     with stack.session() as session:
-        user = session.scalar(select(User).where(User.email == STUDENT))
+        user = session.scalar(select(User).where(User.email == email))
         row = session.scalar(
             select(VariantRow).where(
                 VariantRow.user_id == user.id, VariantRow.assignment_problem_id == item_id
