@@ -158,5 +158,17 @@ def test_production_web_server_serves_the_submit_path(stack: Stack):
     assert refused.status_code == 400 and "not sent from this site" in refused.json()["detail"]
     oversized = browser.post(submit_url, data={"x": "1" * 400_000}, headers=JSON, timeout=30)
     assert oversized.status_code == 413
+
+    with stack.session() as session:
+        variant_id = session.scalar(
+            select(VariantRow.id)
+            .join(User, User.id == VariantRow.user_id)
+            .where(User.email == STUDENT, VariantRow.assignment_problem_id == item_id)
+        )
+    plot = browser.get(f"{stack.base_url}/variants/{variant_id}/plot.png", timeout=60)
+    assert plot.status_code == 200 and plot.content.startswith(b"\x89PNG")
+    data = browser.get(f"{stack.base_url}/variants/{variant_id}/files/data.csv", timeout=30)
+    assert data.status_code == 200 and data.headers["Content-Type"].startswith("text/csv")
+    assert len(data.text.splitlines()) > 2
     with stack.session() as session:
         assert session.scalar(select(func.count()).select_from(Submission)) == 1
