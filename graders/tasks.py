@@ -129,7 +129,7 @@ def grade_submission(self: Any, submission_id: int) -> str:
         return "already graded"
     _fault_injection_delay()
     try:
-        feedback = grade(Variant.from_dict(job.variant), job.answers)
+        feedback = grade(_parsed(job.variant), job.answers)
     except Exception as error:  # a grading bug is not transient: record it, don't loop
         log.exception("grading submission %s failed", submission_id)
         store().fail(submission_id, f"{type(error).__name__}: {error}")
@@ -139,6 +139,30 @@ def grade_submission(self: Any, submission_id: int) -> str:
     except TransientError as error:
         return _retry_or_fail(self, submission_id, error)
     return "graded" if stored else "already graded"
+
+
+#: Variants parsed by this process, by the identity of the content a store handed out.
+_parsed_variants: dict[int, tuple[dict[str, Any], Variant]] = {}
+_PARSED_VARIANTS_KEPT = 256
+
+
+def _parsed(content: dict[str, Any]) -> Variant:
+    """The variant in ``content``, parsed once for as long as the store hands out that object.
+
+    Parsing was a seventh of a grading task's instructions, and the SQL store hands out the
+    same content object for every submission to a variant (variants never change, so it
+    caches them). Keyed by identity, not by variant id, so that content from another store
+    or database is never taken for a cached one; the content is kept with its parse, so
+    its id cannot be reused while cached.
+    """
+    cached = _parsed_variants.get(id(content))
+    if cached is not None and cached[0] is content:
+        return cached[1]
+    if len(_parsed_variants) >= _PARSED_VARIANTS_KEPT:
+        _parsed_variants.clear()
+    variant = Variant.from_dict(content)
+    _parsed_variants[id(content)] = (content, variant)
+    return variant
 
 
 def _retry_or_fail(task: Any, submission_id: int, error: Exception) -> str:
