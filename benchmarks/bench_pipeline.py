@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 import psycopg
 import redis
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -69,7 +70,9 @@ def _drop_database(name: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _enroll_students(session, item_id: int, count: int, logins: dict[str, str]) -> list[str]:  # type: ignore[no-untyped-def]
+def _enroll_students(
+    session: Session, item_id: int, count: int, logins: dict[str, str]
+) -> list[str]:
     """Add ``count`` students to the item's course (one password, hashed once); their emails."""
     course_id = session.scalar(
         select(Assignment.course_id)
