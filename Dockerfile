@@ -11,4 +11,4 @@ RUN pip install --no-cache-dir -e . && useradd --system mixgrade \
     && mkdir -p /var/lib/mixgrade && chown mixgrade /var/lib/mixgrade
 USER mixgrade
 EXPOSE 8000
-CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "4", "--blocking-threads", "4", "--no-ws", "service.wsgi:app"]
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "4", "--blocking-threads", "4", "--no-ws", "--respawn-failed-workers", "service.wsgi:app"]

@@ -6,7 +6,13 @@ PostgreSQL + Redis servers. No eager mode: the worker is its own process.
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+from pathlib import Path
+
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from service.models import AssignmentProblem, Submission, User
@@ -172,3 +178,41 @@ def test_production_web_server_serves_the_submit_path(stack: Stack):
     assert len(data.text.splitlines()) > 2
     with stack.session() as session:
         assert session.scalar(select(func.count()).select_from(Submission)) == 1
+
+
+@pytest.mark.parametrize("stack", ["postgres_redis"], indirect=True)
+def test_production_web_server_replaces_a_killed_process(stack: Stack):
+    """A web process that dies (OOM killer, a crash in C code) is replaced; serving goes on."""
+    stack.start_production_web(workers=2)
+    server = stack.processes[-1]
+    workers = _children(server.pid)
+    assert len(workers) == 2, workers
+    os.kill(workers[0], signal.SIGKILL)
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        replaced = _children(server.pid)
+        if len(replaced) == 2 and workers[0] not in replaced:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"the killed web process was not replaced: {stack.log('web')}")
+    assert server.poll() is None
+    for _ in range(10):  # every request answered, whichever process takes it
+        assert requests.get(f"{stack.base_url}/login", timeout=10).status_code == 200
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return sorted(found)

@@ -1,5 +1,6 @@
 """docker-compose.yml must be valid; no Docker engine runs here, so check its structure."""
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,6 +29,14 @@ def test_compose_has_the_production_services():
     assert env["DATABASE_URL"].startswith("postgresql+psycopg://")
     assert env["CELERY_BROKER_URL"].startswith("redis://")
     assert "SECRET_KEY" in env and "${SECRET_KEY" in env["SECRET_KEY"]
+
+
+def test_the_image_runs_the_same_web_server_as_compose():
+    """The Dockerfile's default command is compose's web command, so neither drifts."""
+    dockerfile = (COMPOSE.parent / "Dockerfile").read_text()
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
+    web = yaml.safe_load(COMPOSE.read_text())["services"]["web"]["command"]
+    assert json.loads(cmd.removeprefix("CMD ")) == web
 
 
 def _compose_command() -> list[str] | None:
