@@ -45,7 +45,12 @@ from service.models import (  # noqa: E402
     User,
 )
 from service.passwords import hash_password  # noqa: E402
-from tests.integration.stack import Stack, csrf_from, student_session  # noqa: E402
+from tests.integration.stack import (  # noqa: E402
+    Stack,
+    csrf_from,
+    process_stats,
+    student_session,
+)
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 #: Sender threads, each with one persistent connection: enough that one is free when a
@@ -256,15 +261,7 @@ class CpuMeter:
 
     def read(self) -> dict[str, float]:
         totals = dict.fromkeys(("web", "workers", "postgres", "redis"), 0.0)
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            name = stat[stat.index("(") + 1 : stat.rindex(")")]
-            fields = stat[stat.rindex(")") + 2 :].split()
+        for _pid, name, fields in process_stats():
             seconds = (int(fields[11]) + int(fields[12])) / self.TICK
             process_group = int(fields[2])
             part = next((k for k, pids in self.groups.items() if process_group in pids), None)

@@ -45,6 +45,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def process_stats() -> Iterator[tuple[int, str, list[str]]]:
+    """(pid, command name, the fields of /proc/PID/stat after the name) of live processes.
+
+    Linux only: tests that kill a server's child process and the benchmark's CPU meter
+    read the process table from /proc.
+    """
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone since the listing
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        yield int(entry.name), name, stat[stat.rindex(")") + 2 :].split()
+
+
 def production_web_command(port: int, workers: int) -> list[str]:
     """docker-compose.yml's web command, bound to 127.0.0.1:``port`` with ``workers`` processes.
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,6 +20,7 @@ from tests.integration.stack import (
     Stack,
     csrf_from,
     process_env,
+    process_stats,
     student_session,
     wait_for_status,
 )
@@ -203,16 +203,9 @@ def test_production_web_server_replaces_a_killed_process(stack: Stack):
 
 
 def _children(pid: int) -> list[int]:
-    """The live child processes of ``pid`` (Linux /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(entry.name))
-    return sorted(found)
+    """The live child processes of ``pid``."""
+    return sorted(
+        child
+        for child, _name, fields in process_stats()
+        if int(fields[1]) == pid and fields[0] != "Z"
+    )
