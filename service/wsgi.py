@@ -1,9 +1,9 @@
 """WSGI entry point for the production server.
 
 `granian --interface wsgi service.wsgi:app` (docker-compose.yml). granian rather than
-gunicorn: its own cost per request is about half of gunicorn's threaded workers' (a
-trivial view: 1.2 against 2.0 ms of CPU), which took the submit path from 4.8–5.9 to
-4.4–5.1 ms of web CPU per submission (benchmarks/README.md, third round).
+gunicorn's threaded workers: at the same number of processes and threads it took about
+6 % less web CPU per submission (four paired runs; benchmarks/README.md, third round),
+and its own front end keeps the connections, so a thread is taken only to run the app.
 """
 
 from service import create_app
