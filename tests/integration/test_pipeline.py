@@ -54,16 +54,19 @@ def first_item_id(stack: Stack) -> int:
         return session.scalar(select(AssignmentProblem.id).order_by(AssignmentProblem.id).limit(1))
 
 
+def _stored_variant(stack: Stack, item_id: int, email: str = STUDENT) -> VariantRow:
+    """The student's stored variant of the item."""
+    with stack.session() as session:
+        return session.scalar(
+            select(VariantRow)
+            .join(User, User.id == VariantRow.user_id)
+            .where(User.email == email, VariantRow.assignment_problem_id == item_id)
+        )
+
+
 def _reference_answers(stack: Stack, item_id: int, email: str = STUDENT) -> tuple[dict, list[dict]]:
     """The correct answers and the parts of the student's stored variant of the item."""
-    with stack.session() as session:
-        user = session.scalar(select(User).where(User.email == email))
-        row = session.scalar(
-            select(VariantRow).where(
-                VariantRow.user_id == user.id, VariantRow.assignment_problem_id == item_id
-            )
-        )
-        parts = row.content["parts"]
+    parts = _stored_variant(stack, item_id, email).content["parts"]
     return {p["id"]: p["answer"] for p in parts}, parts
 
 
@@ -165,12 +168,7 @@ def test_production_web_server_serves_the_submit_path(stack: Stack):
     oversized = browser.post(submit_url, data={"x": "1" * 400_000}, headers=JSON, timeout=30)
     assert oversized.status_code == 413
 
-    with stack.session() as session:
-        variant_id = session.scalar(
-            select(VariantRow.id)
-            .join(User, User.id == VariantRow.user_id)
-            .where(User.email == STUDENT, VariantRow.assignment_problem_id == item_id)
-        )
+    variant_id = _stored_variant(stack, item_id).id
     plot = browser.get(f"{stack.base_url}/variants/{variant_id}/plot.png", timeout=60)
     assert plot.status_code == 200 and plot.content.startswith(b"\x89PNG")
     data = browser.get(f"{stack.base_url}/variants/{variant_id}/files/data.csv", timeout=30)
