@@ -73,8 +73,8 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        """"<id>:<session epoch>": what Flask-Login keeps in the session (and would keep in
-        a remember cookie), so a session is only valid while the user's epoch is unchanged.
+        """The session id, ``<id>:<session epoch>``: what Flask-Login keeps in the session (and
+        would keep in a remember cookie), so a session is valid only while the epoch holds.
         """
         return f"{self.id}:{self.session_epoch}"
 
