@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField
@@ -25,18 +27,19 @@ class LoginForm(FlaskForm):
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
-    if request.method == "POST":
-        wait = login_limits.retry_after(db(), request.form.get("email", ""), request.remote_addr)
-        if wait:
-            return _too_many_tries(wait)
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
+        wait = login_limits.reserve_try(db(), email, request.remote_addr)
+        if wait:
+            return _too_many_tries(wait)
         user = db().scalar(select(User).where(User.email == email))
-        if user is not None and verify_password(user.password_hash, form.password.data or ""):
-            login_limits.clear_account(db(), email)
+        # Checked even when there is no such user, so both answers take as long.
+        right = verify_password(user.password_hash if user else None, form.password.data or "")
+        if user is not None and right:
+            login_limits.succeeded(db(), email, request.remote_addr)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
-        login_limits.record_failure(db(), email, request.remote_addr)
+        login_limits.failed(db())
         flash("Wrong email or password.", "error")
         return render_template("login.html", form=form), 401
     status = 422 if request.method == "POST" else 200
@@ -46,6 +49,10 @@ def login():  # type: ignore[no-untyped-def]
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():  # type: ignore[no-untyped-def]
+    """End the session on the server: every copy of this user's session cookies (this
+    browser's, an old saved one, other devices') stops working, not only this one."""
+    current_user.end_sessions()
+    db().commit()
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -57,8 +64,32 @@ def _too_many_tries(wait_seconds: int) -> Response:
     return response
 
 
+#: Longest ?next= kept; our own pages' paths are far shorter.
+_MAX_NEXT = 2000
+
+
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so a crafted ?next= cannot send users elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("student.dashboard")
+    """``target`` if it is a path on this site, else the home page.
+
+    Browsers drop tabs and newlines inside URLs and read ``\\`` as ``/``, so ``/\\t/evil``
+    and ``/\\evil`` both mean ``//evil``: another site. A target is therefore kept only if
+    it is printable ASCII without backslashes, starts with one ``/``, has no scheme or
+    host, and its percent-decoded form (decoded repeatedly, for double encoding) has no
+    control characters or backslashes and does not start with ``//`` either.
+    """
+    home = url_for("student.dashboard")
+    if not target or len(target) > _MAX_NEXT:
+        return home
+    if any(not "!" <= char <= "~" for char in target) or "\\" in target:
+        return home
+    decoded = target
+    for _ in range(3):
+        decoded = unquote(decoded)
+    if any(char < " " or char == "\x7f" for char in decoded) or "\\" in decoded:
+        return home
+    if not target.startswith("/") or target.startswith("//") or decoded.startswith("//"):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return home
+    return target

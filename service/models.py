@@ -61,6 +61,8 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), default=Role.student)
     #: None for users who only ever arrive through an LMS launch.
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: Part of every login session's id (see get_id); raising it ends all of them at once.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     enrollments: Mapped[list[Enrollment]] = relationship(back_populates="user")
@@ -71,7 +73,18 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The session id, ``<id>:<session epoch>``: what Flask-Login keeps in the session (and
+        would keep in a remember cookie), so a session is valid only while the epoch holds.
+        """
+        return f"{self.id}:{self.session_epoch}"
+
+    def end_sessions(self) -> None:
+        """End every login session of this user, on every device, at the next flush.
+
+        Incremented in SQL, so two concurrent ends (or an end racing a login) never undo
+        each other.
+        """
+        self.session_epoch = User.session_epoch + 1  # type: ignore[assignment]
 
 
 class Course(Base):
@@ -245,16 +258,20 @@ class VariantPlot(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class LoginFailure(Base):
-    """A failed password login, counted per account and per address for the rate limit."""
+class LoginTries(Base):
+    """Password tries in the current window for one account or one client address.
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+    One counter row per key, reserved with an atomic upsert before a password is checked,
+    so concurrent requests can never check more passwords than the limit allows.
+    """
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    __tablename__ = "login_tries"
+    __table_args__ = (Index("ix_login_tries_window_started_at", "window_started_at"),)
+
     #: "email:<address>" or "ip:<address>".
-    key: Mapped[str] = mapped_column(String(320))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    tries: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 # ------------------------------------------------------------------------------ LMS (issue 6)

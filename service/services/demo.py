@@ -19,7 +19,7 @@ from service.models import (
     Role,
     User,
 )
-from service.passwords import hash_password
+from service.passwords import hash_password, set_password
 from service.services.problems import sync_builtin
 
 COURSE_CODE = "STAT-330"
@@ -60,7 +60,7 @@ def load_demo(session: Session, logins_file: Path) -> list[DemoLogin]:
             session.add(user)
             session.flush()
         elif email not in passwords:  # the logins file was lost: issue a fresh password
-            user.password_hash = hash_password(password)
+            set_password(user, password)
         if (
             session.scalar(
                 select(Enrollment).where(Enrollment.user == user, Enrollment.course == course)

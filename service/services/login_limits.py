@@ -1,60 +1,108 @@
-"""The login rate limit: too many failed passwords for one account or address → wait.
+"""The login rate limit: a few password tries per account and per client address.
 
-Failures are counted in the database, so every web replica sees the same count.
+A try is *reserved* before the password is checked: one atomic upsert per request raises
+each key's counter and returns it, and only a request whose counters are all within the
+limit goes on to check a password. Counting first and checking later is what let 40
+parallel posts check 18 passwords; with the reservation, at most the limit of passwords
+are ever checked per window, whatever the concurrency, on SQLite and PostgreSQL alike.
+The counters live in the database, so every web replica and process sees the same ones.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from service.models import LoginFailure, utcnow
+from service.models import LoginTries, utcnow
 
 WINDOW = timedelta(minutes=15)
-#: Failed logins allowed per window for one email address, and for one client address.
+#: Password tries allowed per window for one email address, and for one client address.
 PER_ACCOUNT = 5
 PER_ADDRESS = 30
 
+_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
-def _keys(email: str, address: str | None) -> list[tuple[str, int]]:
-    keys = [(f"email:{email.strip().lower()[:300]}", PER_ACCOUNT)]
+
+def _keys(email: str, address: str | None) -> dict[str, int]:
+    """Each counter this try is counted on, with its limit."""
+    keys = {_account_key(email): PER_ACCOUNT}
     if address:
-        keys.append((f"ip:{address[:300]}", PER_ADDRESS))
-    return keys
+        keys[f"ip:{address[:300]}"] = PER_ADDRESS
+    # Always the same order, so two upserts on PostgreSQL lock rows in the same order.
+    return dict(sorted(keys.items()))
 
 
-def retry_after(session: Session, email: str, address: str | None) -> int:
-    """Seconds to wait before another try, or 0 if a try is allowed now."""
+def _account_key(email: str) -> str:
+    return f"email:{email.strip().lower()[:300]}"
+
+
+def reserve_try(session: Session, email: str, address: str | None) -> int:
+    """Count one password try for the account and the address, and commit it.
+
+    Returns 0 when the caller may check the password now, else the seconds until the
+    window that refused it ends. Every try counts, refused or not, until the window ends;
+    a successful login takes its own back (see ``succeeded``).
+    """
     now = utcnow()
-    wait = 0
-    for key, limit in _keys(email, address):
-        times = session.scalars(
-            select(LoginFailure.at)
-            .where(LoginFailure.key == key, LoginFailure.at > now - WINDOW)
-            .order_by(LoginFailure.at.desc())
-            .limit(limit)
-        ).all()
-        if len(times) >= limit:
-            oldest = times[-1] if times[-1].tzinfo else times[-1].replace(tzinfo=now.tzinfo)
-            wait = max(wait, int((oldest + WINDOW - now).total_seconds()) + 1)
-    return wait
+    keys = _keys(email, address)
+    table = LoginTries.__table__
+    expired = table.c.window_started_at <= now - WINDOW
+    statement = _INSERT[session.get_bind().dialect.name](table).values(
+        [{"key": key, "tries": 1, "window_started_at": now} for key in keys]
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "tries": case((expired, 1), else_=table.c.tries + 1),
+            "window_started_at": case((expired, now), else_=table.c.window_started_at),
+        },
+    ).returning(table.c.key, table.c.tries, table.c.window_started_at)
+    counted = session.execute(statement).all()
+    session.commit()
+    return max(
+        (_seconds_left(started, now) for key, tries, started in counted if tries > keys[key]),
+        default=0,
+    )
 
 
-def record_failure(session: Session, email: str, address: str | None) -> None:
-    for key, _limit in _keys(email, address):
-        session.add(LoginFailure(key=key))
-    session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - 4 * WINDOW))
+def _seconds_left(window_started_at: datetime, now: datetime) -> int:
+    if window_started_at.tzinfo is None:  # SQLite returns naive UTC
+        window_started_at = window_started_at.replace(tzinfo=now.tzinfo)
+    return max(1, int((window_started_at + WINDOW - now).total_seconds()) + 1)
+
+
+def succeeded(session: Session, email: str, address: str | None) -> None:
+    """A right password: the account starts afresh, and the try does not count against
+    the address (a class behind one NAT address logs in many times a window)."""
+    keys = _keys(email, address)
+    account = _account_key(email)
+    session.execute(delete(LoginTries).where(LoginTries.key == account))
+    others = [key for key in keys if key != account]
+    if others:
+        session.execute(
+            update(LoginTries)
+            .where(LoginTries.key.in_(others), LoginTries.tries > 0)
+            .values(tries=LoginTries.tries - 1)
+        )
     session.commit()
 
 
-def clear_account(session: Session, email: str) -> None:
-    """A successful login resets that account's count (not the address's)."""
-    key = _keys(email, None)[0][0]
-    session.execute(delete(LoginFailure).where(LoginFailure.key == key))
+def failed(session: Session) -> None:
+    """A wrong password (already counted): drop counters whose window has ended, so
+    guessing many emails cannot grow the table without bound."""
+    session.execute(delete(LoginTries).where(LoginTries.window_started_at <= utcnow() - WINDOW))
     session.commit()
 
 
-def failures(session: Session, key: str) -> int:
-    return session.scalar(select(func.count()).where(LoginFailure.key == key)) or 0
+def tries(session: Session, email: str) -> int:
+    """The account's tries in its current window (for tests and operators)."""
+    count = session.scalar(
+        select(LoginTries.tries).where(
+            LoginTries.key == _account_key(email),
+            LoginTries.window_started_at > utcnow() - WINDOW,
+        )
+    )
+    return count or 0

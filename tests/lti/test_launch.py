@@ -97,3 +97,25 @@ def test_jwks_publishes_our_public_key_only(tool):
     keys = requests.get(f"{tool.base_url}/lti/jwks").json()["keys"]
     assert keys and keys[0]["kty"] == "RSA" and keys[0]["kid"]
     assert "d" not in keys[0] and "p" not in keys[0]
+
+
+def test_a_launched_session_works_until_logout(tool, platform: Platform):
+    """An LMS launch logs in like a password does (with the session epoch), so its
+    session keeps working, and logging out ends it on the server."""
+    import requests
+
+    from tests.integration.stack import csrf_from
+
+    hint = platform.prepare(sub="t-9", roles=[INSTRUCTOR], email="dean@uni.edu", name="Dean")
+    browser = requests.Session()
+    launched, _ = platform.launch(tool.base_url, hint, browser)
+    course_page = f"{tool.base_url}{launched.headers['Location']}"
+    page = browser.get(course_page, allow_redirects=False, timeout=10)
+    assert page.status_code == 200
+    saved = browser.cookies.get("session")
+    token = csrf_from(page.text)
+    browser.post(f"{tool.base_url}/logout", data={"csrf_token": token}, timeout=10)
+    replayed = requests.get(
+        course_page, cookies={"session": saved}, allow_redirects=False, timeout=10
+    )
+    assert replayed.status_code == 302 and "/login" in replayed.headers["Location"]
