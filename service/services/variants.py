@@ -21,15 +21,21 @@ from sqlalchemy.orm import Session
 import problem_bank
 from service.models import AssignmentProblem, User, Variant
 
+#: Seeds are below 2**SEED_BITS: ``variant.seed`` is a 32-bit integer column. A student who
+#: holds their data.csv could still search all 2**31 seeds with the public generator (about
+#: 70 CPU hours for a search that only seeds numpy's generator and draws the first value;
+#: 1,800 through problem_bank's draw_dataset); a BIGINT column and 63 here puts it far out
+#: of reach.
+SEED_BITS = 31
+
 
 def seed_for(seed_key: bytes, user_id: int, item_id: int) -> int:
     """A stable seed per (student, assignment item), secret without the server's key.
 
     Stable, so that a variant issued twice (a race, a worker retry) is the same variant.
-    31 bits, because ``variant.seed`` is a 32-bit integer column.
     """
     digest = hmac.new(seed_key, f"{user_id}:{item_id}".encode(), hashlib.sha256).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+    return int.from_bytes(digest, "big") % 2**SEED_BITS
 
 
 def find(session: Session, user_id: int, item_id: int) -> Variant | None:

@@ -28,7 +28,7 @@ from service import create_app, migrate
 from service.config import Settings
 from service.grading_store import SqlGradingStore
 from service.models import Submission, User, Variant
-from service.services import tokens
+from service.services import tokens, variants
 from tests.conftest import csrf_token
 from tests.service.web_world import World, as_user, build_world
 
@@ -82,8 +82,9 @@ def _open_problem(app: Flask, ids: _Ids, who: str = "alice") -> tuple[FlaskClien
 
 
 def _hmac_seed(key: bytes, user_id: int, item_id: int) -> int:
+    """HMAC-SHA256(key, "user:item") as a number, reduced to the seed column's range."""
     digest = hmac.new(key, f"{user_id}:{item_id}".encode(), hashlib.sha256).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+    return int.from_bytes(digest, "big") % 2**variants.SEED_BITS
 
 
 def _sha256_seed(user_id: int, item_id: int) -> int:
