@@ -170,8 +170,8 @@ def _variant(
         parts=parts,
         data_csv=dataset.to_csv() if dataset else "",
         output=render_output(spec, fitted, spec.data_name) if fitted else "",
-        r_script=r_script(spec, levels, seed) if dataset else "",
-        python_script=python_script(spec, levels, seed) if dataset else "",
+        r_script=r_script(spec, levels) if dataset else "",
+        python_script=python_script(spec, levels) if dataset else "",
         reference=reference,
     )
 

@@ -75,11 +75,15 @@ _R_LIBRARIES = {
 }
 
 
-def r_script(spec: ProblemSpec, levels: dict[str, list[str]], seed: int) -> str:
-    """R code that reproduces output.txt from data.csv in the script's own folder."""
+def r_script(spec: ProblemSpec, levels: dict[str, list[str]]) -> str:
+    """R code that reproduces output.txt from data.csv in the script's own folder.
+
+    No seed in it: the script is handed to the student, and with the seed anyone could
+    regenerate the variant, its reference answers included.
+    """
     libs = sorted({_R_LIBRARIES[o.printer] for o in spec.output if o.printer in _R_LIBRARIES})
     lines = [
-        f"# {spec.title}: problem {spec.id} v{spec.version}, seed {seed}",
+        f"# {spec.title}: problem {spec.id} v{spec.version}",
         "# Run with: Rscript fit.R   (reads data.csv from this script's folder)",
         "options(useFancyQuotes = FALSE, width = 80)",
         *[f"suppressPackageStartupMessages(library({lib}))" for lib in libs],
@@ -110,7 +114,7 @@ def r_script(spec: ProblemSpec, levels: dict[str, list[str]], seed: int) -> str:
 
 
 _PY_HEADER = '''\
-"""{title}: problem {id} v{version}, seed {seed}.
+"""{title}: problem {id} v{version}.
 
 Run with: python fit.py   (reads data.csv from this script's folder; needs pandas and
 statsmodels). Prints the same estimates as fit.R, in statsmodels' layout.
@@ -253,10 +257,13 @@ _PY_EXTRA: dict[str, Callable[[str, str | None, ProblemSpec], list[str]]] = {
 }
 
 
-def python_script(spec: ProblemSpec, levels: dict[str, list[str]], seed: int) -> str:
-    """Standalone Python (pandas + statsmodels) that fits the same models to data.csv."""
+def python_script(spec: ProblemSpec, levels: dict[str, list[str]]) -> str:
+    """Standalone Python (pandas + statsmodels) that fits the same models to data.csv.
+
+    Like :func:`r_script`, it never names the seed.
+    """
     d = spec.data_name
-    text = _PY_HEADER.format(title=spec.title, id=spec.id, version=spec.version, seed=seed)
+    text = _PY_HEADER.format(title=spec.title, id=spec.id, version=spec.version)
     if any(o.printer == "emmeans_pairs" for o in spec.output):
         text += _PY_EMMEANS.format()
     if spec.output and any(parse_formula(m.formula).random for m in spec.models.values()):

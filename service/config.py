@@ -6,6 +6,8 @@ fresh laptop; production points the same variables at PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass
@@ -16,6 +18,10 @@ from urllib.parse import urlsplit, urlunsplit
 def default_instance_dir() -> Path:
     """`instance/` in the working directory unless MIXGRADE_INSTANCE says otherwise."""
     return Path(os.environ.get("MIXGRADE_INSTANCE", "instance")).resolve()
+
+
+#: What the seed key is derived for; a new version here would issue every new variant anew.
+SEED_KEY_PURPOSE = b"mixgrade seed v1"
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,15 @@ class Settings:
     max_upload_bytes: int = 256 * 1024
     #: How many reverse proxies in front of the app to trust for X-Forwarded-* headers.
     trusted_proxies: int = 0
+
+    @property
+    def seed_key(self) -> bytes:
+        """The key students' seeds are derived with (see services.variants.seed_for).
+
+        Derived from SECRET_KEY for this one purpose, so the seed key is never the key that
+        signs session cookies, and knowing one seed tells nothing about the cookie key.
+        """
+        return hmac.new(self.secret_key.encode(), SEED_KEY_PURPOSE, hashlib.sha256).digest()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

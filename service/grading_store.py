@@ -127,7 +127,9 @@ class SqlGradingStore:
     stale one raises OperationalError, which becomes TransientError and a retry.
     """
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, seed_key: bytes | None = None) -> None:
+        """``seed_key`` (Settings.seed_key) lets this store issue variants; a worker has it."""
+        self._seed_key = seed_key
         engine = make_engine(database_url, pre_ping=False)
         self.sessions: sessionmaker[Session] = make_session_factory(engine)
         self._autocommit = make_engine(database_url, pre_ping=False, autocommit=True)
@@ -226,8 +228,10 @@ class SqlGradingStore:
             return requeue_stuck(session, older_than_seconds)
 
     def pending_variant(self, user_id: int, item_id: int) -> tuple[str, int] | None:
+        if self._seed_key is None:
+            raise RuntimeError("this grading store has no seed key: it cannot issue variants")
         with session_scope(self.sessions) as session:
-            return variants.pending(session, user_id, item_id)
+            return variants.pending(session, self._seed_key, user_id, item_id)
 
     def save_variant(self, user_id: int, item_id: int, seed: int, content: dict[str, Any]) -> int:
         try:

@@ -29,7 +29,7 @@ from service.services import (
     variant_files,
     variants,
 )
-from service.web_db import db
+from service.web_db import db, seed_key
 
 bp = Blueprint("student", __name__)
 
@@ -68,7 +68,7 @@ def course(course_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def problem(item_id: int):  # type: ignore[no-untyped-def]
     item = _item_for_student(item_id)
-    variant = variants.ensure(db(), current_user, item)
+    variant = variants.ensure(db(), seed_key(), current_user, item)
     return _render_problem(variant)
 
 
@@ -83,7 +83,7 @@ def submit(item_id: int):  # type: ignore[no-untyped-def]
     if not target.enrolled:
         abort(404, "No such course.")
     if target.variant_id is None:  # submitted before the page issued it: issue it now
-        variants.ensure(db(), current_user, _item_for_student(item_id))
+        variants.ensure(db(), seed_key(), current_user, _item_for_student(item_id))
         target = submissions.item_target(db(), current_user.id, item_id)
         assert target is not None and target.variant_id is not None
     if timing.is_closed(target):

@@ -1,4 +1,4 @@
-"""One database session per request, closed at teardown."""
+"""One database session per request, closed at teardown; the app's seed key."""
 
 from __future__ import annotations
 
@@ -26,3 +26,8 @@ def _close_session(_error: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def seed_key() -> bytes:
+    """The key this app derives students' seeds with: its Settings', as the workers use."""
+    return current_app.config["MIXGRADE_SETTINGS"].seed_key

@@ -14,7 +14,7 @@ def prepare(settings: Settings) -> None:
     from service.grading_store import SqlGradingStore
 
     queue.configure(settings)
-    bind_store(lambda: SqlGradingStore(settings.database_url))
+    bind_store(lambda: SqlGradingStore(settings.database_url, seed_key=settings.seed_key))
 
 
 @worker_init.connect

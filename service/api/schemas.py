@@ -192,7 +192,12 @@ class Variant(Schema):
     item_id = fields.Integer(allow_none=True, required=True)
     problem = fields.String(required=True)
     version = fields.Integer(required=True)
-    seed = fields.Integer(required=True)
+    seed = fields.Integer(
+        metadata={
+            "description": "Only to the course's instructors (to preview this variant): "
+            "with the seed, the public generator rebuilds the reference answers."
+        }
+    )
     practice = fields.Boolean(required=True)
     title = fields.String(required=True)
     story = fields.String(required=True)

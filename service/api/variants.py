@@ -15,7 +15,7 @@ from flask_smorest import abort
 from service.api import access, schemas
 from service.models import Role, User, Variant
 from service.services import student_pages, variants
-from service.web_db import db
+from service.web_db import db, seed_key
 
 blp = access.blueprint("variants", "Each student's own dataset, model output and questions.")
 
@@ -37,6 +37,7 @@ def issue(body: dict[str, Any], item_id: int) -> tuple[dict[str, Any], int]:
     """Issue the caller's variant of an assignment item, or a student's (instructors).
 
     Issuing twice returns the same variant: its seed is fixed per student and item.
+    The seed itself is shown only to the course's instructors.
     """
     who = access.caller()
     item = access.item_for(item_id)
@@ -49,7 +50,7 @@ def issue(body: dict[str, Any], item_id: int) -> tuple[dict[str, Any], int]:
         if target is None or _role(target, course_id) != Role.student:
             abort(422, message=f"User {body['user_id']} is not a student of this course.")
     existed = variants.find(db(), target.id, item.id) is not None
-    variant = variants.ensure(db(), target, item)
+    variant = variants.ensure(db(), seed_key(), target, item)
     return variant_dict(variant, who.teaches(course_id)), 200 if existed else 201
 
 
@@ -106,13 +107,12 @@ def variant_dict(variant: Variant, teaches: bool) -> dict[str, Any]:
                 explanation=part.get("explanation", ""),
             )
         parts.append(shown)
-    return {
+    shown: dict[str, Any] = {
         "id": variant.id,
         "user_id": variant.user_id,
         "item_id": variant.assignment_problem_id,
         "problem": content.get("problem", variant.problem.slug),
         "version": int(content.get("version", variant.problem.version)),
-        "seed": variant.seed,
         "practice": variant.is_practice,
         "title": content.get("title", ""),
         "story": content.get("story", ""),
@@ -124,3 +124,6 @@ def variant_dict(variant: Variant, teaches: bool) -> dict[str, Any]:
         "solution_visible": page.solution_visible,
         "parts": parts,
     }
+    if teaches:  # never to a student: the seed rebuilds the variant, answers included
+        shown["seed"] = variant.seed
+    return shown

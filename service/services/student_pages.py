@@ -148,7 +148,7 @@ def new_practice_variant(session: Session, user: User, item: AssignmentProblem) 
     flagged, and never count towards the assignment score.
     """
     for _ in range(5):
-        seed = secrets.randbelow(2**31 - 1)
+        seed = secrets.randbelow(2**variants.SEED_BITS)
         content = variants.generate_content(item.problem.spec_text, seed)
         row = Variant(
             user_id=user.id,

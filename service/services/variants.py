@@ -1,8 +1,17 @@
-"""Issuing variants: each student's own, stored once and never changed."""
+"""Issuing variants: each student's own, stored once and never changed.
+
+A student's seed is a keyed hash (HMAC-SHA256) of their user id and the item id under
+``Settings.seed_key``, a key derived from the server's SECRET_KEY. Without the key nobody can
+compute a seed from the ids a student sees, so the public generator (``mixgrade problems
+generate``, the instructor preview) cannot rebuild another student's data and answers.
+The seed is stored with the variant: changing SECRET_KEY later changes only variants
+issued after the change, never one already issued.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from typing import Any
 
 from sqlalchemy import select
@@ -12,11 +21,21 @@ from sqlalchemy.orm import Session
 import problem_bank
 from service.models import AssignmentProblem, User, Variant
 
+#: Seeds are below 2**SEED_BITS: ``variant.seed`` is a 32-bit integer column. A student who
+#: holds their data.csv could still search all 2**31 seeds with the public generator (about
+#: 70 CPU hours for a search that only seeds numpy's generator and draws the first value;
+#: 1,800 through problem_bank's draw_dataset); a BIGINT column and 63 here puts it far out
+#: of reach.
+SEED_BITS = 31
 
-def seed_for(user_id: int, item_id: int) -> int:
-    """A stable seed per (student, assignment item), so a re-issue gives the same data."""
-    digest = hashlib.sha256(f"mixgrade:{user_id}:{item_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+def seed_for(seed_key: bytes, user_id: int, item_id: int) -> int:
+    """A stable seed per (student, assignment item), secret without the server's key.
+
+    Stable, so that a variant issued twice (a race, a worker retry) is the same variant.
+    """
+    digest = hmac.new(seed_key, f"{user_id}:{item_id}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest, "big") % 2**SEED_BITS
 
 
 def find(session: Session, user_id: int, item_id: int) -> Variant | None:
@@ -29,14 +48,16 @@ def find(session: Session, user_id: int, item_id: int) -> Variant | None:
     )
 
 
-def pending(session: Session, user_id: int, item_id: int) -> tuple[str, int] | None:
+def pending(
+    session: Session, seed_key: bytes, user_id: int, item_id: int
+) -> tuple[str, int] | None:
     """(spec text, seed) when the student's variant of this item is not issued yet."""
     if find(session, user_id, item_id) is not None:
         return None
     item = session.get(AssignmentProblem, item_id)
     if item is None:
         return None
-    return item.problem.spec_text, seed_for(user_id, item_id)
+    return item.problem.spec_text, seed_for(seed_key, user_id, item_id)
 
 
 def store(
@@ -62,7 +83,7 @@ def generate_content(spec_text: str, seed: int) -> dict[str, Any]:
     return problem_bank.generate(problem_bank.parse_spec(spec_text), seed).to_dict()
 
 
-def ensure(session: Session, user: User, item: AssignmentProblem) -> Variant:
+def ensure(session: Session, seed_key: bytes, user: User, item: AssignmentProblem) -> Variant:
     """The student's variant of an item, issued now if it does not exist yet.
 
     Issuing inline keeps the problem page usable even before a worker ran issue_variant;
@@ -72,7 +93,7 @@ def ensure(session: Session, user: User, item: AssignmentProblem) -> Variant:
     existing = find(session, user.id, item.id)
     if existing is not None:
         return existing
-    seed = seed_for(user.id, item.id)
+    seed = seed_for(seed_key, user.id, item.id)
     content = generate_content(item.problem.spec_text, seed)
     try:
         with session.begin_nested():

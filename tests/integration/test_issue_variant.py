@@ -17,7 +17,9 @@ def test_worker_issues_each_variant_once(tmp_path):
     env = process_env(tmp_path)
     stack = Stack(env=env, log_dir=tmp_path)
     stack.prepare()
-    settings = Settings.from_env({"MIXGRADE_INSTANCE": env["MIXGRADE_INSTANCE"]})
+    settings = Settings.from_env(
+        {"MIXGRADE_INSTANCE": env["MIXGRADE_INSTANCE"], "SECRET_KEY": env["SECRET_KEY"]}
+    )
     try:
         with stack.session() as session:
             users = session.scalars(select(User.id).where(User.role == "student")).all()
@@ -39,7 +41,7 @@ def test_worker_issues_each_variant_once(tmp_path):
             rows = session.scalars(select(Variant)).all()
         assert len(rows) == len(users), stack.log("worker")
         for row in rows:
-            assert row.seed == seed_for(row.user_id, item)
+            assert row.seed == seed_for(settings.seed_key, row.user_id, item)
             assert row.content["seed"] == row.seed and row.content["parts"]
             assert row.content["data_csv"]
     finally:

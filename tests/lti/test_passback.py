@@ -19,7 +19,7 @@ from tests.api.conftest import build_api_world
 
 def _graded(session, world, score: float) -> Submission:
     alice = world.users["alice"]
-    variant = variants.ensure(session, alice, world.item)
+    variant = variants.ensure(session, b"passback test key", alice, world.item)
     parts = [p["id"] for p in variant.content["parts"]]
     submission = Submission(
         variant=variant,

@@ -163,3 +163,18 @@ def test_plot_is_png() -> None:
     spec = pb.builtin_problem("additive_dose")
     png = pb.plot_png(spec, pb.generate(spec, 3))
     assert png.startswith(b"\x89PNG")
+
+
+#: A seed long enough that its digits cannot turn up in the data by chance.
+_LONG_SEED = 1_987_654_321
+
+
+@pytest.mark.parametrize("problem_id", sorted(pb.builtin_problems()))
+def test_nothing_handed_to_a_student_names_the_seed(problem_id: str) -> None:
+    """The seed rebuilds the variant, answers included: only the ``seed`` field holds it.
+
+    Every other field (story, data, output, fit.R, fit.py, parts) may reach the student.
+    """
+    content = pb.generate_builtin(problem_id, _LONG_SEED).to_dict()
+    assert content.pop("seed") == _LONG_SEED
+    assert str(_LONG_SEED) not in json.dumps(content)

@@ -28,7 +28,7 @@ def _content(seed: int) -> dict:
 
 
 @pytest.fixture
-def ids(db_session) -> dict[str, int]:
+def ids(db_session, settings) -> dict[str, int]:
     """Alice's variant, practice variant and submission, and the other teacher's draft."""
     world = build_world(db_session)
     alice = world.users["alice"]
@@ -36,7 +36,7 @@ def ids(db_session) -> dict[str, int]:
         user_id=alice.id,
         problem_id=world.problem.id,
         assignment_problem_id=world.item.id,
-        seed=variants.seed_for(alice.id, world.item.id),
+        seed=variants.seed_for(settings.seed_key, alice.id, world.item.id),
         content=_content(1),
     )
     practice = Variant(
