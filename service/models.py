@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Enum,
@@ -198,7 +199,8 @@ class Variant(Base):
     assignment_problem_id: Mapped[int | None] = mapped_column(
         ForeignKey("assignment_problems.id", ondelete="CASCADE")
     )
-    seed: Mapped[int] = mapped_column(Integer)
+    #: 63 bits (see services/variants.py: SEED_BITS): no offline search of every seed.
+    seed: Mapped[int] = mapped_column(BigInteger)
     is_practice: Mapped[bool] = mapped_column(Boolean, default=False)
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -21,12 +21,11 @@ from sqlalchemy.orm import Session
 import problem_bank
 from service.models import AssignmentProblem, User, Variant
 
-#: Seeds are below 2**SEED_BITS: ``variant.seed`` is a 32-bit integer column. A student who
-#: holds their data.csv could still search all 2**31 seeds with the public generator (about
-#: 70 CPU hours for a search that only seeds numpy's generator and draws the first value;
-#: 1,800 through problem_bank's draw_dataset); a BIGINT column and 63 here puts it far out
-#: of reach.
-SEED_BITS = 31
+#: Seeds are below 2**SEED_BITS (``variant.seed`` is a BIGINT column). With 31 bits a
+#: student who holds their data.csv could search every seed with the public generator
+#: (about 70 CPU hours for a search that only seeds numpy's generator and draws the first
+#: value); at 63 bits that search is 2**32 times longer. problem_bank takes seeds below 2**63.
+SEED_BITS = 63
 
 
 def seed_for(seed_key: bytes, user_id: int, item_id: int) -> int:
