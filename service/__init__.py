@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from service import security_headers
 from service.config import Settings
 
 
@@ -32,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     cookies.init_app(app, settings.trusted_proxies)
     extensions.init_app(app)
     errors.init_app(app)
+    security_headers.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(student.bp)
     app.register_blueprint(instructor.bp)

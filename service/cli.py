@@ -17,13 +17,14 @@ from graders.cli import grade
 from problem_bank.cli import problems
 from service.api import cli as api_cli
 from service.cli_support import check_broker, check_database, database_session
-from service.config import Settings
+from service.config import Settings, restrict_new_files
 from service.lti import cli as lti_cli
 
 
 @click.group()
 def main() -> None:
     """mixgrade: randomized, auto-graded problems on linear, GLM and mixed models."""
+    restrict_new_files()  # what any command writes under instance/ is the owner's alone
 
 
 main.add_command(problems)

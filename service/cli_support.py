@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from service import migrate
@@ -35,10 +36,23 @@ def check_database(settings: Settings, *, migrated: bool = True) -> None:
                 f"the database at DATABASE_URL ({redact_url(settings.database_url)}) is not "
                 "at the newest schema: run `mixgrade db upgrade`"
             )
+        if migrated:
+            _check_signing_keys(engine, settings.secret_key)
     except DatabaseUnavailable as error:
         raise click.ClickException(str(error)) from None
     finally:
         engine.dispose()
+
+
+def _check_signing_keys(engine: Engine, secret_key: str) -> None:
+    """Exit with one line naming SECRET_KEY when the stored LTI key does not decrypt."""
+    from service.lti import keys
+
+    with Session(engine) as session:
+        try:
+            keys.check_readable(session, secret_key)
+        except keys.SigningKeyUnreadable as error:
+            raise click.ClickException(str(error.description)) from None
 
 
 def check_broker(settings: Settings) -> None:

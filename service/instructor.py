@@ -213,7 +213,7 @@ def gradebook_page(course_id: int):  # type: ignore[no-untyped-def]
 def gradebook_csv(course_id: int):  # type: ignore[no-untyped-def]
     course = _course(course_id)
     body = gradebook.to_csv(gradebook.build(db(), course))
-    response = Response(body, mimetype="text/csv; charset=utf-8")
+    response = Response(body, content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="gradebook-{_file_safe(course.code)}.csv"'
     )

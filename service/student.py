@@ -146,8 +146,8 @@ def download(variant_id: int, name: str):  # type: ignore[no-untyped-def]
     variant = _variant_for_viewer(variant_id)
     if name not in variant_files.DOWNLOADS:
         abort(404, "No such file.")
-    key, mimetype = variant_files.DOWNLOADS[name]
-    response = Response(variant.content.get(key, ""), mimetype=mimetype)
+    key, content_type = variant_files.DOWNLOADS[name]
+    response = Response(variant.content.get(key, ""), content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-transform"
     return response

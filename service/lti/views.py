@@ -23,6 +23,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
+from service import security_headers
 from service.lti import deep_linking, keys, launch, passback, platforms, roster
 from service.models import (
     Assignment,
@@ -117,6 +118,7 @@ def deep_link(key: str):  # type: ignore[no-untyped-def]
     )
     db().commit()
     session.pop("lti_deep_link", None)
+    security_headers.allow_form_action(settings["return_url"])  # the page posts to the LMS
     return render_template(
         "lti/deep_link_return.html", return_url=settings["return_url"], jwt=token, chosen=chosen
     )

@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 import problem_bank
 from service.models import Variant, VariantPlot
 
-#: Download name → (variant content key, MIME type).
+#: Download name → (variant content key, the full Content-Type header). Give it to a
+#: Response as ``content_type``: werkzeug adds a second charset to a ``mimetype`` that
+#: already names one.
 DOWNLOADS = {
     "data.csv": ("data_csv", "text/csv; charset=utf-8"),
     "fit.R": ("r_script", "text/plain; charset=utf-8"),

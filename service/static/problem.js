@@ -2,6 +2,15 @@
 // Plain fetch, no framework; without JavaScript the form posts and the page reloads.
 (function () {
   "use strict";
+  // A plot that cannot be drawn is hidden rather than shown broken (this replaces an
+  // inline onerror attribute, which the CSP forbids). It may have failed before we ran.
+  var plot = document.querySelector("figure.plot img");
+  if (plot) {
+    var hidePlot = function () { plot.closest("figure").hidden = true; };
+    if (plot.complete && plot.naturalWidth === 0) hidePlot();
+    else plot.addEventListener("error", hidePlot);
+  }
+
   var form = document.getElementById("answers");
   if (!form) return;
   var statusLine = document.getElementById("grading-status");
