@@ -21,8 +21,10 @@ def world(db_session):
         ("fit.py", "text/x-python; charset=utf-8"),
     ],
 )
-def test_student_downloads_name_their_charset_once(client, db_session, world, name, content_type):
-    variant = variants.ensure(db_session, world.users["alice"], world.item)
+def test_student_downloads_name_their_charset_once(
+    client, db_session, settings, world, name, content_type
+):
+    variant = variants.ensure(db_session, settings.seed_key, world.users["alice"], world.item)
     as_user(client, "alice")
     response = client.get(f"/variants/{variant.id}/files/{name}")
     assert response.status_code == 200

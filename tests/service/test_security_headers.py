@@ -58,9 +58,9 @@ def world(db_session) -> World:
 
 
 @pytest.fixture
-def variant_id(db_session, world: World) -> int:
+def variant_id(db_session, settings, world: World) -> int:
     """Alice's variant of the assignment's problem (her downloads and plot)."""
-    return variants.ensure(db_session, world.users["alice"], world.item).id
+    return variants.ensure(db_session, settings.seed_key, world.users["alice"], world.item).id
 
 
 def _url(app: Flask, rule: Rule, world: World, variant_id: int) -> str:
