@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
-import subprocess
 import time
 
 import pytest
@@ -16,7 +14,6 @@ from service.models import Assignment, Submission, SubmissionStatus
 from tests.integration.stack import (
     Stack,
     csrf_from,
-    free_port,
     process_env,
     student_session,
     wait_for_status,
@@ -87,51 +84,6 @@ def test_worker_killed_mid_grading_still_grades_once(tmp_path, postgres_url, red
         assert graded_runs == 1, "the submission must be graded exactly once"
     finally:
         stack.stop()
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    """Our own real redis-server on a free port, so the test may stop and restart it."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        from tests.conftest import service_missing
-
-        service_missing("redis-server binary", FileNotFoundError("redis-server"))
-    port = free_port()
-
-    def start() -> subprocess.Popen:
-        process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(tmp_path),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            if (
-                subprocess.run(
-                    ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True
-                ).stdout.strip()
-                == "PONG"
-            ):
-                return process
-            time.sleep(0.05)
-        raise AssertionError("private redis-server did not start")
-
-    holder = {"process": start()}
-    yield port, holder, start
-    if holder["process"].poll() is None:
-        holder["process"].terminate()
-        holder["process"].wait()
 
 
 def test_broker_down_loses_nothing(tmp_path, postgres_url, private_redis):
