@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import ssl
+from typing import Any
 
+from kombu import Connection
 from kombu import pools as kombu_pools
 from kombu.exceptions import OperationalError as KombuOperationalError
 from sqlalchemy import Engine
@@ -26,6 +28,34 @@ SEND_UNPUBLISHED_EVERY = 2.0
 #: A send-unpublished message older than this is dropped unrun (later ones do its work),
 #: so that beat's messages do not pile up while no worker is consuming.
 SEND_UNPUBLISHED_EXPIRES = 60.0
+#: Pauses between a worker's (or beat's) attempts to reach a broker that went away: the
+#: first, then growing by as much up to the longest.
+RECONNECT_FIRST, RECONNECT_LONGEST = 0.5, 2.0
+
+
+class BrokerConnection(Connection):
+    """kombu's connection, trying again at most RECONNECT_LONGEST s apart when it is lost.
+
+    Celery's worker consumer and beat reconnect through ``ensure_connection`` with kombu's
+    default pauses, 2, 4, 6 … up to 30 s, and offer no setting for them: after an outage
+    of half a minute a worker would start consuming again some 10 s after the broker
+    returned, everything sent meanwhile waiting. One more refused TCP connection per
+    worker every 2 s costs nothing, so the pauses are kept short. Callers that pass their
+    own (``check_broker``) keep them.
+    """
+
+    def ensure_connection(  # type: ignore[override]
+        self,
+        errback: Any = None,
+        max_retries: int | None = None,
+        interval_start: float = RECONNECT_FIRST,
+        interval_step: float = RECONNECT_FIRST,
+        interval_max: float = RECONNECT_LONGEST,
+        **options: Any,
+    ) -> Connection:
+        return super().ensure_connection(
+            errback, max_retries, interval_start, interval_step, interval_max, **options
+        )
 
 
 class BrokerUnavailable(RuntimeError):
@@ -55,6 +85,8 @@ def configure(settings: Settings, *, in_requests: bool = False) -> None:
         transport = redis_broker.TRANSPORT_PATH
         use_ssl = _rediss_default_ssl(broker_url)
     _drop_pooled_connections()
+    # Every broker connection the app makes (consumer, beat, producers) is built from this.
+    celery_app.amqp.Connection = BrokerConnection
     _unpublished.open(settings.database_url)
     celery_app.conf.update(
         broker_url=broker_url,
@@ -173,16 +205,22 @@ class _UnpublishedRecord:
         self._engine = None
 
     def record(self, submission_id: int) -> None:
+        """One UPDATE; a pooled connection the database dropped meanwhile is replaced once."""
         if self._url is None:
             return
-        try:
-            if self._engine is None:
-                self._engine = make_engine(self._url, autocommit=True)
-            with self._engine.connect() as connection:
-                sweep.mark_unpublished(connection, [submission_id])
-        except (SQLAlchemyError, OSError) as error:
-            # Still queued in the database: the stuck sweep sends it after its threshold.
-            log.error("submission %s not marked unpublished: %s", submission_id, error)
+        if self._engine is None:
+            self._engine = make_engine(self._url, pre_ping=False, autocommit=True)
+        for attempt in (1, 2):
+            try:
+                with self._engine.connect() as connection:
+                    sweep.mark_unpublished(connection, [submission_id])
+                return
+            except (SQLAlchemyError, OSError) as error:
+                if attempt == 1 and getattr(error, "connection_invalidated", False):
+                    continue
+                # Still queued in the database: the stuck sweep sends it after its threshold.
+                log.error("submission %s not marked unpublished: %s", submission_id, error)
+                return
 
 
 _unpublished = _UnpublishedRecord()

@@ -223,3 +223,20 @@ def test_finding_unpublished_rows_is_one_lookup_in_the_partial_index(connection,
         connection.execute(text("SET enable_seqscan = off"))  # an empty table would scan
         plan = " ".join(r[0] for r in connection.execute(text(f"EXPLAIN {sql}")))
     assert "ix_submissions_unpublished" in plan, plan
+
+
+# --- the broker's return is noticed within seconds -----------------------------------------
+
+
+def test_workers_and_beat_try_a_lost_broker_again_every_few_seconds(tmp_path):
+    """Celery's consumer and beat reconnect with kombu's pauses (2, 4 … 30 s) unless told."""
+    settings = Settings.from_env({"MIXGRADE_INSTANCE": str(tmp_path), "SECRET_KEY": "test"})
+    queue.configure(replace(settings, broker_url=f"redis://127.0.0.1:{free_port()}/0"))
+    try:
+        pauses: list[float] = []
+        connection = tasks.celery_app.connection_for_read()  # what the consumer uses
+        with pytest.raises(Exception):  # noqa: B017 - kombu's error depends on the transport
+            connection.ensure_connection(lambda _error, pause: pauses.append(pause), 3)
+        assert pauses == [0.5, 1.0, 1.5], "kombu's own would be 2, 4, 6"
+    finally:
+        queue.configure(settings)
