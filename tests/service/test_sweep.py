@@ -22,19 +22,13 @@ from service.db import make_engine
 from service.grading_store import SqlGradingStore
 from service.models import Submission, SubmissionStatus, utcnow
 from service.services import sweep
-from tests.conftest import settings_on
 from tests.integration.stack import free_port
+from tests.service import test_grading_store as grading_store_tests
 from tests.service.test_grading_store import _feedback, _submission
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def settings(request, tmp_path) -> Settings:
-    return settings_on(request.param, request, tmp_path)
-
-
-@pytest.fixture
-def store(settings, app) -> SqlGradingStore:
-    return SqlGradingStore(settings.database_url)
+# The store's fixtures: every test here runs on SQLite and on PostgreSQL.
+settings = grading_store_tests.settings
+store = grading_store_tests.store
 
 
 @pytest.fixture
