@@ -18,11 +18,11 @@ import graders.tasks as tasks
 from graders.tasks import bind_store
 from service import queue
 from service.config import Settings
-from service.db import make_engine
+from service.db import make_engine, make_session_factory
 from service.grading_store import SqlGradingStore
 from service.models import Submission, SubmissionStatus, utcnow
 from service.services import sweep
-from tests.integration.stack import free_port
+from tests.integration.stack import free_port, mixgrade, process_env
 from tests.service import test_grading_store as grading_store_tests
 from tests.service.test_grading_store import _feedback, _submission
 
@@ -234,3 +234,29 @@ def test_workers_and_beat_try_a_lost_broker_again_every_few_seconds(tmp_path):
         assert pauses == [0.5, 1.0, 1.5], "kombu's own would be 2, 4, 6"
     finally:
         queue.configure(settings)
+
+
+# --- where no beat runs: `mixgrade sweep` from cron --------------------------------------
+
+
+def test_the_sweep_command_sends_unpublished_and_stuck_submissions(tmp_path):
+    env = process_env(tmp_path)  # the embedded default: SQLite and the SQLite broker
+    assert mixgrade(env, "db", "upgrade").returncode == 0
+    engine = make_engine(f"sqlite:///{tmp_path / 'instance' / 'mixgrade.sqlite'}")
+    try:
+        with make_session_factory(engine)() as session:
+            unpublished, stuck, fresh = _stored(session, 3)
+            with engine.connect() as connection:
+                sweep.mark_unpublished(connection, [unpublished.id])
+                connection.commit()
+            _age(session, stuck, queued_at=5)
+
+            result = mixgrade(env, "sweep")
+            assert result.returncode == 0, result.stderr
+            assert "sent 1 of 1 unpublished" in result.stdout
+            assert "re-queued 1 of 1 stuck" in result.stdout
+            rows = [_row(session, r) for r in (unpublished, stuck, fresh)]
+            assert [r.enqueue_count for r in rows] == [1, 2, 1]
+            assert all(r.unpublished_at is None for r in rows)
+    finally:
+        engine.dispose()
