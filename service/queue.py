@@ -79,6 +79,12 @@ def configure(settings: Settings, *, in_requests: bool = False) -> None:
         broker_url, transport = broker_url[len(EMBEDDED_SCHEME) :], TRANSPORT_PATH
     else:
         options.update(socket_connect_timeout=2, socket_timeout=5, visibility_timeout=3600)
+        # The same short pauses when a producer (a worker sending re-queues) reconnects.
+        options.update(
+            interval_start=RECONNECT_FIRST,
+            interval_step=RECONNECT_FIRST,
+            interval_max=RECONNECT_LONGEST,
+        )
         if in_requests:
             options["max_retries"] = 0
     if broker_url.startswith(redis_broker.REDIS_SCHEMES):
