@@ -65,6 +65,12 @@ class GradingStore(Protocol):
     def stuck_submissions(self, older_than_seconds: float) -> list[int]:
         """Ids queued or grading for longer than this, now marked as re-queued."""
 
+    def unpublished_submissions(self) -> list[int]:
+        """Ids stored but never handed to the broker, now claimed for sending by the caller."""
+
+    def mark_unpublished(self, submission_ids: list[int]) -> None:
+        """Record that these claimed or re-queued submissions could not be sent after all."""
+
     def pending_variant(self, user_id: int, item_id: int) -> tuple[str, int] | None:
         """(spec text, seed) of a variant to issue, or None if it is issued already."""
 
@@ -203,10 +209,28 @@ def issue_variant(self: Any, user_id: int, item_id: int) -> int | None:
 @celery_app.task(name="mixgrade.sweep_stuck")
 def sweep_stuck(older_than_seconds: float = 120.0) -> list[int]:
     """Re-queue submissions stuck in queued/grading (a lost message, a killed worker)."""
-    ids = store().stuck_submissions(older_than_seconds)
-    for submission_id in ids:
-        grade_submission.delay(submission_id)
-    return ids
+    return _send_grading(store().stuck_submissions(older_than_seconds))
+
+
+@celery_app.task(name="mixgrade.send_unpublished")
+def send_unpublished() -> list[int]:
+    """Send what was stored while the broker was down, now that it carries messages again.
+
+    Beat runs this every few seconds; that this task arrived at all shows the broker is
+    back. It looks only at rows marked unpublished, so it is cheap when there are none.
+    """
+    return _send_grading(store().unpublished_submissions())
+
+
+def _send_grading(submission_ids: list[int]) -> list[int]:
+    """Send each id; if the broker goes away midway, the rest are marked unpublished."""
+    for sent, submission_id in enumerate(submission_ids):
+        try:
+            grade_submission.apply_async((submission_id,), retry=False)
+        except Exception:  # kombu raises transport-specific connection errors
+            store().mark_unpublished(submission_ids[sent:])
+            raise
+    return submission_ids
 
 
 @celery_app.task(name="mixgrade.selftest_problem", acks_late=True, reject_on_worker_lost=True)

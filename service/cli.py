@@ -108,17 +108,24 @@ def worker(concurrency: int, pool: str, beat: bool, loglevel: str, quiet: bool) 
 
 @main.command()
 def sweep() -> None:
-    """Re-queue submissions stuck in queued or grading (run it on a schedule if no beat)."""
+    """Send submissions stored while the broker was down, and re-queue stuck ones.
+
+    What beat does on its own schedule; run it from cron where no beat runs.
+    """
     from service import queue
-    from service.services.submissions import requeue_stuck
+    from service.services import sweep as sweeping
 
     settings = _settings()
     with database_session(settings) as session:
-        ids = requeue_stuck(session, settings.stuck_after_seconds)
+        connection = session.connection()
+        unpublished = sweeping.claim_unpublished(connection)
+        stuck = sweeping.requeue_stuck(connection, settings.stuck_after_seconds)
         session.commit()
     queue.configure(settings)
-    sent = sum(queue.send_grading(i) for i in ids)
-    click.echo(f"re-queued {sent} of {len(ids)} stuck submissions")
+    sent = sum(queue.send_grading(i) for i in unpublished)
+    click.echo(f"sent {sent} of {len(unpublished)} unpublished submissions")
+    sent = sum(queue.send_grading(i) for i in stuck)
+    click.echo(f"re-queued {sent} of {len(stuck)} stuck submissions")
 
 
 @main.command()

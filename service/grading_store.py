@@ -25,8 +25,7 @@ from service.models import (
 )
 from service.models import Variant as VariantRow
 from service.services import scoring as scoring_rules
-from service.services import variants
-from service.services.submissions import requeue_stuck
+from service.services import sweep, variants
 
 #: Statuses a worker must not touch again.
 FINAL = (SubmissionStatus.graded, SubmissionStatus.failed)
@@ -224,8 +223,17 @@ class SqlGradingStore:
             raise TransientError(str(error.orig)) from error
 
     def stuck_submissions(self, older_than_seconds: float) -> list[int]:
-        with session_scope(self.sessions) as session:
-            return requeue_stuck(session, older_than_seconds)
+        # Autocommitted: each re-queue is one conditional UPDATE, safe on its own.
+        with self._autocommit.connect() as connection:
+            return sweep.requeue_stuck(connection, older_than_seconds)
+
+    def unpublished_submissions(self) -> list[int]:
+        with self._autocommit.connect() as connection:
+            return sweep.claim_unpublished(connection)
+
+    def mark_unpublished(self, submission_ids: list[int]) -> None:
+        with self._autocommit.connect() as connection:
+            sweep.mark_unpublished(connection, submission_ids)
 
     def pending_variant(self, user_id: int, item_id: int) -> tuple[str, int] | None:
         if self._seed_key is None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, bindparam, func, insert, or_, select
+from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from service import queue
@@ -17,7 +17,6 @@ from service.models import (
     Submission,
     SubmissionStatus,
     Variant,
-    utcnow,
 )
 
 
@@ -188,29 +187,3 @@ def create(
     submission = StoredSubmission(id=result.inserted_primary_key[0], status=SubmissionStatus.queued)
     session.commit()
     return submission, queue.send_grading(submission.id)
-
-
-def requeue_stuck(session: Session, older_than_seconds: float) -> list[int]:
-    """Find submissions queued or grading for too long and stamp them as re-queued.
-
-    The caller sends them to the queue again; if that fails they stay queued and the
-    next sweep finds them. Grading is idempotent, so a late duplicate does no harm.
-    """
-    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    rows = session.scalars(
-        select(Submission)
-        .where(
-            or_(
-                (Submission.status == SubmissionStatus.queued) & (Submission.queued_at < cutoff),
-                (Submission.status == SubmissionStatus.grading) & (Submission.started_at < cutoff),
-            )
-        )
-        .order_by(Submission.id)
-        .limit(500)
-    ).all()
-    now = utcnow()
-    for submission in rows:
-        submission.status = SubmissionStatus.queued
-        submission.queued_at = now
-        submission.enqueue_count += 1
-    return [s.id for s in rows]
