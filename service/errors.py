@@ -5,7 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -75,12 +75,18 @@ def database_unavailable(error: BaseException) -> bool:
 
 
 def respond(status: int, message: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    """An error as JSON for scripts, else as a page. A 503 page reads nothing from the
-    database (it may be what is unavailable), so it does not show who is logged in."""
+    """An error as JSON for scripts, else as a page.
+
+    A 503 page must not touch the database, which may be what is unavailable: it is
+    rendered without Flask's context processors (flask-login's would load the user) from a
+    template that does not show who is logged in.
+    """
     if wants_json():
         return jsonify({"status": status, "detail": message}), status, headers or {}
-    template = "unavailable.html" if status == 503 else "error.html"
-    return render_template(template, status=status, message=message), status, headers or {}
+    if status == 503:
+        page = current_app.jinja_env.get_template("unavailable.html")
+        return page.render(status=status, message=message), status, headers or {}
+    return render_template("error.html", status=status, message=message), status, headers or {}
 
 
 # ------------------------------------------------------- RFC 9457 problem details (/api/)
