@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-#: Seconds a client is told to wait before retrying when the database is unavailable.
-RETRY_AFTER_SECONDS = 5
+from service.services.submissions import RETRY_AFTER_SECONDS, NotSaved
+
 #: What any request hears when the database fails under it. Its transaction was rolled
 #: back, so nothing it sent was kept; the submit path says more (services/submissions.py).
 DATABASE_UNAVAILABLE = (
@@ -50,7 +50,7 @@ def init_app(app: Flask) -> None:
         app.logger.warning("database unavailable: %s", error)
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         if request.path.startswith("/api/"):
-            response = problem(503, DATABASE_UNAVAILABLE, type="urn:mixgrade:problem:not-saved")
+            response = problem(503, DATABASE_UNAVAILABLE, type=NotSaved.type)
             response.headers.update(headers)
             return response
         return respond(503, DATABASE_UNAVAILABLE, headers)

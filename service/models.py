@@ -203,8 +203,8 @@ class Submission(Base):
         UniqueConstraint("user_id", "idempotency_key"),
         # Attempt numbers are given out by the database: of two concurrent submits that
         # read the same count, the second insert fails here instead of storing a duplicate.
+        # Its index also serves every lookup by variant (it leads with variant_id).
         UniqueConstraint("variant_id", "attempt_number", name="uq_submissions_variant_attempt"),
-        Index("ix_submissions_variant", "variant_id"),
         Index("ix_submissions_status_queued_at", "status", "queued_at"),
     )
 

@@ -53,12 +53,15 @@ def upgrade() -> None:
         batch.create_unique_constraint(
             "uq_submissions_variant_attempt", ["variant_id", "attempt_number"]
         )
+        # The constraint's index leads with variant_id: the old one would only cost writes.
+        batch.drop_index("ix_submissions_variant")
 
 
 def downgrade() -> None:
     # Keys longer than the old column cannot be kept; forgetting one only ends its replay.
     op.execute("UPDATE submissions SET idempotency_key = NULL WHERE LENGTH(idempotency_key) > 128")
     with op.batch_alter_table("submissions") as batch:
+        batch.create_index("ix_submissions_variant", ["variant_id"], unique=False)
         batch.drop_constraint("uq_submissions_variant_attempt", type_="unique")
         batch.drop_column("answers_sha256")
         batch.alter_column(
