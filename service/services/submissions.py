@@ -257,7 +257,15 @@ def item_target(session: Session, user_id: int, item_id: int) -> ItemTarget | No
     # On the session's connection: the statement reads plain columns, so the ORM's result
     # processing (entities, identity map) has nothing to do but would still cost its time.
     params = {"user_id": user_id, "item_id": item_id}
-    row = session.connection().execute(_ITEM_TARGET, params).one_or_none()
+    try:
+        row = session.connection().execute(_ITEM_TARGET, params).one_or_none()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        # The submit's first read; nothing is written yet, so one more try on a fresh
+        # connection is safe (the INSERT and COMMIT have their own, in ``create``).
+        session.rollback()
+        row = session.connection().execute(_ITEM_TARGET, params).one_or_none()
     if row is None:
         return None
     return ItemTarget(

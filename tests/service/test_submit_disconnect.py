@@ -164,3 +164,15 @@ def test_losing_the_database_while_checking_an_api_token_is_a_problem_503(
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert response.mimetype == "application/problem+json"
     assert "NOT saved" in response.get_json()["detail"]
+
+
+def test_a_connection_dropped_before_the_submit_reads_its_item_is_retried(
+    client, world, killer, db_session
+):
+    front = Front("web", client, world, db_session)
+    front.open(world.item)
+    killer.on_statement("FROM assignment_problems JOIN assignments", times=1)
+    reply = front.submit(world.item, ANSWERS)
+    assert killer.kills == 1
+    assert reply.status == 202, reply.body
+    assert [s.id for s in front.stored(world.item)] == [reply.body["id"]]
