@@ -199,7 +199,7 @@ def _submit(  # type: ignore[no-untyped-def]
         "status_url": url_for("student.submission_status", submission_id=submission.id),
     }
     if not queued:
-        body["detail"] = "Saved. Grading is paused and will resume automatically."
+        body["detail"] = submissions.GRADING_PAUSED
     if _wants_json():
         return jsonify(body), 202
     if practice:

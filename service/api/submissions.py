@@ -69,7 +69,7 @@ def _accepted(
         "status_url": url,
     }
     if not queued:
-        body["detail"] = "Saved. Grading is paused and will resume automatically."
+        body["detail"] = submissions.GRADING_PAUSED
     return body, 202, {"Location": url}
 
 

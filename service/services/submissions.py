@@ -110,6 +110,8 @@ class NotSaved(Refused):
     retry_after = RETRY_AFTER_SECONDS
 
 
+#: What an accepted submission says when the broker was down: it is stored, not yet queued.
+GRADING_PAUSED = "Saved. Grading is paused and will resume automatically."
 _USED_UP = "No attempts left: all {allowed} attempts are used, so these answers were not stored."
 _CLOSED = "This assignment is closed; no more submissions. These answers were not stored."
 _KEY_REUSED = (
@@ -175,9 +177,10 @@ class Target:
     def of_variant(cls, variant: Variant) -> Target:
         """The target of a loaded variant (practice or an assignment's)."""
         parts = variant.content.get("parts", [])
-        item = variant.assignment_problem
-        if variant.is_practice or item is None:
+        if variant.is_practice:
             return cls(variant.id, parts, attempts_allowed=None, dates=None)
+        item = variant.assignment_problem
+        assert item is not None, "an assignment's variant belongs to one of its items"
         assignment = item.assignment
         return cls(variant.id, parts, assignment.attempts_allowed, dates=assignment)
 
