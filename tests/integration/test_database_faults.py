@@ -15,13 +15,12 @@ from collections import Counter
 
 import psycopg
 import requests
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from service.models import Assignment, Submission
-from tests.integration.stack import Stack, process_env
+from service.models import Submission
 from tests.integration.test_pipeline import _form, _reference_answers, first_item_id
-from tests.integration.test_submit_races import _open
+from tests.integration.test_submit_races import _open, web_stack
 
 THREADS = 4
 SUBMITS_PER_THREAD = 25
@@ -30,18 +29,12 @@ SUBMITS_PER_THREAD = 25
 def test_dropped_connections_during_submits_give_202_or_an_honest_503(
     tmp_path, postgres_url, redis_url
 ):
-    env = process_env(
-        tmp_path,
-        DATABASE_URL=postgres_url,
-        CELERY_BROKER_URL=redis_url,
-        CELERY_RESULT_BACKEND=redis_url,
-    )
-    stack = Stack(env=env, log_dir=tmp_path)
-    stack.prepare()
-    with stack.session() as session:
-        session.execute(update(Assignment).values(attempts_allowed=1000))
-        session.commit()
-    stack.start_production_web(workers=2)
+    overrides = {
+        "DATABASE_URL": postgres_url,
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+    }
+    stack = web_stack(tmp_path, overrides, attempts=1000)
     try:
         item = first_item_id(stack)
         browser, token = _open(stack, item)

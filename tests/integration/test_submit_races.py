@@ -26,6 +26,17 @@ PARALLEL = 20
 API = "/api/v1"
 
 
+def web_stack(tmp_path, overrides: dict[str, str], attempts: int) -> Stack:
+    """The demo with ``attempts`` per assignment, served by the production web server."""
+    running = Stack(env=process_env(tmp_path, **overrides), log_dir=tmp_path)
+    running.prepare()
+    with running.session() as session:
+        session.execute(update(Assignment).values(attempts_allowed=attempts))
+        session.commit()
+    running.start_production_web(workers=2)
+    return running
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def stack(request, tmp_path) -> Iterator[Stack]:
     overrides = {}
@@ -36,12 +47,7 @@ def stack(request, tmp_path) -> Iterator[Stack]:
             "CELERY_BROKER_URL": redis_url,
             "CELERY_RESULT_BACKEND": redis_url,
         }
-    running = Stack(env=process_env(tmp_path, **overrides), log_dir=tmp_path)
-    running.prepare()
-    with running.session() as session:
-        session.execute(update(Assignment).values(attempts_allowed=1))
-        session.commit()
-    running.start_production_web(workers=2)
+    running = web_stack(tmp_path, overrides, attempts=1)
     try:
         yield running
     finally:
