@@ -5,9 +5,26 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+
+from service.services.submissions import RETRY_AFTER_SECONDS, NotSaved
+
+#: What any request hears when the database fails under it. Its transaction was rolled
+#: back, so nothing it sent was kept; the submit path says more (services/submissions.py).
+DATABASE_UNAVAILABLE = (
+    "The database cannot be reached right now, so this request was not completed: "
+    "anything it sent was NOT saved. Please try again in a few seconds."
+)
+#: An unexpected error may strike before or after a commit: promise nothing either way.
+UNEXPECTED = (
+    "Something went wrong on our side and this request did not complete. If you were "
+    "sending answers or changes, they may not have been saved: reload the page to check "
+    "before sending them again."
+)
 
 
 def wants_json() -> bool:
@@ -17,27 +34,59 @@ def wants_json() -> bool:
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):  # type: ignore[no-untyped-def]
-        return _respond(400, "The form expired or was not sent from this site. Reload and retry.")
+        return respond(400, "The form expired or was not sent from this site. Reload and retry.")
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):  # type: ignore[no-untyped-def]
         if request.path.startswith("/api/"):
             return problem_response(error)
-        return _respond(error.code or 500, error.description or error.name)
+        headers = {k: v for k, v in error.get_headers() if k.lower() == "retry-after"}
+        return respond(error.code or 500, error.description or error.name, headers)
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database(error: SQLAlchemyError):  # type: ignore[no-untyped-def]
+        if not database_unavailable(error):
+            return _unexpected(error)
+        app.logger.warning("database unavailable: %s", error)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if request.path.startswith("/api/"):
+            response = problem(503, DATABASE_UNAVAILABLE, type=NotSaved.type)
+            response.headers.update(headers)
+            return response
+        return respond(503, DATABASE_UNAVAILABLE, headers)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
         app.logger.exception("unhandled error")
-        message = "Something went wrong on our side; your work is saved."
         if request.path.startswith("/api/"):
-            return problem(500, message)
-        return _respond(500, message)
+            return problem(500, UNEXPECTED)
+        return respond(500, UNEXPECTED)
 
 
-def _respond(status: int, message: str):  # type: ignore[no-untyped-def]
+def database_unavailable(error: BaseException) -> bool:
+    """Whether a database error means "not reachable now" (a 503) rather than a bug.
+
+    A dropped or refused connection, a lock or pool wait that ran out: the request's
+    transaction is gone and nothing it did was committed, so retrying later is right.
+    """
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout)
+
+
+def respond(status: int, message: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """An error as JSON for scripts, else as a page.
+
+    A 503 page must not touch the database, which may be what is unavailable: it is
+    rendered without Flask's context processors (flask-login's would load the user) from a
+    template that does not show who is logged in.
+    """
     if wants_json():
-        return jsonify({"status": status, "detail": message}), status
-    return render_template("error.html", status=status, message=message), status
+        return jsonify({"status": status, "detail": message}), status, headers or {}
+    if status == 503:
+        page = current_app.jinja_env.get_template("unavailable.html")
+        return page.render(status=status, message=message), status, headers or {}
+    return render_template("error.html", status=status, message=message), status, headers or {}
 
 
 # ------------------------------------------------------- RFC 9457 problem details (/api/)

@@ -217,7 +217,10 @@ class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (
         UniqueConstraint("user_id", "idempotency_key"),
-        Index("ix_submissions_variant", "variant_id"),
+        # Attempt numbers are given out by the database: of two concurrent submits that
+        # read the same count, the second insert fails here instead of storing a duplicate.
+        # Its index also serves every lookup by variant (it leads with variant_id).
+        UniqueConstraint("variant_id", "attempt_number", name="uq_submissions_variant_attempt"),
         Index("ix_submissions_status_queued_at", "status", "queued_at"),
         # Partial: holds only the few rows a failed publish left behind, so the frequent
         # resend finds them, or finds that there are none, in one cheap lookup.
@@ -247,7 +250,9 @@ class Submission(Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     #: How many times the submission was handed to the queue (first send and re-queues).
     enqueue_count: Mapped[int] = mapped_column(Integer, default=0)
-    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    #: SHA-256 of the normalised answers: a resent key must come with the same answers.
+    answers_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

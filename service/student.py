@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -20,9 +19,9 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from service import errors
 from service.models import AssignmentProblem, Enrollment, Role, Submission, Variant
 from service.services import (
-    answer_checks,
     student_pages,
     submissions,
     timing,
@@ -33,8 +32,6 @@ from service.web_db import db, seed_key
 
 bp = Blueprint("student", __name__)
 
-#: Longest answer text accepted for one part; longer input is refused before parsing.
-MAX_ANSWER_CHARS = 2000
 _BACKTICKS = re.compile(r"`([^`\n]+)`")
 
 
@@ -86,15 +83,7 @@ def submit(item_id: int):  # type: ignore[no-untyped-def]
         variants.ensure(db(), seed_key(), current_user, _item_for_student(item_id))
         target = submissions.item_target(db(), current_user.id, item_id)
         assert target is not None and target.variant_id is not None
-    if timing.is_closed(target):
-        return _reply({"detail": "This assignment is closed; no more submissions."}, 403)
-    answering = _Answering(target.variant_id, target.parts, is_practice=False, item_id=item_id)
-    return _submit(
-        answering,
-        target.attempts_allowed,
-        timing.is_late(target),
-        attempts_used=target.attempts_used,
-    )
+    return _submit(target.target(), practice=False, item_id=item_id)
 
 
 @bp.route("/items/<int:item_id>/practice", methods=["POST"])
@@ -117,13 +106,11 @@ def practice(variant_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def practice_submit(variant_id: int):  # type: ignore[no-untyped-def]
     variant = _own_practice_variant(variant_id)
-    answering = _Answering(
-        variant.id,
-        variant.content.get("parts", []),
-        is_practice=True,
+    return _submit(
+        submissions.Target.of_variant(variant),
+        practice=True,
         item_id=variant.assignment_problem_id,
     )
-    return _submit(answering, attempts_allowed=None, is_late=False)
 
 
 @bp.route("/variants/<int:variant_id>/plot.png")
@@ -183,45 +170,28 @@ def _render_problem(
     return body, 422 if errors else 200
 
 
-@dataclass(frozen=True)
-class _Answering:
-    """The variant being answered, as much of it as storing a submission needs."""
-
-    id: int
-    parts: list[dict[str, Any]]
-    is_practice: bool
-    item_id: int | None
-
-
 def _submit(  # type: ignore[no-untyped-def]
-    variant: _Answering,
-    attempts_allowed: int | None,
-    is_late: bool,
-    attempts_used: int | None = None,
+    target: submissions.Target, *, practice: bool, item_id: int | None
 ):
-    answers = _answers_from_form(variant.parts)
-    unreadable = answer_checks.unreadable_parts({"parts": variant.parts}, answers)
-    if unreadable or all(value is None for value in answers.values()):
-        # Nothing is stored and no attempt is used: the student fixes the input and resends.
-        detail = "Some answers could not be read." if unreadable else "Nothing to submit."
-        if _wants_json():
-            return jsonify({"detail": detail, "errors": unreadable}), 422
-        stored = db().get(Variant, variant.id)
-        assert stored is not None
-        return _render_problem(stored, errors=unreadable or {"": detail}, typed=answers)
+    """Read the form, run the submit use case, and answer as the page or its script expects."""
+    typed = _answers_from_form(target.parts)
     try:
-        submission, queued = submissions.create(
+        submission, queued = submissions.submit(
             db(),
             current_user,
-            variant,
-            answers,
-            attempts_allowed=attempts_allowed,
-            is_late=is_late,
+            target,
+            typed,
             idempotency_key=request.headers.get("Idempotency-Key"),
-            attempts_used=attempts_used,
         )
-    except submissions.AttemptsExhausted as error:
-        return _reply({"detail": f"No attempts left: {error}."}, 403)
+    except submissions.Unreadable as refused:
+        # Nothing is stored and no attempt is used: the student fixes the input and resends.
+        if _wants_json():
+            return _reply(refused)
+        stored = db().get(Variant, target.variant_id)
+        assert stored is not None
+        return _render_problem(stored, errors=refused.errors or {"": refused.detail}, typed=typed)
+    except submissions.Refused as refused:
+        return _reply(refused)
     body = {
         "id": submission.id,
         "status": submission.status.value,
@@ -229,24 +199,27 @@ def _submit(  # type: ignore[no-untyped-def]
         "status_url": url_for("student.submission_status", submission_id=submission.id),
     }
     if not queued:
-        body["detail"] = "Saved. Grading is paused and will resume automatically."
+        body["detail"] = submissions.GRADING_PAUSED
     if _wants_json():
         return jsonify(body), 202
-    if variant.is_practice:
-        return redirect(url_for("student.practice", variant_id=variant.id))
-    return redirect(url_for("student.problem", item_id=variant.item_id))
+    if practice:
+        return redirect(url_for("student.practice", variant_id=target.variant_id))
+    return redirect(url_for("student.problem", item_id=item_id))
 
 
 def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-def _reply(body: dict[str, Any], status: int):  # type: ignore[no-untyped-def]
+def _reply(refused: submissions.Refused):  # type: ignore[no-untyped-def]
+    """A refused submit: JSON for the page's script, else the error page; never stored."""
     if _wants_json():
-        return jsonify(body), status
-    errors = body.get("errors") or {}
-    message = " ".join([body.get("detail", ""), *(f"{k}: {v}" for k, v in errors.items())])
-    abort(status, message)
+        body: dict[str, Any] = {"detail": refused.detail, "type": refused.type}
+        if refused.errors:
+            body["errors"] = refused.errors
+        return jsonify(body), refused.status, refused.headers()
+    message = " ".join([refused.detail, *(f"{k}: {v}" for k, v in refused.errors.items())])
+    return errors.respond(refused.status, message, refused.headers())
 
 
 def _enrollment(course_id: int) -> Enrollment:
@@ -298,20 +271,17 @@ def _variant_for_viewer(variant_id: int) -> Variant:
 
 
 def _answers_from_form(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """Answers as typed, keyed by part id; multi-select parts arrive as lists."""
+    """The form's answers as typed, keyed by part id; multi-select parts arrive as lists.
+
+    Only read here: blanks, lengths and parsing are the submit use case's to judge.
+    """
     answers: dict[str, Any] = {}
     for part in parts:
         key = f"part-{part['id']}"
         if part["kind"] in ("multi", "table"):
-            values = request.form.getlist(key)
+            answers[part["id"]] = request.form.getlist(key)
         else:
-            values = [request.form.get(key, "")]
-        if any(len(v) > MAX_ANSWER_CHARS for v in values):
-            abort(413, f"The answer to part {part['id']} is too long.")
-        if part["kind"] in ("multi", "table"):
-            answers[part["id"]] = values if any(v.strip() for v in values) else None
-        else:  # a blank input is an unanswered part, not an unreadable one
-            answers[part["id"]] = values[0] if values[0].strip() else None
+            answers[part["id"]] = request.form.get(key)
     return answers
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from service.services.submissions import MAX_KEY_CHARS
+
 #: Largest row id (a 32-bit signed integer); bigger ids cannot exist in any backend.
 MAX_ID = 2**31 - 1
 
@@ -226,8 +228,13 @@ class IdempotencyHeader(Schema):
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
         load_default=None,
-        validate=validate.Length(min=1, max=128),
-        metadata={"description": "Retries with the same key never create a second attempt."},
+        # Checked by the submit use case, so that the web form and the API answer alike.
+        metadata={
+            "description": "Retries with the same key, variant and answers return the first "
+            "submission and never use a second attempt; the same key with another variant or "
+            f"other answers is a 409, and nothing is stored. At most {MAX_KEY_CHARS} characters.",
+            "maxLength": MAX_KEY_CHARS,
+        },
     )
 
     class Meta:

@@ -1,7 +1,9 @@
 """Submissions: accepted with 202 and graded by a worker; poll the status URL for feedback.
 
-``Idempotency-Key`` makes a retried request safe: the same key with the same answers
-returns the first submission; the same key with other answers is a 409.
+``Idempotency-Key`` makes a retried request safe: the same key with the same variant and
+answers returns the first submission; the same key with another variant or other answers
+is a 409 that stores nothing. Every rule of a submit is in ``services/submissions.py``,
+shared with the web form; this module only reads the request and shapes the response.
 """
 
 from __future__ import annotations
@@ -10,20 +12,12 @@ from typing import Any, NoReturn
 
 from flask import url_for
 from flask_smorest import abort
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from service.api import access, schemas
-from service.models import Submission
-from service.services import answer_checks, student_pages, submissions, timing
+from service.services import student_pages, submissions, timing
 from service.web_db import db
 
 blp = access.blueprint("submissions", "Submitting answers and reading feedback.")
-
-UNREADABLE = "urn:mixgrade:problem:unreadable-answers"
-NO_ATTEMPTS = "urn:mixgrade:problem:attempts-exhausted"
-MAX_ANSWER_CHARS = 2000
-MAX_LIST = 200
 
 
 @blp.route("/variants/<id:variant_id>/submissions", methods=["POST"])
@@ -36,48 +30,16 @@ def submit(headers: dict[str, Any], body: dict[str, Any], variant_id: int) -> An
     variant, _ = access.variant_for(variant_id)
     if variant.user_id != who.user.id:
         abort(403, message="Only the student who owns a variant may submit to it.")
-    answers = _clean_answers(variant.content, body["answers"])
-    key = headers.get("idempotency_key")
-    if key:
-        earlier = db().scalar(
-            select(Submission).where(
-                Submission.user_id == who.user.id, Submission.idempotency_key == key
-            )
-        )
-        if earlier is not None:
-            if earlier.variant_id != variant.id or earlier.answers != answers:
-                abort(409, message="This Idempotency-Key was used for a different submission.")
-            return _accepted(earlier, True)
-    item = variant.assignment_problem
-    assert item is not None
-    if variant.is_practice:
-        attempts, late = None, False
-    else:
-        if timing.is_closed(item.assignment):
-            abort(403, message="This assignment is closed; no more submissions.")
-        attempts, late = item.assignment.attempts_allowed, timing.is_late(item.assignment)
     try:
-        submission, queued = submissions.create(
+        submission, queued = submissions.submit(
             db(),
             who.user,
-            variant,
-            answers,
-            attempts_allowed=attempts,
-            is_late=late,
-            idempotency_key=key,
+            submissions.Target.of_variant(variant),
+            body["answers"],
+            idempotency_key=headers.get("idempotency_key"),
         )
-    except submissions.AttemptsExhausted as error:
-        abort(403, message=f"No attempts left: {error}.", type=NO_ATTEMPTS)
-    except IntegrityError:  # a concurrent retry with the same key won the race
-        db().rollback()
-        submission = db().scalar(
-            select(Submission).where(
-                Submission.user_id == who.user.id, Submission.idempotency_key == key
-            )
-        )
-        if submission is None:
-            raise
-        queued = True
+    except submissions.Refused as refused:
+        _refuse(refused)
     return _accepted(submission, queued)
 
 
@@ -107,72 +69,17 @@ def _accepted(
         "status_url": url,
     }
     if not queued:
-        body["detail"] = "Saved. Grading is paused and will resume automatically."
+        body["detail"] = submissions.GRADING_PAUSED
     return body, 202, {"Location": url}
 
 
-def _clean_answers(content: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
-    """Answers keyed by the variant's part ids, in shapes the grader reads; else 422."""
-    kinds = {p["id"]: p["kind"] for p in content.get("parts", [])}
-    errors: dict[str, str] = {}
-    unknown = sorted(set(raw) - set(kinds))
-    for part_id in unknown:
-        errors[part_id] = f"there is no part {part_id!r}; parts are {', '.join(kinds)}"
-    answers: dict[str, Any] = {}
-    for part_id, kind in kinds.items():
-        value = raw.get(part_id)
-        problem = _shape_problem(kind, value)
-        if problem:
-            errors[part_id] = problem
-        else:
-            answers[part_id] = _normalise(value)
-    if errors:
-        _abort_unreadable(errors)
-    if all(v is None for v in answers.values()):
-        abort(422, message="Nothing to submit: every answer is empty.", type=UNREADABLE)
-    unreadable = answer_checks.unreadable_parts(content, answers)
-    if unreadable:
-        _abort_unreadable(unreadable)
-    return answers
-
-
-def _abort_unreadable(errors: dict[str, str]) -> NoReturn:
-    """422 naming each part that could not be read and why (shape or value)."""
+def _refuse(refused: submissions.Refused) -> NoReturn:
+    """The use case's refusal as problem details: its status, type, per-part errors."""
+    extra: dict[str, Any] = {"errors": refused.errors} if refused.errors else {}
     abort(
-        422,
-        message="Some answers could not be read: "
-        + "; ".join(f"{k}: {v}" for k, v in errors.items()),
-        type=UNREADABLE,
-        errors=errors,
+        refused.status,
+        message=refused.detail,
+        type=refused.type,
+        headers=refused.headers(),
+        **extra,
     )
-
-
-def _scalar_ok(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return value == value and abs(value) != float("inf")
-    return isinstance(value, str) and len(value) <= MAX_ANSWER_CHARS
-
-
-def _shape_problem(kind: str, value: Any) -> str | None:
-    if value is None:
-        return None
-    if kind in ("multi", "table"):
-        if isinstance(value, list):
-            if len(value) > MAX_LIST or not all(_scalar_ok(v) for v in value):
-                return "expected a list of numbers or texts"
-            return None
-        return None if _scalar_ok(value) else "expected a list of numbers or texts"
-    if not _scalar_ok(value):
-        return f"expected a number or a text of at most {MAX_ANSWER_CHARS} characters"
-    return None
-
-
-def _normalise(value: Any) -> Any:
-    """Blank text counts as no answer, as it does in the web form."""
-    if isinstance(value, str) and not value.strip():
-        return None
-    if isinstance(value, list) and not any(str(v).strip() for v in value):
-        return None
-    return value

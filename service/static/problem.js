@@ -93,19 +93,38 @@
       .catch(function () { setTimeout(function () { poll(url, 2000); }, 2000); });
   }
 
+  // One Idempotency-Key per set of answers: if a reply is lost (network, 503), sending the
+  // same answers again returns the first submission instead of using a second attempt.
+  var pending = { key: null, answers: null };
+
+  function keyFor(answers) {
+    if (pending.key === null || pending.answers !== answers) {
+      var bytes = new Uint8Array(16);
+      window.crypto.getRandomValues(bytes);
+      pending.key = Array.prototype.map.call(bytes, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      }).join("");
+      pending.answers = answers;
+    }
+    return pending.key;
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     clearErrors();
     button.disabled = true;
     statusLine.textContent = "Sending…";
+    var data = new FormData(form);
+    var key = keyFor(new URLSearchParams(data).toString());
     fetch(form.action, {
       method: "POST",
-      body: new FormData(form),
-      headers: { Accept: "application/json" },
+      body: data,
+      headers: { Accept: "application/json", "Idempotency-Key": key },
       credentials: "same-origin",
     })
       .then(function (r) { return r.json().then(function (body) { return { code: r.status, body: body }; }); })
       .then(function (res) {
+        if (res.code !== 503) pending.key = null;  // answered for good: the next send is new
         if (res.code === 202) {
           statusLine.textContent = "grading…";
           poll(res.body.status_url, 250);
@@ -114,7 +133,8 @@
           button.disabled = false;
         } else {
           statusLine.textContent = res.body.detail || "The submission was refused.";
-          button.disabled = res.code === 403;
+          button.disabled = res.code === 403 ||
+            res.body.type === "urn:mixgrade:problem:attempts-exhausted";
         }
       })
       .catch(function () {

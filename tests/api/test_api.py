@@ -254,8 +254,9 @@ def test_attempts_run_out_with_a_clear_problem(client, world: ApiWorld):
     for _ in range(world.assignment.attempts_allowed):
         assert client.post(url, json={"answers": answers}, headers=world.auth("bob")).status_code \
             == 202  # fmt: skip
-    body = _problem(client.post(url, json={"answers": answers}, headers=world.auth("bob")), 403)
+    body = _problem(client.post(url, json={"answers": answers}, headers=world.auth("bob")), 409)
     assert body["type"] == "urn:mixgrade:problem:attempts-exhausted"
+    assert "No attempts left" in body["detail"]
 
 
 # ------------------------------------------------------------------------------- grades

@@ -163,7 +163,9 @@ def test_solution_is_hidden_until_the_last_attempt(client, db_session, settings)
     html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
     assert "Worked solution" in html and solution in html
     third = _submit(client, world.item.id, answers)
-    assert third.status_code == 403  # no attempts left
+    assert third.status_code == 409  # no attempts left: a conflict with what is stored
+    assert "No attempts left" in third.get_json()["detail"]
+    assert third.get_json()["type"] == "urn:mixgrade:problem:attempts-exhausted"
 
 
 def test_solution_shows_once_the_assignment_has_closed(client, db_session):
