@@ -500,8 +500,8 @@ def create(
     """Store normalised answers as queued with the next attempt number, commit, then queue.
 
     Returns (submission, queued). ``queued`` is False when the broker could not be
-    reached: the submission is safely stored and the sweep sends it once the broker is
-    back. The commit comes before the send so that a worker never sees an id that is not
+    reached: the submission is safely stored, marked unpublished, and sent within seconds
+    of the broker's return (services/sweep.py). The commit comes before the send so that a worker never sees an id that is not
     in the database, and a crash between the two loses nothing.
 
     The attempt number comes from the database (see :func:`_insert_next_attempt`), so
