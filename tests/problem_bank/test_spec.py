@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from importlib import resources
 
 import pytest
@@ -129,3 +131,80 @@ def test_misconception_needs_expression_or_choice() -> None:
         "        message: That is the slope",
     )
     assert "exactly one of expression, choice" in str(_error(text))
+
+
+# ------------------------------------------------------------------- hostile YAML (issue 11)
+
+_BOMB = "".join(
+    f"{name}: &{name} [{', '.join([prev] * 9)}]\n"
+    for name, prev in zip("abcdefg", ['"lol"', "*a", "*b", "*c", "*d", "*e", "*f"], strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        (_BOMB, 5, "more than 10,000 values, counting what aliases repeat"),
+        ("a: &a [*a]\n", 1, "an alias refers to a value that contains it"),
+        ("a: 1\nb: " + "[" * 900 + "]" * 900 + "\n", 2, "nested deeper than 32 levels"),
+        ("a: 1\nb: !!python/name:os.system\n", 2, "tag !!python/name:os.system is not allowed"),
+        ("a: 1\nb: !foo bar\n", 2, "tag !foo is not allowed"),
+        ("a: 1\nb: !!binary aGk=\n", 2, "tag !!binary is not allowed"),
+        ("a: 1\nb: !!set {x: null}\n", 2, "tag !!set is not allowed"),
+        ("a: {<<: *b}\n", 1, "found undefined alias"),
+        ("b: &b {x: 1}\na: {<<: *b, y: 2}\n", 2, "merge keys (<<) are not supported"),
+        ("id: x\n1: y\n", 2, "the key '1' must be text"),
+        ("id: x\n? [a, b]\n: y\n", 2, "mapping keys must be plain values"),
+        ("version: " + "9" * 5000 + "\n", 1, "a number with more than 100 digits"),
+        ("id: x\nb: !!int 12x\n", 2, "cannot read '12x'"),
+        ("id: x\nb: !!bool maybe\n", 2, "cannot read 'maybe'"),
+        ("id: x\ntitle: \ud800\n", 2, "character '\\ud800' (#xd800) is not allowed"),
+        ("id: é\ntitle: a\x00b\n", 2, "character '\\x00' (#x0000) is not allowed"),
+        ("- 1\n- 2\n", 1, "the spec must be a mapping of fields"),
+        ("a: 1\n---\nb: 2\n", 2, "expected a single document"),
+        (
+            "a: &a 1\nb: [" + ", ".join(["*a"] * 101) + "]\n",
+            2,
+            "more than 100 aliases",
+        ),
+    ],
+)
+def test_hostile_yaml_is_a_spec_error_with_its_line(text: str, line: int, reason: str) -> None:
+    """Each of these was a 500, a RecursionError or a 10-20 s parse before the loader limits."""
+    t0 = time.perf_counter()
+    err = _error(text)
+    assert time.perf_counter() - t0 < 1.0
+    assert reason in err.reason and err.line == line, str(err)
+
+
+def test_a_date_like_value_is_text_not_a_crash() -> None:
+    """PyYAML would build a date and fail on month 13 (a ValueError, so a 500)."""
+    spec = parse_spec(SIMPLE.replace("title: Simple linear regression", "title: 2024-13-45"))
+    assert spec.title == "2024-13-45"
+
+
+def test_a_value_named_through_an_alias_keeps_working() -> None:
+    text = SIMPLE.replace("topic: linear models", "topic: &t linear models\ndata_name: *t")
+    assert "data_name" in str(_error(text))  # *t was read: "linear models" is no R name
+
+
+def test_a_spec_too_large_is_refused_by_the_library() -> None:
+    err = _error(SIMPLE + "#" + "x" * (64 * 1024) + "\n")
+    assert "larger than 64 KB" in str(err)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" + "1," * 32_000 + "1]",
+        "a: " + "x " * 32_000,
+        "".join(f"k{i}: [{i}]\n" for i in range(6_000)),
+        "[" * 65_000,
+    ],
+)
+def test_the_largest_specs_parse_quickly(text: str) -> None:
+    """64 KB of the cheapest-to-write values: bounded work, whatever the outcome."""
+    t0 = time.perf_counter()
+    with contextlib.suppress(SpecError):
+        parse_spec(text[: 64 * 1024])
+    assert time.perf_counter() - t0 < 2.0
