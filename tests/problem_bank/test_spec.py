@@ -208,3 +208,87 @@ def test_the_largest_specs_parse_quickly(text: str) -> None:
     with contextlib.suppress(SpecError):
         parse_spec(text[: 64 * 1024])
     assert time.perf_counter() - t0 < 2.0
+
+
+# ------------------------------------------------------ expression and size limits (§4)
+
+MIXED = _text("09_random_slope.yaml")
+
+
+def _story(placeholder: str) -> str:
+    return SIMPLE.replace("An ecologist measured", f"An ecologist {{{placeholder}}} measured", 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "reason"),
+    [
+        (_story("9**9**7"), "story", "9 ** 4782969 is larger than 1e308"),
+        (_story("1|99999999f"), "story", "decimals must be 0 to 15"),  # a 100 MB page
+        (_story("x0|99999999"), "story", "significant digits must be 1 to 15"),
+        (_story('"x" * 10**8'), "story", "only + works on text"),
+        (_story("1/0"), "story", "cannot compute: division by zero"),
+        (SIMPLE.replace("n: [30, 80]", "n: 2000000"), "dgp.n", "less than or equal to 5000"),
+        (SIMPLE.replace("n: [30, 80]", "n: [30, 80000]"), "dgp.n", "less than or equal"),
+        (SIMPLE.replace("n: [30, 80]", "n: -3"), "dgp.n", "greater than or equal to 1"),
+        (SIMPLE.replace("n: [30, 80]", "n: [80, 30]"), "dgp.n", "low > high"),
+        (SIMPLE.replace("sigma: [0.5, 2.5]", "sigma: [0.5, .inf]"), "dgp.sigma", "finite"),
+        (
+            MIXED.replace("n_groups: [12, 20]", "n_groups: [12, 200]").replace(
+                "size: [10, 10]", "size: [10, 100]"
+            ),
+            "dgp.groups",
+            "up to 20,000 rows (n_groups x size); at most 5,000",
+        ),
+        (
+            MIXED.replace("n_groups: [12, 20]", "n_groups: 5000"),
+            "dgp.groups.n_groups",
+            "less than or equal to 200",
+        ),
+    ],
+)
+def test_limits_are_spec_errors_naming_the_limit(text: str, field: str, reason: str) -> None:
+    """Each passed validation before, then held a preview for seconds to minutes."""
+    err = _error(text)
+    assert err.field.startswith(field) and reason in err.reason, str(err)
+
+
+def test_formulas_and_factors_cannot_multiply_the_design_without_bound() -> None:
+    crossed = ADDITIVE.replace("FC ~ IC + Dose", "FC ~ IC * Dose * a * b * c * d")
+    assert "at most 5 variables crossed" in str(_error(crossed))
+    levels = ", ".join(f"d{i}" for i in range(51))
+    many = ADDITIVE.replace("levels: [control, dose1, dose2]", f"levels: [control, {levels}]")
+    assert "at most 50 items" in str(_error(many))
+    doses = ", ".join(f"d{i}" for i in range(3, 20))
+    blocks = ", ".join(f"b{i}" for i in range(20))
+    text = ADDITIVE.replace(
+        "Dose: {type: factor, levels: [control, dose1, dose2]}",
+        f"Dose: {{type: factor, levels: [control, dose1, dose2, {doses}]}}\n"
+        f"    Block: {{type: factor, levels: [{blocks}]}}",
+    ).replace("  formula: FC ~ IC + Dose\n", "  formula: FC ~ IC + Dose * Block\n", 1)
+    err = _error(text)  # 1 + 1 + 19 + 19 + 19 x 19: counted, never listed
+    assert (err.field, err.reason) == (
+        "dgp.formula",
+        "401 coefficients with these factor levels; at most 100",
+    )
+
+
+def test_every_builtin_spec_is_well_inside_the_limits() -> None:
+    """The limits leave room: half of each one still admits every built-in problem."""
+    from problem_bank import spec as s
+
+    for problem in builtin_problems().values():
+        if problem.dgp is not None:
+            dgp = problem.dgp
+            rows = (
+                s._high(dgp.n)
+                if dgp.n is not None
+                else s._high(dgp.groups.n_groups) * s._high(dgp.groups.size)
+            )
+            assert rows <= s.MAX_ROWS // 5
+            assert all(
+                len(p.levels) <= s.MAX_LEVELS // 5
+                for p in dgp.predictors.values()
+                if hasattr(p, "levels")
+            )
+        assert len(problem.parts) <= s.MAX_PARTS // 5
+        assert all(len(p.misconceptions) <= s.MAX_MISCONCEPTIONS // 2 for p in problem.parts)
