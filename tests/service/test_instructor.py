@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import time
 from dataclasses import replace
 
 import pytest
@@ -326,3 +328,76 @@ def test_grading_failures_show_their_reason_to_the_instructor_only(
     as_user(client, "teacher")
     page = client.get(f"/teach/courses/{world.course.id}").get_data(as_text=True)
     assert "Grading failures" in page and "ValueError: spec expression broke" in page
+
+
+# ------------------------------------------------- hostile specs and slow ones (issue 11, §4)
+
+_BOMB = "".join(
+    f"{name}: &{name} [{', '.join([prev] * 9)}]\n"
+    for name, prev in zip("abcdefg", ['"lol"', "*a", "*b", "*c", "*d", "*e", "*f"], strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        (_BOMB, "more than 10,000 values"),  # 16-23 s before
+        ("a: &a [*a]\n", "an alias refers to a value that contains it"),  # 500 before
+        ("a: " + "[" * 900 + "]" * 900 + "\n", "nested deeper than 32 levels"),
+        ("a: !!python/name:os.system\n", "tag !!python/name:os.system is not allowed"),
+        ("a: !foo bar\n", "tag !foo is not allowed"),
+        ("b: &b {x: 1}\na: {<<: *b}\n", "merge keys (&lt;&lt;) are not supported"),
+        ("a: {<<: *b}\n", "found undefined alias"),
+        ("version: " + "9" * 5000 + "\n", "a number with more than 100 digits"),
+        (_spec().replace("An ecologist", "An ecologist {9**9**7}", 1), "larger than 1e308"),
+        (_spec().replace("An ecologist", "An ecologist {1|99999999f}", 1), "decimals must be"),
+        (_spec().replace("  n: [30, 80]", "  n: 2000000"), "less than or equal to 5000"),
+    ],
+)
+def test_hostile_specs_are_refused_with_422_and_a_line(client, world, spec, reason):
+    as_user(client, "teacher")
+    t0 = time.perf_counter()
+    response = _post(client, "/teach/problems/new", "/teach/problems/new", {"spec_text": spec})
+    assert time.perf_counter() - t0 < 5
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and reason in text
+    assert "Line " in text
+
+
+def _slow_problem(client, db_session) -> Problem:
+    """An uploaded draft of the random-slope problem at the row limit (200 groups x 25)."""
+    text = next(t for t in builtin_spec_texts().values() if "id: random_slope" in t)
+    text = re.sub(r"(?m)^version: \d+$", "version: 1", text.replace("random_slope", "slow_slope"))
+    text = text.replace("n_groups: [12, 20]", "n_groups: 200").replace("size: [10, 10]", "size: 25")
+    response = _post(client, "/teach/problems/new", "/teach/problems/new", {"spec_text": text})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return db_session.scalar(select(Problem).where(Problem.slug == "slow_slope"))
+
+
+def test_preview_past_its_budget_is_a_422_page_saying_what_took_too_long(
+    client, world, app, db_session
+):
+    app.config["MIXGRADE_PREVIEW_SECONDS"] = 0.0
+    as_user(client, "teacher")
+    problem = _slow_problem(client, db_session)
+    response = client.get(f"/teach/problems/{problem.id}?seed=3")
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "generating the variant stopped after" in text and "reduce n" in text
+
+
+def test_selftest_in_the_request_stops_at_its_budget_with_a_reason(client, world, app, db_session):
+    app.config["MIXGRADE_SELFTEST_SEEDS"] = 20
+    app.config["MIXGRADE_SELFTEST_SECONDS"] = 0.2
+    queue.configure(replace(app.config["MIXGRADE_SETTINGS"], broker_url="redis://127.0.0.1:1/0"))
+    as_user(client, "teacher")
+    problem = _slow_problem(client, db_session)
+    preview = f"/teach/problems/{problem.id}"
+    t0 = time.perf_counter()
+    _post(client, f"{preview}/selftest", preview)
+    assert time.perf_counter() - t0 < 20  # 20 seeds of this spec take a minute or more
+    db_session.expire_all()
+    result = db_session.get(Problem, problem.id).selftest
+    assert result["ok"] is False and result["stopped"].startswith("the self-test stopped after")
+    page = client.get(f"{preview}?seed=1")
+    assert "the self-test stopped after" in page.get_data(as_text=True)
