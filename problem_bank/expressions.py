@@ -682,6 +682,8 @@ def rounding_interval(
     bound (sum of |partial derivative| x half unit) is used, doubled for safety.
     """
     value, leaves = expr.evaluate_with_leaves(ctx)
+    if not _is_number(value):
+        raise ExpressionError(f"the answer must be a number, not {_kind(value)}")
     value = float(value)
     varying = {
         k: (leaf.value, half_unit(leaf.value, digits))

@@ -31,7 +31,7 @@ def format_number(value: float, fmt: str | None = None) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if fmt is not None and (problem := format_error(fmt)):
-        raise ValueError(problem)
+        raise ex.ExpressionError(problem)
     if not math.isfinite(value):
         return str(float(value))  # inf, -inf, nan: as the format-less path always printed
     if fmt and fmt.endswith("f"):

@@ -15,6 +15,7 @@ give a :class:`YamlError` with a line, never a hang, a RecursionError or a 500.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +38,11 @@ MAX_VALUES = 10_000
 #: Digits in a written integer (Python refuses past 4,300 anyway; a spec needs a handful).
 MAX_NUMBER_DIGITS = 100
 
+#: What YAML's reader refuses in the text itself; an escape in a quoted string ("\0",
+#: "\ud800") must not smuggle it into a value (a database refuses NUL, UTF-8 surrogates).
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
 _MAP_TAG, _SEQ_TAG = _CORE + "map", _CORE + "seq"
@@ -209,9 +215,12 @@ class _Builder:
         if node.tag == _CORE + "int" and len(node.value) > MAX_NUMBER_DIGITS:
             raise YamlError(f"a number with more than {MAX_NUMBER_DIGITS} digits", line)
         try:
-            return self.loader.construct_object(node)
+            value = self.loader.construct_object(node)
         except (yaml.YAMLError, ValueError, KeyError, OverflowError) as exc:
             raise YamlError(f"cannot read {node.value[:40]!r} ({exc})", line) from None
+        if isinstance(value, str) and (bad := _NON_PRINTABLE.search(value)):
+            raise _bad_character(bad.group(), line)  # written as an escape: "\0", "\ud800"
+        return value
 
 
 def _bad_character(char: str, line: int) -> YamlError:
