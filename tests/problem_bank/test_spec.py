@@ -160,6 +160,7 @@ _BOMB = "".join(
         ("id: x\nb: !!bool maybe\n", 2, "cannot read 'maybe'"),
         ("id: x\ntitle: \ud800\n", 2, "character '\\ud800' (#xd800) is not allowed"),
         ("id: é\ntitle: a\x00b\n", 2, "character '\\x00' (#x0000) is not allowed"),
+        ('id: x\ntitle: "a\\0b"\n', 2, "character '\\x00' (#x0000) is not allowed"),
         ("- 1\n- 2\n", 1, "the spec must be a mapping of fields"),
         ("a: 1\n---\nb: 2\n", 2, "expected a single document"),
         (
