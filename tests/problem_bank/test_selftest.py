@@ -61,3 +61,27 @@ def test_generate_past_its_budget_is_an_over_budget_generation_error() -> None:
     assert isinstance(info.value, pb.GenerationError)
     assert str(info.value).startswith("generating the variant stopped after ")
     assert "before drawing the data (draw 1)" in str(info.value)
+
+
+def _builtin_text(name: str) -> str:
+    return (resources.files("problem_bank") / "specs" / name).read_text()
+
+
+def test_a_spec_numpy_cannot_draw_fails_its_selftest_instead_of_crashing_it() -> None:
+    """uniform(-1e308, 1e308) is an OverflowError inside numpy: it escaped the self-test."""
+    text = _builtin_text("01_simple_regression.yaml").replace(
+        "{type: numeric, low: 1, high: 10, decimals: 2}",
+        "{type: numeric, low: -1e308, high: 1e308, decimals: 2}",
+    )
+    report = run_selftest(pb.parse_spec(text), seeds=2)
+    assert not report.ok and len(report.failures) == 2
+    assert "cannot be generated: OverflowError" in report.failures[0].problems[0]
+
+
+def test_a_param_with_every_level_excluded_is_a_generation_error() -> None:
+    """rng.integers(0) raised ValueError, which the self-test did not expect."""
+    text = _builtin_text("02_additive_dose.yaml").replace(
+        "level_of: Dose, exclude: [control]}", "level_of: Dose, exclude: [control, dose1, dose2]}"
+    )
+    with pytest.raises(pb.GenerationError, match="no level of Dose is left to draw"):
+        pb.generate(pb.parse_spec(text), 0)
