@@ -402,7 +402,7 @@ def validate_yaml(model: type[M], text: str) -> tuple[M, dict[Loc, int]]:
     try:
         data, lines = load_with_lines(text)
     except YamlError as exc:
-        raise SpecError(str(exc), exc.line) from None
+        raise SpecError(str(exc), exc.line, _dotted(exc.loc or ())) from None
     if not isinstance(data, dict):
         raise SpecError("the spec must be a mapping of fields", line_for(lines, ()))
     try:

@@ -49,11 +49,13 @@ _MAP_TAG, _SEQ_TAG = _CORE + "map", _CORE + "seq"
 
 
 class YamlError(ValueError):
-    """The text is not YAML a spec can be built from; carries the line."""
+    """The text is not YAML a spec can be built from; carries the line, and the location
+    of the value when the error is found while building (a tag, a key, a number)."""
 
-    def __init__(self, message: str, line: int | None) -> None:
+    def __init__(self, message: str, line: int | None, loc: Loc | None = None) -> None:
         super().__init__(message)
         self.line = line
+        self.loc = loc
 
 
 def _line(mark: Any) -> int | None:
@@ -164,6 +166,14 @@ class _Builder:
         self.path: set[int] = set()  # ids of the collections being built (alias cycles)
 
     def build(self, node: yaml.Node, loc: Loc, written: int = 1) -> Any:
+        try:
+            return self._build(node, loc, written)
+        except YamlError as exc:
+            if exc.loc is None:  # the innermost value names the field
+                exc.loc = loc
+            raise
+
+    def _build(self, node: yaml.Node, loc: Loc, written: int) -> Any:
         line = written if id(node) in self.seen else node.start_mark.line + 1
         self.seen.add(id(node))
         self.lines[loc] = line

@@ -261,3 +261,10 @@ def test_every_builtin_spec_is_well_inside_the_limits() -> None:
             )
         assert len(problem.parts) <= s.MAX_PARTS // 5
         assert all(len(p.misconceptions) <= s.MAX_MISCONCEPTIONS // 2 for p in problem.parts)
+
+
+def test_a_loader_error_names_the_field_as_well_as_the_line() -> None:
+    text = SIMPLE.replace("    kind: numeric\n", "    kind: !foo numeric\n", 1)
+    err = _error(text)
+    assert (err.line, err.field) == (_line_of(text, "kind: !foo"), "parts[0].kind")
+    assert str(err).startswith(f"line {err.line}: parts[0].kind: tag !foo is not allowed")
