@@ -393,3 +393,24 @@ def test_selftest_in_the_request_stops_at_its_budget_with_a_reason(client, world
     assert result["ok"] is False and result["stopped"].startswith("the self-test stopped after")
     page = client.get(f"{preview}?seed=1")
     assert "the self-test stopped after" in page.get_data(as_text=True)
+
+
+def test_selftest_of_a_stored_spec_that_a_new_limit_refuses_fails_with_the_reason(
+    client, world, app, db_session
+):
+    """A draft saved before the limits existed (n: 2000000) must not make the self-test 500."""
+    app.config["MIXGRADE_SELFTEST_SEEDS"] = 2
+    queue.configure(replace(app.config["MIXGRADE_SETTINGS"], broker_url="redis://127.0.0.1:1/0"))
+    as_user(client, "teacher")
+    _post(client, "/teach/problems/new", "/teach/problems/new", {"spec_text": _spec()})
+    problem = db_session.scalar(select(Problem).where(Problem.slug == "my_regression"))
+    problem.spec_text = problem.spec_text.replace("  n: [30, 80]", "  n: 2000000")
+    db_session.commit()
+    preview = f"/teach/problems/{problem.id}"
+    assert client.get(preview).status_code == 422  # the preview says why, too
+    response = _post(client, f"{preview}/selftest", preview)
+    assert response.status_code == 302
+    db_session.expire_all()
+    result = db_session.get(Problem, problem.id).selftest
+    assert result["ok"] is False and "no longer valid" in result["summary"]
+    assert "less than or equal to 5000" in result["summary"]
