@@ -132,7 +132,8 @@ def _options_text(choice_ids: Sequence[str]) -> str:
 def parse_choice(raw: Any, choice_ids: Sequence[str]) -> str:
     """Read one choice id; a number or an unknown id is refused with the list of options."""
     options = _options_text(choice_ids)
-    if isinstance(raw, int | float) and not isinstance(raw, bool) and str(raw) in choice_ids:
+    number = isinstance(raw, int | float) and not isinstance(raw, bool)
+    if number and _short_number(raw) and str(raw) in choice_ids:
         return str(raw)  # ids like "1", "2" sent as JSON numbers by a form
     if not isinstance(raw, str):
         what = "a number" if isinstance(raw, int | float) else f"a {type(raw).__name__}"
@@ -151,6 +152,12 @@ def parse_choice(raw: Any, choice_ids: Sequence[str]) -> str:
             f"This part asks you to pick one option ({options}), not to type a number."
         )
     raise ParseError(f"{_show(text)} is not one of the options. Pick one of: {options}.")
+
+
+def _short_number(raw: int | float) -> bool:
+    """Whether ``str(raw)`` is cheap and allowed: a 5,000-digit JSON integer is neither
+    (Python refuses to print integers past 4,300 digits)."""
+    return not isinstance(raw, int) or abs(raw) < 10**64
 
 
 def parse_choice_set(raw: Any, choice_ids: Sequence[str]) -> frozenset[str]:

@@ -4,9 +4,9 @@ Public API::
 
     parse_spec(text) -> ProblemSpec          # validate an authored YAML spec (SpecError)
     builtin_problems() -> dict[str, ProblemSpec]
-    generate(spec, seed) -> Variant
+    generate(spec, seed, budget=None) -> Variant     # OverBudget past ``budget`` seconds
     generate_builtin(problem_id, seed) -> Variant   # UnknownProblem for an unknown id
-    selftest(spec, seeds=50) -> SelfTestReport
+    selftest(spec, seeds=50, budget=None) -> SelfTestReport   # stops when budget is spent
     plot_png(spec, variant) -> bytes
 """
 
@@ -16,9 +16,10 @@ import functools
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from problem_bank.generate import GenerationError, InvalidSeed, generate
+from problem_bank.generate import GenerationError, InvalidSeed, OverBudget, generate
 from problem_bank.spec import ProblemSpec, SpecError, parse_spec
 from problem_bank.variant import Variant
+from problem_bank.yaml_lines import MAX_SPEC_BYTES
 
 if TYPE_CHECKING:
     from problem_bank.self_test import SelfTestReport
@@ -58,11 +59,12 @@ def generate_builtin(problem_id: str, seed: int) -> Variant:
     return generate(builtin_problem(problem_id), seed)
 
 
-def selftest(spec: ProblemSpec, seeds: int = 50) -> SelfTestReport:
-    """Generate ``seeds`` variants and check each is well posed (see :mod:`.self_test`)."""
+def selftest(spec: ProblemSpec, seeds: int = 50, budget: float | None = None) -> SelfTestReport:
+    """Generate ``seeds`` variants and check each is well posed (see :mod:`.self_test`);
+    with ``budget`` seconds, stop when it is spent and say why in the report."""
     from problem_bank.self_test import run_selftest
 
-    return run_selftest(spec, seeds)
+    return run_selftest(spec, seeds, budget=budget)
 
 
 def plot_png(spec: ProblemSpec, variant: Variant) -> bytes:
@@ -73,8 +75,10 @@ def plot_png(spec: ProblemSpec, variant: Variant) -> bytes:
 
 
 __all__ = [
+    "MAX_SPEC_BYTES",
     "GenerationError",
     "InvalidSeed",
+    "OverBudget",
     "ProblemSpec",
     "SpecError",
     "UnknownProblem",

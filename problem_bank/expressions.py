@@ -26,6 +26,23 @@ class ExpressionError(ValueError):
     """An expression is outside the vocabulary, or cannot be evaluated on this variant."""
 
 
+# ---------------------------------------------------------------------------------- limits
+# Python's integers and strings grow without bound: ``9**9**7`` computes for minutes and
+# ``"x" * 10**8`` is 100 MB. Every value an expression produces is kept to what a spec
+# needs, so evaluating one costs microseconds whatever an author writes.
+
+#: Characters in an expression (a built-in's longest is about 120).
+MAX_SOURCE_CHARS = 2000
+#: Nesting of operators and calls (``-(-(-(...)))``, ``1+1+...+1``).
+MAX_DEPTH = 50
+#: Largest magnitude of an integer value (a double overflows past 1.8e308 anyway).
+MAX_INT = 10**308
+#: Characters in a text value: coefficient and level names (``"Dose" + g``).
+MAX_TEXT_CHARS = 200
+#: ``round(x, d)``: |d| at most this.
+MAX_ROUND_DIGITS = 15
+
+
 # ----------------------------------------------------------------------------- signatures
 
 
@@ -111,12 +128,54 @@ SIGNATURES: dict[str, Signature] = {
     "ifelse": Signature(3, 3, doc="ifelse(condition, if_true, if_false)"),
 }
 
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float)
+
+
+def _add(a: Any, b: Any) -> Any:
+    """Numbers add; texts join (``"Dose" + g`` builds a coefficient name)."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a + b
+    if _is_number(a) and _is_number(b):
+        return a + b
+    raise ExpressionError(f"cannot add {_kind(a)} and {_kind(b)}")
+
+
+def _numeric(op: Callable[[Any, Any], Any], symbol: str) -> Callable[[Any, Any], Any]:
+    """An operator on numbers only: ``"x" * 10**8`` is refused, not built."""
+
+    def run(a: Any, b: Any) -> Any:
+        if not (_is_number(a) and _is_number(b)):
+            raise ExpressionError(f"{symbol} needs two numbers, not {_kind(a)} and {_kind(b)}")
+        return op(a, b)
+
+    return run
+
+
+def _pow(a: Any, b: Any) -> Any:
+    """``a ** b``, refused before computing when an integer result would pass MAX_INT."""
+    whole = isinstance(a, int) and isinstance(b, int)
+    if whole and b > 0 and abs(a) > 1 and b * math.log10(abs(a)) > 308:
+        raise ExpressionError(f"{_show(a)} ** {_show(b)} is larger than 1e308")
+    return a**b
+
+
+def _kind(value: Any) -> str:
+    return "text" if isinstance(value, str) else "a number" if _is_number(value) else "a value"
+
+
+def _show(value: Any) -> str:
+    text = f"{value:.3g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= 20 else f"{float(value):.3g}"
+
+
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
-    ast.Pow: lambda a, b: a**b,
+    ast.Add: _add,
+    ast.Sub: _numeric(lambda a, b: a - b, "-"),
+    ast.Mult: _numeric(lambda a, b: a * b, "*"),
+    ast.Div: _numeric(lambda a, b: a / b, "/"),
+    ast.Pow: _numeric(_pow, "**"),
 }
 _CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
     ast.Lt: lambda a, b: a < b,
@@ -169,15 +228,17 @@ def parse(source: str) -> Expression:
 def _parse(source: str) -> Expression:
     if not source.strip():
         raise ExpressionError("empty expression")
-    if len(source) > 2000:
-        raise ExpressionError("expression longer than 2000 characters")
+    if len(source) > MAX_SOURCE_CHARS:
+        raise ExpressionError(f"expression longer than {MAX_SOURCE_CHARS} characters")
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"cannot parse {source!r}: {exc.msg}") from None
+        raise ExpressionError(f"cannot parse {_quote(source)}: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError):  # a NUL byte; nesting CPython refuses
+        raise ExpressionError(f"cannot parse {_quote(source)}") from None
     calls: list[Call] = []
     names: set[str] = set()
-    _check(tree.body, calls, names)
+    _check(tree.body, calls, names, 0)
     return Expression(source.strip(), tree.body, tuple(calls), frozenset(names))
 
 
@@ -207,11 +268,22 @@ def _is_text(node: ast.expr) -> bool:
     )
 
 
-def _check(node: ast.AST, calls: list[Call], names: set[str]) -> None:
-    """Reject every node that is not in the whitelist."""
+def _quote(source: str) -> str:
+    return repr(source if len(source) <= 60 else source[:57] + "...")
+
+
+def _check(node: ast.AST, calls: list[Call], names: set[str], depth: int) -> None:
+    """Reject every node that is not in the whitelist, and nesting past MAX_DEPTH."""
+    if depth > MAX_DEPTH:
+        raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels")
+    depth += 1
     if isinstance(node, ast.Constant):
-        if not isinstance(node.value, int | float | str) or isinstance(node.value, complex):
+        if not isinstance(node.value, int | float | str):
             raise ExpressionError(f"literal {node.value!r} is not allowed")
+        if isinstance(node.value, int) and abs(node.value) > MAX_INT:
+            raise ExpressionError("a number larger than 1e308")
+        if isinstance(node.value, str) and len(node.value) > MAX_TEXT_CHARS:
+            raise ExpressionError(f"a text longer than {MAX_TEXT_CHARS} characters")
         return
     if isinstance(node, ast.Name):
         if not node.id.isidentifier() or node.id.startswith("_"):
@@ -221,32 +293,37 @@ def _check(node: ast.AST, calls: list[Call], names: set[str]) -> None:
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINOPS:
             raise ExpressionError(f"operator {type(node.op).__name__} is not allowed")
-        _check(node.left, calls, names)
-        _check(node.right, calls, names)
+        if not isinstance(node.op, ast.Add) and any(
+            isinstance(side, ast.Constant) and isinstance(side.value, str)
+            for side in (node.left, node.right)
+        ):
+            raise ExpressionError("only + works on text (to join names)")
+        _check(node.left, calls, names, depth)
+        _check(node.right, calls, names, depth)
         return
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
             raise ExpressionError(f"operator {type(node.op).__name__} is not allowed")
-        _check(node.operand, calls, names)
+        _check(node.operand, calls, names, depth)
         return
     if isinstance(node, ast.BoolOp):
         for value in node.values:
-            _check(value, calls, names)
+            _check(value, calls, names, depth)
         return
     if isinstance(node, ast.Compare):
         if any(type(op) not in _CMPOPS for op in node.ops):
             raise ExpressionError("only <, <=, >, >=, ==, != comparisons are allowed")
-        _check(node.left, calls, names)
+        _check(node.left, calls, names, depth)
         for comparator in node.comparators:
-            _check(comparator, calls, names)
+            _check(comparator, calls, names, depth)
         return
     if isinstance(node, ast.Call):
-        _check_call(node, calls, names)
+        _check_call(node, calls, names, depth)
         return
     raise ExpressionError(f"{type(node).__name__} is not allowed in an expression")
 
 
-def _check_call(node: ast.Call, calls: list[Call], names: set[str]) -> None:
+def _check_call(node: ast.Call, calls: list[Call], names: set[str], depth: int) -> None:
     if not isinstance(node.func, ast.Name):
         raise ExpressionError("only calls to vocabulary functions are allowed (no attributes)")
     name = node.func.id
@@ -286,9 +363,9 @@ def _check_call(node: ast.Call, calls: list[Call], names: set[str]) -> None:
             raise ExpressionError(f"{name}(): {kw.arg}= must be a quoted string")
     calls.append(Call(name, args, keywords))
     for arg in node.args:
-        _check(arg, calls, names)
+        _check(arg, calls, names, depth)
     for kw in node.keywords:
-        _check(kw.value, calls, names)
+        _check(kw.value, calls, names, depth)
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -345,6 +422,18 @@ def _invlogit(x: float) -> float:
     return z / (1.0 + z)
 
 
+def _round(x: Any, d: Any = 0) -> Any:
+    """R's round(x, digits) on a number; ``round(5, -10**8)`` would compute 10**(10**8)."""
+    if not (_is_number(x) and _is_number(d)):
+        raise ExpressionError("round() takes numbers")
+    digits = int(d)
+    if abs(digits) > MAX_ROUND_DIGITS:
+        raise ExpressionError(
+            f"round(): digits must be between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}"
+        )
+    return round(x, digits)
+
+
 _MATH: dict[str, Callable[..., Any]] = {
     "invlogit": _invlogit,
     "logit": lambda p: math.log(p / (1.0 - p)),
@@ -352,10 +441,24 @@ _MATH: dict[str, Callable[..., Any]] = {
     "log": math.log,
     "sqrt": math.sqrt,
     "abs": abs,
-    "round": lambda x, d=0: round(x, int(d)),
+    "round": _round,
     "min": min,
     "max": max,
 }
+
+
+def _bounded(value: Any) -> Any:
+    """``value`` if it is within the limits; ExpressionError naming the limit otherwise."""
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT_CHARS:
+            raise ExpressionError(f"a text longer than {MAX_TEXT_CHARS} characters")
+    elif isinstance(value, int):
+        if abs(value) > MAX_INT:
+            raise ExpressionError("a number larger than 1e308")
+    elif isinstance(value, complex):
+        raise ExpressionError("a complex number (a negative number to a fractional power?)")
+    return value
+
 
 # Quantities that are counts: read exactly, never rounded.
 _EXACT_SCALARS = frozenset({"observed_zeros", "nobs", "df_resid"})
@@ -377,6 +480,10 @@ class _Run:
         return value
 
     def eval(self, node: ast.expr) -> Any:
+        """The node's value, checked against the limits (every operator and call)."""
+        return _bounded(self._eval(node))
+
+    def _eval(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):
@@ -391,6 +498,8 @@ class _Run:
             value = self.eval(node.operand)
             if isinstance(node.op, ast.Not):
                 return not value
+            if not _is_number(value):
+                raise ExpressionError(f"cannot negate {_kind(value)}")
             return -value if isinstance(node.op, ast.USub) else +value
         if isinstance(node, ast.BoolOp):
             values = [self.eval(v) for v in node.values]
@@ -399,7 +508,13 @@ class _Run:
             left = self.eval(node.left)
             for op, comp in zip(node.ops, node.comparators, strict=True):
                 right = self.eval(comp)
-                if not _CMPOPS[type(op)](left, right):
+                try:
+                    holds = _CMPOPS[type(op)](left, right)
+                except TypeError:
+                    raise ExpressionError(
+                        f"cannot compare {_kind(left)} with {_kind(right)}"
+                    ) from None
+                if not holds:
                     return False
                 left = right
             return True
@@ -567,6 +682,8 @@ def rounding_interval(
     bound (sum of |partial derivative| x half unit) is used, doubled for safety.
     """
     value, leaves = expr.evaluate_with_leaves(ctx)
+    if not _is_number(value):
+        raise ExpressionError(f"the answer must be a number, not {_kind(value)}")
     value = float(value)
     varying = {
         k: (leaf.value, half_unit(leaf.value, digits))

@@ -9,6 +9,7 @@ which is itself derived from the seed: generation stays deterministic.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,36 @@ class InvalidSeed(ValueError):
     """A seed must be a non-negative integer."""
 
 
+class OverBudget(GenerationError):
+    """Generation ran past its time budget; the message says where and what to reduce."""
+
+
+@dataclass
+class Deadline:
+    """A wall-clock budget, checked between the steps of generation (draw, fit, parts).
+
+    A step is not interrupted (a numpy fit cannot be), but the spec limits bound each
+    step, so checking between them keeps preview and self-test within a few seconds of
+    their budget instead of holding a web thread for minutes.
+    """
+
+    seconds: float
+    start: float = field(default_factory=time.monotonic)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def check(self, doing: str) -> None:
+        """:class:`OverBudget` when the budget is spent; ``doing`` names the next step."""
+        if self.elapsed > self.seconds:
+            raise OverBudget(
+                f"generating the variant stopped after {self.elapsed:.1f} s "
+                f"(the budget is {self.seconds:g} s), "
+                f"before {doing}; reduce n, the number of groups, parts or redraws"
+            )
+
+
 @dataclass
 class VariantContext:
     """What expressions read on one variant: fitted models and drawn values."""
@@ -75,21 +106,38 @@ def check_seed(seed: Any) -> int:
     return int(seed)
 
 
-def generate(spec: ProblemSpec, seed: int) -> Variant:
-    """The variant of ``spec`` for ``seed``; the same inputs give the same variant anywhere."""
-    return generate_with_redraws(spec, seed)[0]
+def generate(spec: ProblemSpec, seed: int, *, budget: float | None = None) -> Variant:
+    """The variant of ``spec`` for ``seed``; the same inputs give the same variant anywhere.
+
+    With ``budget`` (seconds), :class:`OverBudget` is raised once it is spent.
+    """
+    deadline = Deadline(budget) if budget is not None else None
+    return generate_with_redraws(spec, seed, deadline=deadline)[0]
 
 
-def generate_with_redraws(spec: ProblemSpec, seed: int) -> tuple[Variant, list[str]]:
+#: What drawing and fitting may raise on a spec the checks let through (an edge of numpy
+#: or of a fit): reported as a GenerationError naming it, so callers handle one error.
+_NUMERIC_FAILURES = (ValueError, ArithmeticError, TypeError, KeyError, IndexError)
+
+
+def generate_with_redraws(
+    spec: ProblemSpec, seed: int, *, deadline: Deadline | None = None
+) -> tuple[Variant, list[str]]:
     """The variant and why earlier draws were rejected (for the self-test report)."""
     seed = check_seed(seed)
     reasons: list[str] = []
     for attempt in range(MAX_ATTEMPTS):
         try:
-            variant = _attempt(spec, seed, attempt)
+            variant = _attempt(spec, seed, attempt, deadline)
         except _Redraw as exc:
             reasons.append(str(exc))
             continue
+        except GenerationError:
+            raise
+        except _NUMERIC_FAILURES as exc:
+            raise GenerationError(
+                f"{spec.id}: seed {seed} cannot be generated: {type(exc).__name__}: {exc}"
+            ) from exc
         return variant, reasons
     raise GenerationError(
         f"{spec.id}: no well-posed variant for seed {seed} in {MAX_ATTEMPTS} draws "
@@ -101,15 +149,21 @@ class _Redraw(Exception):
     """This attempt is ill-posed; try the next one."""
 
 
-def _attempt(spec: ProblemSpec, seed: int, attempt: int) -> Variant:
+def _attempt(spec: ProblemSpec, seed: int, attempt: int, deadline: Deadline | None) -> Variant:
+    def step(doing: str) -> None:
+        if deadline is not None:
+            deadline.check(f"{doing} (draw {attempt + 1})")
+
     dataset: Dataset | None = None
     views: dict[str, FittedView] = {}
     values: dict[str, Any] = {}
     scenario: Scenario | None = None
     if spec.dgp is not None:
+        step("drawing the data")
         dataset = draw_dataset(spec, seed, attempt)
         if problems := data_problems(spec, dataset):
             raise _Redraw(problems[0])
+        step("fitting the models")
         try:
             views = fit_all(spec, dataset.frame, dataset.levels)
         except FitFailed as exc:
@@ -124,6 +178,7 @@ def _attempt(spec: ProblemSpec, seed: int, attempt: int) -> Variant:
         values.update(scenario.values)
     values.update(draw_params(spec, seed, attempt, dataset))
     ctx = VariantContext(views, values)
+    step("building the parts")
     try:
         for cond in spec.require:
             if not ex.parse(cond).evaluate(ctx):
@@ -188,6 +243,8 @@ def _draw_param(rng: np.random.Generator, p: ParamSpec, levels: Mapping[str, lis
         return p.choice[int(rng.integers(len(p.choice)))]
     assert p.level_of is not None
     options = [lv for lv in levels[p.level_of] if lv not in p.exclude]
+    if not options:  # the same in every draw: redrawing cannot help
+        raise GenerationError(f"no level of {p.level_of} is left to draw (excluded or taken)")
     return options[int(rng.integers(len(options)))]
 
 

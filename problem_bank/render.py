@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from problem_bank import expressions as ex
-from problem_bank.spec import placeholders
+from problem_bank.spec import PLACEHOLDER, format_error, split_placeholder
+
+#: Longest text a story, prompt or solution may render to (a 64 KB spec of ``{x}``s with
+#: long values must not become a 20 MB page).
+MAX_RENDERED_CHARS = 200_000
 
 
 def signif(value: float, digits: int) -> float:
@@ -25,6 +30,10 @@ def format_number(value: float, fmt: str | None = None) -> str:
     """
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if fmt is not None and (problem := format_error(fmt)):
+        raise ex.ExpressionError(problem)
+    if not math.isfinite(value):
+        return str(float(value))  # inf, -inf, nan: as the format-less path always printed
     if fmt and fmt.endswith("f"):
         return f"{value:.{int(fmt[:-1])}f}"
     if fmt is None:
@@ -47,9 +56,18 @@ def render(text: str, ctx: ex.Context) -> str:
     """``text`` with each ``{expr}`` / ``{expr|3}`` / ``{expr|2f}`` replaced by its value."""
     if "{" not in text:
         return text
-    out = text
-    for whole, inner, fmt in placeholders(text):
+    size = len(text)
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal size
+        inner, fmt = split_placeholder(match.group(1))
         value: Any = ex.parse(inner).evaluate(ctx)
         rendered = value if isinstance(value, str) else format_number(value, fmt)
-        out = out.replace(whole, rendered, 1)
-    return out
+        size += len(rendered)
+        if size > MAX_RENDERED_CHARS:
+            raise ex.ExpressionError(
+                f"the text would be longer than {MAX_RENDERED_CHARS:,} characters"
+            )
+        return rendered
+
+    return PLACEHOLDER.sub(fill, text)

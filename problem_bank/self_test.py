@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from problem_bank.generate import GenerationError, generate_with_redraws
+from problem_bank.generate import Deadline, GenerationError, OverBudget, generate_with_redraws
 from problem_bank.spec import ProblemSpec
 from problem_bank.variant import Variant
 from problem_bank.wellposed import part_problems, probability_parts
@@ -43,10 +43,12 @@ class SelfTestReport:
     problem: str
     version: int
     results: list[SeedResult] = field(default_factory=list)
+    #: Why the self-test stopped before its last seed (the time budget), else None.
+    stopped: str | None = None
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.results)
+        return self.stopped is None and all(r.ok for r in self.results)
 
     @property
     def failures(self) -> list[SeedResult]:
@@ -63,13 +65,15 @@ class SelfTestReport:
             f"median {1000 * times[len(times) // 2]:.1f} ms"
         )
         lines = [head]
+        if self.stopped:
+            lines.append(f"     {self.stopped}")
         for r in self.failures[:10]:
             lines.append(f"     seed {r.seed}: {'; '.join(r.problems)}")
         return "\n".join(lines)
 
     def to_summary(self, max_failures: int = 20) -> dict[str, Any]:
         """What an instructor needs to see: passed or not, on how many seeds, and why not."""
-        return {
+        out: dict[str, Any] = {
             "ok": self.ok,
             "seeds": len(self.results),
             "summary": self.summary(),
@@ -77,12 +81,16 @@ class SelfTestReport:
                 {"seed": r.seed, "problems": list(r.problems)} for r in self.failures[:max_failures]
             ],
         }
+        if self.stopped:
+            out["stopped"] = self.stopped
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "problem": self.problem,
             "version": self.version,
             "ok": self.ok,
+            "stopped": self.stopped,
             "results": [{**asdict(r), "ok": r.ok} for r in self.results],
         }
 
@@ -103,16 +111,45 @@ def check_variant(spec: ProblemSpec, variant: Variant) -> list[str]:
     return problems
 
 
-def run_selftest(spec: ProblemSpec, seeds: int = DEFAULT_SEEDS, start: int = 0) -> SelfTestReport:
-    """Self-test ``seeds`` consecutive seeds from ``start``."""
+def run_selftest(
+    spec: ProblemSpec, seeds: int = DEFAULT_SEEDS, start: int = 0, budget: float | None = None
+) -> SelfTestReport:
+    """Self-test ``seeds`` consecutive seeds from ``start``.
+
+    With ``budget`` (seconds of wall time for the whole run) the self-test stops when it is
+    spent, checked between seeds and between the steps of each one, and says so in the
+    report (``stopped``) with the slowest seed, so the author knows what to make smaller.
+    """
     report = SelfTestReport(spec.id, spec.version)
+    deadline = Deadline(budget) if budget is not None else None
     for seed in range(start, start + seeds):
         t0 = time.perf_counter()
         try:
-            variant, redraws = generate_with_redraws(spec, seed)
+            if deadline is not None:
+                deadline.check(f"seed {seed}")
+            variant, redraws = generate_with_redraws(spec, seed, deadline=deadline)
+        except OverBudget:
+            assert deadline is not None
+            report.stopped = _stopped(report, deadline, seed, time.perf_counter() - t0)
+            break
         except GenerationError as exc:
             report.results.append(SeedResult(seed, [str(exc)], -1, time.perf_counter() - t0))
             continue
         elapsed = time.perf_counter() - t0
         report.results.append(SeedResult(seed, check_variant(spec, variant), len(redraws), elapsed))
     return report
+
+
+def _stopped(report: SelfTestReport, deadline: Deadline, seed: int, unfinished: float) -> str:
+    """E.g. "the self-test stopped after 20 s, 2 of 20 seeds done: generating one variant
+    took 9.1 s (seed 1); reduce n, the number of groups or parts"."""
+    slowest = max(report.results, key=lambda r: r.seconds, default=None)
+    if slowest is None or unfinished > slowest.seconds:
+        took = f"seed {seed} was still generating after {unfinished:.1f} s"
+    else:
+        took = f"generating one variant took {slowest.seconds:.1f} s (seed {slowest.seed})"
+    return (
+        f"the self-test stopped after {deadline.elapsed:.0f} s (its budget is "
+        f"{deadline.seconds:g} s), {len(report.results)} seeds done: {took}; "
+        "reduce n, the number of groups or the number of parts"
+    )

@@ -33,10 +33,48 @@ class SpecError(ValueError):
         self.reason = message
 
 
+# -- size limits ------------------------------------------------------------------------
+# Every size knob of a spec is bounded, so a spec that passes parse_spec costs bounded time
+# and memory to generate (and the preview/self-test time budget is a second line of
+# defence). Each limit is several times what the built-in problems use; docs/authoring.md
+# lists them.
+
+#: Rows of a dataset (``n``, or groups x size): the largest built-in draws 900.
+MAX_ROWS = 5_000
+#: Groups of a mixed model (built-ins: up to 20).
+MAX_GROUPS = 200
+#: Levels of one factor (built-ins: up to 4).
+MAX_LEVELS = 50
+#: Predictors in the data (built-ins: up to 3).
+MAX_PREDICTORS = 20
+#: Coefficients of one model with its factor levels expanded (built-ins: up to 8).
+MAX_COEFFICIENTS = 100
+#: Parts of a problem, misconceptions of a part, params, models, outputs, require items.
+MAX_PARTS = 50
+MAX_MISCONCEPTIONS = 20
+MAX_PARAMS = 50
+MAX_MODELS = 10
+MAX_OUTPUTS = 20
+MAX_REQUIRE = 20
+#: Choices of a choice part, rows and columns of a table part.
+MAX_CHOICES = 26
+MAX_TABLE_SIDE = 20
+#: Characters of a formula, and of the short texts a spec gives (levels, labels, names).
+MAX_FORMULA_CHARS = 300
+MAX_NAME_CHARS = 64
+#: Largest magnitude of an integer a spec gives (param ranges, choices).
+MAX_SPEC_INT = 10**9
+
 _ID = r"^[a-z][a-z0-9_]*$"
-Id = Annotated[str, Field(pattern=_ID, max_length=64)]
+Id = Annotated[str, Field(pattern=_ID, max_length=MAX_NAME_CHARS)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
 Range = float | tuple[float, float]
 IntRange = int | tuple[int, int]
+Rows = Annotated[int, Field(ge=1, le=MAX_ROWS)]
+RowRange = Rows | tuple[Rows, Rows]
+Count = Annotated[int, Field(ge=0, le=MAX_ROWS)]
+SpecInt = Annotated[int, Field(ge=-MAX_SPEC_INT, le=MAX_SPEC_INT)]
+FormulaText = Annotated[str, Field(min_length=1, max_length=MAX_FORMULA_CHARS)]
 
 #: Printers the output section may ask for (implemented in problem_bank.printers).
 PRINTERS = (
@@ -59,13 +97,20 @@ SCENARIO_VALUES = frozenset({"named_factor", "scenario_title"})
 class Strict(BaseModel):
     """Unknown fields are errors: a typo must not silently drop part of a problem."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No inf or nan anywhere: a range [0, .inf] would draw inf into the data.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_range(v: Any) -> Any:
-    if isinstance(v, tuple) and v[0] > v[1]:
-        raise ValueError(f"range [{v[0]}, {v[1]}] has low > high")
+    ranges = v.values() if isinstance(v, dict) else [v]
+    for r in ranges:
+        if isinstance(r, tuple) and r[0] > r[1]:
+            raise ValueError(f"range [{r[0]}, {r[1]}] has low > high")
     return v
+
+
+def _high(v: int | tuple[int, int]) -> int:
+    return v[1] if isinstance(v, tuple) else v
 
 
 class NumericPredictor(Strict):
@@ -90,7 +135,7 @@ class FactorPredictor(Strict):
     """A factor; the first level is R's reference level. Every level appears in the data."""
 
     type: Literal["factor"]
-    levels: list[Annotated[str, Field(min_length=1)]] = Field(min_length=2)
+    levels: list[Name] = Field(min_length=2, max_length=MAX_LEVELS)
     weights: list[Annotated[float, Field(gt=0)]] | None = None
 
     @model_validator(mode="after")
@@ -108,36 +153,53 @@ Predictor = Annotated[NumericPredictor | FactorPredictor, Field(discriminator="t
 class GroupSpec(Strict):
     """Grouping structure of a mixed model: how many groups, their size, random-effect SDs."""
 
-    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.]*$")
-    n_groups: IntRange
-    size: IntRange
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.]*$", max_length=MAX_NAME_CHARS)
+    n_groups: (
+        Annotated[int, Field(ge=1, le=MAX_GROUPS)]
+        | tuple[
+            Annotated[int, Field(ge=1, le=MAX_GROUPS)], Annotated[int, Field(ge=1, le=MAX_GROUPS)]
+        ]
+    )
+    size: RowRange
     #: SD of each random term, keyed "(Intercept)" or a slope variable.
-    sd: dict[str, Range]
+    sd: dict[str, Range] = Field(min_length=1, max_length=4)
     #: Correlation of random intercept and slope.
-    cor: Range = 0.0
+    cor: (
+        Annotated[float, Field(ge=-1, le=1)]
+        | tuple[Annotated[float, Field(ge=-1, le=1)], Annotated[float, Field(ge=-1, le=1)]]
+    ) = 0.0
     #: Group labels are prefix + letter (A, B, ...) or prefix + number when more than 26.
-    prefix: str = ""
+    prefix: str = Field("", max_length=MAX_NAME_CHARS)
 
     _r = field_validator("n_groups", "size", "cor")(_check_range)
+
+    @model_validator(mode="after")
+    def _rows(self) -> GroupSpec:
+        most = _high(self.n_groups) * _high(self.size)
+        if most > MAX_ROWS:
+            raise ValueError(
+                f"up to {most:,} rows (n_groups x size); at most {MAX_ROWS:,} are allowed"
+            )
+        return self
 
 
 class DgpSpec(Strict):
     """The data-generating process."""
 
-    formula: str
-    n: IntRange | None = None
-    predictors: dict[str, Predictor]
-    coefficients: dict[str, Range]
+    formula: FormulaText
+    n: RowRange | None = None
+    predictors: dict[str, Predictor] = Field(max_length=MAX_PREDICTORS)
+    coefficients: dict[str, Range] = Field(max_length=MAX_COEFFICIENTS)
     family: DgpFamily = "gaussian"
     sigma: Range | None = None
     theta: Range | None = None
     zero_prob: Range | None = None
     groups: GroupSpec | None = None
     #: Number of missing values (written NA) per column.
-    missing: dict[str, IntRange] = Field(default_factory=dict)
+    missing: dict[str, Count | tuple[Count, Count]] = Field(default_factory=dict)
     response_decimals: int = Field(3, ge=0, le=8)
 
-    _r = field_validator("n", "sigma", "theta", "zero_prob")(_check_range)
+    _r = field_validator("n", "sigma", "theta", "zero_prob", "missing")(_check_range)
 
     @model_validator(mode="after")
     def _family_needs(self) -> DgpSpec:
@@ -154,7 +216,7 @@ class ModelSpec(Strict):
     """A model fitted to the variant's data. ``main`` is the one printed and asked about."""
 
     family: Family = "gaussian"
-    formula: str
+    formula: FormulaText
     #: Mixed models: True for REML (glmmTMB's default is ML: REML=FALSE).
     reml: bool = False
 
@@ -171,12 +233,14 @@ class ParamSpec(Strict):
     """A value drawn per variant and used in the story and questions (exactly one source)."""
 
     uniform: tuple[float, float] | None = None
-    integer: tuple[int, int] | None = None
-    choice: list[str | float] | None = None
+    integer: tuple[SpecInt, SpecInt] | None = None
+    choice: list[Name | float] | None = Field(None, max_length=100)
     #: A random level of this factor (or of the grouping factor).
     level_of: str | None = None
-    exclude: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list, max_length=MAX_LEVELS)
     decimals: int = Field(1, ge=0, le=6)
+
+    _r = field_validator("uniform", "integer")(_check_range)
 
     @model_validator(mode="after")
     def _one_source(self) -> ParamSpec:
@@ -187,7 +251,7 @@ class ParamSpec(Strict):
 
 
 class ChoiceSpec(Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9_]+$")
+    id: str = Field(pattern=r"^[A-Za-z0-9_]+$", max_length=MAX_NAME_CHARS)
     label: str
 
 
@@ -224,7 +288,7 @@ class PartSpec(Strict):
     atol: float = Field(0.0, ge=0)
     percent_allowed: bool = False
     partial_credit: bool = False
-    choices: list[ChoiceSpec] = Field(default_factory=list)
+    choices: list[ChoiceSpec] = Field(default_factory=list, max_length=MAX_CHOICES)
     #: Scenario problems: take choices, answer and explanation from this scenario question.
     choices_from: str | None = None
     explanation: str = ""
@@ -232,9 +296,11 @@ class PartSpec(Strict):
     solution: str = ""
     weight: float = Field(1.0, gt=0)
     format_hint: str = ""
-    rows: list[str] = Field(default_factory=list)
-    columns: list[str] = Field(default_factory=list)
-    misconceptions: list[MisconceptionSpec] = Field(default_factory=list)
+    rows: list[str] = Field(default_factory=list, max_length=MAX_TABLE_SIDE)
+    columns: list[str] = Field(default_factory=list, max_length=MAX_TABLE_SIDE)
+    misconceptions: list[MisconceptionSpec] = Field(
+        default_factory=list, max_length=MAX_MISCONCEPTIONS
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> PartSpec:
@@ -278,14 +344,14 @@ class ProblemSpec(Strict):
     #: Name of the data frame in the R call (``data = cod``), as R prints it in the output.
     data_name: str = Field("dat", pattern=r"^[A-Za-z][A-Za-z0-9_.]*$")
     dgp: DgpSpec | None = None
-    models: dict[str, ModelSpec] = Field(default_factory=dict)
-    output: list[OutputSpec] = Field(default_factory=list)
+    models: dict[str, ModelSpec] = Field(default_factory=dict, max_length=MAX_MODELS)
+    output: list[OutputSpec] = Field(default_factory=list, max_length=MAX_OUTPUTS)
     plot: str | None = None
-    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    params: dict[str, ParamSpec] = Field(default_factory=dict, max_length=MAX_PARAMS)
     scenarios: ScenarioUse | None = None
     #: Conditions (expressions) a draw must meet, else it is redrawn: keeps questions well posed.
-    require: list[str] = Field(default_factory=list)
-    parts: list[PartSpec] = Field(min_length=1)
+    require: list[str] = Field(default_factory=list, max_length=MAX_REQUIRE)
+    parts: list[PartSpec] = Field(min_length=1, max_length=MAX_PARTS)
 
     @field_validator("output", mode="before")
     @classmethod
@@ -336,14 +402,13 @@ def validate_yaml(model: type[M], text: str) -> tuple[M, dict[Loc, int]]:
     try:
         data, lines = load_with_lines(text)
     except YamlError as exc:
-        raise SpecError(str(exc), exc.line) from None
+        raise SpecError(str(exc), exc.line, _dotted(exc.loc or ())) from None
     if not isinstance(data, dict):
         raise SpecError("the spec must be a mapping of fields", line_for(lines, ()))
     try:
         obj = model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = _yaml_loc(err["loc"], data)
+        err, loc = _most_specific(exc.errors(), data)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
@@ -351,6 +416,18 @@ def validate_yaml(model: type[M], text: str) -> tuple[M, dict[Loc, int]]:
             msg = "field required"
         raise SpecError(msg, line_for(lines, loc), _dotted(loc)) from None
     return obj, lines
+
+
+def _most_specific(errors: list[Any], data: Any) -> tuple[Any, Loc]:
+    """The first error, or a deeper one at the same place: for ``n: [30, 80000]`` the
+    tuple's "less than or equal to 5000", not the int branch's "not a valid integer"."""
+    first = _yaml_loc(errors[0]["loc"], data)
+    best, best_loc = errors[0], first
+    for err in errors[1:]:
+        loc = _yaml_loc(err["loc"], data)
+        if loc[: len(first)] == first and len(loc) > len(best_loc):
+            best, best_loc = err, loc
+    return best, best_loc
 
 
 _UNION_TAGS = frozenset({"numeric", "factor", "str", "float", "int", "bool"})
@@ -397,6 +474,9 @@ def _semantic_errors(spec: ProblemSpec) -> Iterator[tuple[Loc, str]]:
         except FormulaError as exc:
             yield ("models", name, "formula"), str(exc)
             return
+        if msg := _too_many_coefficients(formulas[name], levels):
+            yield ("models", name, "formula"), msg
+            return
     group_name = None
     if spec.dgp is not None:
         yield from _dgp_errors(spec.dgp, levels)
@@ -442,6 +522,19 @@ def _semantic_errors(spec: ProblemSpec) -> Iterator[tuple[Loc, str]]:
         yield from _part_errors(part, ("parts", i), checker)
 
 
+def _too_many_coefficients(f: Formula, levels: dict[str, list[str]]) -> str | None:
+    """Counted, not listed: ``A*B*C*D`` with 50 levels each would list 5.7 million names."""
+    count = int(f.intercept)
+    for term in f.fixed:
+        width = 1
+        for var in term:
+            width *= max(len(levels[var]) - 1, 1) if var in levels else 1
+        count += width
+    if count > MAX_COEFFICIENTS:
+        return f"{count:,} coefficients with these factor levels; at most {MAX_COEFFICIENTS}"
+    return None
+
+
 def _dgp_errors(dgp: DgpSpec, levels: dict[str, list[str]]) -> Iterator[tuple[Loc, str]]:
     try:
         f = parse_formula(dgp.formula)
@@ -452,6 +545,9 @@ def _dgp_errors(dgp: DgpSpec, levels: dict[str, list[str]]) -> Iterator[tuple[Lo
         if var not in dgp.predictors:
             yield ("dgp", "formula"), f"{var!r} is not among the predictors"
             return
+    if msg := _too_many_coefficients(f, levels):
+        yield ("dgp", "formula"), msg
+        return
     names = set(f.coef_names(levels))
     for coef in dgp.coefficients:
         if coef not in names:
@@ -514,19 +610,53 @@ def _answer_errors(
         yield from checker.expr(here, str(item))
 
 
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _DIGITS_SUFFIX = re.compile(r"^(.*)\|\s*(\d+f?)\s*$", re.S)
+#: ``{x|15}`` and ``{x|15f}`` at most: a double has no more digits to show, and
+#: ``{1|99999999f}`` would print a 100 MB page.
+MAX_FORMAT_DIGITS = 15
 
 
 def placeholders(text: str) -> Iterator[tuple[str, str, str | None]]:
     """Each ``{expr}`` / ``{expr|3}`` / ``{expr|2f}`` in a text: (whole, expr, format)."""
-    for m in _PLACEHOLDER.finditer(text):
-        inner = m.group(1)
-        fmt = None
-        sm = _DIGITS_SUFFIX.match(inner)
-        if sm:
-            inner, fmt = sm.group(1), sm.group(2)
-        yield m.group(0), inner.strip(), fmt
+    for m in PLACEHOLDER.finditer(text):
+        yield (m.group(0), *split_placeholder(m.group(1)))
+
+
+def split_placeholder(inner: str) -> tuple[str, str | None]:
+    """``coef("x")|4`` → (``coef("x")``, ``"4"``); no format → None."""
+    sm = _DIGITS_SUFFIX.match(inner)
+    if sm:
+        return sm.group(1).strip(), sm.group(2)
+    return inner.strip(), None
+
+
+def format_error(fmt: str) -> str | None:
+    """Why a placeholder format (``3`` significant digits, ``2f`` decimals) is refused."""
+    digits = int(fmt.removesuffix("f")) if len(fmt) <= 6 else MAX_FORMAT_DIGITS + 1
+    low = 0 if fmt.endswith("f") else 1
+    if not low <= digits <= MAX_FORMAT_DIGITS:
+        kind = "decimals" if fmt.endswith("f") else "significant digits"
+        return f"format |{fmt}: {kind} must be {low} to {MAX_FORMAT_DIGITS}"
+    return None
+
+
+def _short(text: str, most: int = 60) -> str:
+    """A long placeholder, cut for quoting in a one-line error."""
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+class _NoValues:
+    """The context of a constant expression: it reads no model and no value."""
+
+    def model(self, name: str) -> ex.ModelView:
+        raise ex.ExpressionError(f"no model named {name!r}")
+
+    def value(self, name: str) -> Any:
+        raise ex.ExpressionError(f"no value named {name!r}")
+
+
+_NO_VALUES = _NoValues()
 
 
 class _ExpressionChecker:
@@ -547,23 +677,32 @@ class _ExpressionChecker:
         self.group_name = group_name
 
     def text(self, loc: Loc, text: str) -> Iterator[tuple[Loc, str]]:
-        for whole, inner, _fmt in placeholders(text):
+        for whole, inner, fmt in placeholders(text):
+            if fmt is not None and (msg := format_error(fmt)):
+                yield loc, f"placeholder {_short(whole)}: {msg}"
             for _l, msg in self.expr(loc, inner):
-                yield loc, f"placeholder {whole}: {msg}"
+                yield loc, f"placeholder {_short(whole)}: {msg}"
 
     def expr(self, loc: Loc, source: str) -> Iterator[tuple[Loc, str]]:
         try:
             parsed = ex.parse(source)
         except ex.ExpressionError as exc:
-            yield loc, f"{exc} (in {source!r})"
+            yield loc, f"{exc} (in {_short(source)!r})"
             return
         for name in parsed.names:
             if name not in self.values:
-                yield loc, f"unknown name {name!r} in {source!r}; declare it under params"
+                yield loc, f"unknown name {name!r} in {_short(source)!r}; declare it under params"
         for call in parsed.calls:
             msg = self.call(call)
             if msg:
-                yield loc, f"{msg} (in {source!r})"
+                yield loc, f"{msg} (in {_short(source)!r})"
+        if not parsed.names and not any(
+            ex.SIGNATURES[c.name].model or c.name == "param" for c in parsed.calls
+        ):
+            try:  # a constant: its value is known now, so is any error (1/0, 9**9**7)
+                parsed.evaluate(_NO_VALUES)
+            except ex.ExpressionError as exc:
+                yield loc, f"{exc} (in {_short(source)!r})"
 
     def _level_ok(self, factor: str, value: Any) -> str | None:
         if isinstance(value, str) and value not in self.levels.get(factor, [value]):

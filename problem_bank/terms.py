@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+#: Variables crossed by one ``*`` (``a*b*c*d*e`` has 31 terms; each more doubles them).
+MAX_CROSSED = 5
+#: Fixed terms of one formula.
+MAX_TERMS = 64
 
 
 class FormulaError(ValueError):
@@ -132,6 +136,8 @@ def parse_formula(text: str) -> Formula:
         if "*" in piece:
             factors = piece.split("*")
             _check_names(factors, text)
+            if len(factors) > MAX_CROSSED:
+                raise FormulaError(f"at most {MAX_CROSSED} variables crossed with * in {text!r}")
             for k in range(1, len(factors) + 1):
                 for combo in _combinations(factors, k):
                     if combo not in fixed:
@@ -141,6 +147,8 @@ def parse_formula(text: str) -> Formula:
         _check_names(list(variables), text)
         if variables not in fixed:
             fixed.append(variables)
+    if len(fixed) > MAX_TERMS:
+        raise FormulaError(f"{len(fixed)} terms in {text!r}; at most {MAX_TERMS}")
     fixed.sort(key=len)  # R orders main effects before interactions
     return Formula(text, lhs, tuple(fixed), intercept, tuple(random))
 

@@ -75,10 +75,11 @@ def preview(problem_id: int):  # type: ignore[no-untyped-def]
         seed = 1
     error = None
     variant = None
+    budget = current_app.config.get("MIXGRADE_PREVIEW_SECONDS", authoring.PREVIEW_SECONDS)
     try:
-        variant = authoring.preview(problem, seed)
+        variant = authoring.preview(problem, seed, budget)
     except (problem_bank.InvalidSeed, problem_bank.GenerationError, ValueError) as exc:
-        error = str(exc)
+        error = str(exc)  # OverBudget included: the page says what took too long
     versions = [p for p in authoring.visible(db(), current_user) if p.slug == problem.slug]
     return render_template(
         "teach/preview.html",
@@ -88,7 +89,7 @@ def preview(problem_id: int):  # type: ignore[no-untyped-def]
         error=error,
         versions=versions,
         can_edit=authoring.can_edit(current_user, problem),
-    )
+    ), (422 if error else 200)
 
 
 @bp.route("/problems/new", methods=["GET", "POST"])
@@ -127,7 +128,8 @@ def edit_problem(problem_id: int):  # type: ignore[no-untyped-def]
 def selftest(problem_id: int):  # type: ignore[no-untyped-def]
     problem = _problem(problem_id)
     seeds = current_app.config.get("MIXGRADE_SELFTEST_SEEDS", authoring.SELFTEST_SEEDS)
-    if authoring.request_selftest(db(), problem, seeds=seeds):
+    budget = current_app.config.get("MIXGRADE_SELFTEST_SECONDS", authoring.SELFTEST_SECONDS)
+    if authoring.request_selftest(db(), problem, seeds=seeds, budget=budget):
         flash(f"Self-test started on {seeds} seeds; this page updates when it is done.", "ok")
     else:
         passed = bool(problem.selftest and problem.selftest.get("ok"))

@@ -175,3 +175,16 @@ def test_percent_allowed_part_grades_percent_as_proportion() -> None:
     feedback = grade(variant(numeric(0.38, percent_allowed=True)), {"a": "38%"})
     assert feedback.parts[0].verdict == "correct"
     assert math.isclose(feedback.score, 1.0)
+
+
+def test_a_5000_digit_integer_is_a_parse_error_for_every_kind() -> None:
+    """str() of it raises ValueError (Python's 4,300-digit limit): it was a 500 on submit."""
+    huge = 10**5000
+    for parse in (
+        lambda: parse_choice(huge, ["1", "2"]),
+        lambda: parse_choice_set([huge], ["1", "2"]),
+        lambda: parse_number(huge),
+        lambda: parse_cells([huge], 1),
+    ):
+        with pytest.raises(ParseError):
+            parse()

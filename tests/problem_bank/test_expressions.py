@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from problem_bank import expressions as ex
+from problem_bank.render import format_number, render
 
 # The lecture's cod model (summary(glm) in the syllabus).
 COD = {
@@ -131,3 +134,76 @@ def test_half_unit() -> None:
 def test_ifelse_reads_only_the_branch_taken() -> None:
     expr = ex.parse('ifelse(1 < 2, 5, coef("missing"))')
     assert expr.evaluate(Ctx()) == 5
+
+
+# ------------------------------------------------------------------ limits (issue 11, §4)
+
+
+def _fast_error(source: str, values: dict[str, Any] | None = None) -> str:
+    """The evaluation error of ``source``, which must come within 0.5 s."""
+    t0 = time.perf_counter()
+    with pytest.raises(ex.ExpressionError) as info:
+        ex.parse(source).evaluate(Ctx(values))
+    assert time.perf_counter() - t0 < 0.5
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("source", "values", "reason"),
+    [
+        ("9**9**7", None, "is larger than 1e308"),  # kept a preview busy for 103 s
+        ("k ** 10**6", {"k": 7}, "is larger than 1e308"),
+        ("10**200 * 10**200", None, "a number larger than 1e308"),
+        ("s * 10**8", {"s": "x"}, "* needs two numbers"),  # a 100 MB page
+        ("s + s", {"s": "x" * 150}, "a text longer than 200 characters"),
+        ("round(5, -10**8)", None, "digits must be between -15 and 15"),
+        ("(-8) ** 0.5", None, "a complex number"),
+        ("-s", {"s": "x"}, "cannot negate text"),
+        ("s < 1", {"s": "x"}, "cannot compare text with a number"),  # was a TypeError
+        ("s + 1", {"s": "x"}, "cannot add text and a number"),
+        ("exp(10**6)", None, "exp()"),
+    ],
+)
+def test_values_stay_within_the_limits(
+    source: str, values: dict[str, Any] | None, reason: str
+) -> None:
+    assert reason in _fast_error(source, values)
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("-" * 1500 + "1", "nested deeper than 50 levels"),
+        ("+".join(["1"] * 900), "nested deeper than 50 levels"),  # a RecursionError before
+        ("1" * 400, "a number larger than 1e308"),
+        ('"x" * 3', "only + works on text"),
+        ("1\x00", "cannot parse"),
+        ("x" * 2001, "longer than 2000 characters"),
+    ],
+)
+def test_parse_refuses_what_cannot_be_bounded(source: str, reason: str) -> None:
+    with pytest.raises(ex.ExpressionError, match=re.escape(reason)):
+        ex.parse(source)
+
+
+def test_sums_and_names_built_from_text_still_work() -> None:
+    assert ex.parse('"Dose" + g').evaluate(Ctx({"g": "dose1"})) == "Dosedose1"
+    assert ex.parse("2 ** 10 + k ** 3").evaluate(Ctx({"k": 4})) == 1088
+    assert ex.parse("round(3.14159, 2)").evaluate(Ctx()) == 3.14
+
+
+def test_formats_are_bounded_and_non_finite_values_print() -> None:
+    with pytest.raises(ValueError, match="decimals must be 0 to 15"):
+        format_number(1.0, "99999999f")
+    with pytest.raises(ValueError, match="significant digits must be 1 to 15"):
+        format_number(1.0, "0")
+    assert format_number(math.inf, "3") == "inf"  # an OverflowError before
+    assert format_number(math.nan, "2f") == "nan"
+    assert format_number(0.123456, "15") == "0.123456000000000"
+
+
+def test_rendered_text_is_bounded() -> None:
+    text = "{s}" * 2_000
+    with pytest.raises(ex.ExpressionError, match="longer than 200,000 characters"):
+        render(text, Ctx({"s": "x" * 150}))
+    assert render("{a} and {a|2f}, {a}", Ctx({"a": 1.5})) == "1.5 and 1.50, 1.5"

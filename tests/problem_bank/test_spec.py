@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from importlib import resources
 
 import pytest
 
 from problem_bank import SpecError, builtin_problems, parse_spec
+from tests.hostile_yaml import HOSTILE_YAML
 
 
 def _text(name: str) -> str:
@@ -129,3 +132,139 @@ def test_misconception_needs_expression_or_choice() -> None:
         "        message: That is the slope",
     )
     assert "exactly one of expression, choice" in str(_error(text))
+
+
+# ------------------------------------------------------------------- hostile YAML (issue 11)
+
+
+@pytest.mark.parametrize(("text", "line", "reason"), HOSTILE_YAML)
+def test_hostile_yaml_is_a_spec_error_with_its_line(text: str, line: int, reason: str) -> None:
+    """Each of these was a 500, a RecursionError or a 10-20 s parse before the loader limits."""
+    t0 = time.perf_counter()
+    err = _error(text)
+    assert time.perf_counter() - t0 < 1.0
+    assert reason in err.reason and err.line == line, str(err)
+
+
+def test_a_date_like_value_is_text_not_a_crash() -> None:
+    """PyYAML would build a date and fail on month 13 (a ValueError, so a 500)."""
+    spec = parse_spec(SIMPLE.replace("title: Simple linear regression", "title: 2024-13-45"))
+    assert spec.title == "2024-13-45"
+
+
+def test_a_value_named_through_an_alias_keeps_working() -> None:
+    text = SIMPLE.replace("topic: linear models", "topic: &t linear models\ndata_name: *t")
+    assert "data_name" in str(_error(text))  # *t was read: "linear models" is no R name
+
+
+def test_a_spec_too_large_is_refused_by_the_library() -> None:
+    err = _error(SIMPLE + "#" + "x" * (64 * 1024) + "\n")
+    assert "larger than 64 KB" in str(err)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" + "1," * 32_000 + "1]",
+        "a: " + "x " * 32_000,
+        "".join(f"k{i}: [{i}]\n" for i in range(6_000)),
+        "[" * 65_000,
+    ],
+)
+def test_the_largest_specs_parse_quickly(text: str) -> None:
+    """64 KB of the cheapest-to-write values: bounded work, whatever the outcome."""
+    t0 = time.perf_counter()
+    with contextlib.suppress(SpecError):
+        parse_spec(text[: 64 * 1024])
+    assert time.perf_counter() - t0 < 2.0
+
+
+# ------------------------------------------------------ expression and size limits (§4)
+
+MIXED = _text("09_random_slope.yaml")
+
+
+def _story(placeholder: str) -> str:
+    return SIMPLE.replace("An ecologist measured", f"An ecologist {{{placeholder}}} measured", 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "reason"),
+    [
+        (_story("9**9**7"), "story", "9 ** 4782969 is larger than 1e308"),
+        (_story("1|99999999f"), "story", "decimals must be 0 to 15"),  # a 100 MB page
+        (_story("x0|99999999"), "story", "significant digits must be 1 to 15"),
+        (_story('"x" * 10**8'), "story", "only + works on text"),
+        (_story("1/0"), "story", "cannot compute: division by zero"),
+        (SIMPLE.replace("n: [30, 80]", "n: 2000000"), "dgp.n", "less than or equal to 5000"),
+        (SIMPLE.replace("n: [30, 80]", "n: [30, 80000]"), "dgp.n", "less than or equal"),
+        (SIMPLE.replace("n: [30, 80]", "n: -3"), "dgp.n", "greater than or equal to 1"),
+        (SIMPLE.replace("n: [30, 80]", "n: [80, 30]"), "dgp.n", "low > high"),
+        (SIMPLE.replace("sigma: [0.5, 2.5]", "sigma: [0.5, .inf]"), "dgp.sigma", "finite"),
+        (
+            MIXED.replace("n_groups: [12, 20]", "n_groups: [12, 200]").replace(
+                "size: [10, 10]", "size: [10, 100]"
+            ),
+            "dgp.groups",
+            "up to 20,000 rows (n_groups x size); at most 5,000",
+        ),
+        (
+            MIXED.replace("n_groups: [12, 20]", "n_groups: 5000"),
+            "dgp.groups.n_groups",
+            "less than or equal to 200",
+        ),
+    ],
+)
+def test_limits_are_spec_errors_naming_the_limit(text: str, field: str, reason: str) -> None:
+    """Each passed validation before, then held a preview for seconds to minutes."""
+    err = _error(text)
+    assert err.field.startswith(field) and reason in err.reason, str(err)
+
+
+def test_formulas_and_factors_cannot_multiply_the_design_without_bound() -> None:
+    crossed = ADDITIVE.replace("FC ~ IC + Dose", "FC ~ IC * Dose * a * b * c * d")
+    assert "at most 5 variables crossed" in str(_error(crossed))
+    levels = ", ".join(f"d{i}" for i in range(51))
+    many = ADDITIVE.replace("levels: [control, dose1, dose2]", f"levels: [control, {levels}]")
+    assert "at most 50 items" in str(_error(many))
+    doses = ", ".join(f"d{i}" for i in range(3, 20))
+    blocks = ", ".join(f"b{i}" for i in range(20))
+    text = ADDITIVE.replace(
+        "Dose: {type: factor, levels: [control, dose1, dose2]}",
+        f"Dose: {{type: factor, levels: [control, dose1, dose2, {doses}]}}\n"
+        f"    Block: {{type: factor, levels: [{blocks}]}}",
+    ).replace("  formula: FC ~ IC + Dose\n", "  formula: FC ~ IC + Dose * Block\n", 1)
+    err = _error(text)  # 1 + 1 + 19 + 19 + 19 x 19: counted, never listed
+    assert (err.field, err.reason) == (
+        "dgp.formula",
+        "401 coefficients with these factor levels; at most 100",
+    )
+
+
+def test_every_builtin_spec_is_well_inside_the_limits() -> None:
+    """The limits leave room: half of each one still admits every built-in problem."""
+    from problem_bank import spec as s
+
+    for problem in builtin_problems().values():
+        if problem.dgp is not None:
+            dgp = problem.dgp
+            rows = (
+                s._high(dgp.n)
+                if dgp.n is not None
+                else s._high(dgp.groups.n_groups) * s._high(dgp.groups.size)
+            )
+            assert rows <= s.MAX_ROWS // 5
+            assert all(
+                len(p.levels) <= s.MAX_LEVELS // 5
+                for p in dgp.predictors.values()
+                if hasattr(p, "levels")
+            )
+        assert len(problem.parts) <= s.MAX_PARTS // 5
+        assert all(len(p.misconceptions) <= s.MAX_MISCONCEPTIONS // 2 for p in problem.parts)
+
+
+def test_a_loader_error_names_the_field_as_well_as_the_line() -> None:
+    text = SIMPLE.replace("    kind: numeric\n", "    kind: !foo numeric\n", 1)
+    err = _error(text)
+    assert (err.line, err.field) == (_line_of(text, "kind: !foo"), "parts[0].kind")
+    assert str(err).startswith(f"line {err.line}: parts[0].kind: tag !foo is not allowed")

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import time
 from dataclasses import replace
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -26,6 +29,7 @@ from service.models import (
 )
 from service.services.problems import builtin_spec_texts
 from tests.conftest import csrf_token, login
+from tests.hostile_yaml import HOSTILE_YAML
 from tests.service.web_world import as_user, build_world
 
 
@@ -326,3 +330,87 @@ def test_grading_failures_show_their_reason_to_the_instructor_only(
     as_user(client, "teacher")
     page = client.get(f"/teach/courses/{world.course.id}").get_data(as_text=True)
     assert "Grading failures" in page and "ValueError: spec expression broke" in page
+
+
+# ------------------------------------------------- hostile specs and slow ones (issue 11, §4)
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        # the issue's findings; the API test runs every case of HOSTILE_YAML
+        *((text, reason) for text, _line, reason in HOSTILE_YAML[:5]),
+        next((text, reason) for text, _line, reason in HOSTILE_YAML if "merge keys" in reason),
+        (_spec().replace("An ecologist", "An ecologist {9**9**7}", 1), "larger than 1e308"),
+        (_spec().replace("An ecologist", "An ecologist {1|99999999f}", 1), "decimals must be"),
+        (_spec().replace("  n: [30, 80]", "  n: 2000000"), "less than or equal to 5000"),
+    ],
+)
+def test_hostile_specs_are_refused_with_422_and_a_line(client, world, spec, reason):
+    as_user(client, "teacher")
+    t0 = time.perf_counter()
+    response = _post(client, "/teach/problems/new", "/teach/problems/new", {"spec_text": spec})
+    assert time.perf_counter() - t0 < 5
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and str(escape(reason)) in text
+    assert "Line " in text
+
+
+def _slow_problem(client, db_session) -> Problem:
+    """An uploaded draft of the random-slope problem at the row limit (200 groups x 25)."""
+    text = next(t for t in builtin_spec_texts().values() if "id: random_slope" in t)
+    text = re.sub(r"(?m)^version: \d+$", "version: 1", text.replace("random_slope", "slow_slope"))
+    text = text.replace("n_groups: [12, 20]", "n_groups: 200").replace("size: [10, 10]", "size: 25")
+    response = _post(client, "/teach/problems/new", "/teach/problems/new", {"spec_text": text})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return db_session.scalar(select(Problem).where(Problem.slug == "slow_slope"))
+
+
+def test_preview_past_its_budget_is_a_422_page_saying_what_took_too_long(
+    client, world, app, db_session
+):
+    app.config["MIXGRADE_PREVIEW_SECONDS"] = 0.0
+    as_user(client, "teacher")
+    problem = _slow_problem(client, db_session)
+    response = client.get(f"/teach/problems/{problem.id}?seed=3")
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "generating the variant stopped after" in text and "reduce n" in text
+
+
+def test_selftest_in_the_request_stops_at_its_budget_with_a_reason(client, world, app, db_session):
+    app.config["MIXGRADE_SELFTEST_SEEDS"] = 20
+    app.config["MIXGRADE_SELFTEST_SECONDS"] = 0.2
+    queue.configure(replace(app.config["MIXGRADE_SETTINGS"], broker_url="redis://127.0.0.1:1/0"))
+    as_user(client, "teacher")
+    problem = _slow_problem(client, db_session)
+    preview = f"/teach/problems/{problem.id}"
+    t0 = time.perf_counter()
+    _post(client, f"{preview}/selftest", preview)
+    assert time.perf_counter() - t0 < 20  # 20 seeds of this spec take a minute or more
+    db_session.expire_all()
+    result = db_session.get(Problem, problem.id).selftest
+    assert result["ok"] is False and result["stopped"].startswith("the self-test stopped after")
+    page = client.get(f"{preview}?seed=1")
+    assert "the self-test stopped after" in page.get_data(as_text=True)
+
+
+def test_selftest_of_a_stored_spec_that_a_new_limit_refuses_fails_with_the_reason(
+    client, world, app, db_session
+):
+    """A draft saved before the limits existed (n: 2000000) must not make the self-test 500."""
+    app.config["MIXGRADE_SELFTEST_SEEDS"] = 2
+    queue.configure(replace(app.config["MIXGRADE_SETTINGS"], broker_url="redis://127.0.0.1:1/0"))
+    as_user(client, "teacher")
+    _post(client, "/teach/problems/new", "/teach/problems/new", {"spec_text": _spec()})
+    problem = db_session.scalar(select(Problem).where(Problem.slug == "my_regression"))
+    problem.spec_text = problem.spec_text.replace("  n: [30, 80]", "  n: 2000000")
+    db_session.commit()
+    preview = f"/teach/problems/{problem.id}"
+    assert client.get(preview).status_code == 422  # the preview says why, too
+    response = _post(client, f"{preview}/selftest", preview)
+    assert response.status_code == 302
+    db_session.expire_all()
+    result = db_session.get(Problem, problem.id).selftest
+    assert result["ok"] is False and "no longer valid" in result["summary"]
+    assert "less than or equal to 5000" in result["summary"]
