@@ -6,8 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-#: Largest row id (a 32-bit signed integer); bigger ids cannot exist in any backend.
-MAX_ID = 2**31 - 1
+from service.routing import MAX_ROW_ID as MAX_ID
 
 
 class ProblemDetails(Schema):
