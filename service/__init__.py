@@ -17,6 +17,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         errors,
         extensions,
         instructor,
+        json_body,
         queue,
         routing,
         student,
@@ -38,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     if config:
         app.config.update(config)
     routing.init_app(app)
+    json_body.init_app(app)
     queue.configure(settings, in_requests=True)
     web_db.init_app(app, settings.database_url)
     cookies.init_app(app, settings.trusted_proxies)
