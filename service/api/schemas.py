@@ -76,7 +76,11 @@ class EnrollmentPage(_Page):
 class EnrollmentCreate(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=255))
     name = fields.String(load_default="", validate=validate.Length(max=255))
-    role = fields.String(load_default="student", validate=validate.OneOf(["student", "instructor"]))
+    role = fields.String(
+        required=True,
+        validate=validate.OneOf(["student", "instructor"]),
+        metadata={"description": "Required: a default could silently demote an instructor."},
+    )
 
 
 class Problem(Schema):

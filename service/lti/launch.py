@@ -30,7 +30,7 @@ from service.models import (
     User,
     utcnow,
 )
-from service.services import timing
+from service.services import enrollments, timing
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 MESSAGE_TYPE = LTI + "message_type"
@@ -356,16 +356,15 @@ def context_for(session: Session, launch: Launch) -> LtiContext:
 
 
 def enroll(session: Session, user: User, course: Course, role: Role) -> Enrollment:
-    enrollment = session.scalar(
-        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
-    )
-    if enrollment is None:
-        enrollment = Enrollment(user=user, course=course, role=role)
-        session.add(enrollment)
-    else:
-        enrollment.role = role
-    session.flush()
-    return enrollment
+    """The launch's role in the course, except that the last instructor stays one."""
+    try:
+        return enrollments.set_role(session, user, course, role)[0]
+    except enrollments.LastInstructor:
+        return session.scalars(
+            select(Enrollment).where(
+                Enrollment.user_id == user.id, Enrollment.course_id == course.id
+            )
+        ).one()
 
 
 def provision(session: Session, launch: Launch) -> tuple[User, LtiContext]:
