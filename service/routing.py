@@ -31,6 +31,19 @@ class RowId(IntegerConverter):
         super().__init__(url_map, *args, min=_clamp(min), max=_clamp(max), signed=False, **kwargs)
 
 
+def row_id(raw: object) -> int | None:
+    """A form field or claim read as a row id, or None when no row can have it.
+
+    For ids that come in other than in the path (``request.form.get(..., type=row_id)``):
+    the same bound as the converter, so they too are "not found", never an overflow.
+    """
+    text = str(raw).strip() if raw is not None else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ROW_ID else None
+
+
 def _clamp(bound: int) -> int:
     return min(max(int(bound), 1), MAX_ROW_ID)
 

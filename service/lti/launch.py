@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from service.lti import platforms
 from service.models import (
+    Assignment,
     Course,
     Enrollment,
     LtiContext,
@@ -30,6 +31,7 @@ from service.models import (
     User,
     utcnow,
 )
+from service.routing import row_id
 from service.services import enrollments, timing
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -399,9 +401,10 @@ def resource_link_for(session: Session, launch: Launch, context: LtiContext) -> 
         )
         session.add(row)
     custom = launch.claims.get(CUSTOM) or {}
-    raw = str(custom.get("assignment_id", "")).strip() if isinstance(custom, dict) else ""
-    if raw.isdigit():
-        row.assignment_id = int(raw)
+    # An id no assignment has (too big, or unknown) is ignored, not a 500 at the flush.
+    wanted = row_id(custom.get("assignment_id")) if isinstance(custom, dict) else None
+    if wanted is not None and session.get(Assignment, wanted) is not None:
+        row.assignment_id = wanted
     ags = launch.claims.get(AGS_ENDPOINT)
     if isinstance(ags, dict):
         if ags.get("lineitem"):

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from service.routing import MAX_ROW_ID, RowId
+from service.routing import MAX_ROW_ID, RowId, row_id
 from service.services import tokens
 from tests.service.web_world import as_user, build_world
 
@@ -85,3 +85,9 @@ def test_a_route_may_narrow_the_range_but_not_widen_it(app):
     assert (converter.min, converter.max) == (1, MAX_ROW_ID)
     narrow = RowId(app.url_map, min=3, max=10)
     assert (narrow.min, narrow.max) == (3, 10)
+
+
+def test_ids_from_forms_and_claims_get_the_same_bound():
+    assert [row_id(v) for v in ("1", " 42 ", 7, str(MAX_ROW_ID))] == [1, 42, 7, MAX_ROW_ID]
+    for bad in (None, "", "0", "-1", str(MAX_ROW_ID + 1), str(2**63), "9" * 5000, "１２", "1e3"):
+        assert row_id(bad) is None, bad
