@@ -17,8 +17,8 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         errors,
         extensions,
         instructor,
-        json_body,
         queue,
+        request_input,
         routing,
         student,
         web_db,
@@ -39,7 +39,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     if config:
         app.config.update(config)
     routing.init_app(app)
-    json_body.init_app(app)
+    request_input.init_app(app)
     queue.configure(settings, in_requests=True)
     web_db.init_app(app, settings.database_url)
     cookies.init_app(app, settings.trusted_proxies)

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from service import json_body
+from service import request_input
 from tests.api.conftest import ApiWorld
 
 API = "/api/v1"
@@ -119,15 +119,15 @@ def test_a_huge_integer_answer_is_a_400_that_says_why(client, world: ApiWorld, v
 def test_the_app_json_provider_reads_with_the_same_limits(app):
     assert app.json.loads('{"a": [1, 2.5, "b"]}') == {"a": [1, 2.5, "b"]}
     for text in (DEEP, HUGE_INT, "NaN", "[1e999]"):
-        with pytest.raises(json_body.MalformedBody):
+        with pytest.raises(request_input.MalformedBody):
             app.json.loads(text)
 
 
 def test_ordinary_bodies_are_untouched(client, world: ApiWorld):
     """Nesting at the limit, long numbers below it and any valid Unicode still pass."""
-    assert json_body.loads("[" * json_body.MAX_DEPTH + "]" * json_body.MAX_DEPTH)
-    assert json_body.loads("9" * json_body.MAX_NUMBER_CHARS) == int("9" * 100)
-    assert json_body.unstorable_text({"a": ["é 😀 \\ud800 as text", {"b": "ok"}]}) is None
+    assert request_input.loads("[" * request_input.MAX_DEPTH + "]" * request_input.MAX_DEPTH)
+    assert request_input.loads("9" * request_input.MAX_NUMBER_CHARS) == int("9" * 100)
+    assert request_input.unstorable_text({"a": ["é 😀 \\ud800 as text", {"b": "ok"}]}) is None
     created = client.post(
         f"{API}/courses/{world.course.id}/enrollments",
         data='{"email": "zoe@api.test", "name": "Zo\\u00eb \\ud83d\\ude00", "role": "student"}',

@@ -1,4 +1,8 @@
-"""The instructor's spec upload with bytes that are not UTF-8 text: a 422 page, never a 500."""
+"""Forms with text the app cannot store: a 422 page, never a 500, on SQLite and PostgreSQL.
+
+The instructor's spec upload with bytes that are not UTF-8, and a NUL character (``%00``)
+in any form field or query parameter, which PostgreSQL refuses to store or even compare.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,24 @@ import io
 
 import pytest
 
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, settings_on
 from tests.service.web_world import as_user, build_world
 
 NOT_UTF8 = b"id: bad\ntitle: caf\xe9 \xed\xa0\x80 \xff\n"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request, tmp_path):
+    return settings_on(request.param, request, tmp_path)
+
+
 @pytest.fixture
-def teacher(client, db_session):
-    build_world(db_session)
+def world(db_session):
+    return build_world(db_session)
+
+
+@pytest.fixture
+def teacher(client, world):
     return as_user(client, "teacher")
 
 
@@ -49,3 +62,28 @@ def test_a_text_area_with_invalid_bytes_or_nul_is_refused_with_a_page(teacher, r
     )
     assert response.status_code == status, response.get_data(as_text=True)[:500]
     assert "text/html" in response.content_type
+
+
+def test_a_nul_in_a_login_form_field_is_a_422_naming_the_field(client, world):
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"email": "alice\x00@example.edu", "password": "x", "csrf_token": token}
+    )
+    assert response.status_code == 422
+    assert "form.email: The text contains a NUL character (at character 5)" in (
+        response.get_data(as_text=True)
+    )
+
+
+def test_a_nul_in_a_teachers_form_or_a_query_is_a_422(teacher, world):
+    course_id = world.course.id
+    page = teacher.get(f"/teach/courses/{course_id}/assignments/new").get_data(as_text=True)
+    response = teacher.post(
+        f"/teach/courses/{course_id}/assignments/new",
+        data={"csrf_token": csrf_token(page), "title": "Week\x001"},
+    )
+    assert response.status_code == 422
+    assert "form.title: The text contains a NUL character" in response.get_data(as_text=True)
+    query = teacher.get(f"/teach/problems/{world.problem.id}?seed=1%00")
+    assert query.status_code == 422
+    assert "query.seed" in query.get_data(as_text=True)

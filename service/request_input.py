@@ -1,17 +1,21 @@
-"""JSON request bodies, read within limits before any view sees them.
+"""What a request brings in, refused at the door when the app could not read or store it.
 
 Python's ``json`` accepts what the rest of the stack cannot handle: integers of thousands
 of digits (``int()`` refuses past 4,300 digits with ValueError, which webargs does not
 catch), nesting that ends in RecursionError, ``NaN``/``Infinity``, and ``"\\ud800"``, a lone
-surrogate that parses into a ``str`` no database driver can encode. Each of those was a 500.
+surrogate that parses into a ``str`` no database driver can encode. And PostgreSQL refuses
+a NUL character in any text, which a form field or query string carries as ``%00``. Each
+of those was a 500.
 
-One ``before_request`` hook reads every JSON body of every route (flask-smorest/webargs
-parse the same bytes again, so they only ever see bodies that passed) and one JSON provider
-gives ``request.get_json()`` the same parser:
+One ``before_request`` hook checks every request of every route before its view runs
+(flask-smorest/webargs parse the same JSON bytes again, so they only ever see bodies that
+passed), and one JSON provider gives ``request.get_json()`` the same parser:
 
-- a body that cannot be read within the limits → 400, "The JSON body cannot be read: …";
-- a body that parses but holds text the database cannot store (a lone surrogate or a NUL
-  character, in a key or a value) → 422, naming the field as ``json.<path>``.
+- a JSON body that cannot be read within the limits → 400, "The JSON body cannot be read: …";
+- text the database cannot store (a lone surrogate or a NUL character) in a JSON key or
+  value, a form field or a query parameter → 422, naming it as ``json.<path>``,
+  ``form.<name>`` or ``query.<name>``. (Forms and query strings cannot carry surrogates:
+  werkzeug decodes them with replacement characters.)
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
@@ -85,11 +89,19 @@ class JSONProvider(DefaultJSONProvider):
 
 def init_app(app: Flask) -> None:
     app.json = JSONProvider(app)
-    app.before_request(check_json_body)
+    app.before_request(check_request)
 
 
-def check_json_body() -> None:
-    """Refuse a JSON body the app cannot read or store, before routing reaches a view."""
+def check_request() -> None:
+    """Refuse input the app cannot read or store, before the view sees it."""
+    for location, fields in (("query", request.args), ("form", request.form)):
+        for name, value in fields.items(multi=True):
+            reason = _text_problem(name)
+            if reason:
+                _refuse_text(location, [_printable(name)], f"the field name {reason}")
+            reason = _text_problem(value)
+            if reason:
+                _refuse_text(location, [name], reason)
     if not request.is_json:
         return
     data = request.get_data(cache=True)
@@ -101,14 +113,17 @@ def check_json_body() -> None:
         raise _refusal(BadRequest, f"The JSON body cannot be read: {error}.", None) from None
     found = unstorable_text(value)
     if found is not None:
-        path, reason = found
-        where = ".".join(["json", *map(str, path)])
-        message = f"The text {reason}; send valid Unicode text."
-        messages: Any = [message]
-        for key in reversed(path):
-            messages = {key: messages}
-        detail = f"The request is not valid: {where}: {message}"
-        raise _refusal(UnprocessableEntity, detail, {"json": messages})
+        _refuse_text("json", *found)
+
+
+def _refuse_text(location: str, path: list[str | int], reason: str) -> NoReturn:
+    where = ".".join([location, *map(str, path)])
+    message = f"The text {reason}; send valid Unicode text."
+    messages: Any = [message]
+    for key in reversed(path):
+        messages = {key: messages}
+    detail = f"The request is not valid: {where}: {message}"
+    raise _refusal(UnprocessableEntity, detail, {location: messages})
 
 
 def _refusal(kind: type[HTTPException], detail: str, messages: Any) -> HTTPException:
