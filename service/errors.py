@@ -9,6 +9,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from service.request_input import printable
+
 
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
@@ -35,6 +37,7 @@ def init_app(app: Flask) -> None:
 
 
 def _respond(status: int, message: str):  # type: ignore[no-untyped-def]
+    message = printable(message)  # it may quote input (a JWT's kid) that cannot be encoded
     if wants_json():
         return jsonify({"status": status, "detail": message}), status
     return render_template("error.html", status=status, message=message), status
@@ -49,7 +52,7 @@ def problem(status: int, detail: str, **extra: Any):  # type: ignore[no-untyped-
         "type": extra.pop("type", None) or "about:blank",
         "title": HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error",
         "status": status,
-        "detail": detail,
+        "detail": printable(detail),
         **extra,
     }
     response = jsonify(body)

@@ -73,7 +73,7 @@ def unstorable_text(value: Any) -> tuple[list[str | int], str] | None:
             for key, child in item.items():
                 reason = _text_problem(key)
                 if reason:
-                    return [*path, _printable(key)], f"the field name {reason}"
+                    return [*path, printable(key)], f"the field name {reason}"
                 stack.append((child, [*path, key]))
         elif isinstance(item, list):
             stack.extend((child, [*path, index]) for index, child in enumerate(item))
@@ -98,7 +98,7 @@ def check_request() -> None:
         for name, value in fields.items(multi=True):
             reason = _text_problem(name)
             if reason:
-                _refuse_text(location, [_printable(name)], f"the field name {reason}")
+                _refuse_text(location, [printable(name)], f"the field name {reason}")
             reason = _text_problem(value)
             if reason:
                 _refuse_text(location, [name], reason)
@@ -143,7 +143,8 @@ def _text_problem(text: str) -> str | None:
     return f"contains a lone surrogate (\\u{code:04x} at character {match.start()})"
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
+    """The text with each lone surrogate or NUL replaced by U+FFFD, safe to show or store."""
     return _UNSTORABLE.sub("\ufffd", text)
 
 
