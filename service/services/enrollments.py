@@ -5,9 +5,9 @@ instructor (by the API, a roster sync or an LMS launch) would leave a course tha
 but an admin can grade, fix or even re-enroll an instructor in, so it is refused with
 :class:`LastInstructor`; the caller answers 409 or keeps the enrollment as it is.
 
-The check and the change are made under a lock on the course row (an UPDATE that changes
-nothing: a row lock on PostgreSQL, the write lock on SQLite), so two instructors demoting
-each other at the same moment cannot both succeed. Callers commit.
+A demotion or removal of an instructor is checked and made under a lock on the course row
+(an UPDATE that changes nothing: a row lock on PostgreSQL, the write lock on SQLite), so
+two instructors demoting each other at the same moment cannot both succeed. Callers commit.
 """
 
 from __future__ import annotations
@@ -30,14 +30,17 @@ class LastInstructor(Exception):
 
 def set_role(session: Session, user: User, course: Course, role: Role) -> tuple[Enrollment, bool]:
     """Enroll ``user`` in ``course`` as ``role`` (or change their role); True if new."""
-    _lock(session, course)
-    enrollment = _enrollment(session, user, course)
+    enrollment = session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    )
     if enrollment is None:
         enrollment = Enrollment(user=user, course=course, role=role)
         session.add(enrollment)
         session.flush()
         return enrollment, True
-    if enrollment.role == Role.instructor and role != Role.instructor:
+    if enrollment.role == role:
+        return enrollment, False  # nothing changes (a student's every launch): no write
+    if role != Role.instructor:
         _refuse_if_last(session, enrollment)
     enrollment.role = role
     session.flush()
@@ -46,15 +49,26 @@ def set_role(session: Session, user: User, course: Course, role: Role) -> tuple[
 
 def remove(session: Session, enrollment: Enrollment) -> None:
     """Take the person out of the course (their submissions stay)."""
-    _lock(session, enrollment.course)
-    session.refresh(enrollment)
-    if enrollment.role == Role.instructor:
-        _refuse_if_last(session, enrollment)
+    _refuse_if_last(session, enrollment)
     session.delete(enrollment)
     session.flush()
 
 
 def _refuse_if_last(session: Session, enrollment: Enrollment) -> None:
+    """Under the course lock, re-read the role and refuse if no other instructor is left.
+
+    Only a demotion or a removal can break the rule, so only those take the lock: a new
+    enrollment, a promotion or an unchanged role (a student's launch) never waits for it.
+    """
+    session.execute(
+        update(Course)
+        .where(Course.id == enrollment.course_id)
+        .values(id=Course.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(enrollment)
+    if enrollment.role != Role.instructor:
+        return
     others = session.scalar(
         select(func.count())
         .select_from(Enrollment)
@@ -66,21 +80,3 @@ def _refuse_if_last(session: Session, enrollment: Enrollment) -> None:
     )
     if not others:
         raise LastInstructor(enrollment.user, enrollment.course)
-
-
-def _lock(session: Session, course: Course) -> None:
-    session.execute(
-        update(Course)
-        .where(Course.id == course.id)
-        .values(id=Course.id)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _enrollment(session: Session, user: User, course: Course) -> Enrollment | None:
-    enrollment = session.scalar(
-        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
-    )
-    if enrollment is not None:
-        session.refresh(enrollment)  # the role as it is now, read under the lock
-    return enrollment
