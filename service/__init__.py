@@ -12,7 +12,18 @@ from service.config import Settings
 
 def create_app(config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
     """Build the app from Settings (the environment by default) plus test overrides."""
-    from service import auth, cookies, errors, extensions, instructor, queue, student, web_db
+    from service import (
+        auth,
+        cookies,
+        errors,
+        extensions,
+        instructor,
+        queue,
+        request_input,
+        routing,
+        student,
+        web_db,
+    )
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
@@ -28,6 +39,8 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     )
     if config:
         app.config.update(config)
+    routing.init_app(app)
+    request_input.init_app(app)
     queue.configure(settings, in_requests=True)
     web_db.init_app(app, settings.database_url)
     cookies.init_app(app, settings.trusted_proxies)

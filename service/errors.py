@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from service.request_input import printable
 from service.services.submissions import RETRY_AFTER_SECONDS, NotSaved
 
 #: What any request hears when the database fails under it. Its transaction was rolled
@@ -81,6 +82,7 @@ def respond(status: int, message: str, headers: dict[str, str] | None = None):  
     rendered without Flask's context processors (flask-login's would load the user) from a
     template that does not show who is logged in.
     """
+    message = printable(message)  # it may quote input (a JWT's kid) that cannot be encoded
     if wants_json():
         return jsonify({"status": status, "detail": message}), status, headers or {}
     if status == 503:
@@ -98,7 +100,7 @@ def problem(status: int, detail: str, **extra: Any):  # type: ignore[no-untyped-
         "type": extra.pop("type", None) or "about:blank",
         "title": HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error",
         "status": status,
-        "detail": detail,
+        "detail": printable(detail),
         **extra,
     }
     response = jsonify(body)

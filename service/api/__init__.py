@@ -12,9 +12,9 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from werkzeug.routing import IntegerConverter
 
 from service.api import schemas
+from service.routing import RowId
 
 PREFIX = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
@@ -47,15 +47,8 @@ class MixgradeApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
-class RowId(IntegerConverter):
-    """A database id in a path: 1 … 2³¹−1, so an absurd id is a 404, not an overflow."""
-
-    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        super().__init__(url_map, min=1, max=schemas.MAX_ID)
-
-
-def _row_id_schema(_converter: Any) -> dict[str, Any]:
-    return {"type": "integer", "minimum": 1, "maximum": schemas.MAX_ID}
+def _row_id_schema(converter: RowId) -> dict[str, Any]:
+    return {"type": "integer", "minimum": converter.min, "maximum": converter.max}
 
 
 def init_app(app: Flask) -> None:
@@ -94,7 +87,6 @@ def init_app(app: Flask) -> None:
             "security": [{"bearerAuth": []}],
         },
     )
-    app.url_map.converters["id"] = RowId
     api = MixgradeApi(app)
     api.register_converter(RowId, _row_id_schema)
     for module in (courses, problems, assignments, variants, submissions, grades):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from service.api import access, schemas
 from service.models import Course, Enrollment, Role, User
+from service.services import enrollments
 from service.web_db import db
 
 blp = access.blueprint("courses", "Courses, enrollments and the calling token.")
@@ -65,8 +66,13 @@ def list_enrollments(args: dict[str, Any], course_id: int) -> dict[str, Any]:
 @blp.arguments(schemas.EnrollmentCreate)
 @blp.response(201, schemas.Enrollment)
 @blp.alt_response(200, schema=schemas.Enrollment, description="Already enrolled; role updated.")
+@blp.alt_response(409, description="The change would leave the course without an instructor.")
 def enroll(body: dict[str, Any], course_id: int) -> Any:
-    """Enroll a person by email, creating an account (without a password) if needed."""
+    """Enroll a person by email as the given role, creating an account if needed.
+
+    Enrolling someone already in the course changes their role; the course's last
+    instructor cannot be demoted (409).
+    """
     course = access.course_for(course_id, teach=True)
     email = body["email"].strip().lower()
     role = Role(body["role"])
@@ -81,18 +87,31 @@ def enroll(body: dict[str, Any], course_id: int) -> Any:
             409,
             message=f"{email} has a student account; an admin must make them an instructor.",
         )
-    enrollment = session.scalar(
-        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
-    )
-    status = 200
-    if enrollment is None:
-        enrollment = Enrollment(user=user, course=course, role=role)
-        session.add(enrollment)
-        status = 201
-    else:
-        enrollment.role = role
+    try:
+        enrollment, created = enrollments.set_role(session, user, course, role)
+    except enrollments.LastInstructor as refused:
+        session.rollback()
+        abort(409, message=str(refused))
     session.commit()
-    return enrollment_dict(enrollment), status
+    return enrollment_dict(enrollment), 201 if created else 200
+
+
+@blp.route("/courses/<id:course_id>/enrollments/<id:enrollment_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(409, description="The course's last instructor cannot be removed.")
+def unenroll(course_id: int, enrollment_id: int) -> None:
+    """Take a person out of the course (instructors only); their submissions are kept."""
+    course = access.course_for(course_id, teach=True)
+    session = db()
+    enrollment = session.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.course_id != course.id:
+        abort(404, message=f"No enrollment {enrollment_id} in {course.code}.")
+    try:
+        enrollments.remove(session, enrollment)
+    except enrollments.LastInstructor as refused:
+        session.rollback()
+        abort(409, message=str(refused))
+    session.commit()
 
 
 def course_dict(course: Course) -> dict[str, Any]:

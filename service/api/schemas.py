@@ -6,10 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from service.routing import MAX_ROW_ID as MAX_ID
 from service.services.submissions import MAX_KEY_CHARS
-
-#: Largest row id (a 32-bit signed integer); bigger ids cannot exist in any backend.
-MAX_ID = 2**31 - 1
 
 
 class ProblemDetails(Schema):
@@ -79,7 +77,11 @@ class EnrollmentPage(_Page):
 class EnrollmentCreate(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=255))
     name = fields.String(load_default="", validate=validate.Length(max=255))
-    role = fields.String(load_default="student", validate=validate.OneOf(["student", "instructor"]))
+    role = fields.String(
+        required=True,
+        validate=validate.OneOf(["student", "instructor"]),
+        metadata={"description": "Required: a default could silently demote an instructor."},
+    )
 
 
 class Problem(Schema):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from service.lti import platforms
 from service.models import (
+    Assignment,
     Course,
     Enrollment,
     LtiContext,
@@ -30,7 +31,8 @@ from service.models import (
     User,
     utcnow,
 )
-from service.services import timing
+from service.routing import row_id
+from service.services import enrollments, timing
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 MESSAGE_TYPE = LTI + "message_type"
@@ -356,16 +358,15 @@ def context_for(session: Session, launch: Launch) -> LtiContext:
 
 
 def enroll(session: Session, user: User, course: Course, role: Role) -> Enrollment:
-    enrollment = session.scalar(
-        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
-    )
-    if enrollment is None:
-        enrollment = Enrollment(user=user, course=course, role=role)
-        session.add(enrollment)
-    else:
-        enrollment.role = role
-    session.flush()
-    return enrollment
+    """The launch's role in the course, except that the last instructor stays one."""
+    try:
+        return enrollments.set_role(session, user, course, role)[0]
+    except enrollments.LastInstructor:
+        return session.scalars(
+            select(Enrollment).where(
+                Enrollment.user_id == user.id, Enrollment.course_id == course.id
+            )
+        ).one()
 
 
 def provision(session: Session, launch: Launch) -> tuple[User, LtiContext]:
@@ -400,9 +401,10 @@ def resource_link_for(session: Session, launch: Launch, context: LtiContext) -> 
         )
         session.add(row)
     custom = launch.claims.get(CUSTOM) or {}
-    raw = str(custom.get("assignment_id", "")).strip() if isinstance(custom, dict) else ""
-    if raw.isdigit():
-        row.assignment_id = int(raw)
+    # An id no assignment has (too big, or unknown) is ignored, not a 500 at the flush.
+    wanted = row_id(custom.get("assignment_id")) if isinstance(custom, dict) else None
+    if wanted is not None and session.get(Assignment, wanted) is not None:
+        row.assignment_id = wanted
     ags = launch.claims.get(AGS_ENDPOINT)
     if isinstance(ags, dict):
         if ags.get("lineitem"):

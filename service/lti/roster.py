@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.lti import launch, services
-from service.models import Enrollment, LtiContext, LtiIdentity, utcnow
+from service.models import Enrollment, LtiContext, LtiIdentity, Role, utcnow
+from service.services import enrollments
 
 
 class RosterUnavailable(Exception):
@@ -21,12 +23,17 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: Kept as they were: the LMS would demote or remove the course's last instructor.
+    kept: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{len(self.added)} added, {len(self.updated)} role changes, "
             f"{len(self.removed)} removed, {len(self.skipped)} skipped"
         )
+        if self.kept:
+            text += f"; kept {', '.join(self.kept)} as the last instructor"
+        return text
 
 
 def sync(session: Session, context: LtiContext) -> SyncReport:
@@ -44,13 +51,16 @@ def sync(session: Session, context: LtiContext) -> SyncReport:
         raise RosterUnavailable(str(error)) from None
     report = SyncReport()
     course = context.course
+    # Instructors first, so a course whose LMS hands teaching to someone else gets its new
+    # instructor before the old one is demoted (the last instructor is never demoted).
+    members = sorted(members, key=lambda m: _role_of(m) != Role.instructor)
     for member in members:
         subject = str(member.get("user_id") or "")
         if not subject:
             continue
         label = member.get("email") or member.get("name") or subject
         status = str(member.get("status") or "Active")
-        role = launch.map_roles([str(r) for r in member.get("roles", [])])
+        role = _role_of(member)
         if status != "Active" or role is None:
             identity = session.scalar(
                 select(LtiIdentity).where(
@@ -64,8 +74,11 @@ def sync(session: Session, context: LtiContext) -> SyncReport:
                 )
             )
             if enrollment:
-                session.delete(enrollment)
-                report.removed.append(label)
+                try:
+                    enrollments.remove(session, enrollment)
+                    report.removed.append(label)
+                except enrollments.LastInstructor:
+                    report.kept.append(label)
             else:
                 report.skipped.append(label)
             continue
@@ -85,7 +98,11 @@ def sync(session: Session, context: LtiContext) -> SyncReport:
                 Enrollment.user_id == user.id, Enrollment.course_id == course.id
             )
         )
-        launch.enroll(session, user, course, role)
+        try:
+            enrollments.set_role(session, user, course, role)
+        except enrollments.LastInstructor:
+            report.kept.append(label)
+            continue
         if before is None:
             report.added.append(label)
         elif before != role:
@@ -93,3 +110,7 @@ def sync(session: Session, context: LtiContext) -> SyncReport:
     context.roster_synced_at = utcnow()
     session.commit()
     return report
+
+
+def _role_of(member: dict[str, Any]) -> Role | None:
+    return launch.map_roles([str(r) for r in member.get("roles", [])])

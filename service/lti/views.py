@@ -34,6 +34,7 @@ from service.models import (
     Role,
     ScoreSendStatus,
 )
+from service.routing import row_id
 from service.services import teaching
 from service.web_db import db
 
@@ -106,7 +107,8 @@ def deep_link(key: str):  # type: ignore[no-untyped-def]
     options = deep_linking.choices(db(), current_user.id, context)
     if request.method == "GET":
         return render_template("lti/deep_link.html", assignments=options, context=context)
-    chosen = db().get(Assignment, request.form.get("assignment_id", type=int) or 0)
+    chosen_id = row_id(request.form.get("assignment_id"))
+    chosen = db().get(Assignment, chosen_id) if chosen_id else None
     if chosen is None or chosen not in options:
         abort(404, "Choose one of the listed assignments.")
     try:

@@ -501,8 +501,9 @@ def create(
 
     Returns (submission, queued). ``queued`` is False when the broker could not be
     reached: the submission is safely stored, marked unpublished, and sent within seconds
-    of the broker's return (services/sweep.py). The commit comes before the send so that a worker never sees an id that is not
-    in the database, and a crash between the two loses nothing.
+    of the broker's return (services/sweep.py). The commit comes before the send so that a
+    worker never sees an id that is not in the database, and a crash between the two loses
+    nothing.
 
     The attempt number comes from the database (see :func:`_insert_next_attempt`), so
     concurrent submits never store more than ``attempts_allowed``. A repeated

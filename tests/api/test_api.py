@@ -77,14 +77,14 @@ def test_courses_and_enrollments(client, world: ApiWorld):
     assert members["total"] == 3 and len(members["items"]) == 2 and members["page"] == 1
     created = client.post(
         f"{API}/courses/{world.course.id}/enrollments",
-        json={"email": "Carol@API.test", "name": "Carol"},
+        json={"email": "Carol@API.test", "name": "Carol", "role": "student"},
         headers=world.auth("teacher"),
     )
     assert created.status_code == 201
     assert created.get_json()["user"]["email"] == "carol@api.test"
     again = client.post(
         f"{API}/courses/{world.course.id}/enrollments",
-        json={"email": "carol@api.test"},
+        json={"email": "carol@api.test", "role": "student"},
         headers=world.auth("teacher"),
     )
     assert again.status_code == 200
