@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from problem_bank.generate import GenerationError, InvalidSeed, OverBudget, generate
 from problem_bank.spec import ProblemSpec, SpecError, parse_spec
@@ -67,6 +67,27 @@ def selftest(spec: ProblemSpec, seeds: int = 50, budget: float | None = None) ->
     return run_selftest(spec, seeds, budget=budget)
 
 
+def selftest_summary(
+    spec_text: str, seeds: int = 50, budget: float | None = None, name: str = "spec"
+) -> dict[str, Any]:
+    """The self-test of a stored spec's text, as the summary an instructor reads.
+
+    A stored spec that no longer parses (it predates a limit it now exceeds) fails its
+    self-test with that reason instead of raising, wherever the self-test runs (request
+    or worker), so its row never stays "running".
+    """
+    try:
+        spec = parse_spec(spec_text)
+    except SpecError as error:
+        return {
+            "ok": False,
+            "seeds": 0,
+            "summary": f"FAIL {name}: the spec is no longer valid: {error}",
+            "failures": [],
+        }
+    return selftest(spec, seeds, budget=budget).to_summary()
+
+
 def plot_png(spec: ProblemSpec, variant: Variant) -> bytes:
     """The variant's plot as PNG bytes (matplotlib, imported only when called)."""
     from problem_bank.plots import plot_variant
@@ -90,4 +111,5 @@ __all__ = [
     "parse_spec",
     "plot_png",
     "selftest",
+    "selftest_summary",
 ]

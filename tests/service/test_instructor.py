@@ -414,3 +414,22 @@ def test_selftest_of_a_stored_spec_that_a_new_limit_refuses_fails_with_the_reaso
     result = db_session.get(Problem, problem.id).selftest
     assert result["ok"] is False and "no longer valid" in result["summary"]
     assert "less than or equal to 5000" in result["summary"]
+
+
+def test_worker_selftest_of_a_stored_spec_that_a_new_limit_refuses_fails_with_the_reason(
+    client, world, settings, db_session
+):
+    """On a worker too, a spec stored before the limits fails its self-test with the reason
+    instead of raising and leaving the row "running" for ever."""
+    as_user(client, "teacher")
+    _post(client, "/teach/problems/new", "/teach/problems/new", {"spec_text": _spec()})
+    problem = db_session.scalar(select(Problem).where(Problem.slug == "my_regression"))
+    problem.spec_text = problem.spec_text.replace("  n: [30, 80]", "  n: 2000000")
+    problem.selftest = {"running": True, "seeds": 2}
+    db_session.commit()
+    bind_store(lambda: SqlGradingStore(settings.database_url))
+    assert selftest_problem(problem.id, 2) is False
+    db_session.expire_all()
+    result = db_session.get(Problem, problem.id).selftest
+    assert result["ok"] is False and "no longer valid" in result["summary"]
+    assert "less than or equal to 5000" in result["summary"]
