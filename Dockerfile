@@ -7,7 +7,7 @@ COPY service ./service
 COPY graders ./graders
 COPY problem_bank ./problem_bank
 COPY migrations ./migrations
-RUN pip install --no-cache-dir -e . && useradd --system mixgrade \
+RUN pip install --no-cache-dir . && useradd --system mixgrade \
     && mkdir -p /var/lib/mixgrade && chown mixgrade /var/lib/mixgrade
 USER mixgrade
 EXPOSE 8000
