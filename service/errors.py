@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+import problem_bank
 from service.request_input import printable
 from service.services.submissions import RETRY_AFTER_SECONDS, NotSaved
 
@@ -19,6 +20,11 @@ from service.services.submissions import RETRY_AFTER_SECONDS, NotSaved
 DATABASE_UNAVAILABLE = (
     "The database cannot be reached right now, so this request was not completed: "
     "anything it sent was NOT saved. Please try again in a few seconds."
+)
+#: What a student or instructor hears when a stored problem cannot be generated any more.
+PROBLEM_UNUSABLE = (
+    "This problem cannot be generated right now ({reason}). Nothing was saved; "
+    "your instructor needs to fix the problem."
 )
 #: An unexpected error may strike before or after a commit: promise nothing either way.
 UNEXPECTED = (
@@ -55,6 +61,17 @@ def init_app(app: Flask) -> None:
             response.headers.update(headers)
             return response
         return respond(503, DATABASE_UNAVAILABLE, headers)
+
+    @app.errorhandler(problem_bank.SpecError)
+    @app.errorhandler(problem_bank.GenerationError)
+    def _unusable_problem(error: Exception):  # type: ignore[no-untyped-def]
+        # A stored problem that can no longer be parsed or drawn (saved before a limit it
+        # now exceeds): the request is fine, the problem is not, and retrying will not help.
+        app.logger.warning("stored problem unusable: %s", error)
+        message = PROBLEM_UNUSABLE.format(reason=str(error).splitlines()[0][:300])
+        if request.path.startswith("/api/"):
+            return problem(409, message, type="urn:mixgrade:problem:problem-unusable")
+        return respond(409, message)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # type: ignore[no-untyped-def]

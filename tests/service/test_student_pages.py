@@ -273,3 +273,19 @@ def test_a_resent_submission_with_the_same_idempotency_key_is_stored_once(
     variant = _variant(db_session, world.users["alice"], world.item)
     stored = db_session.scalars(select(Submission).where(Submission.variant_id == variant.id))
     assert [s.attempt_number for s in stored] == [1]
+
+
+def test_a_stored_problem_that_no_longer_parses_is_a_409_page_not_a_500(client, world, db_session):
+    """A spec saved before a limit it now exceeds: the student is told, nothing breaks."""
+    as_user(client, "alice")
+    assert client.get(f"/items/{world.item.id}").status_code == 200  # Alice's is issued
+    world.problem.spec_text = "id: no_longer_valid\n"
+    db_session.commit()
+    plot = client.get(
+        f"/variants/{_variant(db_session, world.users['alice'], world.item).id}/plot.png"
+    )
+    assert plot.status_code == 409, plot.get_data(as_text=True)
+    as_user(client, "bob")  # Bob's variant must be generated from the broken spec
+    page = client.get(f"/items/{world.item.id}")
+    assert page.status_code == 409
+    assert "cannot be generated" in page.get_data(as_text=True)
