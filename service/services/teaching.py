@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -101,6 +102,23 @@ class AssignmentDraft:
     problems: list[tuple[int, float]] = field(default_factory=list)
 
 
+#: Most points one problem or part may be worth.
+MAX_POINTS = 1000.0
+
+
+def read_points(raw: str | None, default: float, *, zero_allowed: bool) -> float:
+    """Points typed in a form: a finite number up to MAX_POINTS, else ValueError.
+
+    ``float()`` alone takes "nan" and "inf", which every comparison lets through one way
+    or the other, and which PostgreSQL's JSON refuses to store.
+    """
+    value = float(raw or default)
+    low_ok = value >= 0 if zero_allowed else value > 0
+    if not (math.isfinite(value) and low_ok and value <= MAX_POINTS):
+        raise ValueError(f"points must be a number from 0 to {MAX_POINTS:g}")
+    return value
+
+
 def read_assignment_form(form: Any) -> tuple[AssignmentDraft, dict[str, str]]:
     """The draft and field → message for what is wrong. Dates are read as UTC."""
     draft = AssignmentDraft()
@@ -136,11 +154,9 @@ def read_assignment_form(form: Any) -> tuple[AssignmentDraft, dict[str, str]]:
     for raw_id in form.getlist("problem"):
         try:
             problem_id = int(raw_id)
-            value = float(form.get(f"points-{problem_id}") or 10)
-            if not 0 < value <= 1000:
-                raise ValueError
+            value = read_points(form.get(f"points-{problem_id}"), 10, zero_allowed=False)
         except ValueError:
-            errors["problems"] = "Points per problem are numbers above 0."
+            errors["problems"] = f"Points per problem are numbers above 0, at most {MAX_POINTS:g}."
             continue
         draft.problems.append((problem_id, value))
     if not draft.problems and "problems" not in errors:
@@ -178,11 +194,9 @@ def set_part_points(item: AssignmentProblem, form: Any) -> dict[str, str]:
     values: dict[str, float] = {}
     for part_id, _weight, _prompt in parts_of(item.problem):
         try:
-            value = float(form.get(f"part-{item.id}-{part_id}") or 0)
-            if value < 0:
-                raise ValueError
+            value = read_points(form.get(f"part-{item.id}-{part_id}"), 0, zero_allowed=True)
         except ValueError:
-            return {part_id: "Points are numbers of at least 0."}
+            return {part_id: f"Points are numbers from 0 to {MAX_POINTS:g}."}
         values[part_id] = value
     if sum(values.values()) <= 0:
         return {"": "The parts need some points in total."}

@@ -87,3 +87,27 @@ def test_a_nul_in_a_teachers_form_or_a_query_is_a_422(teacher, world):
     query = teacher.get(f"/teach/problems/{world.problem.id}?seed=1%00")
     assert query.status_code == 422
     assert "query.seed" in query.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed", ["nan", "inf", "-inf", "1e999", "1001"])
+def test_points_that_are_not_finite_or_too_large_are_refused(teacher, world, db_session, typed):
+    """float() reads "nan" and "inf"; stored, they broke totals (and PostgreSQL's JSON)."""
+    page = f"/teach/assignments/{world.assignment.id}"
+    parts = {"intercept": typed, "slope": "4", "prediction": "4", "t_slope": "4", "decision": "4"}
+    data = {f"part-{world.item.id}-{k}": v for k, v in parts.items()}
+    before = (world.item.points, world.item.part_points)
+    token = csrf_token(teacher.get(page).get_data(as_text=True))
+    response = teacher.post(
+        f"/teach/items/{world.item.id}/points", data={"csrf_token": token, **data}
+    )
+    assert response.status_code == 302
+    db_session.expire_all()
+    item = db_session.get(type(world.item), world.item.id)
+    assert (item.points, item.part_points) == before
+    assert "Points are numbers from 0 to 1000" in teacher.get(page).get_data(as_text=True)
+    new = f"/teach/courses/{world.course.id}/assignments/new"
+    token = csrf_token(teacher.get(new).get_data(as_text=True))
+    form = {"title": "HW", "problem": str(world.problem.id), f"points-{world.problem.id}": typed}
+    response = teacher.post(new, data={"csrf_token": token, **form})
+    assert response.status_code == 422
+    assert "at most 1000" in response.get_data(as_text=True)
