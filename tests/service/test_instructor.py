@@ -433,4 +433,3 @@ def test_worker_selftest_of_a_stored_spec_that_a_new_limit_refuses_fails_with_th
     result = db_session.get(Problem, problem.id).selftest
     assert result["ok"] is False and "no longer valid" in result["summary"]
     assert "less than or equal to 5000" in result["summary"]
-
