@@ -7,6 +7,7 @@ from sqlalchemy import select
 from service.lti import passback, platforms
 from service.models import (
     LtiContext,
+    LtiContextMember,
     LtiIdentity,
     LtiResourceLink,
     LtiScoreSend,
@@ -59,6 +60,7 @@ def _linked_world(session):
         [
             context,
             LtiIdentity(platform=platform, subject="lms-alice", user=world.users["alice"]),
+            LtiContextMember(context=context, user=world.users["alice"]),
             LtiResourceLink(
                 platform=platform,
                 context=context,
