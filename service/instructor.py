@@ -1,5 +1,10 @@
 """What instructors do: write and preview problems, build assignments, read the gradebook
-and analytics, regrade. Every route checks the role; course routes check the course."""
+and analytics, regrade.
+
+Who may come in is decided in services.teaching: the pages are open to whoever teaches a
+course (by enrollment, as an LMS launch makes them) or has a site instructor account;
+every course route checks the enrollment in that course; writing problems in the shared
+bank needs the site role."""
 
 from __future__ import annotations
 
@@ -27,8 +32,25 @@ bp = Blueprint("instructor", __name__, url_prefix="/teach")
 @bp.before_request
 @login_required
 def _instructors_only():  # type: ignore[no-untyped-def]
-    if not teaching.is_instructor(current_user):
+    if not teaching.may_teach(db(), current_user):
         abort(403, "This page is for instructors.")
+
+
+@bp.app_context_processor
+def _teaching_nav() -> dict[str, object]:
+    """``may_teach()`` for the header: called only on pages that draw the nav."""
+    return {"may_teach": lambda: teaching.may_teach(db(), current_user)}
+
+
+def _author_only() -> None:
+    """Writing in the bank publishes to every course, so it needs the site role."""
+    if not teaching.is_author(current_user):
+        abort(
+            403,
+            "Writing problems for the shared bank needs a mixgrade instructor account; "
+            "teaching a course from the LMS lets you build assignments from published "
+            "problems. An admin can give you the instructor role.",
+        )
 
 
 # --------------------------------------------------------------------------------- home
@@ -36,7 +58,11 @@ def _instructors_only():  # type: ignore[no-untyped-def]
 
 @bp.route("/")
 def home():  # type: ignore[no-untyped-def]
-    return render_template("teach/home.html", courses=teaching.courses_taught(db(), current_user))
+    return render_template(
+        "teach/home.html",
+        courses=teaching.courses_taught(db(), current_user),
+        can_author=teaching.is_author(current_user),
+    )
 
 
 @bp.route("/courses/<int:course_id>")
@@ -94,6 +120,7 @@ def preview(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/problems/new", methods=["GET", "POST"])
 def new_problem():  # type: ignore[no-untyped-def]
+    _author_only()
     text = ""
     if request.method == "POST":
         text = _uploaded_text()
@@ -108,6 +135,7 @@ def new_problem():  # type: ignore[no-untyped-def]
 
 @bp.route("/problems/<int:problem_id>/edit", methods=["GET", "POST"])
 def edit_problem(problem_id: int):  # type: ignore[no-untyped-def]
+    _author_only()
     base = _problem(problem_id)
     if not authoring.can_edit(current_user, base):
         abort(403, "Only the author can edit this problem; copy it under a new id instead.")
@@ -126,6 +154,7 @@ def edit_problem(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/problems/<int:problem_id>/selftest", methods=["POST"])
 def selftest(problem_id: int):  # type: ignore[no-untyped-def]
+    _author_only()
     problem = _problem(problem_id)
     seeds = current_app.config.get("MIXGRADE_SELFTEST_SEEDS", authoring.SELFTEST_SEEDS)
     budget = current_app.config.get("MIXGRADE_SELFTEST_SECONDS", authoring.SELFTEST_SECONDS)
@@ -139,6 +168,7 @@ def selftest(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/problems/<int:problem_id>/publish", methods=["POST"])
 def publish(problem_id: int):  # type: ignore[no-untyped-def]
+    _author_only()
     problem = _problem(problem_id)
     try:
         authoring.publish(db(), current_user, problem)

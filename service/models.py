@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -365,6 +366,9 @@ class LtiPlatform(Base):
     jwks_url: Mapped[str] = mapped_column(String(1024))
     #: Audience for the service-token JWT when the platform wants one other than the token URL.
     token_audience: Mapped[str | None] = mapped_column(String(1024))
+    #: Let a first launch take the local account with the same email (never an admin's).
+    #: Off unless an admin turns it on for a platform that asserts verified emails.
+    link_by_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     deployments: Mapped[list[LtiDeployment]] = relationship(
@@ -436,6 +440,24 @@ class LtiContext(Base):
 
     platform: Mapped[LtiPlatform] = relationship()
     course: Mapped[Course] = relationship()
+
+
+class LtiContextMember(Base):
+    """A person known to be in an LMS course: they launched from it or its roster lists them.
+
+    Scores go only to line items of the LMS courses a student is in, even when one
+    mixgrade course (and assignment) is placed in several LMS courses.
+    """
+
+    __tablename__ = "lti_context_members"
+    __table_args__ = (UniqueConstraint("context_row_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_row_id: Mapped[int] = mapped_column(ForeignKey("lti_contexts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+    context: Mapped[LtiContext] = relationship()
+    user: Mapped[User] = relationship()
 
 
 class LtiResourceLink(Base):

@@ -20,10 +20,11 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from service import errors
-from service.models import AssignmentProblem, Enrollment, Role, Submission, Variant
+from service.models import AssignmentProblem, Enrollment, Submission, Variant
 from service.services import (
     student_pages,
     submissions,
+    teaching,
     timing,
     variant_files,
     variants,
@@ -257,16 +258,8 @@ def _variant_for_viewer(variant_id: int) -> Variant:
     if variant.user_id == current_user.id:
         return variant
     item = variant.assignment_problem
-    if item is not None:
-        teaches = db().scalar(
-            select(Enrollment).where(
-                Enrollment.user_id == current_user.id,
-                Enrollment.course_id == item.assignment.course_id,
-                Enrollment.role == Role.instructor,
-            )
-        )
-        if teaches is not None:
-            return variant
+    if item is not None and teaching.teaches(db(), current_user, item.assignment.course_id):
+        return variant
     abort(404, "No such dataset.")
 
 

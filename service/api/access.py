@@ -24,7 +24,7 @@ from service.models import (
     User,
     Variant,
 )
-from service.services import tokens
+from service.services import teaching, tokens
 from service.web_db import db
 
 
@@ -40,8 +40,8 @@ class Caller:
 
     @property
     def is_author(self) -> bool:
-        """May use the problem bank (instructors and admins)."""
-        return self.user.role in (Role.instructor, Role.admin)
+        """May use the problem bank (the site role; see services.teaching)."""
+        return teaching.is_author(self.user)
 
     def reaches(self, course_id: int) -> bool:
         return self.course_ids is None or course_id in self.course_ids

@@ -22,6 +22,8 @@ def lti() -> None:
 @click.option("--deployment", "deployments", multiple=True, required=True, help="Repeatable.")
 @click.option("--name", default="", help="A name for people (default: the issuer).")
 @click.option("--token-audience", default=None, help="Only if the LMS wants another aud.")
+@click.option("--link-by-email", is_flag=True,
+              help="A first launch takes the local non-admin account with its email.")  # fmt: skip
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
               help="Where mixgrade is reached, to print the URLs to give the LMS.")  # fmt: skip
 def register(
@@ -33,6 +35,7 @@ def register(
     deployments: tuple[str, ...],
     name: str,
     token_audience: str | None,
+    link_by_email: bool,
     base_url: str,
 ) -> None:
     """Register (or update) an LMS and print the URLs to enter in it."""
@@ -50,6 +53,7 @@ def register(
                 deployment_ids=deployments,
                 name=name,
                 token_audience=token_audience,
+                link_by_email=link_by_email,
             )
         except platforms.RegistrationError as error:
             raise click.ClickException(str(error)) from None

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from service.lti import platforms
@@ -23,6 +23,7 @@ from service.models import (
     Course,
     Enrollment,
     LtiContext,
+    LtiContextMember,
     LtiIdentity,
     LtiLoginState,
     LtiPlatform,
@@ -55,21 +56,36 @@ STATE_LIFETIME = timedelta(minutes=10)
 #: Clock skew allowed on iat/exp between us and the platform.
 LEEWAY_SECONDS = 60
 
-_INSTRUCTOR_ROLES = (
-    "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",
-    "http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper",
-    "http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator",
-    "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant",
-    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor",
-    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Faculty",
-    "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator",
-    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+_MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership"
+
+#: Context (membership) roles that teach the course. Institution and system roles
+#: (…/institution/person#Instructor, …/system/person#Administrator) are deliberately absent:
+#: they describe the person elsewhere (Canvas sends them to a student who teaches another
+#: course), never their part in this course. Bare names are the deprecated simple names
+#: LTI 1.3 allows for context roles only.
+_TEACHING_ROLES = frozenset(
+    {
+        f"{_MEMBERSHIP}#Instructor",
+        f"{_MEMBERSHIP}#TeachingAssistant",
+        f"{_MEMBERSHIP}/Instructor#TeachingAssistant",
+        f"{_MEMBERSHIP}#ContentDeveloper",
+        f"{_MEMBERSHIP}#Administrator",
+        "Instructor",
+        "TeachingAssistant",
+        "ContentDeveloper",
+        "Administrator",
+    }
 )
-_STUDENT_ROLES = (
-    "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
-    "http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#Learner",
-    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student",
-    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Learner",
+#: Context roles that take the course for credit.
+_LEARNING_ROLES = frozenset({f"{_MEMBERSHIP}#Learner", f"{_MEMBERSHIP}/Learner#Learner", "Learner"})
+_NON_CREDIT_LEARNER = f"{_MEMBERSHIP}/Learner#NonCreditLearner"
+#: Context roles we recognise but have no view for: (role, what the person is told).
+_UNSERVED_ROLES = (
+    ((f"{_MEMBERSHIP}#Mentor", "Mentor"), "observers (mentors)"),
+    ((f"{_MEMBERSHIP}/Instructor#Grader",), "graders"),
+    ((f"{_MEMBERSHIP}#Member", "Member"), "course members"),
+    ((f"{_MEMBERSHIP}#Manager", "Manager"), "course managers"),
+    ((f"{_MEMBERSHIP}#Officer", "Officer"), "course officers"),
 )
 
 
@@ -83,15 +99,36 @@ class LaunchRefused(Exception):
 
 
 def map_roles(roles: list[str]) -> Role | None:
-    """Instructor if any role teaches, student if any role learns, else None.
+    """The person's role in this LMS course, from its context roles only; None if none fits.
 
-    Short forms ("Instructor", "Learner") are accepted as the spec allows for context roles.
+    Teaching roles win over learning ones. A non-credit learner is a student unless the
+    launch also says Mentor (how an LMS may describe an observer, who must not submit).
+    The result is never a site-wide role: it only becomes an enrollment.
     """
-    if any(r in _INSTRUCTOR_ROLES or r in ("Instructor", "TeachingAssistant") for r in roles):
+    given = set(roles)
+    if given & _TEACHING_ROLES:
         return Role.instructor
-    if any(r in _STUDENT_ROLES or r == "Learner" for r in roles):
+    if given & _LEARNING_ROLES:
+        return Role.student
+    mentor = bool(given & set(_UNSERVED_ROLES[0][0]))
+    if _NON_CREDIT_LEARNER in given and not mentor:
         return Role.student
     return None
+
+
+def refusal_for(roles: list[str]) -> str:
+    """Why a launch whose roles give no course role is refused, in words for that person."""
+    given = set(roles)
+    for names, who in _UNSERVED_ROLES:
+        if given & set(names):
+            return (
+                f"mixgrade has no view for {who} yet, so this LMS link cannot open for you. "
+                "Ask the course's instructor for what you need (for example a grade report)."
+            )
+    return (
+        "Your role in this LMS course is neither instructor nor learner, so mixgrade cannot "
+        "tell what to show you. Ask the course's instructor or your LMS admin."
+    )
 
 
 # ------------------------------------------------------------------------ login (OIDC)
@@ -251,9 +288,10 @@ def validate(session: Session, form: dict[str, str]) -> Launch:
         raise LaunchRefused(
             "The launch has no roles claim, so we cannot tell student from teacher."
         )
-    role = map_roles(claims[ROLES])
+    roles = [str(r) for r in claims[ROLES]]
+    role = map_roles(roles)
     if role is None:
-        raise LaunchRefused("The launch's roles include neither a learner nor an instructor role.")
+        raise LaunchRefused(refusal_for(roles), 403)
     context = claims.get(CONTEXT)
     if not isinstance(context, dict) or not context.get("id"):
         raise LaunchRefused("The launch has no context (course) claim.")
@@ -267,6 +305,8 @@ def validate(session: Session, form: dict[str, str]) -> Launch:
         settings = claims.get(DL_SETTINGS)
         if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
             raise LaunchRefused("A deep linking request must carry deep_link_return_url.")
+    if message_type == RESOURCE_LINK_REQUEST:
+        check_link(session, platform, claims)
     # Spend the state (and with it the nonce) exactly once, even under concurrent replays.
     spent = session.execute(
         update(LtiLoginState)
@@ -280,6 +320,43 @@ def validate(session: Session, form: dict[str, str]) -> Launch:
     return Launch(platform=platform, claims=claims, role=role)
 
 
+def check_link(session: Session, platform: LtiPlatform, claims: dict[str, Any]) -> None:
+    """Refuse (409), before anything is written, a link that would bind outside its course.
+
+    A link binds only inside its own LMS course: ``custom.assignment_id`` must name an
+    assignment of the mixgrade course that this LMS course maps to (a first launch's
+    course has none yet), and a link id already known must belong to this LMS course.
+    Otherwise the link row, once written, would post this assignment's grades to a
+    foreign line item.
+    """
+    context = session.scalar(
+        select(LtiContext).where(
+            LtiContext.platform_id == platform.id,
+            LtiContext.context_id == str(claims[CONTEXT]["id"]),
+        )
+    )
+    course_id = context.course_id if context else None
+    link = session.scalar(
+        select(LtiResourceLink).where(
+            LtiResourceLink.platform_id == platform.id,
+            LtiResourceLink.resource_link_id == str(claims[RESOURCE_LINK]["id"]),
+        )
+    )
+    if link is not None and (context is None or link.context_row_id != context.id):
+        raise LaunchRefused(
+            "This LMS link was placed in another LMS course; place it again from this one.", 409
+        )
+    custom = claims.get(CUSTOM)
+    wanted = row_id(custom.get("assignment_id")) if isinstance(custom, dict) else None
+    assignment = session.get(Assignment, wanted) if wanted is not None else None
+    if assignment is None and link is not None:
+        assignment = link.assignment
+    if assignment is not None and assignment.course_id != course_id:
+        raise LaunchRefused(
+            "This link points at an assignment of another course; ask your instructor.", 409
+        )
+
+
 # --------------------------------------------------------------------------- provisioning
 
 
@@ -290,38 +367,58 @@ def user_for(
     *,
     email: str | None,
     name: str | None,
-    role: Role,
 ) -> User:
-    """Our user for the platform's ``sub``: found by identity, then by email, else created.
+    """Our user for the platform's ``sub``: found by that identity only, else created.
 
-    Linking by email trusts the platform to assert verified emails, which is what an admin
-    accepts by registering it (as with any single sign-on).
+    Never found by email: an email claim is whatever the platform (or anyone who can edit
+    a profile there) says, and matching it would hand a local account, an admin's
+    included, to a launch. A new user gets the lowest site role (student); what they may
+    do in a course comes from the enrollment. If the email is already taken (the unique
+    column), the new account gets a placeholder address instead of the other's, unless
+    an admin turned on ``link_by_email`` for this platform (see ``_may_link``).
     """
     identity = session.scalar(
         select(LtiIdentity).where(
             LtiIdentity.platform_id == platform.id, LtiIdentity.subject == subject
         )
     )
-    user = identity.user if identity else None
-    email = (email or "").strip().lower() or None
-    if user is None and email:
-        user = session.scalar(select(User).where(User.email == email))
-    if user is None:
-        digest = hashlib.sha256(f"{platform.id}:{subject}".encode()).hexdigest()[:20]
-        user = User(
-            email=email or f"lti-{digest}@lti.invalid",
-            name=(name or "").strip()[:255] or f"LMS user {digest[:6]}",
-            role=role,
-        )
-        session.add(user)
-    elif name and user.name.startswith("LMS user "):
-        user.name = name[:255]
-    if role == Role.instructor and user.role == Role.student:
-        user.role = Role.instructor  # the LMS says they teach: let them use the teaching pages
-    if identity is None:
-        session.add(LtiIdentity(platform=platform, subject=subject, user=user))
+    if identity is not None:
+        user = identity.user
+        if name and user.name.startswith("LMS user "):
+            user.name = name[:255]
+        return user
+    digest = hashlib.sha256(f"{platform.id}:{subject}".encode()).hexdigest()[:20]
+    email = (email or "").strip().lower()[:255] or None
+    if email and email.endswith("@lti.invalid"):
+        email = None  # our placeholders' domain: a claim must not take another's placeholder
+    holder = session.scalar(select(User).where(User.email == email)) if email else None
+    if holder is not None and _may_link(session, platform, holder):
+        session.add(LtiIdentity(platform=platform, subject=subject, user=holder))
+        session.flush()
+        return holder
+    if holder is not None:
+        email = None
+    user = User(
+        email=email or f"lti-{digest}@lti.invalid",
+        name=(name or "").strip()[:255] or f"LMS user {digest[:6]}",
+        role=Role.student,
+    )
+    session.add(user)
+    session.add(LtiIdentity(platform=platform, subject=subject, user=user))
     session.flush()
     return user
+
+
+def _may_link(session: Session, platform: LtiPlatform, user: User) -> bool:
+    """An admin's explicit per-platform choice; never an admin account, never a second sub."""
+    if not platform.link_by_email or user.role == Role.admin:
+        return False
+    taken = session.scalar(
+        select(LtiIdentity.id).where(
+            LtiIdentity.platform_id == platform.id, LtiIdentity.user_id == user.id
+        )
+    )
+    return taken is None
 
 
 def context_for(session: Session, launch: Launch) -> LtiContext:
@@ -357,6 +454,27 @@ def context_for(session: Session, launch: Launch) -> LtiContext:
     return row
 
 
+def remember_member(session: Session, context: LtiContext, user: User) -> None:
+    """Note that ``user`` is in this LMS course (their scores go to its line items)."""
+    known = session.scalar(
+        select(LtiContextMember.id).where(
+            LtiContextMember.context_row_id == context.id, LtiContextMember.user_id == user.id
+        )
+    )
+    if known is None:
+        session.add(LtiContextMember(context_row_id=context.id, user_id=user.id))
+        session.flush()
+
+
+def forget_member(session: Session, context: LtiContext, user_id: int) -> None:
+    """The LMS says they left this course: its line items get no more of their scores."""
+    session.execute(
+        delete(LtiContextMember).where(
+            LtiContextMember.context_row_id == context.id, LtiContextMember.user_id == user_id
+        )
+    )
+
+
 def enroll(session: Session, user: User, course: Course, role: Role) -> Enrollment:
     """The launch's role in the course, except that the last instructor stays one."""
     try:
@@ -379,10 +497,10 @@ def provision(session: Session, launch: Launch) -> tuple[User, LtiContext]:
         email=claims.get("email"),
         name=claims.get("name")
         or " ".join(x for x in (claims.get("given_name"), claims.get("family_name")) if x),
-        role=launch.role,
     )
     context = context_for(session, launch)
     enroll(session, user, context.course, launch.role)
+    remember_member(session, context, user)
     return user, context
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from service.lti import services, tasks
 from service.models import (
     Assignment,
+    LtiContextMember,
     LtiIdentity,
     LtiResourceLink,
     LtiScoreSend,
@@ -64,6 +65,7 @@ def after_graded(session: Session, submission: Submission | int) -> list[int]:
     Call it in the transaction that stored the grade. Does nothing for practice versions
     or students who never came from an LMS. A submission graded again with the same
     result sends nothing new; a regrade that changes the total sends the new total.
+    Only line items of the LMS courses the student launched from or is rostered in get it.
     The tasks are queued after the caller commits. It never raises: a passback problem
     must not undo a grade, so it runs in a savepoint and is logged. ``submission`` may be
     the row or its id.
@@ -96,11 +98,17 @@ def _record(session: Session, submission: Submission) -> list[int]:
     }
     if not identities:
         return []
+    # Only the line items of LMS courses this student is in: one assignment may be placed
+    # in several LMS courses, and each gradebook gets only its own students.
+    member_of = select(LtiContextMember.context_row_id).where(
+        LtiContextMember.user_id == submission.user_id
+    )
     links = session.scalars(
         select(LtiResourceLink).where(
             LtiResourceLink.assignment_id == item.assignment_id,
             LtiResourceLink.lineitem_url.is_not(None),
             LtiResourceLink.platform_id.in_(list(identities)),
+            LtiResourceLink.context_row_id.in_(member_of),
         )
     ).all()
     created: list[LtiScoreSend] = []

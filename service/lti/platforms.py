@@ -34,10 +34,13 @@ def register(
     deployment_ids: Iterable[str],
     name: str = "",
     token_audience: str | None = None,
+    link_by_email: bool = False,
 ) -> LtiPlatform:
     """Add a platform, or update the one with the same issuer and client id.
 
     Deployment ids are added to those already known (a platform may have several).
+    ``link_by_email`` lets a first launch take the non-admin local account with the
+    launch's email; leave it off unless the platform asserts verified emails.
     """
     issuer, client_id = (issuer or "").strip(), (client_id or "").strip()
     if not issuer:
@@ -58,6 +61,7 @@ def register(
     platform.auth_token_url = _url("the access token URL", auth_token_url)
     platform.jwks_url = _url("the JWKS URL", jwks_url)
     platform.token_audience = (token_audience or "").strip() or None
+    platform.link_by_email = bool(link_by_email)
     known = {d.deployment_id for d in platform.deployments}
     for deployment_id in deployments:
         if deployment_id not in known:

@@ -68,6 +68,8 @@ def sync(session: Session, context: LtiContext) -> SyncReport:
                     LtiIdentity.subject == subject,
                 )
             )
+            if identity is not None:
+                launch.forget_member(session, context, identity.user_id)
             enrollment = identity and session.scalar(
                 select(Enrollment).where(
                     Enrollment.user_id == identity.user_id, Enrollment.course_id == course.id
@@ -91,8 +93,8 @@ def sync(session: Session, context: LtiContext) -> SyncReport:
             subject,
             email=member.get("email"),
             name=name,
-            role=role,
         )
+        launch.remember_member(session, context, user)
         before = session.scalar(
             select(Enrollment.role).where(
                 Enrollment.user_id == user.id, Enrollment.course_id == course.id

@@ -82,8 +82,6 @@ def launch_view():  # type: ignore[no-untyped-def]
             flash("This LMS link does not point at an assignment yet: place it with Deep Linking.")
             return redirect(url_for("lti.course_page", course_id=context.course_id))
         abort(404, "This LMS link is not set up yet; ask your instructor.")
-    if assignment.course_id != context.course_id:
-        abort(409, "This link points at an assignment of another course; ask your instructor.")
     if data.role == Role.instructor:
         return redirect(url_for("instructor.assignment", assignment_id=assignment.id))
     if len(assignment.items) == 1:
@@ -215,6 +213,7 @@ def platforms_page():  # type: ignore[no-untyped-def]
                 jwks_url=form.get("jwks_url", ""),
                 deployment_ids=form.get("deployment_ids", "").replace(",", " ").split(),
                 token_audience=form.get("token_audience") or None,
+                link_by_email=form.get("link_by_email") == "on",
             )
         except platforms.RegistrationError as error:
             flash(str(error), "error")

@@ -1,4 +1,10 @@
-"""Which courses an instructor teaches, and building assignments in them."""
+"""Who may teach what, and building assignments in courses.
+
+The access rule for teaching, in one place: what a person may do in a course comes from
+their enrollment in that course (``teaches``), never from the site-wide role. The site
+role (``User.role``) only decides site-wide things: writing and publishing problems in
+the shared bank (``is_author``), and admin pages. An LMS launch never changes it.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +33,24 @@ from service.models import (
 from service.services import points
 
 
-def is_instructor(user: User) -> bool:
+def is_author(user: User) -> bool:
+    """May write, self-test and publish problems in the bank, which every course shares."""
     return user.role in (Role.instructor, Role.admin)
+
+
+def may_teach(session: Session, user: User) -> bool:
+    """May open the teaching pages: an author, or an instructor of at least one course.
+
+    Each course page still checks ``teaches`` for that course.
+    """
+    return is_author(user) or (
+        session.scalar(
+            select(Enrollment.id)
+            .where(Enrollment.user_id == user.id, Enrollment.role == Role.instructor)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def courses_taught(session: Session, user: User) -> list[Course]:

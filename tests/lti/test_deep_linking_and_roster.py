@@ -14,6 +14,7 @@ from service.models import (
     Course,
     Enrollment,
     LtiContext,
+    LtiPlatform,
     Role,
     User,
 )
@@ -54,6 +55,10 @@ def _csrf(page: str) -> str:
 
 def test_deep_linking_places_an_assignment_with_its_line_item(tool, platform: Platform, db_session):
     course, assignment = _course_with_assignment(db_session)
+    # The local instructor's own account places their assignment: the admin turned on
+    # linking by email for this platform (it is off by default).
+    db_session.scalar(select(LtiPlatform)).link_by_email = True
+    db_session.commit()
     browser = requests.Session()
     hint = platform.prepare(
         sub="prof-1",

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from service.lti import passback, platforms
 from service.models import (
     LtiContext,
+    LtiContextMember,
     LtiIdentity,
     LtiResourceLink,
     LtiScoreSend,
@@ -59,6 +60,7 @@ def _linked_world(session):
         [
             context,
             LtiIdentity(platform=platform, subject="lms-alice", user=world.users["alice"]),
+            LtiContextMember(context=context, user=world.users["alice"]),
             LtiResourceLink(
                 platform=platform,
                 context=context,
@@ -100,3 +102,33 @@ def test_students_without_an_lms_identity_send_nothing(db_session):
     db_session.commit()
     assert passback.after_graded(db_session, _graded(db_session, world, 1.0)) == []
     assert db_session.scalars(select(LtiScoreSend)).all() == []
+
+
+def test_a_score_goes_only_to_the_lms_courses_the_student_is_in(db_session):
+    """One assignment placed in two LMS courses (two sections mapped to one mixgrade course):
+    Alice launched from the first only, so the second course's gradebook gets nothing."""
+    world = _linked_world(db_session)
+    platform = db_session.scalar(select(LtiContext)).platform
+    section = LtiContext(
+        platform=platform, deployment_id="d1", context_id="ctx-2", course=world.course
+    )
+    db_session.add_all(
+        [
+            section,
+            LtiIdentity(platform=platform, subject="lms-bob", user=world.users["bob"]),
+            LtiContextMember(context=section, user=world.users["bob"]),
+            LtiResourceLink(
+                platform=platform,
+                context=section,
+                resource_link_id="rl-2",
+                assignment=world.assignment,
+                lineitem_url="https://lms.test/lineitems/2",
+            ),
+        ]
+    )
+    db_session.commit()
+    ids = passback.after_graded(db_session, _graded(db_session, world, 1.0))
+    db_session.commit()
+    assert [db_session.get(LtiScoreSend, i).lineitem_url for i in ids] == [
+        "https://lms.test/lineitems/1"
+    ]

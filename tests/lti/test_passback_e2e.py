@@ -57,6 +57,7 @@ def _round_trip(stack: Stack, lms: Platform) -> None:
         "--jwks-url", registration["jwks_url"],
         "--deployment", lms.deployment_id,
         "--name", "Simulated LMS",
+        "--link-by-email",  # the demo instructor's own account places the demo assignment
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "/lti/login" in result.stdout and "/lti/jwks" in result.stdout

@@ -11,8 +11,18 @@ from __future__ import annotations
 import functools
 
 import pytest
+from sqlalchemy import select
 
-from service.models import Problem, ProblemStatus, Submission, Variant
+from service.models import (
+    Course,
+    Enrollment,
+    Problem,
+    ProblemStatus,
+    Role,
+    Submission,
+    User,
+    Variant,
+)
 from service.services import variants
 from service.services.problems import builtin_spec_texts
 from tests.conftest import csrf_token
@@ -275,3 +285,30 @@ def test_instructor_home_lists_only_their_courses(client, ids):
     as_user(client, "other_teacher")
     html = client.get("/teach/").get_data(as_text=True)
     assert "STAT-2" in html and "STAT-1" not in html
+
+
+def test_a_course_instructor_by_enrollment_teaches_that_course_only(client, ids, db_session):
+    """Teaching comes from the enrollment (as an LMS launch makes it), not the site role:
+    the site student who teaches STAT-2 uses its teaching pages, not STAT-1's, and the
+    shared bank's writing pages stay with the site role."""
+    outsider = db_session.scalar(select(User).where(User.email == "outsider@example.edu"))
+    other = db_session.scalar(select(Course).where(Course.code == "STAT-2"))
+    enrollment = db_session.scalar(
+        select(Enrollment).where(
+            Enrollment.user_id == outsider.id, Enrollment.course_id == other.id
+        )
+    )
+    enrollment.role = Role.instructor
+    db_session.commit()
+    assert outsider.role == Role.student
+    as_user(client, "outsider")
+    assert 'href="/teach/"' in client.get("/").get_data(as_text=True)  # the nav link
+    assert client.get("/teach/").status_code == 200
+    assert client.get(f"/teach/courses/{other.id}").status_code == 200
+    assert client.get(f"/teach/courses/{other.id}/gradebook").status_code == 200
+    assert client.get(f"/teach/courses/{ids['course']}").status_code == 404
+    assert client.get(f"/teach/assignments/{ids['assignment']}").status_code == 404
+    assert client.get(f"/variants/{ids['variant']}/files/data.csv").status_code == 404
+    assert client.get(f"/teach/problems/{ids['builtin']}").status_code == 200
+    assert client.get("/teach/problems/new").status_code == 403
+    assert client.get(f"/teach/problems/{ids['draft']}/edit").status_code == 403
