@@ -7,6 +7,7 @@ though the platform is down at the first try.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import requests
@@ -148,10 +149,16 @@ def _round_trip(stack: Stack, lms: Platform) -> None:
     assert score["gradingProgress"] == "FullyGraded"
     assert score["timestamp"].endswith("+00:00")
 
-    with stack.session() as session:
-        [sent] = session.scalars(select(LtiScoreSend)).all()
-        assert sent.status == ScoreSendStatus.sent and sent.tries == 2
-        assert sent.response_status == 204 and sent.sent_at is not None
+    # The worker records "sent" just after the platform answered: wait for that commit.
+    deadline = time.monotonic() + 15
+    while True:
+        with stack.session() as session:
+            [sent] = session.scalars(select(LtiScoreSend)).all()
+            recorded = (sent.status, sent.tries, sent.response_status, sent.sent_at is not None)
+        if recorded[0] == ScoreSendStatus.sent or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert recorded == (ScoreSendStatus.sent, 2, 204, True)
 
     # The instructor sees what was sent, and when.
     instructor = student_session(stack, INSTRUCTOR_EMAIL)
