@@ -12,7 +12,9 @@ from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
+from sqlalchemy import select
 
+from service.models import LtiPlatform
 from tests.e2e.test_browser import DESKTOP, INSTRUCTOR, STUDENT, _fill, _log_in, _stored_variant
 from tests.integration.stack import Stack
 from tests.lti.conftest import Tool, platform, tool  # noqa: F401  (fixtures)
@@ -83,6 +85,10 @@ def test_deep_linking_posts_back_to_the_lms_under_the_csp(
     """Launch → picker → the return page's static script posts the JWT to the platform:
     form-action admits the platform's return URL for that page only."""
     _course_with_assignment(db_session)
+    # The local instructor's own account places their assignment: linking by email is
+    # turned on for this platform (it is off by default; issue 12).
+    db_session.scalar(select(LtiPlatform)).link_by_email = True
+    db_session.commit()
     hint = platform.prepare(
         sub="prof-1",
         roles=[LMS_INSTRUCTOR],
