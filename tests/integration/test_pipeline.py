@@ -196,7 +196,19 @@ def test_production_web_server_replaces_a_killed_process(stack: Stack):
     else:
         raise AssertionError(f"the killed web process was not replaced: {stack.log('web')}")
     assert server.poll() is None
-    for _ in range(10):  # every request answered, whichever process takes it
+    # A new process is in the table before it has loaded the app and taken the socket;
+    # under load (CI) the first connection can be refused meanwhile. Wait for it to serve,
+    # then every request must be answered, whichever process takes it.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{stack.base_url}/login", timeout=10)
+            break
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    for _ in range(10):
         assert requests.get(f"{stack.base_url}/login", timeout=10).status_code == 200
 
 
