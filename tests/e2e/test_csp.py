@@ -97,14 +97,7 @@ def test_deep_linking_posts_back_to_the_lms_under_the_csp(
     )
     context = browser.new_context(viewport=DESKTOP)
     page, complaints = _watched_page(context)
-    login = {
-        "iss": platform.issuer,
-        "login_hint": hint,
-        "target_link_uri": f"{tool.base_url}/lti/launch",
-        "lti_message_hint": "msg-" + hint,
-        "client_id": platform.client_id,
-        "lti_deployment_id": platform.deployment_id,
-    }
+    login = platform.login_params(tool.base_url, hint)
     page.goto(f"{tool.base_url}/lti/login?{urlencode(login)}")
     assert page.url.startswith(f"{platform.base_url}/auth")  # the platform's auto-post form
     with page.expect_navigation(url=re.compile(r"/lti/deep-link/")):

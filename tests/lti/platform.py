@@ -151,19 +151,23 @@ class Platform:
         self.prepared[hint] = PreparedLaunch(claims=claims, **spoil)
         return hint
 
+    def login_params(self, tool_base: str, login_hint: str) -> dict[str, str]:
+        """What the platform sends to the tool's /lti/login to start an OIDC launch."""
+        return {
+            "iss": self.issuer,
+            "login_hint": login_hint,
+            "target_link_uri": f"{tool_base}/lti/launch",
+            "lti_message_hint": "msg-" + login_hint,
+            "client_id": self.client_id,
+            "lti_deployment_id": self.deployment_id,
+        }
+
     def launch(self, tool_base: str, login_hint: str, browser: requests.Session | None = None):
         """Drive a browser through login → platform auth → launch; return the tool's answer."""
         browser = browser or requests.Session()
         start = browser.get(
             f"{tool_base}/lti/login",
-            params={
-                "iss": self.issuer,
-                "login_hint": login_hint,
-                "target_link_uri": f"{tool_base}/lti/launch",
-                "lti_message_hint": "msg-" + login_hint,
-                "client_id": self.client_id,
-                "lti_deployment_id": self.deployment_id,
-            },
+            params=self.login_params(tool_base, login_hint),
             allow_redirects=False,
             timeout=10,
         )

@@ -68,14 +68,7 @@ def test_an_id_token_with_a_hostile_header_is_refused_not_a_500(tool, platform: 
     hint = platform.prepare(sub="stu-1", roles=[LEARNER], email="stu@uni.edu")
     start = browser.get(
         f"{tool.base_url}/lti/login",
-        params={
-            "iss": platform.issuer,
-            "login_hint": hint,
-            "target_link_uri": f"{tool.base_url}/lti/launch",
-            "lti_message_hint": "msg-" + hint,
-            "client_id": platform.client_id,
-            "lti_deployment_id": platform.deployment_id,
-        },
+        params=platform.login_params(tool.base_url, hint),
         allow_redirects=False,
     )
     action, fields = parse_form(browser.get(start.headers["Location"]).text)
