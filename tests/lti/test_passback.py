@@ -53,25 +53,30 @@ def _linked_world(session):
         jwks_url="https://lms.test/jwks",
         deployment_ids=["d1"],
     )
+    _placed(session, world, platform, "ctx", "alice", "rl", "https://lms.test/lineitems/1")
+    return world
+
+
+def _placed(session, world, platform, context_id, student, link_id, lineitem_url) -> None:
+    """The assignment placed in one LMS course, with ``student`` launched from it."""
     context = LtiContext(
-        platform=platform, deployment_id="d1", context_id="ctx", course=world.course
+        platform=platform, deployment_id="d1", context_id=context_id, course=world.course
     )
     session.add_all(
         [
             context,
-            LtiIdentity(platform=platform, subject="lms-alice", user=world.users["alice"]),
-            LtiContextMember(context=context, user=world.users["alice"]),
+            LtiIdentity(platform=platform, subject=f"lms-{student}", user=world.users[student]),
+            LtiContextMember(context=context, user=world.users[student]),
             LtiResourceLink(
                 platform=platform,
                 context=context,
-                resource_link_id="rl",
+                resource_link_id=link_id,
                 assignment=world.assignment,
-                lineitem_url="https://lms.test/lineitems/1",
+                lineitem_url=lineitem_url,
             ),
         ]
     )
     session.commit()
-    return world
 
 
 def test_a_graded_submission_records_the_assignment_total_once(db_session):
@@ -109,24 +114,7 @@ def test_a_score_goes_only_to_the_lms_courses_the_student_is_in(db_session):
     Alice launched from the first only, so the second course's gradebook gets nothing."""
     world = _linked_world(db_session)
     platform = db_session.scalar(select(LtiContext)).platform
-    section = LtiContext(
-        platform=platform, deployment_id="d1", context_id="ctx-2", course=world.course
-    )
-    db_session.add_all(
-        [
-            section,
-            LtiIdentity(platform=platform, subject="lms-bob", user=world.users["bob"]),
-            LtiContextMember(context=section, user=world.users["bob"]),
-            LtiResourceLink(
-                platform=platform,
-                context=section,
-                resource_link_id="rl-2",
-                assignment=world.assignment,
-                lineitem_url="https://lms.test/lineitems/2",
-            ),
-        ]
-    )
-    db_session.commit()
+    _placed(db_session, world, platform, "ctx-2", "bob", "rl-2", "https://lms.test/lineitems/2")
     ids = passback.after_graded(db_session, _graded(db_session, world, 1.0))
     db_session.commit()
     assert [db_session.get(LtiScoreSend, i).lineitem_url for i in ids] == [
