@@ -369,6 +369,10 @@ class LtiPlatform(Base):
     #: Let a first launch take the local account with the same email (never an admin's).
     #: Off unless an admin turns it on for a platform that asserts verified emails.
     link_by_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Web origins the LMS shows its pages on, beyond those of its issuer and login URL
+    #: (Canvas: the school's https://school.instructure.com). They may frame our LTI pages
+    #: and receive Deep Linking responses; see ``platforms.web_origins``.
+    extra_origins: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     deployments: Mapped[list[LtiDeployment]] = relationship(

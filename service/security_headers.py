@@ -12,11 +12,9 @@ Linking return URL).
 
 from __future__ import annotations
 
-import ipaddress
-import re
-from urllib.parse import urlsplit
-
 from flask import Flask, Request, Response, g, request
+
+from service.origins import origin_of
 
 #: Directives that hold for every response; form-action and frame-ancestors are added per
 #: request. ``base-uri 'none'``: no page of ours needs <base>, and an injected one could
@@ -41,8 +39,6 @@ LTI_FRAMED_ENDPOINTS = frozenset({"lti.login", "lti.launch_view", "lti.deep_link
 #: but never our URLs; "same-origin" would also blank the Origin header of the Deep
 #: Linking return POST, which some platforms check.
 REFERRER_POLICY = "strict-origin-when-cross-origin"
-
-_HOSTNAME = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*")
 
 
 def frame_ancestors(req: Request) -> str | None:
@@ -71,30 +67,9 @@ def allow_form_action(url: str) -> None:
     not a plain http(s) origin (``javascript:``, a CSP-breaking character) adds nothing,
     so the form stays limited to our own origin.
     """
-    source = _origin(url)
+    source = origin_of(url)
     if source is not None:
         g.setdefault("form_action_sources", []).append(source)
-
-
-def _origin(url: str) -> str | None:
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    host = parts.hostname or ""
-    if parts.scheme not in ("http", "https") or not host:
-        return None
-    if ":" in host:  # an IPv6 literal, written in brackets in a CSP source
-        if "%" in host:  # a zone id has no place in a CSP source
-            return None
-        try:
-            host = f"[{ipaddress.IPv6Address(host).compressed}]"
-        except ValueError:
-            return None
-    elif not _HOSTNAME.fullmatch(host):
-        return None
-    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def content_security_policy(req: Request) -> str:

@@ -24,6 +24,8 @@ def lti() -> None:
 @click.option("--token-audience", default=None, help="Only if the LMS wants another aud.")
 @click.option("--link-by-email", is_flag=True,
               help="A first launch takes the local non-admin account with its email.")  # fmt: skip
+@click.option("--web-origin", "web_origins", multiple=True,
+              help="Repeatable: another origin of the LMS's pages.")  # fmt: skip
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
               help="Where mixgrade is reached, to print the URLs to give the LMS.")  # fmt: skip
 def register(
@@ -36,6 +38,7 @@ def register(
     name: str,
     token_audience: str | None,
     link_by_email: bool,
+    web_origins: tuple[str, ...],
     base_url: str,
 ) -> None:
     """Register (or update) an LMS and print the URLs to enter in it."""
@@ -54,6 +57,7 @@ def register(
                 name=name,
                 token_audience=token_audience,
                 link_by_email=link_by_email,
+                web_origins=web_origins,
             )
         except platforms.RegistrationError as error:
             raise click.ClickException(str(error)) from None

@@ -214,6 +214,7 @@ def platforms_page():  # type: ignore[no-untyped-def]
                 deployment_ids=form.get("deployment_ids", "").replace(",", " ").split(),
                 token_audience=form.get("token_audience") or None,
                 link_by_email=form.get("link_by_email") == "on",
+                web_origins=form.get("web_origins", "").replace(",", " ").split(),
             )
         except platforms.RegistrationError as error:
             flash(str(error), "error")
