@@ -17,7 +17,7 @@ import jwt
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from service.lti import platforms
+from service.lti import deep_link_settings, platforms
 from service.models import (
     Assignment,
     Course,
@@ -302,9 +302,10 @@ def validate(session: Session, form: dict[str, str]) -> Launch:
     if message_type == DEEP_LINKING_REQUEST:
         if role != Role.instructor:
             raise LaunchRefused("Only instructors may place mixgrade assignments.", 403)
-        settings = claims.get(DL_SETTINGS)
-        if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
-            raise LaunchRefused("A deep linking request must carry deep_link_return_url.")
+        try:  # before the state is spent: a request we cannot answer writes nothing
+            deep_link_settings.read(platform, claims.get(DL_SETTINGS))
+        except deep_link_settings.SettingsRefused as refused:
+            raise LaunchRefused(str(refused)) from None
     if message_type == RESOURCE_LINK_REQUEST:
         check_link(session, platform, claims)
     # Spend the state (and with it the nonce) exactly once, even under concurrent replays.

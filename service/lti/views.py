@@ -24,7 +24,7 @@ from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
 from service import security_headers
-from service.lti import deep_linking, keys, launch, passback, platforms, roster
+from service.lti import deep_link_settings, deep_linking, keys, launch, passback, platforms, roster
 from service.models import (
     Assignment,
     Course,
@@ -34,7 +34,6 @@ from service.models import (
     Role,
     ScoreSendStatus,
 )
-from service.routing import row_id
 from service.services import teaching
 from service.web_db import db
 
@@ -95,6 +94,7 @@ def launch_view():  # type: ignore[no-untyped-def]
 @bp.route("/deep-link/<key>", methods=["GET", "POST"])
 @login_required
 def deep_link(key: str):  # type: ignore[no-untyped-def]
+    """The instructor picks what to place (or cancels); the page posts the answer to the LMS."""
     settings: dict[str, Any] | None = session.get("lti_deep_link")
     if not settings or settings.get("key") != key:
         abort(400, "This placement has expired; start Deep Linking again from the LMS.")
@@ -102,19 +102,27 @@ def deep_link(key: str):  # type: ignore[no-untyped-def]
     platform = db().get(LtiPlatform, settings["platform_id"])
     if context is None or platform is None:
         abort(400, "This placement's LMS course is no longer registered.")
+    try:  # checked at launch; again here, as the registration may have changed since
+        deep_link_settings.check_return_url(platform, settings.get("return_url"))
+    except deep_link_settings.SettingsRefused as refused:
+        abort(400, str(refused))
     options = deep_linking.choices(db(), current_user.id, context)
     if request.method == "GET":
-        return render_template("lti/deep_link.html", assignments=options, context=context)
-    chosen_id = row_id(request.form.get("assignment_id"))
-    chosen = db().get(Assignment, chosen_id) if chosen_id else None
-    if chosen is None or chosen not in options:
-        abort(404, "Choose one of the listed assignments.")
-    try:
-        deep_linking.attach(db(), context, chosen)
-    except deep_linking.PlacementRefused as refused:
-        abort(409, str(refused))
+        return render_template(
+            "lti/deep_link.html", assignments=options, context=context, settings=settings
+        )
+    chosen: list[Assignment] = []
+    target = None
+    if request.form.get("action") != "cancel":
+        try:
+            ids = request.form.getlist("assignment_id")
+            chosen = deep_linking.pick(options, ids, settings.get("accept_multiple", False))
+            target = deep_linking.target_for(settings, request.form.get("target"))
+            deep_linking.attach(db(), context, chosen[0])
+        except deep_linking.PlacementRefused as refused:
+            abort(refused.status, str(refused))
     token = deep_linking.response_jwt(
-        db(), platform, settings, chosen, url_for("lti.launch_view", _external=True)
+        db(), platform, settings, chosen, url_for("lti.launch_view", _external=True), target
     )
     db().commit()
     session.pop("lti_deep_link", None)
