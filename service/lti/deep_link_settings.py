@@ -108,9 +108,14 @@ def check_return_url(platform: LtiPlatform, url: Any) -> str:
     origin = origin_of(url)
     if origin is None:
         scheme = url.split(":", 1)[0] if ":" in url else ""
+        if scheme.lower() in ("http", "https"):
+            why = "and this one has no plain host name (letters, digits, dots, hyphens)."
+        elif scheme:
+            why = f"not a {scheme[:20]!r} URL."
+        else:
+            why = "and this one is not a URL."
         raise SettingsRefused(
-            "The Deep Linking return URL must be an http(s) URL on the LMS, "
-            + (f"not a {scheme[:20]!r} URL." if scheme else "and this one is not a URL.")
+            f"The Deep Linking return URL must be an http(s) URL on the LMS, {why}"
         )
     if "@" in urlsplit(url).netloc:
         raise SettingsRefused(

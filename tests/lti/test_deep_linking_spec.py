@@ -123,6 +123,8 @@ def _nothing_written(db_session) -> None:
         (" {lms}/deep_link_return", "white space"),
         ("http://127.0.0.1:1/deep_link_return", "is on http://127.0.0.1:1, which is not"),
         ("/deep_link_return", "and this one is not a URL"),
+        ("https:/deep_link_return", "has no plain host name"),
+        ("https://lms.exämple.edu/return", "has no plain host name"),
     ],
     ids=[
         "javascript",
@@ -135,6 +137,8 @@ def _nothing_written(db_session) -> None:
         "white space",
         "another port",
         "relative",
+        "no host",
+        "non-ASCII host",
     ],
 )
 def test_a_return_url_off_the_platform_is_refused_at_launch(
