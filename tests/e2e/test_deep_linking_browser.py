@@ -1,0 +1,95 @@
+"""Deep Linking in Chromium: several picks, the window target, Cancel, and no script URL.
+
+The picker's form is posted by the browser (its `required` radios, `formnovalidate` on
+Cancel), and the return page's static script posts the JWT to the platform.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from service.lti.launch import DL_SETTINGS
+from tests.e2e.test_browser import DESKTOP
+from tests.e2e.test_csp import _watched_page
+from tests.lti.conftest import Tool, platform, tool  # noqa: F401  (fixtures)
+from tests.lti.platform import INSTRUCTOR, Platform
+from tests.lti.test_deep_linking_spec import bank  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.e2e
+
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+
+
+def _start(page: Page, tool: Tool, platform: Platform, **settings: Any) -> None:  # noqa: F811
+    """Launch Deep Linking in the page with the platform's settings changed by ``settings``."""
+    hint = platform.prepare(
+        sub="prof-1", roles=[INSTRUCTOR], email="prof@uni.edu", message_type="LtiDeepLinkingRequest"
+    )
+    platform.prepared[hint].claims[DL_SETTINGS].update(settings)
+    page.goto(f"{tool.base_url}/lti/login?{urlencode(platform.login_params(tool.base_url, hint))}")
+    page.evaluate("document.forms[0].submit()")  # the platform's auto-post form
+
+
+def test_several_assignments_open_in_a_window(
+    browser,
+    tool: Tool,  # noqa: F811
+    platform: Platform,  # noqa: F811
+    bank,  # noqa: F811
+):
+    context = browser.new_context(viewport=DESKTOP)
+    page, complaints = _watched_page(context)
+    with page.expect_navigation(url=re.compile(r"/lti/deep-link/")):
+        _start(page, tool, platform, accept_multiple=True)
+    page.get_by_label(re.compile("Week 1: reading lm output")).check()
+    page.get_by_label(re.compile("Week 2: GLM output")).check()
+    page.get_by_label("in a new window").check()
+    with page.expect_navigation(url=f"{platform.base_url}/deep_link_return"):
+        page.get_by_role("button", name="Place it in the LMS").click()
+    expect(page.locator("body")).to_have_text("placed")
+    [claims] = platform.deep_link_responses
+    items = claims[DL + "content_items"]
+    assert [i["title"] for i in items] == ["Week 1: reading lm output", "Week 2: GLM output"]
+    assert all(i["window"] == {"targetName": "mixgrade"} for i in items)
+    assert complaints == []
+    context.close()
+
+
+def test_cancel_returns_to_the_lms_with_nothing_placed(
+    browser,
+    tool: Tool,  # noqa: F811
+    platform: Platform,  # noqa: F811
+    bank,  # noqa: F811
+):
+    context = browser.new_context(viewport=DESKTOP)
+    page, complaints = _watched_page(context)
+    with page.expect_navigation(url=re.compile(r"/lti/deep-link/")):
+        _start(page, tool, platform, accept_multiple=True)  # nothing ticked: Cancel still posts
+    with page.expect_navigation(url=f"{platform.base_url}/deep_link_return"):
+        page.get_by_role("button", name="Cancel").click()
+    [claims] = platform.deep_link_responses
+    assert claims[DL + "content_items"] == []
+    assert complaints == []
+    context.close()
+
+
+def test_a_script_return_url_never_runs(
+    browser,
+    tool: Tool,  # noqa: F811
+    platform: Platform,  # noqa: F811
+    bank,  # noqa: F811
+):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    with page.expect_navigation(url=f"{tool.base_url}/lti/launch"):
+        _start(page, tool, platform, deep_link_return_url="javascript:alert(document.domain)")
+    expect(page.locator("body")).to_contain_text("must be an http(s) URL on the LMS")
+    assert page.locator("form[data-autosubmit]").count() == 0
+    assert dialogs == []
+    context.close()
