@@ -338,7 +338,9 @@ class LtiKey(Base):
     """Our RSA key pair for signing LTI messages and service-token requests.
 
     The private key lives in the database (never in the repository); the public half is
-    published at /lti/jwks under ``kid``. The newest active key signs.
+    published at /lti/jwks under ``kid``. The newest active key signs. A rotated key
+    (``mixgrade lti rotate-key``) no longer signs but stays published until
+    ``published_until``, because platforms cache our JWKS.
     """
 
     __tablename__ = "lti_keys"
@@ -349,6 +351,10 @@ class LtiKey(Base):
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: When a rotation replaced this key (it has not signed since); None while it signs.
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: A retired key is in /lti/jwks until then, so tokens it signed still verify.
+    published_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class LtiPlatform(Base):

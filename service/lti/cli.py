@@ -1,6 +1,9 @@
-"""`mixgrade lti …`: register platforms, resend scores, sync rosters from the shell."""
+"""`mixgrade lti …`: register platforms, rotate our key, resend scores, sync rosters."""
 
 from __future__ import annotations
+
+import re
+from datetime import timedelta
 
 import click
 from sqlalchemy import select
@@ -68,6 +71,47 @@ def register(
         click.echo(f"  Redirect / launch URL:     {base}/lti/launch")
         click.echo(f"  Deep Linking URL:          {base}/lti/launch")
         click.echo(f"  Public keyset (JWKS) URL:  {base}/lti/jwks")
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([dhm]?)")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "": "days"}
+#: Longer than any platform caches a JWKS; a key published for years is a key never retired.
+MAX_GRACE = timedelta(days=365)
+
+
+def _duration(text: str) -> timedelta:
+    """``7d``, ``36h``, ``90m`` or a bare number of days."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if match is None:
+        raise click.BadParameter(
+            f"{text!r} is not a duration: write e.g. 7d, 36h, 90m or 0", param_hint="--grace"
+        )
+    try:
+        period = timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+    except OverflowError:
+        period = timedelta.max
+    if period > MAX_GRACE:
+        raise click.BadParameter("keep the old key at most a year", param_hint="--grace")
+    return period
+
+
+@lti.command("rotate-key")
+@click.option("--grace", default="7d", show_default=True,
+              help="How long the old key stays in /lti/jwks (platforms cache it): "
+                   "e.g. 7d, 36h, 90m; 0 drops it at once (a leaked key).")  # fmt: skip
+def rotate_key(grace: str) -> None:
+    """Make a new LTI signing key; the old one stops signing and leaves /lti/jwks later."""
+    from service.lti import keys
+
+    period = _duration(grace)
+    with database_session() as session:
+        rotation = keys.rotate(session, period)
+        click.echo(f"new signing key: {rotation.new.kid} (signs from now on)")
+        until = rotation.published_until.strftime("%Y-%m-%d %H:%M UTC")
+        for old in rotation.retired:
+            click.echo(f"old key {old.kid}: no longer signs; stays in /lti/jwks until {until}")
+        if not rotation.retired:
+            click.echo("there was no signing key before: nothing to retire")
 
 
 @lti.command("platforms")

@@ -6,6 +6,11 @@ SECRET_KEY by HKDF-SHA256), so a copy of the database alone cannot sign launches
 requests in our name. Rows written before encryption hold a clear PEM; they still sign
 and are encrypted the first time they are used. Platforms fetch the public half from
 /lti/jwks by ``kid``.
+
+Rotation (:func:`rotate`, ``mixgrade lti rotate-key``) makes a new key that signs from
+then on. The old one never signs again but stays in /lti/jwks for a grace period:
+platforms cache our JWKS, and a token the old key signed just before the rotation (a
+Deep Linking response, a service-token assertion) must still verify.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import json
 import secrets
 import time
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -24,13 +31,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, has_app_context
 from jwt.algorithms import RSAAlgorithm
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import ServiceUnavailable
 
 from service.config import Settings
-from service.models import LtiKey
+from service.models import LtiKey, utcnow
 
 ALGORITHM = "RS256"
 #: Marks an encrypted private key in ``LtiKey.private_pem``; a clear PEM starts "-----".
@@ -51,6 +58,13 @@ class SigningKeyUnreadable(ServiceUnavailable):
 
 def generate(session: Session) -> LtiKey:
     """Make and store a fresh 2048-bit RSA key pair; the newest active key signs."""
+    row = _new_key()
+    session.add(row)
+    session.commit()
+    return row
+
+
+def _new_key() -> LtiKey:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = private.private_bytes(
         serialization.Encoding.PEM,
@@ -60,10 +74,47 @@ def generate(session: Session) -> LtiKey:
     kid = uuid.uuid4().hex
     public = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
     public.update(kid=kid, alg=ALGORITHM, use="sig")
-    row = LtiKey(kid=kid, private_pem=_seal(pem), public_jwk=public, active=True)
-    session.add(row)
+    return LtiKey(kid=kid, private_pem=_seal(pem), public_jwk=public, active=True)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """What a rotation did: the key that signs now, and the keys it retired."""
+
+    new: LtiKey
+    retired: list[LtiKey]
+    published_until: datetime
+
+
+def rotate(session: Session, grace: timedelta) -> Rotation:
+    """A new signing key; the keys that signed until now stay published for ``grace``.
+
+    A zero grace drops the old keys from /lti/jwks at once (for a leaked key): tokens
+    they signed stop verifying as soon as platforms refetch our JWKS. Keys retired by
+    an earlier rotation keep their own end of publication.
+    """
+    if grace < timedelta(0):
+        raise ValueError("the grace period cannot be negative")
+    now = utcnow()
+    retired = list(session.scalars(select(LtiKey).where(LtiKey.active.is_(True)).with_for_update()))
+    for row in retired:
+        row.active = False
+        row.retired_at = now
+        row.published_until = now + grace
+    new = _new_key()
+    session.add(new)
     session.commit()
-    return row
+    return Rotation(new=new, retired=retired, published_until=now + grace)
+
+
+def published(session: Session) -> list[LtiKey]:
+    """The keys in /lti/jwks: the signing key first, then retired keys still in grace."""
+    rows = session.scalars(
+        select(LtiKey)
+        .where(or_(LtiKey.active.is_(True), LtiKey.published_until > utcnow()))
+        .order_by(LtiKey.active.desc(), LtiKey.id.desc())
+    )
+    return list(rows)
 
 
 def signing_key(session: Session) -> LtiKey:
@@ -81,10 +132,9 @@ def signing_key(session: Session) -> LtiKey:
 
 
 def jwks(session: Session) -> dict[str, Any]:
-    """The public keys, active first: what /lti/jwks serves."""
+    """The published public keys, the signing key first: what /lti/jwks serves."""
     signing_key(session)
-    rows = session.scalars(select(LtiKey).order_by(LtiKey.active.desc(), LtiKey.id.desc()))
-    return {"keys": [row.public_jwk for row in rows]}
+    return {"keys": [row.public_jwk for row in published(session)]}
 
 
 def sign(session: Session, claims: dict[str, Any], *, lifetime: int = 300) -> str:
