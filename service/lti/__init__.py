@@ -8,8 +8,9 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register /lti. Login and launch are CSRF-exempt: platforms POST signed JWTs to them."""
     from service.extensions import csrf
-    from service.lti import views
+    from service.lti import registration, views
 
     csrf.exempt(views.login)
     csrf.exempt(views.launch_view)
     app.register_blueprint(views.bp)
+    app.register_blueprint(registration.bp)  # /lti/register: LTI Dynamic Registration

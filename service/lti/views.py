@@ -232,7 +232,11 @@ def platforms_page():  # type: ignore[no-untyped-def]
             return redirect(url_for("lti.platforms_page"))
     rows = db().scalars(select(LtiPlatform).order_by(LtiPlatform.id)).all()
     return render_template(
-        "lti/platforms.html", platforms=rows, tool=tool_urls(), form=form
+        "lti/platforms.html",
+        platforms=rows,
+        tool=tool_urls(),
+        form=form,
+        signing_keys=keys.published(db()),
     ), status
 
 
@@ -243,4 +247,5 @@ def tool_urls() -> dict[str, str]:
         "launch": url_for("lti.launch_view", _external=True),
         "deep_linking": url_for("lti.launch_view", _external=True),
         "jwks": url_for("lti.jwks", _external=True),
+        "registration": url_for("lti_registration.register", _external=True),
     }

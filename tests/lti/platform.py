@@ -4,7 +4,9 @@ It has its own RSA key and JWKS, answers the OIDC auth request with a signed id_
 (which a test can spoil on purpose: another key, expired, wrong audience…), issues
 OAuth2 tokens for the AGS/NRPS scopes after checking the tool's signed client assertion
 against the tool's JWKS, records the scores it receives and the Deep Linking responses,
-and serves a paged roster.
+and serves a paged roster. For LTI Dynamic Registration it serves its OpenID configuration
+and a registration endpoint that checks the Bearer token and the tool's registration,
+then launches with the client id and deployment it handed out.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import requests
@@ -35,6 +38,8 @@ LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 ROSTER_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+MESSAGE_TYPES = {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}
 
 
 def _rsa() -> tuple[str, dict[str, Any]]:
@@ -71,6 +76,14 @@ class Platform:
     token_requests: list[dict[str, Any]] = field(default_factory=list)
     members: list[dict[str, Any]] = field(default_factory=list)
     prepared: dict[str, PreparedLaunch] = field(default_factory=dict)
+    #: Dynamic Registration: the token handed to the tool, the registrations received,
+    #: changes to the OpenID configuration (a None value removes the key), a body served
+    #: instead of it, and a (status, body) answered instead of registering.
+    registration_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    registrations: list[dict[str, Any]] = field(default_factory=list)
+    openid_changes: dict[str, Any] = field(default_factory=dict)
+    openid_body: str | None = None
+    refuse_registration: tuple[int, str] | None = None
     _tokens: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -97,6 +110,45 @@ class Platform:
             "jwks_url": f"{self.base_url}/jwks",
             "deployment_ids": [self.deployment_id],
         }
+
+    @property
+    def openid_configuration_url(self) -> str:
+        return f"{self.base_url}/.well-known/openid-configuration"
+
+    def registration_start(self, tool_base: str) -> str:
+        """The URL the platform opens when its admin pastes the tool's registration URL."""
+        query = {
+            "openid_configuration": self.openid_configuration_url,
+            "registration_token": self.registration_token,
+        }
+        return f"{tool_base}/lti/register?{urlencode(query)}"
+
+    def openid_configuration(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "issuer": self.issuer,
+            "authorization_endpoint": f"{self.base_url}/auth",
+            "token_endpoint": f"{self.base_url}/token",
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+            "jwks_uri": f"{self.base_url}/jwks",
+            "registration_endpoint": f"{self.base_url}/register",
+            "scopes_supported": ["openid", SCORE_SCOPE, LINEITEM_SCOPE, ROSTER_SCOPE],
+            "response_types_supported": ["id_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "claims_supported": ["sub", "iss", "name", "email"],
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                "product_family_code": "simulated-lms",
+                "version": "1.0",
+                "messages_supported": [{"type": t} for t in sorted(MESSAGE_TYPES)],
+            },
+        }
+        for key, value in self.openid_changes.items():
+            if value is None:
+                config.pop(key, None)
+            else:
+                config[key] = value
+        return config
 
     def prepare(
         self,
@@ -291,6 +343,31 @@ class Platform:
                 response.headers["Link"] = f'<{request.base_url}?page={page + 1}>; rel="next"'
             return response
 
+        @app.get("/.well-known/openid-configuration")
+        def openid_configuration():  # type: ignore[no-untyped-def]
+            if self.openid_body is not None:
+                return self.openid_body, 200, {"Content-Type": "text/html"}
+            return jsonify(self.openid_configuration())
+
+        @app.post("/register")
+        def register():  # type: ignore[no-untyped-def]
+            if request.headers.get("Authorization") != f"Bearer {self.registration_token}":
+                return jsonify(error="invalid_token"), 401
+            body = request.get_json(silent=True)
+            problems = registration_problems(body)
+            if problems:
+                return jsonify(error="invalid_client_metadata", error_description=problems), 400
+            if self.refuse_registration is not None:
+                status, text = self.refuse_registration
+                return text, status
+            with self._lock:
+                self.registrations.append(body)
+                self.client_id = "dyn-" + secrets.token_hex(6)
+                self.deployment_id = "dyn-deployment-" + secrets.token_hex(4)
+                self.tool_jwks_url = body["jwks_uri"]
+            tool = {**body[TOOL_CONFIGURATION], "deployment_id": self.deployment_id}
+            return jsonify({**body, "client_id": self.client_id, TOOL_CONFIGURATION: tool})
+
         @app.post("/deep_link_return")
         def deep_link_return():  # type: ignore[no-untyped-def]
             token = request.form["JWT"]
@@ -301,6 +378,45 @@ class Platform:
             return "placed"
 
         return app
+
+
+def registration_problems(body: Any) -> list[str]:
+    """What is wrong with a tool's client registration (empty when it is what we expect)."""
+    if not isinstance(body, dict):
+        return ["the body is not a JSON object"]
+    problems = []
+    expected = {
+        "application_type": "web",
+        "response_types": ["id_token"],
+        "token_endpoint_auth_method": "private_key_jwt",
+    }
+    for key, value in expected.items():
+        if body.get(key) != value:
+            problems.append(f"{key} must be {value!r}, got {body.get(key)!r}")
+    if sorted(body.get("grant_types") or []) != ["client_credentials", "implicit"]:
+        problems.append("grant_types must be implicit and client_credentials")
+    redirects = body.get("redirect_uris") or []
+    if not str(body.get("initiate_login_uri", "")).endswith("/lti/login"):
+        problems.append("initiate_login_uri must be the tool's /lti/login")
+    if not str(body.get("jwks_uri", "")).endswith("/lti/jwks"):
+        problems.append("jwks_uri must be the tool's /lti/jwks")
+    scopes = str(body.get("scope", "")).split()
+    for scope in (SCORE_SCOPE, LINEITEM_SCOPE, ROSTER_SCOPE):
+        if scope not in scopes:
+            problems.append(f"scope lacks {scope}")
+    tool = body.get(TOOL_CONFIGURATION)
+    if not isinstance(tool, dict):
+        return [*problems, f"no {TOOL_CONFIGURATION} object"]
+    if not tool.get("domain") or tool.get("target_link_uri") not in redirects:
+        problems.append("the tool configuration needs a domain and a registered target_link_uri")
+    if not {"iss", "sub"} <= set(tool.get("claims") or []):
+        problems.append("the tool configuration's claims must include iss and sub")
+    messages = tool.get("messages") or []
+    if {m.get("type") for m in messages} != MESSAGE_TYPES:
+        problems.append(f"messages must be {sorted(MESSAGE_TYPES)}")
+    if any(m.get("target_link_uri") not in redirects for m in messages):
+        problems.append("each message's target_link_uri must be a registered redirect URI")
+    return problems
 
 
 def _auto_post(action: str, fields: dict[str, str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import jwt
@@ -12,7 +13,9 @@ from sqlalchemy import select
 
 from service.cli import main
 from service.lti import keys, services
-from service.models import LtiKey, LtiPlatform, utcnow
+from service.models import LtiKey, LtiPlatform, Role, User, utcnow
+from service.passwords import hash_password
+from tests.conftest import login
 from tests.lti.conftest import Tool
 from tests.lti.platform import SCORE_SCOPE, Platform
 
@@ -120,3 +123,21 @@ def test_cli_rotate_key_prints_the_new_kid_and_when_the_old_leaves(app, settings
         assert "Traceback" not in refused.output
     db_session.expire_all()
     assert keys.signing_key(db_session).kid == new.kid  # refused rotations changed nothing
+
+
+def test_the_admin_page_shows_the_signing_key_and_the_retiring_one(app: Flask, client, db_session):
+    db_session.add(User(email="root@x.test", name="Root", role=Role.admin,
+                        password_hash=hash_password("correct horse battery")))  # fmt: skip
+    db_session.commit()
+    login(client, "root@x.test", "correct horse battery")
+    with app.app_context():
+        old = keys.signing_key(db_session).kid
+        rotation = keys.rotate(db_session, timedelta(days=7))
+    html = client.get("/lti/platforms").get_data(as_text=True)
+    until = rotation.published_until.strftime("%Y-%m-%d %H:%M")
+    row = re.search(rf"<code>{old}</code>.*?</tr>", html, re.S)
+    assert row and f"leaves the key set {until} UTC" in row.group(0)
+    row = re.search(rf"<code>{rotation.new.kid}</code>.*?</tr>", html, re.S)
+    assert row and "signs now" in row.group(0)
+    _end_grace(db_session, old)
+    assert old not in client.get("/lti/platforms").get_data(as_text=True)
