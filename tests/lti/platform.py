@@ -123,6 +123,12 @@ class Platform:
         }
         return f"{tool_base}/lti/register?{urlencode(query)}"
 
+    def admin_page(self, tool_base: str) -> str:
+        """The platform's page from which its admin registers the tool."""
+        return f"{self.base_url}/admin/add-tool?" + urlencode(
+            {"registration_url": self.registration_start(tool_base)}
+        )
+
     def openid_configuration(self) -> dict[str, Any]:
         config: dict[str, Any] = {
             "issuer": self.issuer,
@@ -348,6 +354,22 @@ class Platform:
             if self.openid_body is not None:
                 return self.openid_body, 200, {"Content-Type": "text/html"}
             return jsonify(self.openid_configuration())
+
+        @app.get("/admin/add-tool")
+        def add_tool():  # type: ignore[no-untyped-def]
+            """The LMS admin's page: opens the tool's registration in a window and waits
+            for its close message, as Moodle and Canvas do (here in a popup, not a frame)."""
+            start = json.dumps(request.args["registration_url"])
+            return f"""<!doctype html><title>Add a tool</title>
+<button id="open">Register the tool</button><p id="status">waiting</p>
+<script>
+document.getElementById("open").onclick = function () {{ window.open({start}, "tool"); }};
+window.addEventListener("message", function (event) {{
+  if (event.data && event.data.subject === "org.imsglobal.lti.close") {{
+    document.getElementById("status").textContent = "closed by " + event.origin;
+  }}
+}});
+</script>"""
 
         @app.post("/register")
         def register():  # type: ignore[no-untyped-def]

@@ -2,13 +2,12 @@
 
 The browser is a requests session against the tool served over HTTP; the tool fetches the
 simulated platform's OpenID configuration and posts its registration over real HTTP too.
+The close message of the last page is tested in Chromium (tests/e2e/test_lti_registration.py).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
@@ -32,7 +31,6 @@ from tests.lti.platform import (
 )
 
 PASSWORD = "correct horse battery"
-CLOSE_SCRIPT = Path(__file__).parents[2] / "service" / "static" / "lti_registration_close.js"
 
 
 @pytest.fixture
@@ -108,12 +106,6 @@ def test_admin_confirms_and_the_registered_platform_then_launches(tool, lms, db_
     assert "/lti/courses/" in launched.headers["Location"]
     # …and takes our service-token assertions, checked against the JWKS URL we registered.
     assert services.access_token(db_session, platform, [SCORE_SCOPE])
-
-
-def test_the_last_page_tells_the_lms_to_close_the_frame():
-    script = CLOSE_SCRIPT.read_text()
-    assert re.search(r'subject:\s*"org\.imsglobal\.lti\.close"', script)
-    assert "window.parent.postMessage(message" in script
 
 
 def test_only_what_the_platform_supports_is_asked_for(lms):
