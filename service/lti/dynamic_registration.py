@@ -15,6 +15,7 @@ must be an http(s) URL, and the issuer must match the configuration URL (see
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -55,9 +56,10 @@ MAX_ISSUER, MAX_URL, MAX_ID = 512, 1024, 255
 class RegistrationFailed(Exception):
     """Registration cannot go on: ``message`` says why, ``status`` is the page's status.
 
-    400: the registration URL itself is wrong; 422: the platform's configuration is not
-    one we can register; 502: the platform could not be reached, answered something that
-    is not JSON, or refused our registration.
+    400: the registration URL itself is wrong; 409: the configuration changed between what
+    the admin saw and the confirmation; 422: the platform's configuration is not one we can
+    register; 502: the platform could not be reached, answered something that is not
+    JSON, or refused our registration.
     """
 
     def __init__(self, message: str, status: int) -> None:
@@ -83,6 +85,13 @@ class PlatformConfiguration:
     #: What the platform says it supports; None when it does not say.
     messages_supported: tuple[str, ...] | None
     scopes_supported: tuple[str, ...] | None
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of what the admin is shown, to know at confirmation that it still holds."""
+        shown = [self.issuer, self.authorization_endpoint, self.token_endpoint, self.jwks_uri,
+                 self.registration_endpoint, self.authorization_server or ""]  # fmt: skip
+        return hashlib.sha256(json.dumps(shown).encode("utf-8")).hexdigest()
 
     @property
     def messages(self) -> list[str]:

@@ -44,6 +44,12 @@ def register():  # type: ignore[no-untyped-def]
             return render_template(
                 "lti/register_confirm.html", config=config, body=body, token=token
             )
+        if request.form.get("shown") != config.fingerprint:
+            abort(
+                409,
+                "The LMS's configuration changed since it was shown to you, so nothing was "
+                "registered. Start the registration again from the LMS and check it anew.",
+            )
         done = dynamic_registration.complete(db(), config, token, tool_urls())
     except dynamic_registration.RegistrationFailed as failed:
         abort(failed.status, failed.message)

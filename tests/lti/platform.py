@@ -84,6 +84,8 @@ class Platform:
     openid_changes: dict[str, Any] = field(default_factory=dict)
     openid_body: str | None = None
     refuse_registration: tuple[int, str] | None = None
+    #: Registers the tool but leaves the deployment id out of its answer.
+    omit_deployment_id: bool = False
     _tokens: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -387,7 +389,9 @@ window.addEventListener("message", function (event) {{
                 self.client_id = "dyn-" + secrets.token_hex(6)
                 self.deployment_id = "dyn-deployment-" + secrets.token_hex(4)
                 self.tool_jwks_url = body["jwks_uri"]
-            tool = {**body[TOOL_CONFIGURATION], "deployment_id": self.deployment_id}
+            tool = dict(body[TOOL_CONFIGURATION])
+            if not self.omit_deployment_id:
+                tool["deployment_id"] = self.deployment_id
             return jsonify({**body, "client_id": self.client_id, TOOL_CONFIGURATION: tool})
 
         @app.post("/deep_link_return")

@@ -228,6 +228,29 @@ def test_the_platform_refusing_is_a_502_that_says_what_it_said(tool, lms, db_ses
     assert _platform_count(db_session) == 1
 
 
+def test_an_answer_without_json_or_deployment_is_a_502_and_records_nothing(tool, lms, db_session):
+    browser = _browser(tool, db_session)
+    page = browser.get(lms.registration_start(tool.base_url), timeout=30)
+    lms.refuse_registration = (200, "<html>Thank you!</html>")
+    not_json = _confirm(tool, browser, page)
+    assert not_json.status_code == 502 and "not JSON" in not_json.text
+    lms.refuse_registration, lms.omit_deployment_id = None, True
+    no_deployment = _confirm(tool, browser, page)
+    assert no_deployment.status_code == 502
+    assert "but sent no usable deployment id" in no_deployment.text
+    assert lms.client_id in no_deployment.text  # what the admin needs to register by hand
+    assert _platform_count(db_session) == 0
+
+
+def test_a_configuration_changed_after_the_admin_saw_it_is_not_registered(tool, lms, db_session):
+    browser = _browser(tool, db_session)
+    page = browser.get(lms.registration_start(tool.base_url), timeout=30)
+    lms.openid_changes = {"jwks_uri": f"{lms.base_url}/other-keys"}
+    changed = _confirm(tool, browser, page)
+    assert changed.status_code == 409 and "changed since it was shown" in changed.text
+    assert _platform_count(db_session) == 0 and lms.registrations == []
+
+
 def test_only_a_logged_in_site_admin_can_register(tool, lms, db_session):
     start = lms.registration_start(tool.base_url)
     anonymous = requests.get(start, timeout=10, allow_redirects=False)
