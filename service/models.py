@@ -339,8 +339,8 @@ class LtiKey(Base):
 
     The private key lives in the database (never in the repository); the public half is
     published at /lti/jwks under ``kid``. The newest active key signs. A rotated key
-    (``mixgrade lti rotate-key``) no longer signs but stays published until
-    ``published_until``, because platforms cache our JWKS.
+    (``mixgrade lti rotate-key``) no longer signs (its private half is erased) but stays
+    published until ``published_until``, because platforms cache our JWKS.
     """
 
     __tablename__ = "lti_keys"

@@ -8,7 +8,8 @@ and are encrypted the first time they are used. Platforms fetch the public half 
 /lti/jwks by ``kid``.
 
 Rotation (:func:`rotate`, ``mixgrade lti rotate-key``) makes a new key that signs from
-then on. The old one never signs again but stays in /lti/jwks for a grace period:
+then on. The old one never signs again (its private half is erased) but stays in
+/lti/jwks for a grace period:
 platforms cache our JWKS, and a token the old key signed just before the rotation (a
 Deep Linking response, a service-token assertion) must still verify.
 """
@@ -89,9 +90,10 @@ class Rotation:
 def rotate(session: Session, grace: timedelta) -> Rotation:
     """A new signing key; the keys that signed until now stay published for ``grace``.
 
-    A zero grace drops the old keys from /lti/jwks at once (for a leaked key): tokens
-    they signed stop verifying as soon as platforms refetch our JWKS. Keys retired by
-    an earlier rotation keep their own end of publication.
+    The retired keys' private halves are erased, so not even a later copy of the database
+    can sign with them. A zero grace drops the old keys from /lti/jwks at once (for a
+    leaked key): tokens they signed stop verifying as soon as platforms refetch our JWKS.
+    Keys retired by an earlier rotation keep their own end of publication.
     """
     if grace < timedelta(0):
         raise ValueError("the grace period cannot be negative")
@@ -101,6 +103,7 @@ def rotate(session: Session, grace: timedelta) -> Rotation:
         row.active = False
         row.retired_at = now
         row.published_until = now + grace
+        row.private_pem = ""  # only the public half is still needed: it can never sign again
     new = _new_key()
     session.add(new)
     session.commit()

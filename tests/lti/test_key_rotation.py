@@ -72,6 +72,8 @@ def test_a_second_rotation_keeps_the_first_retired_keys_own_end(app: Flask, db_s
         one = keys.rotate(db_session, timedelta(days=7))
         two = keys.rotate(db_session, timedelta(hours=1))
     rows = {r.kid: r for r in db_session.scalars(select(LtiKey))}
+    assert rows[first].private_pem == rows[one.new.kid].private_pem == ""  # erased
+    assert rows[two.new.kid].private_pem.startswith(keys.SEALED_PREFIX)
     assert rows[first].published_until == one.published_until
     assert rows[one.new.kid].published_until == two.published_until
     assert [k.kid for k in keys.published(db_session)] == [two.new.kid, one.new.kid, first]
