@@ -9,9 +9,9 @@ and are encrypted the first time they are used. Platforms fetch the public half 
 
 Rotation (:func:`rotate`, ``mixgrade lti rotate-key``) makes a new key that signs from
 then on. The old one never signs again (its private half is erased) but stays in
-/lti/jwks for a grace period:
-platforms cache our JWKS, and a token the old key signed just before the rotation (a
-Deep Linking response, a service-token assertion) must still verify.
+/lti/jwks for a grace period: platforms cache our JWKS, and a token the old key signed
+just before the rotation (a Deep Linking response, a service-token assertion) must
+still verify.
 """
 
 from __future__ import annotations
