@@ -402,11 +402,18 @@ class LtiDeployment(Base):
 class LtiLoginState(Base):
     """One OIDC login: the state we handed out and the nonce the id_token must carry.
 
-    Stored server-side (launches arrive as cross-site POSTs, where cookies are unreliable);
-    ``used_at`` makes each state and nonce good for exactly one launch.
+    ``used_at`` makes each state and nonce good for exactly one launch. A state alone does
+    not say *which browser* may spend it (whoever holds an id_token and its state could
+    post them from another browser: login CSRF), so the browser that started the login
+    proves itself at the launch: with the login cookie, whose SHA-256 is ``browser_hash``,
+    or, where the cookie was blocked and the platform offered client-side storage
+    (``storage_target``), with the continuation token (SHA-256 in ``continuation_hash``)
+    rendered only into that browser's check page. Rows older than the lifetime are purged.
     """
 
     __tablename__ = "lti_login_states"
+    #: The purge deletes by age on every login: a range scan, not a table scan.
+    __table_args__ = (Index("ix_lti_login_states_created_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     state: Mapped[str] = mapped_column(String(128), unique=True)
@@ -414,6 +421,9 @@ class LtiLoginState(Base):
     platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    browser_hash: Mapped[str | None] = mapped_column(String(64))
+    storage_target: Mapped[str | None] = mapped_column(String(64))
+    continuation_hash: Mapped[str | None] = mapped_column(String(64))
 
     platform: Mapped[LtiPlatform] = relationship()
 

@@ -12,5 +12,6 @@ def init_app(app: Flask) -> None:
 
     csrf.exempt(views.login)
     csrf.exempt(views.launch_view)
+    csrf.exempt(views.launch_continue)  # its single-use continuation token stands for one
     app.register_blueprint(views.bp)
     app.register_blueprint(registration.bp)  # /lti/register: LTI Dynamic Registration

@@ -3,12 +3,21 @@
 Validation happens in full before anything is written, so a refused launch creates no
 user, course or enrollment. Signatures are checked with PyJWT against the platform's
 JWKS; the nonce and state are ours, stored, and good for exactly one launch.
+
+A state is also good in one browser only: the one that started the login. Without that,
+an (id_token, state) pair obtained by one person and posted from another's browser would
+log that browser in as the first (login CSRF). The browser proves itself with the login
+cookie set at /lti/login or, where the LMS frame cannot keep cookies, through the
+platform's client-side storage (1EdTech "LTI OIDC Login with LTI Client Side
+postMessages"): see :class:`StorageCheck` and docs/security.md for what that proves.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -32,6 +41,7 @@ from service.models import (
     User,
     utcnow,
 )
+from service.origins import origin_of
 from service.routing import row_id
 from service.services import enrollments, timing
 
@@ -51,8 +61,22 @@ DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_setting
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 
-#: How long a login may take between /lti/login and /lti/launch.
+#: How long a login may take between /lti/login and /lti/launch; also the login cookie's
+#: max-age, and the age after which a state row is purged.
 STATE_LIFETIME = timedelta(minutes=10)
+#: The login cookie's name is this plus a digest of the state: one cookie per login, so two
+#: tool frames on one LMS page (each its own login) do not overwrite each other's.
+LOGIN_COOKIE_PREFIX = "lti_login_"
+#: A window name as a platform sends it in ``lti_storage_target`` ("_parent" or a frame name).
+_FRAME_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+#: Why a launch without the proof of its browser is refused, and what the person can do.
+NOT_THIS_BROWSER = (
+    "This launch did not start in this browser: the sign-in cookie mixgrade set when the LMS "
+    "opened the link is missing or different. Either the browser blocks cookies inside the "
+    "LMS page, or the launch was sent from another browser. Open the link again from the LMS "
+    "in this browser; if that fails too, allow cookies for this site (or open the tool in a "
+    "new window) and try once more."
+)
 #: Clock skew allowed on iat/exp between us and the platform.
 LEEWAY_SECONDS = 60
 
@@ -134,8 +158,46 @@ def refusal_for(roles: list[str]) -> str:
 # ------------------------------------------------------------------------ login (OIDC)
 
 
-def begin_login(session: Session, params: dict[str, str], redirect_uri: str) -> str:
-    """Store a fresh state and nonce; return the platform's auth URL to redirect to."""
+@dataclass(frozen=True)
+class Login:
+    """A login begun: where to send the browser, and what it must carry back to the launch."""
+
+    auth_url: str
+    state: str
+    nonce: str
+    #: The login cookie (name and value) the browser must bring to /lti/launch.
+    cookie_name: str
+    cookie_value: str
+    #: The window holding the platform's storage (``lti_storage_target``), if it offered one.
+    storage_target: str | None
+    #: The only origin storage messages go to and are taken from: the OIDC auth URL's.
+    platform_origin: str
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def login_cookie_name(state: str) -> str:
+    """The name of the cookie that proves the browser of the login whose state this is."""
+    return LOGIN_COOKIE_PREFIX + _digest(state)[:16]
+
+
+def purge_login_states(session: Session) -> int:
+    """Delete the logins older than the lifetime, used or not; the caller commits.
+
+    Every login runs this (an index range scan on created_at), so however many anonymous
+    requests open logins, the table holds at most one lifetime's worth. A used state is
+    kept until then only so that a replay is told "already used"; afterwards "unknown
+    state" refuses it just the same.
+    """
+    cutoff = utcnow() - STATE_LIFETIME
+    result = session.execute(delete(LtiLoginState).where(LtiLoginState.created_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def begin_login(session: Session, params: dict[str, str], redirect_uri: str) -> Login:
+    """Store a fresh state and nonce bound to a new login cookie; say where to go next."""
     from urllib.parse import urlencode
 
     issuer = params.get("iss", "")
@@ -156,9 +218,24 @@ def begin_login(session: Session, params: dict[str, str], redirect_uri: str) -> 
             f"Several registrations share issuer {issuer!r}; the platform must send client_id."
         )
     platform = found[0]
+    target = params.get("lti_storage_target") or None
+    if target is not None and not _FRAME_NAME.fullmatch(target):
+        raise LaunchRefused(
+            "The login request's lti_storage_target is not a window name "
+            "(letters, digits, '.', '_' or '-', at most 64)."
+        )
+    platform_origin = origin_of(platform.auth_login_url)
+    if target is not None and platform_origin is None:
+        target = None  # no origin to address storage messages to: the cookie alone decides
+    proof = secrets.token_urlsafe(32)
     state = LtiLoginState(
-        state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32), platform=platform
+        state=secrets.token_urlsafe(32),
+        nonce=secrets.token_urlsafe(32),
+        platform=platform,
+        browser_hash=_digest(proof),
+        storage_target=target,
     )
+    purge_login_states(session)
     session.add(state)
     session.commit()
     query = {
@@ -175,7 +252,15 @@ def begin_login(session: Session, params: dict[str, str], redirect_uri: str) -> 
     if params.get("lti_message_hint"):
         query["lti_message_hint"] = params["lti_message_hint"]
     separator = "&" if "?" in platform.auth_login_url else "?"
-    return platform.auth_login_url + separator + urlencode(query)
+    return Login(
+        auth_url=platform.auth_login_url + separator + urlencode(query),
+        state=state.state,
+        nonce=state.nonce,
+        cookie_name=login_cookie_name(state.state),
+        cookie_value=proof,
+        storage_target=target,
+        platform_origin=platform_origin or "",
+    )
 
 
 # --------------------------------------------------------------------------- validation
@@ -218,8 +303,36 @@ def _platform_key(platform: LtiPlatform, token: str) -> Any:
         ) from None
 
 
-def validate(session: Session, form: dict[str, str]) -> Launch:
-    """Check everything the spec requires of a launch, then spend its state and nonce."""
+@dataclass(frozen=True)
+class StorageCheck:
+    """A launch whose login cookie did not come back, but whose login used platform storage.
+
+    Nothing is spent yet. The browser gets a page that asks the platform's storage window
+    (``storage_target``, answering from ``platform_origin`` only) for the value our login
+    page put there, and continues with ``continuation`` only if it matches ``state``. The
+    token is issued once per state and exists only in that page, so only that browser can
+    continue (the continuation must also be posted by our own page: see the view).
+    """
+
+    id_token: str
+    state: str
+    storage_target: str
+    platform_origin: str
+    continuation: str
+
+
+def validate(
+    session: Session,
+    form: Mapping[str, str],
+    cookies: Mapping[str, str],
+    continuation: str | None = None,
+) -> Launch | StorageCheck:
+    """Check everything the spec requires of a launch, then spend its state and nonce.
+
+    ``cookies`` are the request's: the login cookie must match the state's, before
+    anything is decoded or written. A launch without it whose login used platform storage
+    is a :class:`StorageCheck` (nothing spent) until it comes back with ``continuation``.
+    """
     if form.get("error"):
         raise LaunchRefused(
             f"The platform refused the login: {form.get('error')} "
@@ -237,6 +350,7 @@ def validate(session: Session, form: dict[str, str]) -> Launch:
     assert created is not None
     if utcnow() - created > STATE_LIFETIME:
         raise LaunchRefused("The login took too long; start the launch again from the LMS.")
+    needs_storage = not _browser_proven(state, cookies, continuation)
     platform = state.platform
     try:
         claims = jwt.decode(
@@ -308,6 +422,8 @@ def validate(session: Session, form: dict[str, str]) -> Launch:
             raise LaunchRefused(str(refused)) from None
     if message_type == RESOURCE_LINK_REQUEST:
         check_link(session, platform, claims)
+    if needs_storage:
+        return _storage_check(session, state, token)
     # Spend the state (and with it the nonce) exactly once, even under concurrent replays.
     spent = session.execute(
         update(LtiLoginState)
@@ -319,6 +435,63 @@ def validate(session: Session, form: dict[str, str]) -> Launch:
         raise LaunchRefused("This launch was already used (replayed state and nonce).", 401)
     session.commit()
     return Launch(platform=platform, claims=claims, role=role)
+
+
+def _browser_proven(
+    state: LtiLoginState, cookies: Mapping[str, str], continuation: str | None
+) -> bool:
+    """True if this request comes from the login's browser; False if only storage can tell.
+
+    Refuses (401) a continuation that is not the one issued, a login cookie that is not
+    this login's, and a launch with neither cookie nor storage to ask.
+    """
+    if continuation is not None:
+        if state.continuation_hash and secrets.compare_digest(
+            _digest(continuation), state.continuation_hash
+        ):
+            return True
+        raise LaunchRefused(
+            "This continuation was not issued for this launch; open the link again from the LMS.",
+            401,
+        )
+    cookie = cookies.get(login_cookie_name(state.state))
+    if cookie is not None:
+        if state.browser_hash and secrets.compare_digest(_digest(cookie), state.browser_hash):
+            return True
+        raise LaunchRefused(NOT_THIS_BROWSER, 401)
+    if state.storage_target:
+        return False
+    raise LaunchRefused(NOT_THIS_BROWSER, 401)
+
+
+def _storage_check(session: Session, state: LtiLoginState, token: str) -> StorageCheck:
+    """Issue the state's one continuation token (its hash stored) for the check page."""
+    assert state.storage_target is not None
+    check = StorageCheck(
+        id_token=token,
+        state=state.state,
+        storage_target=state.storage_target,
+        platform_origin=origin_of(state.platform.auth_login_url) or "",
+        continuation=secrets.token_urlsafe(32),
+    )
+    issued = session.execute(
+        update(LtiLoginState)
+        .where(
+            LtiLoginState.id == state.id,
+            LtiLoginState.used_at.is_(None),
+            LtiLoginState.continuation_hash.is_(None),
+        )
+        .values(continuation_hash=_digest(check.continuation))
+    )
+    if issued.rowcount != 1:
+        session.rollback()
+        raise LaunchRefused(
+            "This launch is already being checked (or was used) in another window; "
+            "open the link again from the LMS.",
+            401,
+        )
+    session.commit()
+    return check
 
 
 def check_link(session: Session, platform: LtiPlatform, claims: dict[str, Any]) -> None:

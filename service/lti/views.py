@@ -12,8 +12,10 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    Response,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -24,6 +26,8 @@ from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
 from service import security_headers
+from service.cookies import set_cross_site_cookie
+from service.errors import respond
 from service.lti import deep_link_settings, deep_linking, keys, launch, passback, platforms, roster
 from service.models import (
     Assignment,
@@ -34,6 +38,7 @@ from service.models import (
     Role,
     ScoreSendStatus,
 )
+from service.origins import origin_of
 from service.services import teaching
 from service.web_db import db
 
@@ -49,29 +54,95 @@ def jwks():  # type: ignore[no-untyped-def]
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
-    """OIDC third-party login initiation: remember a state and nonce, go to the platform."""
+    """OIDC third-party login initiation: remember a state and nonce, go to the platform.
+
+    The browser gets this login's cookie, which /lti/launch requires. A platform that
+    names a storage window (``lti_storage_target``) gets a page that also puts the state
+    and nonce in that storage, for when the LMS frame cannot keep the cookie.
+    """
     params = {k: v for k, v in {**request.args, **request.form}.items() if isinstance(v, str)}
     try:
-        target = launch.begin_login(db(), params, url_for("lti.launch_view", _external=True))
+        begun = launch.begin_login(db(), params, url_for("lti.launch_view", _external=True))
     except launch.LaunchRefused as refused:
         abort(refused.status, refused.message)
-    return redirect(target, 302)
+    if begun.storage_target:
+        response = make_response(render_template("lti/login_storage.html", login=begun))
+        response.headers["Cache-Control"] = "no-store"
+    else:
+        response = redirect(begun.auth_url, 302)
+    set_cross_site_cookie(
+        response,
+        begun.cookie_name,
+        begun.cookie_value,
+        max_age=int(launch.STATE_LIFETIME.total_seconds()),
+        path=url_for("lti.launch_view"),
+    )
+    return response
 
 
 @bp.route("/launch", methods=["POST"])
 def launch_view():  # type: ignore[no-untyped-def]
-    """Validate the id_token, provision user/course/enrollment, and go where it points."""
+    """Validate the id_token, provision user/course/enrollment, and go where it points.
+
+    A launch without its login cookie, from a login that used platform storage, first
+    gets the page that checks the storage (nothing is spent or provisioned until then).
+    """
     try:
-        data = launch.validate(db(), dict(request.form))
+        data = launch.validate(db(), request.form, request.cookies)
     except launch.LaunchRefused as refused:
         abort(refused.status, refused.message)
+    if isinstance(data, launch.StorageCheck):
+        response = make_response(render_template("lti/launch_check.html", check=data))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return _launched(data)
+
+
+@bp.route("/launch/continue", methods=["POST"])
+def launch_continue():  # type: ignore[no-untyped-def]
+    """The check page's post, once the platform's storage held this login's state.
+
+    Only our own page may post it (a cross-site form carrying a continuation token its
+    author obtained elsewhere is refused), and only with the token issued for the state.
+    """
+    if not _posted_by_our_page():
+        abort(
+            403,
+            "This launch continuation was not sent by mixgrade's own page; "
+            "open the link again from the LMS.",
+        )
+    try:
+        data = launch.validate(
+            db(), request.form, request.cookies, request.form.get("continuation", "")
+        )
+    except launch.LaunchRefused as refused:
+        abort(refused.status, refused.message)
+    assert isinstance(data, launch.Launch)
+    return _launched(data)
+
+
+def _posted_by_our_page() -> bool:
+    """Whether the browser says this POST came from a page of our own origin.
+
+    Sec-Fetch-Site where the browser sends it, else Origin; a request with neither is
+    not from a current browser's page and is refused too.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    sent = request.headers.get("Origin")
+    return sent is not None and sent == origin_of(request.host_url)
+
+
+def _launched(data: launch.Launch):  # type: ignore[no-untyped-def]
+    """Provision the validated launch, log its user in and go where it points."""
     user, context = launch.provision(db(), data)
     if data.message_type == launch.DEEP_LINKING_REQUEST:
         key = secrets.token_urlsafe(12)
         session["lti_deep_link"] = {"key": key, **deep_linking.settings_from(data.claims, context)}
         db().commit()
         login_user(user)
-        return redirect(url_for("lti.deep_link", key=key))
+        return _forget_login(redirect(url_for("lti.deep_link", key=key)))
     link = launch.resource_link_for(db(), data, context)
     assignment = link.assignment
     db().commit()
@@ -79,15 +150,24 @@ def launch_view():  # type: ignore[no-untyped-def]
     if assignment is None:
         if data.role == Role.instructor:
             flash("This LMS link does not point at an assignment yet: place it with Deep Linking.")
-            return redirect(url_for("lti.course_page", course_id=context.course_id))
-        abort(404, "This LMS link is not set up yet; ask your instructor.")
+            return _forget_login(redirect(url_for("lti.course_page", course_id=context.course_id)))
+        response = make_response(respond(404, "This LMS link is not set up yet; ask your instructor."))
+        return _forget_login(response)
     if data.role == Role.instructor:
-        return redirect(url_for("instructor.assignment", assignment_id=assignment.id))
-    if len(assignment.items) == 1:
-        return redirect(url_for("student.problem", item_id=assignment.items[0].id))
-    return redirect(url_for("student.course", course_id=assignment.course_id))
+        target = url_for("instructor.assignment", assignment_id=assignment.id)
+    elif len(assignment.items) == 1:
+        target = url_for("student.problem", item_id=assignment.items[0].id)
+    else:
+        target = url_for("student.course", course_id=assignment.course_id)
+    return _forget_login(redirect(target))
 
 
+def _forget_login(response: Response) -> Response:
+    """Delete the login cookie of the launch just spent (same attributes, so the browser
+    matches it, partitioned or not)."""
+    name = launch.login_cookie_name(request.form.get("state", ""))
+    set_cross_site_cookie(response, name, "", max_age=0, path=url_for("lti.launch_view"))
+    return response
 # ------------------------------------------------------------------------ Deep Linking
 
 
