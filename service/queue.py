@@ -17,6 +17,7 @@ from service import redis_broker
 from service.config import Settings, redact_url
 from service.db import make_engine
 from service.embedded_broker import EMBEDDED_SCHEME, TRANSPORT_PATH
+from service.lti.launch import STATE_LIFETIME
 from service.services import sweep
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,12 @@ def configure(settings: Settings, *, in_requests: bool = False) -> None:
                 "task": "mixgrade.sweep_stuck",
                 "schedule": max(1.0, settings.stuck_after_seconds / 4),
                 "args": (float(settings.stuck_after_seconds),),
+            },
+            # Abandoned LTI logins (50 anonymous GETs of /lti/login are 50 rows) are gone
+            # one lifetime after they were made, even when no further login purges them.
+            "purge-lti-login-states": {
+                "task": "mixgrade.lti.purge_login_states",
+                "schedule": STATE_LIFETIME.total_seconds(),
             },
             # LMS scores recorded while the broker was down get their first send here.
             "send-unsent-lms-scores": {

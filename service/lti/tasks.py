@@ -74,3 +74,17 @@ def resend_never_tried(older_than_seconds: float = 300.0) -> list[int]:
 
     with _session_factory()() as session:
         return passback.resend_never_tried(session, older_than_seconds)
+
+
+@celery_app.task(name="mixgrade.lti.purge_login_states")
+def purge_login_states() -> int:
+    """Periodic sweep: delete OIDC login states older than their lifetime.
+
+    Each login purges too; this covers a tool that sees no logins for a while.
+    """
+    from service.lti import launch
+
+    with _session_factory()() as session:
+        purged = launch.purge_login_states(session)
+        session.commit()
+        return purged

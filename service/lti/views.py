@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     Response,
+    abort,
     flash,
     jsonify,
     make_response,
@@ -108,7 +108,7 @@ def launch_continue():  # type: ignore[no-untyped-def]
     if not _posted_by_our_page():
         abort(
             403,
-            "This launch continuation was not sent by mixgrade's own page; "
+            "This launch continuation was not sent by the mixgrade page that checks launches; "
             "open the link again from the LMS.",
         )
     try:
@@ -151,8 +151,8 @@ def _launched(data: launch.Launch):  # type: ignore[no-untyped-def]
         if data.role == Role.instructor:
             flash("This LMS link does not point at an assignment yet: place it with Deep Linking.")
             return _forget_login(redirect(url_for("lti.course_page", course_id=context.course_id)))
-        response = make_response(respond(404, "This LMS link is not set up yet; ask your instructor."))
-        return _forget_login(response)
+        unplaced = respond(404, "This LMS link is not set up yet; ask your instructor.")
+        return _forget_login(make_response(unplaced))
     if data.role == Role.instructor:
         target = url_for("instructor.assignment", assignment_id=assignment.id)
     elif len(assignment.items) == 1:
@@ -168,6 +168,8 @@ def _forget_login(response: Response) -> Response:
     name = launch.login_cookie_name(request.form.get("state", ""))
     set_cross_site_cookie(response, name, "", max_age=0, path=url_for("lti.launch_view"))
     return response
+
+
 # ------------------------------------------------------------------------ Deep Linking
 
 

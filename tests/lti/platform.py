@@ -7,6 +7,10 @@ against the tool's JWKS, records the scores it receives and the Deep Linking res
 and serves a paged roster. For LTI Dynamic Registration it serves its OpenID configuration
 and a registration endpoint that checks the Bearer token and the tool's registration,
 then launches with the client id and deployment it handed out.
+
+For browser tests it also shows a course page that frames the tool next to a storage
+frame answering the 1EdTech client-side OIDC storage messages (``lti.put_data``,
+``lti.get_data``), as Canvas does for tools whose cookies the browser blocks.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import jwt
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask import Flask, abort, jsonify, request
+from flask import Flask, abort, jsonify, request, url_for
 from jwt.algorithms import RSAAlgorithm
 from werkzeug.serving import make_server
 
@@ -67,7 +71,11 @@ class Platform:
     client_id: str = "mixgrade-client"
     deployment_id: str = "deployment-1"
     context_id: str = "course-101"
+    #: The host it serves on: "localhost" makes it another site than a tool on 127.0.0.1.
+    host: str = "127.0.0.1"
     base_url: str = ""
+    #: The auth answer posts itself (a script, as an LMS's does) instead of waiting.
+    auto_post: bool = False
     tool_jwks_url: str = ""
     #: Score posts to answer 503 before accepting (an LMS that is down for a while).
     fail_scores: int = 0
@@ -211,9 +219,11 @@ class Platform:
         self.prepared[hint] = PreparedLaunch(claims=claims, **spoil)
         return hint
 
-    def login_params(self, tool_base: str, login_hint: str) -> dict[str, str]:
+    def login_params(
+        self, tool_base: str, login_hint: str, storage_target: str | None = None
+    ) -> dict[str, str]:
         """What the platform sends to the tool's /lti/login to start an OIDC launch."""
-        return {
+        params = {
             "iss": self.issuer,
             "login_hint": login_hint,
             "target_link_uri": f"{tool_base}/lti/launch",
@@ -221,10 +231,15 @@ class Platform:
             "client_id": self.client_id,
             "lti_deployment_id": self.deployment_id,
         }
+        if storage_target:
+            params["lti_storage_target"] = storage_target
+        return params
 
-    def launch(self, tool_base: str, login_hint: str, browser: requests.Session | None = None):
-        """Drive a browser through login → platform auth → launch; return the tool's answer."""
-        browser = browser or requests.Session()
+    def authorize(
+        self, tool_base: str, login_hint: str, browser: requests.Session
+    ) -> tuple[str, dict[str, str]]:
+        """Login → platform auth in ``browser`` (keeping the tool's cookies in its jar, as a
+        browser does); return the form the platform would post: action, id_token, state."""
         start = browser.get(
             f"{tool_base}/lti/login",
             params=self.login_params(tool_base, login_hint),
@@ -235,7 +250,12 @@ class Platform:
         assert start.headers["Location"].startswith(f"{self.base_url}/auth?")
         form = browser.get(start.headers["Location"], timeout=10)
         assert form.status_code == 200, form.text
-        action, fields = parse_form(form.text)
+        return parse_form(form.text)
+
+    def launch(self, tool_base: str, login_hint: str, browser: requests.Session | None = None):
+        """Drive a browser through login → platform auth → launch; return the tool's answer."""
+        browser = browser or requests.Session()
+        action, fields = self.authorize(tool_base, login_hint, browser)
         return browser.post(action, data=fields, allow_redirects=False, timeout=30), fields
 
     def resend(self, browser: requests.Session, action: str, fields: dict[str, str]):
@@ -253,7 +273,7 @@ class Platform:
 
     def start(self) -> Platform:
         port = free_port()
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"http://{self.host}:{port}"
         self._server = make_server("127.0.0.1", port, self.app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -294,7 +314,29 @@ class Platform:
             else:
                 pem, kid = self.private_pem, self.jwk["kid"]
             token = jwt.encode(claims, pem, algorithm="RS256", headers={"kid": kid})
-            return _auto_post(args["redirect_uri"], {"id_token": token, "state": args["state"]})
+            fields = {"id_token": token, "state": args["state"]}
+            return _auto_post(args["redirect_uri"], fields, submit=self.auto_post)
+
+        @app.get("/course")
+        def course_page():  # type: ignore[no-untyped-def]
+            """The LMS page: the tool's frame (opened at ``tool``) and the storage frame."""
+            tool = request.args["tool"]
+            assert tool.startswith("http"), tool
+            return (
+                "<!doctype html><title>Course · LMS</title><h1>Models 101</h1>"
+                f'<iframe name="{STORAGE_FRAME}" src="{url_for("storage_frame")}" hidden></iframe>'
+                f'<iframe name="tool" src="{html.escape(tool)}" width="900" height="600"></iframe>'
+            )
+
+        @app.get("/storage-frame")
+        def storage_frame():  # type: ignore[no-untyped-def]
+            return STORAGE_FRAME_PAGE
+
+        @app.get("/forged")
+        def forged():  # type: ignore[no-untyped-def]
+            """Another site's page that posts a form it was given at once (a CSRF attempt)."""
+            fields = json.loads(request.args["fields"])
+            return _auto_post(request.args["action"], fields, submit=True)
 
         @app.post("/token")
         def token():  # type: ignore[no-untyped-def]
@@ -445,12 +487,46 @@ def registration_problems(body: Any) -> list[str]:
     return problems
 
 
-def _auto_post(action: str, fields: dict[str, str]) -> str:
+#: The storage frame's window name, which the LMS sends as ``lti_storage_target``.
+STORAGE_FRAME = "post_message_forwarding"
+
+#: The platform side of the client-side OIDC storage: values are kept per sending origin
+#: (a tool reads only what it stored), and every answer goes back to the sender's origin.
+#: ``window.ltiStorageLog`` lets a test see which messages arrived.
+STORAGE_FRAME_PAGE = """<!doctype html><title>storage</title><script>
+window.ltiStorageLog = [];
+var stored = {};
+window.addEventListener("message", function (event) {
+  var data = event.data;
+  if (!data || typeof data !== "object" || typeof data.subject !== "string") { return; }
+  window.ltiStorageLog.push({subject: data.subject, key: data.key, origin: event.origin});
+  var mine = stored[event.origin] = stored[event.origin] || {};
+  var answer = {subject: data.subject + ".response", message_id: data.message_id, key: data.key};
+  if (data.subject === "lti.put_data") {
+    mine[data.key] = data.value;
+    answer.value = data.value;
+  } else if (data.subject === "lti.get_data") {
+    if (!(data.key in mine)) {
+      answer.error = {code: "bad_request", message: "no value stored under this key"};
+    } else {
+      answer.value = mine[data.key];
+    }
+  } else if (data.subject === "lti.capabilities") {
+    answer.supported_messages = [
+      {subject: "lti.put_data", frame: FRAME}, {subject: "lti.get_data", frame: FRAME}];
+  } else { return; }
+  event.source.postMessage(answer, event.origin);
+});
+</script>""".replace("FRAME", json.dumps(STORAGE_FRAME))
+
+
+def _auto_post(action: str, fields: dict[str, str], submit: bool = False) -> str:
     inputs = "".join(
         f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
         for k, v in fields.items()
     )
-    return f'<form method="post" action="{html.escape(action)}">{inputs}</form>'
+    script = "<script>document.forms[0].submit()</script>" if submit else ""
+    return f'<form method="post" action="{html.escape(action)}">{inputs}</form>{script}'
 
 
 def parse_form(page: str) -> tuple[str, dict[str, str]]:
