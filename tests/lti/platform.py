@@ -322,10 +322,15 @@ class Platform:
             """The LMS page: the tool's frame (opened at ``tool``) and the storage frame."""
             tool = request.args["tool"]
             assert tool.startswith("http"), tool
+            # The tool's frame opens once the storage frame listens, as in an LMS page
+            # that loaded before the tool's.
             return (
                 "<!doctype html><title>Course · LMS</title><h1>Models 101</h1>"
                 f'<iframe name="{STORAGE_FRAME}" src="{url_for("storage_frame")}" hidden></iframe>'
-                f'<iframe name="tool" src="{html.escape(tool)}" width="900" height="600"></iframe>'
+                '<iframe name="tool" width="900" height="600"></iframe><script>'
+                f"var tool = {json.dumps(tool)};"
+                f'document.getElementsByName("{STORAGE_FRAME}")[0].onload = function () {{'
+                'document.getElementsByName("tool")[0].src = tool; };</script>'
             )
 
         @app.get("/storage-frame")
