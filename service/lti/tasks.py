@@ -78,13 +78,16 @@ def resend_never_tried(older_than_seconds: float = 300.0) -> list[int]:
 
 @celery_app.task(name="mixgrade.lti.purge_login_states")
 def purge_login_states() -> int:
-    """Periodic sweep: delete OIDC login states older than their lifetime.
+    """Periodic sweep: delete OIDC login states older than their lifetime, and the login
+    counters whose window has ended.
 
-    Each login purges too; this covers a tool that sees no logins for a while.
+    Each login purges states too; this covers a tool that sees no logins for a while.
     """
     from service.lti import launch
+    from service.services import login_limits
 
     with _session_factory()() as session:
         purged = launch.purge_login_states(session)
+        login_limits.forget_ended_windows(session)
         session.commit()
         return purged

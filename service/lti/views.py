@@ -39,7 +39,7 @@ from service.models import (
     ScoreSendStatus,
 )
 from service.origins import origin_of
-from service.services import teaching
+from service.services import login_limits, teaching
 from service.web_db import db
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -60,6 +60,13 @@ def login():  # type: ignore[no-untyped-def]
     names a storage window (``lti_storage_target``) gets a page that also puts the state
     and nonce in that storage, for when the LMS frame cannot keep the cookie.
     """
+    wait = login_limits.reserve_lti_login(db(), request.remote_addr)
+    if wait:
+        abort(
+            429,
+            "Too many LMS sign-ins from this address; try again in a few minutes.",
+            retry_after=wait,
+        )
     params = {k: v for k, v in {**request.args, **request.form}.items() if isinstance(v, str)}
     try:
         begun = launch.begin_login(db(), params, url_for("lti.launch_view", _external=True))

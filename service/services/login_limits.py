@@ -1,5 +1,8 @@
 """The login rate limit: a few password tries per account and per client address.
 
+The same counters cap the LTI logins (OIDC states) one client address may open per
+window, since anyone may GET /lti/login and each GET stores a state.
+
 A try is *reserved* before the password is checked: one atomic upsert per request raises
 each key's counter and returns it, and only a request whose counters are all within the
 limit goes on to check a password. Counting first and checking later is what let 40
@@ -22,6 +25,9 @@ WINDOW = timedelta(minutes=15)
 #: Password tries allowed per window for one email address, and for one client address.
 PER_ACCOUNT = 5
 PER_ADDRESS = 30
+#: LTI logins one client address may begin per window: a class behind one NAT address,
+#: each student launching a few times, stays well below; a script opening states does not.
+LTI_LOGINS_PER_ADDRESS = 600
 
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -46,8 +52,22 @@ def reserve_try(session: Session, email: str, address: str | None) -> int:
     window that refused it ends. Every try counts, refused or not, until the window ends;
     a successful login takes its own back (see ``succeeded``).
     """
+    return _reserve(session, _keys(email, address))
+
+
+def reserve_lti_login(session: Session, address: str | None) -> int:
+    """Count one LTI login begun from this address, and commit it.
+
+    Returns 0 when the login may go on, else the seconds until the window ends.
+    """
+    if not address:
+        return 0
+    return _reserve(session, {f"lti-login:{address[:300]}": LTI_LOGINS_PER_ADDRESS})
+
+
+def _reserve(session: Session, keys: dict[str, int]) -> int:
+    """Raise each key's counter in one upsert and commit; the wait if any is over its limit."""
     now = utcnow()
-    keys = _keys(email, address)
     table = LoginTries.__table__
     expired = table.c.window_started_at <= now - WINDOW
     statement = _INSERT[session.get_bind().dialect.name](table).values(
@@ -93,8 +113,13 @@ def succeeded(session: Session, email: str, address: str | None) -> None:
 def failed(session: Session) -> None:
     """A wrong password (already counted): drop counters whose window has ended, so
     guessing many emails cannot grow the table without bound."""
-    session.execute(delete(LoginTries).where(LoginTries.window_started_at <= utcnow() - WINDOW))
+    forget_ended_windows(session)
     session.commit()
+
+
+def forget_ended_windows(session: Session) -> None:
+    """Delete the counters whose window has ended (they would start afresh anyway)."""
+    session.execute(delete(LoginTries).where(LoginTries.window_started_at <= utcnow() - WINDOW))
 
 
 def tries(session: Session, email: str) -> int:

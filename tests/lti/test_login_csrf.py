@@ -123,6 +123,27 @@ def test_expired_states_are_purged_at_the_next_login(tool, platform: Platform, d
     assert db_session.scalars(select(LtiLoginState.state)).all() == [_state_of(kept)]
 
 
+def test_one_address_opens_only_so_many_logins_per_window(tool, platform: Platform, db_session):
+    """A flood from one address stops at the cap: no state row, a 429 with Retry-After."""
+    from service.models import LoginTries
+    from service.services import login_limits
+
+    params = platform.login_params(tool.base_url, platform.prepare(sub="x", roles=[LEARNER]))
+    assert requests.get(f"{tool.base_url}/lti/login", params=params, allow_redirects=False)
+    db_session.execute(
+        update(LoginTries)
+        .where(LoginTries.key == "lti-login:127.0.0.1")
+        .values(tries=login_limits.LTI_LOGINS_PER_ADDRESS)
+    )
+    db_session.commit()
+    refused = requests.get(f"{tool.base_url}/lti/login", params=params, allow_redirects=False)
+    assert refused.status_code == 429, refused.text[:300]
+    assert "Too many LMS sign-ins" in refused.text
+    assert 0 < int(refused.headers["Retry-After"]) <= login_limits.WINDOW.total_seconds() + 1
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(LtiLoginState)) == 1
+
+
 def test_the_purge_keeps_live_states_and_drops_used_ones_once_old(app, platform, db_session):
     from service.models import LtiPlatform
 
