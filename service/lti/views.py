@@ -102,7 +102,7 @@ def launch_view():  # type: ignore[no-untyped-def]
         response = make_response(render_template("lti/launch_check.html", check=data))
         response.headers["Cache-Control"] = "no-store"
         return response
-    return _launched(data)
+    return _forget_login(_launched(data))
 
 
 @bp.route("/launch/continue", methods=["POST"])
@@ -125,7 +125,7 @@ def launch_continue():  # type: ignore[no-untyped-def]
     except launch.LaunchRefused as refused:
         abort(refused.status, refused.message)
     assert isinstance(data, launch.Launch)
-    return _launched(data)
+    return _forget_login(_launched(data))
 
 
 def _posted_by_our_page() -> bool:
@@ -141,7 +141,7 @@ def _posted_by_our_page() -> bool:
     return sent is not None and sent == origin_of(request.host_url)
 
 
-def _launched(data: launch.Launch):  # type: ignore[no-untyped-def]
+def _launched(data: launch.Launch) -> Response:
     """Provision the validated launch, log its user in and go where it points."""
     user, context = launch.provision(db(), data)
     if data.message_type == launch.DEEP_LINKING_REQUEST:
@@ -149,7 +149,7 @@ def _launched(data: launch.Launch):  # type: ignore[no-untyped-def]
         session["lti_deep_link"] = {"key": key, **deep_linking.settings_from(data.claims, context)}
         db().commit()
         login_user(user)
-        return _forget_login(redirect(url_for("lti.deep_link", key=key)))
+        return redirect(url_for("lti.deep_link", key=key))
     link = launch.resource_link_for(db(), data, context)
     assignment = link.assignment
     db().commit()
@@ -157,16 +157,14 @@ def _launched(data: launch.Launch):  # type: ignore[no-untyped-def]
     if assignment is None:
         if data.role == Role.instructor:
             flash("This LMS link does not point at an assignment yet: place it with Deep Linking.")
-            return _forget_login(redirect(url_for("lti.course_page", course_id=context.course_id)))
-        unplaced = respond(404, "This LMS link is not set up yet; ask your instructor.")
-        return _forget_login(make_response(unplaced))
+            return redirect(url_for("lti.course_page", course_id=context.course_id))
+        # A page, not abort(): the launch was good, so its login cookie is deleted too.
+        return make_response(respond(404, "This LMS link is not set up yet; ask your instructor."))
     if data.role == Role.instructor:
-        target = url_for("instructor.assignment", assignment_id=assignment.id)
-    elif len(assignment.items) == 1:
-        target = url_for("student.problem", item_id=assignment.items[0].id)
-    else:
-        target = url_for("student.course", course_id=assignment.course_id)
-    return _forget_login(redirect(target))
+        return redirect(url_for("instructor.assignment", assignment_id=assignment.id))
+    if len(assignment.items) == 1:
+        return redirect(url_for("student.problem", item_id=assignment.items[0].id))
+    return redirect(url_for("student.course", course_id=assignment.course_id))
 
 
 def _forget_login(response: Response) -> Response:
