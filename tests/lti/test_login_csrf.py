@@ -98,6 +98,27 @@ def test_each_login_has_its_own_short_lived_cookie(tool, platform: Platform, db_
     assert _state(db_session, fields_a["state"]).used_at is not None
 
 
+def test_over_https_the_login_cookie_reaches_a_cross_site_frame(app, platform: Platform):
+    """SameSite=None; Secure; Partitioned (set_cross_site_cookie), set and deleted alike."""
+    client = app.test_client()
+    hint = platform.prepare(sub="s-tls", roles=[LEARNER])
+    params = platform.login_params("https://tool.example", hint)
+    start = client.get("/lti/login", query_string=params, base_url="https://tool.example")
+    assert start.status_code == 302, start.text[:300]
+    header = start.headers["Set-Cookie"]
+    assert header.startswith(launch.LOGIN_COOKIE_PREFIX)
+    attributes = ("Secure", "HttpOnly", "SameSite=None", "Partitioned", "Path=/lti/launch")
+    assert all(a in header for a in attributes), header
+
+    _action, fields = parse_form(requests.get(start.headers["Location"], timeout=10).text)
+    launched = client.post("/lti/launch", data=fields, base_url="https://tool.example")
+    assert launched.status_code == 404, launched.text[:300]  # accepted: the cookie came back
+    name = header.partition("=")[0]
+    deleted = [h for h in launched.headers.getlist("Set-Cookie") if h.startswith(name + "=")]
+    assert len(deleted) == 1 and "Max-Age=0" in deleted[0], deleted
+    assert all(a in deleted[0] for a in attributes), deleted
+
+
 def _state_of(login_response: requests.Response) -> str:
     from urllib.parse import parse_qs, urlsplit
 
