@@ -184,12 +184,25 @@ def test_the_purge_keeps_live_states_and_drops_used_ones_once_old(app, platform,
     assert db_session.scalars(select(LtiLoginState.state)).all() == ["live"]
 
 
-def test_the_beat_schedule_purges_login_states(app):
+def test_the_beat_task_purges_login_states(app, settings, platform, db_session, monkeypatch):
     from graders.tasks import celery_app
+    from service.lti import tasks
+    from service.models import LtiPlatform
 
     entries = {e["task"]: e for e in celery_app.conf.beat_schedule.values()}
     entry = entries["mixgrade.lti.purge_login_states"]
     assert entry["schedule"] <= launch.STATE_LIFETIME.total_seconds()
+
+    lms = db_session.scalars(select(LtiPlatform)).one()
+    old = utcnow() - launch.STATE_LIFETIME - timedelta(seconds=1)
+    db_session.add(LtiLoginState(state="old", nonce="n", platform=lms, created_at=old))
+    db_session.commit()
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setattr(tasks, "_sessions", None)
+    assert tasks.purge_login_states.run() == 1
+    tasks._session_factory().kw["bind"].dispose()  # the task's own engine, on this database
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(LtiLoginState)) == 0
 
 
 # --------------------------------------------------- client-side storage (no cookies)
