@@ -23,7 +23,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
-from service import security_headers
+from service import cookies, security_headers
 from service.lti import deep_link_settings, deep_linking, keys, launch, passback, platforms, roster
 from service.models import (
     Assignment,
@@ -71,11 +71,13 @@ def launch_view():  # type: ignore[no-untyped-def]
         session["lti_deep_link"] = {"key": key, **deep_linking.settings_from(data.claims, context)}
         db().commit()
         login_user(user)
+        cookies.start_lti_window(data.platform.id)  # its cookie and pages work in the LMS frame
         return redirect(url_for("lti.deep_link", key=key))
     link = launch.resource_link_for(db(), data, context)
     assignment = link.assignment
     db().commit()
     login_user(user)
+    cookies.start_lti_window(data.platform.id)
     if assignment is None:
         if data.role == Role.instructor:
             flash("This LMS link does not point at an assignment yet: place it with Deep Linking.")
