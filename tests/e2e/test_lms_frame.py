@@ -111,9 +111,9 @@ def _add_frame_page(lms: Platform) -> None:
 @pytest.fixture
 def setting(tmp_path, monkeypatch, frame_browser) -> Iterator[Setting]:
     certificate = make_server_certificate(tmp_path, "127.0.0.1")
+    stack = Stack(env=process_env(tmp_path), log_dir=tmp_path, tls=certificate)
     # The simulated LMS runs in this process and fetches the tool's JWKS over HTTPS.
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate.ca))
-    stack = Stack(env=process_env(tmp_path), log_dir=tmp_path, tls=certificate)
     stack.prepare()
     lms = Platform()
     _add_frame_page(lms)
