@@ -70,6 +70,9 @@ def frame_ancestors(req: Request) -> str:
     the LTI endpoints, the session's platform on a framed session's other pages.
     """
     window = cookies.lti_window()
+    named_by_view = g.get("frame_sources")
+    if named_by_view and window is None:
+        return " ".join(named_by_view)
     if req.endpoint not in LTI_FRAMED_ENDPOINTS and window is None:
         return "'none'"
     try:
@@ -124,6 +127,22 @@ def _named_platform(req: Request) -> tuple[str | None, list[str]]:
     return (issuer if isinstance(issuer, str) else None), (
         [client_id] if isinstance(client_id, str) and client_id else []
     )
+
+
+def allow_framing_by(url: str) -> None:
+    """Let ``url``'s origin frame this response (http/https only; anything else adds nothing).
+
+    For a page an LMS opens in its own page before it is registered, so no registered
+    origin can name it: LTI Dynamic Registration, framed by the origin of the LMS's
+    ``openid_configuration`` URL. That origin is whatever the link says, so framing grants
+    nothing a click-jacker could use: the page acts only for a signed-in site admin, and a
+    password login's cookie is SameSite=Lax, never sent inside another site's frame (there
+    the page offers to sign in in a new window). A session opened by an LTI launch keeps
+    its own platform's rule.
+    """
+    source = origin_of(url)
+    if source is not None:
+        g.frame_sources = [source]
 
 
 def allow_form_action(url: str) -> None:
