@@ -12,9 +12,19 @@ Linking return URL).
 
 from __future__ import annotations
 
-from flask import Flask, Request, Response, g, request
+import logging
 
+import jwt
+from flask import Flask, Request, Response, g, request
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from service import cookies
+from service.lti import platforms
+from service.models import LtiPlatform
 from service.origins import origin_of
+from service.web_db import db
 
 #: Directives that hold for every response; form-action and frame-ancestors are added per
 #: request. ``base-uri 'none'``: no page of ours needs <base>, and an injected one could
@@ -31,8 +41,7 @@ BASE_POLICY = (
 
 #: Endpoints an LMS shows inside its own page (LTI 1.3 launch flow): the OIDC login
 #: initiation, the launch, and the Deep Linking picker with its auto-posting return page.
-#: They carry no frame-ancestors directive and no X-Frame-Options for now; issue 12 lists
-#: the registered platforms' origins here instead.
+#: The registered platforms may frame them even before a session exists.
 LTI_FRAMED_ENDPOINTS = frozenset({"lti.login", "lti.launch_view", "lti.deep_link"})
 
 #: Without a cross-origin referrer path, an LMS sees where a user came from (the origin)
@@ -40,24 +49,100 @@ LTI_FRAMED_ENDPOINTS = frozenset({"lti.login", "lti.launch_view", "lti.deep_link
 #: Linking return POST, which some platforms check.
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 
+log = logging.getLogger(__name__)
 
-def frame_ancestors(req: Request) -> str | None:
-    """The CSP frame-ancestors value for this request, or None for no framing rule.
 
-    Every page is ``'none'`` (no site may frame it, so no click-jacking) except the LTI
-    launch endpoints in :data:`LTI_FRAMED_ENDPOINTS` (/lti/login, /lti/launch and
-    /lti/deep-link/<key>), which an LMS may open in an iframe and which get no rule yet.
-    Everything else under /lti (JWKS, the platforms and LMS course admin pages) is
-    ``'none'`` like the rest.
+def frame_ancestors(req: Request) -> str:
+    """The CSP frame-ancestors value for this request: who may show it in a frame.
 
-    Issue 12 extends this one function: return the registered platforms' origins (space
-    separated CSP sources) for the LTI endpoints and for pages of a session that an LTI
-    launch started, instead of None. The hook sends X-Frame-Options: DENY exactly when
-    this returns ``'none'``, since X-Frame-Options cannot list origins.
+    An LMS shows a tool in an iframe, so the pages of a session that an LTI launch
+    started (cookies.lti_window: problem pages, course pages, the instructor's assignment
+    page, the Deep Linking picker and its return page) may be framed by that platform's
+    web origins (platforms.web_origins), and only by them. The LTI endpoints in
+    :data:`LTI_FRAMED_ENDPOINTS` are framed before such a session exists: by the
+    platform the request names (its ``iss`` and ``client_id``, or the id_token's ``iss``
+    and ``aud``), else the session's platform, else any registered platform, so that a
+    refused launch shows its message inside the LMS. Everything else, and every page of a
+    password login, is ``'none'``: no site may frame it, so no click-jacking. The hook
+    sends X-Frame-Options: DENY exactly then, since X-Frame-Options cannot list origins.
+
+    Costs one query at most, and only on those requests: all platforms (a handful) on
+    the LTI endpoints, the session's platform on a framed session's other pages.
     """
-    if req.endpoint in LTI_FRAMED_ENDPOINTS:
-        return None
-    return "'none'"
+    window = cookies.lti_window()
+    named_by_view = g.get("frame_sources")
+    if named_by_view and window is None:
+        return " ".join(named_by_view)
+    if req.endpoint not in LTI_FRAMED_ENDPOINTS and window is None:
+        return "'none'"
+    try:
+        framing = _framing_platforms(req, window)
+    except SQLAlchemyError as error:  # the page itself says what failed; no framing then
+        log.warning("frame-ancestors: platforms not readable: %s", error)
+        return "'none'"
+    sources: list[str] = []
+    for platform in framing:
+        sources += [o for o in platforms.web_origins(platform) if o not in sources]
+    return " ".join(sources) or "'none'"
+
+
+def _framing_platforms(req: Request, window: int | None) -> list[LtiPlatform]:
+    if req.endpoint not in LTI_FRAMED_ENDPOINTS:
+        found = db().get(LtiPlatform, window)
+        return [found] if found is not None else []
+    registered = list(db().scalars(select(LtiPlatform).order_by(LtiPlatform.id)))
+    issuer, client_ids = _named_platform(req)
+    named = [
+        p
+        for p in registered
+        if p.issuer == issuer and (not client_ids or p.client_id in client_ids)
+    ]
+    return named or [p for p in registered if p.id == window] or registered
+
+
+def _named_platform(req: Request) -> tuple[str | None, list[str]]:
+    """The issuer and client ids a login or launch request names, unverified.
+
+    Only a choice among registered platforms' origins hangs on it, for this response's
+    framing; the launch itself is verified in full by lti.launch. A login names them in
+    its parameters, a launch in its id_token's iss and aud.
+    """
+    try:
+        params = {**req.args, **req.form}
+    except (HTTPException, ValueError):  # a body too large or unreadable: named nothing
+        return None, []
+    token = params.get("id_token")
+    if isinstance(token, str) and token:
+        try:
+            claims = jwt.decode(token, options={"verify_signature": False})
+        except jwt.InvalidTokenError:
+            return None, []
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        issuer = claims.get("iss")
+        return (issuer if isinstance(issuer, str) else None), [
+            a for a in audiences if isinstance(a, str)
+        ]
+    issuer, client_id = params.get("iss"), params.get("client_id")
+    return (issuer if isinstance(issuer, str) else None), (
+        [client_id] if isinstance(client_id, str) and client_id else []
+    )
+
+
+def allow_framing_by(url: str) -> None:
+    """Let ``url``'s origin frame this response (http/https only; anything else adds nothing).
+
+    For a page an LMS opens in its own page before it is registered, so no registered
+    origin can name it: LTI Dynamic Registration, framed by the origin of the LMS's
+    ``openid_configuration`` URL. That origin is whatever the link says, so framing grants
+    nothing a click-jacker could use: the page acts only for a signed-in site admin, and a
+    password login's cookie is SameSite=Lax, never sent inside another site's frame (there
+    the page offers to sign in in a new window). A session opened by an LTI launch keeps
+    its own platform's rule.
+    """
+    source = origin_of(url)
+    if source is not None:
+        g.frame_sources = [source]
 
 
 def allow_form_action(url: str) -> None:
@@ -72,22 +157,21 @@ def allow_form_action(url: str) -> None:
         g.setdefault("form_action_sources", []).append(source)
 
 
-def content_security_policy(req: Request) -> str:
-    """The full policy for this request: the base, form targets and the framing rule."""
+def content_security_policy(req: Request, ancestors: str | None = None) -> str:
+    """The full policy for this request: the base, form targets and the framing rule
+    (``ancestors``, when the caller has already worked it out)."""
     form_action = " ".join(["'self'", *g.get("form_action_sources", [])])
-    directives = [*BASE_POLICY, f"form-action {form_action}"]
-    ancestors = frame_ancestors(req)
-    if ancestors is not None:
-        directives.append(f"frame-ancestors {ancestors}")
-    return "; ".join(directives)
+    ancestors = ancestors if ancestors is not None else frame_ancestors(req)
+    return "; ".join([*BASE_POLICY, f"form-action {form_action}", f"frame-ancestors {ancestors}"])
 
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(request)
+    ancestors = frame_ancestors(request)
+    headers["Content-Security-Policy"] = content_security_policy(request, ancestors)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = REFERRER_POLICY
-    if frame_ancestors(request) == "'none'":
+    if ancestors == "'none'":
         headers["X-Frame-Options"] = "DENY"
     else:
         headers.pop("X-Frame-Options", None)

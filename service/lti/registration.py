@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 
+from service import security_headers
 from service.lti import dynamic_registration
 from service.lti.views import tool_urls
 from service.models import Role
@@ -25,6 +26,7 @@ def register():  # type: ignore[no-untyped-def]
     fields = request.form if request.method == "POST" else request.args
     config_url = fields.get("openid_configuration", "")
     token = fields.get("registration_token") or None
+    security_headers.allow_framing_by(config_url)  # the LMS opens this page in its own
     if not config_url:
         abort(
             400,

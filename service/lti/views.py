@@ -25,8 +25,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
-from service import security_headers
-from service.cookies import set_cross_site_cookie
+from service import cookies, security_headers
 from service.errors import respond
 from service.lti import deep_link_settings, deep_linking, keys, launch, passback, platforms, roster
 from service.models import (
@@ -77,7 +76,7 @@ def login():  # type: ignore[no-untyped-def]
         response.headers["Cache-Control"] = "no-store"
     else:
         response = redirect(begun.auth_url, 302)
-    set_cross_site_cookie(
+    cookies.set_cross_site_cookie(
         response,
         begun.cookie_name,
         begun.cookie_value,
@@ -149,11 +148,13 @@ def _launched(data: launch.Launch) -> Response:
         session["lti_deep_link"] = {"key": key, **deep_linking.settings_from(data.claims, context)}
         db().commit()
         login_user(user)
+        cookies.start_lti_window(data.platform.id)  # its cookie and pages work in the LMS frame
         return redirect(url_for("lti.deep_link", key=key))
     link = launch.resource_link_for(db(), data, context)
     assignment = link.assignment
     db().commit()
     login_user(user)
+    cookies.start_lti_window(data.platform.id)
     if assignment is None:
         if data.role == Role.instructor:
             flash("This LMS link does not point at an assignment yet: place it with Deep Linking.")
@@ -171,7 +172,7 @@ def _forget_login(response: Response) -> Response:
     """Delete the login cookie of the launch just spent (same attributes, so the browser
     matches it, partitioned or not)."""
     name = launch.login_cookie_name(request.form.get("state", ""))
-    set_cross_site_cookie(response, name, "", max_age=0, path=url_for("lti.launch_view"))
+    cookies.set_cross_site_cookie(response, name, "", max_age=0, path=url_for("lti.launch_view"))
     return response
 
 

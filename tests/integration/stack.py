@@ -73,6 +73,38 @@ def production_web_command(port: int, workers: int) -> list[str]:
     return [sys.executable, "-m", *args]
 
 
+@dataclass(frozen=True)
+class ServerCertificate:
+    """A throwaway CA and a server certificate it signed, as PEM files, for HTTPS tests."""
+
+    certificate: Path  # the server's certificate chain
+    key: Path  # its private key, PKCS#8 (the only form granian reads)
+    ca: Path  # what a client trusts to accept it (requests' verify=, SSL_CERT_FILE)
+
+
+def make_server_certificate(directory: Path, *hosts: str) -> ServerCertificate:
+    """A certificate for ``hosts`` (names or IP addresses) from a fresh throwaway CA."""
+    import trustme
+    from cryptography.hazmat.primitives import serialization
+
+    authority = trustme.CA()
+    leaf = authority.issue_cert(*hosts)
+    key = serialization.load_pem_private_key(leaf.private_key_pem.bytes(), password=None)
+    files = ServerCertificate(
+        certificate=directory / "server.pem", key=directory / "server.key", ca=directory / "ca.pem"
+    )
+    files.certificate.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    files.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    authority.cert_pem.write_to_path(str(files.ca))
+    return files
+
+
 def mixgrade(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*MIXGRADE, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout
@@ -89,6 +121,13 @@ class Stack:
     processes: list[subprocess.Popen] = field(default_factory=list)
     workers: list[subprocess.Popen] = field(default_factory=list)
     log_dir: Path | None = None
+    #: Serve the production web server over HTTPS with this certificate (else plain HTTP).
+    tls: ServerCertificate | None = None
+
+    @property
+    def verify(self) -> str | bool:
+        """What a requests client passes as ``verify=`` to trust this stack's server."""
+        return str(self.tls.ca) if self.tls else True
 
     @property
     def database_url(self) -> str:
@@ -120,10 +159,17 @@ class Stack:
         self.wait_until_serving()
 
     def start_production_web(self, workers: int = 2) -> None:
-        """The production web server (granian, as docker-compose.yml runs it)."""
+        """The production web server (granian, as docker-compose.yml runs it), over HTTPS
+        with granian's own TLS when the stack has a certificate."""
         port = free_port()
-        self.base_url = f"http://127.0.0.1:{port}"
-        self._spawn("web", command=production_web_command(port, workers))
+        command = production_web_command(port, workers)
+        scheme = "http"
+        if self.tls is not None:
+            command += ["--ssl-certificate", str(self.tls.certificate)]
+            command += ["--ssl-keyfile", str(self.tls.key)]
+            scheme = "https"
+        self.base_url = f"{scheme}://127.0.0.1:{port}"
+        self._spawn("web", command=command)
         self.wait_until_serving()
 
     def wait_until_serving(self, timeout: float = 60) -> None:
@@ -131,7 +177,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                requests.get(f"{self.base_url}/login", timeout=10)
+                requests.get(f"{self.base_url}/login", timeout=10, verify=self.verify)
                 return
             except requests.RequestException:
                 time.sleep(0.1)
@@ -183,6 +229,7 @@ class Stack:
 def student_session(stack: Stack, email: str) -> requests.Session:
     """A logged-in browser-like session (cookies + CSRF token)."""
     session = requests.Session()
+    session.verify = stack.verify
     page = session.get(f"{stack.base_url}/login", timeout=10)
     token = csrf_from(page.text)
     response = session.post(

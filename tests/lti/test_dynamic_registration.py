@@ -275,3 +275,20 @@ def test_the_admin_page_gives_the_registration_url_to_paste_into_the_lms(tool, d
 def test_opened_without_parameters_it_says_what_it_is_for(tool):
     page = requests.get(f"{tool.base_url}/lti/register", timeout=10)
     assert page.status_code == 400 and "Dynamic Registration URL" in page.text
+
+
+def test_the_lms_that_opens_the_page_may_frame_it_and_no_one_else(tool, lms, db_session):
+    """The LMS is not registered yet: only its configuration URL's origin names it."""
+    start = lms.registration_start(tool.base_url)
+    anonymous = requests.get(start, timeout=30)
+    assert anonymous.status_code == 401  # in a cross-site frame there is no admin session
+    policy = anonymous.headers["Content-Security-Policy"]
+    assert f"frame-ancestors {lms.base_url}" in policy
+    assert "X-Frame-Options" not in anonymous.headers
+    shown = _browser(tool, db_session).get(start, timeout=30)
+    assert f"frame-ancestors {lms.base_url}" in shown.headers["Content-Security-Policy"]
+    hostile = requests.get(
+        f"{tool.base_url}/lti/register?openid_configuration=javascript:alert(1)", timeout=10
+    )
+    assert "frame-ancestors 'none'" in hostile.headers["Content-Security-Policy"]
+    assert hostile.headers["X-Frame-Options"] == "DENY"

@@ -6,19 +6,46 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import jwt
 import pytest
-from flask import Flask, request, url_for
+from flask import Flask, request, session, url_for
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from werkzeug.routing import Rule
 
-from service import security_headers
+from service import cookies, security_headers
+from service.lti import platforms
+from service.models import LtiPlatform
 from service.services import tokens, variants
-from tests.service.web_world import World, as_user, build_world
+from tests.conftest import csrf_token as csrf_from
+from tests.service.web_world import PASSWORD, World, as_user, build_world
 
 SERVICE = Path(__file__).resolve().parents[2] / "service"
-#: The pages an LMS opens in its own frame: no frame-ancestors rule yet (issue 12 lists
-#: the registered platforms). Written out here so a change to the rule is a visible one.
+#: The pages an LMS opens in its own frame, framable by the registered platforms even
+#: without an LTI session. Written out here so a change to the rule is a visible one.
 FRAMED_BY_LMS = {"lti.login", "lti.launch_view", "lti.deep_link"}
+#: Two registered LMSs: their origins (issuer, login URL, admin extras) are what may frame.
+MOODLE = {
+    "issuer": "https://moodle.uni.edu",
+    "client_id": "moodle-client",
+    "auth_login_url": "https://moodle.uni.edu/mod/lti/auth.php",
+    "auth_token_url": "https://moodle.uni.edu/mod/lti/token.php",
+    "jwks_url": "https://moodle.uni.edu/mod/lti/certs.php",
+    "deployment_ids": ["1"],
+}
+MOODLE_ORIGINS = "https://moodle.uni.edu"
+CANVAS = {
+    "issuer": "https://canvas.instructure.com",
+    "client_id": "10000000000001",
+    "auth_login_url": "https://sso.canvaslms.com/api/lti/authorize_redirect",
+    "auth_token_url": "https://sso.canvaslms.com/login/oauth2/token",
+    "jwks_url": "https://sso.canvaslms.com/api/lti/security/jwks",
+    "deployment_ids": ["7:abc"],
+    "web_origins": ["https://school.instructure.com:443/courses"],
+}
+CANVAS_ORIGINS = (
+    "https://canvas.instructure.com https://sso.canvaslms.com https://school.instructure.com"
+)
 
 
 def _directives(policy: str) -> dict[str, str]:
@@ -30,7 +57,8 @@ def _directives(policy: str) -> dict[str, str]:
     return out
 
 
-def assert_protected(response, endpoint: str | None, what: str) -> None:
+def assert_protected(response, what: str, framers: str = "'none'") -> None:
+    """Every security header is there, and only ``framers`` (CSP sources) may frame it."""
     headers = response.headers
     policy = headers.get("Content-Security-Policy")
     assert policy, f"{what}: no Content-Security-Policy"
@@ -44,12 +72,25 @@ def assert_protected(response, endpoint: str | None, what: str) -> None:
     assert csp["form-action"] == "'self'", what
     assert headers.get("X-Content-Type-Options") == "nosniff", what
     assert headers.get("Referrer-Policy") == "strict-origin-when-cross-origin", what
-    if endpoint in FRAMED_BY_LMS:
-        assert "frame-ancestors" not in csp, what
-        assert "X-Frame-Options" not in headers, what
-    else:
-        assert csp.get("frame-ancestors") == "'none'", what
+    assert csp.get("frame-ancestors") == framers, what
+    if framers == "'none'":
         assert headers.get("X-Frame-Options") == "DENY", what
+    else:  # it cannot list origins, and DENY would override the CSP in old browsers
+        assert "X-Frame-Options" not in headers, what
+
+
+@pytest.fixture
+def lms(db_session) -> dict[str, LtiPlatform]:
+    return {
+        "moodle": platforms.register(db_session, name="Moodle", **MOODLE),
+        "canvas": platforms.register(db_session, name="Canvas", **CANVAS),
+    }
+
+
+def _open_lti_window(client: FlaskClient, platform: LtiPlatform) -> None:
+    """What an LTI launch from ``platform`` leaves in the session (launch_view marks it)."""
+    with client.session_transaction() as session:
+        session[cookies.LTI_WINDOW] = platform.id
 
 
 @pytest.fixture
@@ -77,26 +118,44 @@ def _url(app: Flask, rule: Rule, world: World, variant_id: int) -> str:
         return url_for(rule.endpoint, **values)
 
 
-@pytest.mark.parametrize("who", [None, "alice", "teacher"])
+@pytest.mark.parametrize("who", [None, "alice", "teacher", "alice from Canvas"])
 def test_every_route_carries_the_security_headers(
-    app: Flask, client: FlaskClient, db_session, world: World, variant_id: int, who: str | None
+    app: Flask,
+    client: FlaskClient,
+    db_session,
+    world: World,
+    variant_id: int,
+    lms: dict[str, LtiPlatform],
+    who: str | None,
 ):
-    """Each rule of the URL map, as nobody, a student and an instructor: GET where the rule
-    allows it, else POST (which CSRF or a missing token refuses: an error page, also checked).
-    The API gets the user's bearer token, the pages their session.
+    """Each rule of the URL map, as nobody, a student, an instructor and a student whose
+    session a Canvas launch opened: GET where the rule allows it, else POST (which CSRF or a
+    missing token refuses: an error page, also checked). The API gets the user's bearer
+    token, the pages their session. Only the LTI endpoints may be framed by the LMSs,
+    except in the Canvas window, where every page may be framed by Canvas and only by it.
     """
     api_headers = {}
-    if who:
-        as_user(client, who)
-        secret = tokens.create(db_session, world.users[who], name="headers test")[1]
+    user = who.split()[0] if who else None
+    if user:
+        as_user(client, user)
+        secret = tokens.create(db_session, world.users[user], name="headers test")[1]
         api_headers["Authorization"] = f"Bearer {secret}"
+    if who == "alice from Canvas":
+        _open_lti_window(client, lms["canvas"])
     statuses: set[int] = set()
     for rule in app.url_map.iter_rules():
         method = "GET" if "GET" in (rule.methods or ()) else "POST"
         url = _url(app, rule, world, variant_id)
         response = client.open(url, method=method, headers=api_headers if "/api/" in url else {})
         statuses.add(response.status_code)
-        assert_protected(response, rule.endpoint, f"{method} {url} as {who}: {response.status}")
+        if who == "alice from Canvas":
+            framers = CANVAS_ORIGINS
+        elif rule.endpoint in FRAMED_BY_LMS:
+            framers = f"{MOODLE_ORIGINS} {CANVAS_ORIGINS}"
+        else:
+            framers = "'none'"
+        what = f"{method} {url} as {who}: {response.status}"
+        assert_protected(response, what, framers)
     assert {200, 400} <= statuses, statuses
     assert 302 in statuses or who, statuses  # nobody is sent to the login page
 
@@ -105,17 +164,17 @@ def test_downloads_static_files_and_errors_carry_them(client: FlaskClient, varia
     as_user(client, "alice")
     download = client.get(f"/variants/{variant_id}/files/data.csv")
     assert download.status_code == 200 and download.mimetype == "text/csv"
-    assert_protected(download, "student.download", "download")
+    assert_protected(download, "download")
     static = client.get("/static/problem.js")
     assert static.status_code == 200
-    assert_protected(static, "static", "static file")
+    assert_protected(static, "static file")
     for url, status in [("/no/such/page", 404), ("/api/v1/no-such", 404), ("/items/1/submit", 400)]:
         response = client.open(url, method="POST" if status == 400 else "GET")
         assert response.status_code == status, url
-        assert_protected(response, None, url)
+        assert_protected(response, url)
     problem = client.get("/api/v1/me")
     assert problem.status_code == 401 and problem.mimetype == "application/problem+json"
-    assert_protected(problem, None, "API problem")
+    assert_protected(problem, "API problem")
 
 
 def test_an_unexpected_error_carries_them(settings, client: FlaskClient):
@@ -128,7 +187,7 @@ def test_an_unexpected_error_carries_them(settings, client: FlaskClient):
 
     response = client.get("/boom")
     assert response.status_code == 500
-    assert_protected(response, "boom", "500 page")
+    assert_protected(response, "500 page")
 
 
 def test_a_form_may_post_to_one_named_http_origin_only(app: Flask):
@@ -150,6 +209,134 @@ def test_a_form_may_post_to_one_named_http_origin_only(app: Flask):
             policy = _directives(security_headers.content_security_policy(request))
             expected = "'self'" if source is None else f"'self' {source}"
             assert policy["form-action"] == expected, url
+
+
+# ------------------------------------------------------------------ framing by an LMS
+
+
+def test_a_login_or_launch_may_be_framed_by_the_platform_it_names(
+    client: FlaskClient, lms: dict[str, LtiPlatform]
+):
+    """Before a session exists, the request says which LMS frames it; failing that, any
+    registered one may, so that a refused launch shows its message inside the LMS."""
+    both = f"{MOODLE_ORIGINS} {CANVAS_ORIGINS}"
+    named = {"iss": MOODLE["issuer"], "client_id": MOODLE["client_id"], "login_hint": "u-1"}
+    login = client.get("/lti/login", query_string=named)
+    assert login.status_code < 400, login.get_data(as_text=True)
+    assert_protected(login, "Moodle's login initiation", MOODLE_ORIGINS)
+    posted = client.post("/lti/login", data={**named, "iss": CANVAS["issuer"], "client_id": ""})
+    assert_protected(posted, "Canvas's login initiation (a POST)", CANVAS_ORIGINS)
+    stranger = client.get("/lti/login", query_string={**named, "iss": "https://lms.other.edu"})
+    assert stranger.status_code == 403
+    assert_protected(stranger, "an unregistered issuer's login", both)
+    wrong_client = client.get("/lti/login", query_string={**named, "client_id": "nobody"})
+    assert_protected(wrong_client, "Moodle's issuer with another client id", both)
+
+    # A launch names its platform in the id_token, read unverified only to pick the framer.
+    forged = jwt.encode(
+        {"iss": CANVAS["issuer"], "aud": [CANVAS["client_id"]]}, "not-canvas's-key" * 4
+    )
+    refused = client.post("/lti/launch", data={"id_token": forged, "state": "never-issued"})
+    assert 400 <= refused.status_code < 500
+    assert_protected(refused, "a refused Canvas launch", CANVAS_ORIGINS)
+    for token in ("not-a-jwt", ""):
+        refused = client.post("/lti/launch", data={"id_token": token, "state": "x"})
+        assert 400 <= refused.status_code < 500
+        assert_protected(refused, f"a launch with id_token {token!r}", both)
+
+
+def test_no_registered_platform_means_nobody_may_frame(client: FlaskClient):
+    login = client.get("/lti/login", query_string={"iss": "https://lms.edu", "login_hint": "u"})
+    assert login.status_code == 403
+    assert_protected(login, "a login with no platform registered")
+
+
+def test_a_password_login_or_logout_ends_the_lti_window(
+    client: FlaskClient, world: World, lms: dict[str, LtiPlatform]
+):
+    course_page = f"/courses/{world.course.id}"
+    as_user(client, "alice")
+    assert_protected(client.get(course_page), "a password login's page")
+    _open_lti_window(client, lms["moodle"])
+    page = client.get(course_page)
+    assert page.status_code == 200
+    assert_protected(page, "the course page in a Moodle window", MOODLE_ORIGINS)
+
+    as_user(client, "alice")  # the same person logs in with a password, in their own tab
+    assert_protected(client.get(course_page), "the course page after a password login")
+
+    _open_lti_window(client, lms["moodle"])
+    token = csrf_from(client.get(course_page).get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert_protected(client.get("/login"), "the login page after logout")
+
+
+def _session_cookie(response) -> dict[str, str]:
+    """The attributes of the session cookie this response sets (lower-case names)."""
+    [header] = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
+    attributes = {}
+    for part in header.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        attributes[name.lower()] = value
+    return attributes
+
+
+def test_the_session_cookie_is_cross_site_only_for_an_lti_window_over_https(
+    client: FlaskClient, world: World, lms: dict[str, LtiPlatform]
+):
+    https = {"base_url": "https://localhost", "headers": {"Referer": "https://localhost/login"}}
+    _open_lti_window(client, lms["canvas"])
+    page = client.get("/login", **https)  # its CSRF token is written into the session
+    cookie = _session_cookie(page)
+    assert cookie["samesite"] == "None"
+    assert {"secure", "partitioned", "httponly"} <= cookie.keys()
+
+    token = csrf_from(page.get_data(as_text=True))
+    data = {"email": "alice@example.edu", "password": PASSWORD, "csrf_token": token}
+    logged_in = client.post("/login", data=data, **https)
+    assert logged_in.status_code == 302
+    cookie = _session_cookie(logged_in)
+    assert cookie["samesite"] == "Lax" and "secure" in cookie and "partitioned" not in cookie
+
+
+def test_over_plain_http_an_lti_window_cookie_stays_lax(
+    client: FlaskClient, lms: dict[str, LtiPlatform]
+):
+    """Browsers drop SameSite=None without Secure, which plain HTTP cannot have."""
+    _open_lti_window(client, lms["canvas"])
+    cookie = _session_cookie(client.get("/login"))
+    assert cookie["samesite"] == "Lax"
+    assert "secure" not in cookie and "partitioned" not in cookie
+
+
+def test_framing_costs_one_query_at_most_and_only_where_framing_is_possible(
+    app: Flask, world: World, lms: dict[str, LtiPlatform]
+):
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def framing(path: str, window: LtiPlatform | None = None, method: str = "GET"):
+        statements.clear()
+        with app.test_request_context(path, method=method):
+            if window is not None:
+                session[cookies.LTI_WINDOW] = window.id
+            value = security_headers.frame_ancestors(request)
+        return value, len(statements)
+
+    engine = app.extensions["mixgrade.engine"]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        course = f"/courses/{world.course.id}"
+        assert framing(course) == ("'none'", 0)
+        assert framing("/static/problem.js") == ("'none'", 0)
+        assert framing(course, lms["canvas"]) == (CANVAS_ORIGINS, 1)
+        moodle_login = f"/lti/login?iss={MOODLE['issuer']}&login_hint=u"
+        assert framing(moodle_login) == (MOODLE_ORIGINS, 1)
+        assert framing("/lti/deep-link/k", lms["moodle"], "POST") == (MOODLE_ORIGINS, 1)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 # ------------------------------------------------------------------ markup under the CSP
