@@ -140,11 +140,11 @@ def _json_response(resp: LtiResponse) -> Response:
 class _ForgedRegistration(Registration):
     """Signs with a stranger's key but names the platform's real key id: a forgery."""
 
-    def __init__(self, honest_kid: str | None) -> None:
+    def __init__(self, honest_kid: str) -> None:
         super().__init__()
         self._honest_kid = honest_kid
 
-    def get_kid(self) -> str | None:
+    def get_kid(self) -> str:
         return self._honest_kid
 
 
@@ -361,9 +361,7 @@ class IndependentPlatform:
         forged = prepared.stranger_key if prepared else None
         honest = Registration().set_platform_private_key(self.private_pem)
         registration = (
-            _ForgedRegistration(honest.get_kid() if forged == "platform-kid" else None)
-            if forged
-            else Registration()
+            _ForgedRegistration(honest.get_kid()) if forged == "platform-kid" else Registration()
         )
         tool = self.tool_base_url
         deployment = (prepared.deployment_id if prepared else None) or self.deployment_id
