@@ -191,7 +191,7 @@ class _Launch(LTIAdvantageMessageLaunchAbstract):
             self.set_dl(
                 f"{lms.base_url}/deep_link_return",
                 title="Add a mixgrade assignment",
-                accept_types={"ltiResourceLink"},
+                accept_types=set(prepared.accept_types),
                 extra_data=prepared.data,  # type: ignore[arg-type]
             )
         else:
@@ -292,7 +292,9 @@ class PreparedLaunch:
     resource_link_id: str = "link-1"
     custom: dict[str, str] | None = None
     lineitem_url: str | None = None
-    data: str = "opaque-platform-data"
+    #: Deep Linking: what the platform accepts, and the opaque data it expects back.
+    accept_types: tuple[str, ...] = ("ltiResourceLink",)
+    data: str = ""
     deployment_id: str | None = None
     #: Sign with a key the platform does not publish: "unknown-kid" names its own key id,
     #: "platform-kid" claims the platform's real key id (a forgery).
@@ -386,6 +388,7 @@ class IndependentPlatform:
     def prepare(self, user_id: str, roles: list[str], **details: Any) -> str:
         """A launch to make; returns the platform URL a browser opens to start it."""
         hint = secrets.token_urlsafe(8)
+        details.setdefault("data", f"opaque-data-{hint}")
         self.prepared[hint] = PreparedLaunch(user_id=user_id, roles=roles, **details)
         return f"{self.base_url}/start/{hint}"
 
@@ -396,17 +399,25 @@ class IndependentPlatform:
         the tool's answer to /lti/login if it refused there (and no fields).
         """
         browser = browser or requests.Session()
+        refused, action, fields = self.launch_form(start_url, browser)
+        if refused is not None:
+            return refused, {}
+        return browser.post(action, data=fields, allow_redirects=False, timeout=30), fields
+
+    def launch_form(self, start_url: str, browser: requests.Session):
+        """The launch up to the platform's auto-posting form: (None, action, fields), or
+        (the tool's refusal at /lti/login, "", {})."""
         to_tool = browser.get(start_url, allow_redirects=False, timeout=10)
         assert to_tool.status_code == 302, to_tool.text
         assert to_tool.headers["Location"].startswith(f"{self.tool_base_url}/lti/login?")
         to_platform = browser.get(to_tool.headers["Location"], allow_redirects=False, timeout=10)
         if to_platform.status_code != 302:
-            return to_platform, {}
+            return to_platform, "", {}
         assert to_platform.headers["Location"].startswith(f"{self.base_url}/auth?")
         form = browser.get(to_platform.headers["Location"], timeout=10)
         assert form.status_code == 200, form.text
         action, fields = parse_form(form.text)
-        return browser.post(action, data=fields, allow_redirects=False, timeout=30), fields
+        return None, action, fields
 
     def add_lineitem(self, data: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -562,15 +573,22 @@ class IndependentPlatform:
         @app.post("/deep_link_return")
         def deep_link_return():  # type: ignore[no-untyped-def]
             form = flask_request.form.to_dict()
-            config = self.config()
+            try:
+                unverified = jwt.decode(form.get("JWT", ""), options={"verify_signature": False})
+            except jwt.PyJWTError as error:
+                raise _Refused(f"deep linking response refused: {error}") from None
+            prepared = self._deep_linking_request(unverified)
+            # The library checks item types against one platform-wide list: this request's.
+            config = self.config(prepared).set_accepted_deeplinking_types(
+                list(prepared.accept_types)
+            )
             try:
                 items = config.validate_deeplinking_resp(form)
             except (lti_errors.LtiException, lti_errors.LtiDeepLinkingResponseException) as error:
                 raise _Refused(f"deep linking response refused: {error}") from None
             except jwt.PyJWTError as error:
                 raise _Refused(f"deep linking response refused: {error}", 401) from None
-            claims = jwt.decode(form["JWT"], options={"verify_signature": False})
-            self._check_deep_linking_response(claims)
+            self._check_deep_linking_response(unverified, prepared)
             placed = []
             for number, item in enumerate(items, 1):
                 # As an LMS does: each placed link gets an id, and the line item it asked for.
@@ -580,7 +598,7 @@ class IndependentPlatform:
                     wanted = {**item["lineItem"], "resourceLinkId": link_id}
                     link["lineitem"] = self.add_lineitem(wanted)["id"]
                 placed.append(link)
-            self.placements.append({"claims": claims, "links": placed})
+            self.placements.append({"claims": unverified, "links": placed})
             return "placed"
 
         return app
@@ -663,28 +681,32 @@ class IndependentPlatform:
         if "scoreGiven" in score and "scoreMaximum" not in score:
             raise _Refused("scoreGiven needs scoreMaximum")
 
-    def _check_deep_linking_response(self, claims: dict[str, Any]) -> None:
+    def _deep_linking_request(self, claims: dict[str, Any]) -> PreparedLaunch:
+        """The Deep Linking launch a response answers, known by the data it must echo."""
+        data = claims.get(DL + "data")
+        for prepared in self.prepared.values():
+            if prepared.deep_linking and prepared.data == data:
+                return prepared
+        raise _Refused("the response must return the request's data unchanged")
+
+    def _check_deep_linking_response(
+        self, claims: dict[str, Any], prepared: PreparedLaunch
+    ) -> None:
         """Deep Linking response (DL 2.0 §4.2), after the library's signature check.
 
         The library checks the signature, the message type and that each item's type is
-        one it knows (platform-wide); not the aud, iss, deployment, nonce, the echoed
-        data, nor the accept_types and accept_multiple of the request.
+        in its one platform-wide list (set to the request's accept_types before it runs);
+        not the aud, iss, deployment, nonce or the echoed data (``_deep_linking_request``).
         """
         if claims.get("iss") != self.client_id:
             raise _Refused("the response's iss must be the tool's client id")
         audience = claims.get("aud")
         if self.issuer not in (audience if isinstance(audience, list) else [audience]):
             raise _Refused("the response's aud must be the platform's issuer")
-        if claims.get(LTI + "deployment_id") != self.deployment_id:
+        if claims.get(LTI + "deployment_id") != (prepared.deployment_id or self.deployment_id):
             raise _Refused("the response's deployment_id is not the request's")
         if claims.get(LTI + "version") != "1.3.0":
             raise _Refused("the response's LTI version must be 1.3.0")
         for name in ("nonce", "iat", "exp"):
             if name not in claims:
                 raise _Refused(f"the response lacks {name}")
-        sent = {p.data for p in self.prepared.values() if p.deep_linking}
-        if claims.get(DL + "data") not in sent:
-            raise _Refused("the response must return the request's data unchanged")
-        items = claims.get(DL + "content_items") or []
-        if any(item.get("type") != "ltiResourceLink" for item in items):
-            raise _Refused("only ltiResourceLink items were asked for")
