@@ -64,7 +64,7 @@ LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 ROSTER_PAGE = 2
 
 
-def _key_pair() -> tuple[str, str]:
+def key_pair() -> tuple[str, str]:
     """(private, public) PEM strings, the form the library's Registration takes."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(
@@ -320,8 +320,8 @@ class IndependentPlatform:
     prepared: dict[str, PreparedLaunch] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.private_pem, self.public_pem = _key_pair()
-        self.stranger_private_pem, _ = _key_pair()
+        self.private_pem, self.public_pem = key_pair()
+        self.stranger_private_pem, _ = key_pair()
         self._lock = threading.Lock()
         self._assertion_ids: set[str] = set()
         self.app = self._make_app()

@@ -72,7 +72,7 @@ from tests.lti.independent_platform import (
     ROSTER_SCOPE,
     SCORE_SCOPE,
     IndependentPlatform,
-    _key_pair,
+    key_pair,
 )
 from tests.lti.platform import parse_form
 from tests.lti.test_deep_linking_and_roster import _course_with_assignment
@@ -171,7 +171,7 @@ def test_the_library_refuses_a_deep_linking_response_we_did_not_sign(tool, lms, 
     """The check above can fail: the same response signed by a stranger with our kid."""
     _, _, action, fields = _deep_link_return(tool, lms, db_session)
     ours = fields["JWT"]
-    stranger, _ = _key_pair()
+    stranger, _ = key_pair()
     forged = jwt.encode(
         jwt.decode(ours, options={"verify_signature": False}),
         stranger,
@@ -375,7 +375,7 @@ def test_deep_linking_that_accepts_no_resource_link_is_refused_in_words(tool, lm
 def test_the_library_token_endpoint_refuses_a_stranger_assertion(tool, lms, db_session):
     """The token endpoint's check can fail: an assertion signed by a stranger with our kid."""
     kid = requests.get(f"{tool.base_url}/lti/jwks", timeout=10).json()["keys"][0]["kid"]
-    stranger, _ = _key_pair()
+    stranger, _ = key_pair()
     now = int(time.time())
     assertion = jwt.encode(
         {"iss": lms.client_id, "sub": lms.client_id, "aud": lms.token_url, "iat": now,
