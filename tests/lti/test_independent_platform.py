@@ -33,8 +33,11 @@ mixgrade is not bent to fit:
   are checked, not its aud, iss, deployment_id, nonce or the echoed ``data``, nor the
   request's accept_types. ``data`` is typed as a dict; the spec makes it an opaque string.
   The harness checks all of these.
-- AGS claim: with a lineitem but no lineitems URL, the library drops scopes from the list
-  while iterating it (every other scope survives); these tests always send lineitems.
+- AGS claim: with a lineitem but no lineitems URL the library means to leave only the score
+  scope, but removes from the list while iterating it, so result.readonly survives; these
+  tests always send the lineitems URL.
+- Its launch form comes from lti1p3platform.framework.templates, which imports
+  pkg_resources (gone from recent setuptools); pinned at 0.1.8 for that reason too.
 """
 
 from __future__ import annotations
