@@ -45,6 +45,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import urljoin
 
 import jwt
@@ -52,7 +53,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from service.lti import platforms
+from service.lti import keys, platforms, services
 from service.models import (
     Assignment,
     Course,
@@ -79,6 +80,7 @@ from tests.lti.independent_platform import (
 )
 from tests.lti.platform import parse_form
 from tests.lti.test_deep_linking_and_roster import _course_with_assignment
+from tests.lti.test_key_rotation import _end_grace
 from tests.lti.test_launch import _count
 
 
@@ -375,6 +377,20 @@ def test_deep_linking_that_accepts_no_resource_link_is_refused_in_words(tool, lm
     assert lms.placements == []
 
 
+def _ask_token(lms: IndependentPlatform, assertion: str) -> requests.Response:
+    """The client-credentials grant, posted to the library's token endpoint."""
+    return requests.post(
+        lms.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+            "scope": SCORE_SCOPE,
+        },
+        timeout=10,
+    )
+
+
 def test_the_library_token_endpoint_refuses_a_stranger_assertion(tool, lms, db_session):
     """The token endpoint's check can fail: an assertion signed by a stranger with our kid."""
     kid = requests.get(f"{tool.base_url}/lti/jwks", timeout=10).json()["keys"][0]["kid"]
@@ -385,18 +401,29 @@ def test_the_library_token_endpoint_refuses_a_stranger_assertion(tool, lms, db_s
          "exp": now + 60, "jti": "j-1"},
         stranger, algorithm="RS256", headers={"kid": kid},
     )  # fmt: skip
-    refused = requests.post(
-        lms.token_url,
-        data={
-            "grant_type": "client_credentials",
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": assertion,
-            "scope": SCORE_SCOPE,
-        },
-        timeout=10,
-    )
+    refused = _ask_token(lms, assertion)
     assert refused.status_code == 401 and "invalid_client" in refused.text
     assert lms.token_requests == []
+
+
+def test_key_rotation_as_the_library_token_endpoint_sees_it(app, tool, lms, db_session):
+    """Issue 12 §6 (`mixgrade lti rotate-key`): the library fetches /lti/jwks for each grant
+    here (the harness's fresh config; the library alone would keep the first JWKS for good).
+    An assertion signed just before the rotation is accepted during the grace, mixgrade's
+    own grant after it signs with the new key, and once the grace ends the old key is gone."""
+    claims = {"iss": lms.client_id, "sub": lms.client_id, "aud": lms.token_url}
+    with app.app_context():
+        early, late = keys.sign(db_session, claims), keys.sign(db_session, claims)
+        old_kid = jwt.get_unverified_header(early)["kid"]
+        rotation = keys.rotate(db_session, timedelta(days=7))
+        platform = db_session.scalar(select(LtiPlatform))
+        assert services.access_token(db_session, platform, [SCORE_SCOPE])
+    assert rotation.new.kid != old_kid
+    assert _ask_token(lms, early).status_code == 200
+    _end_grace(db_session, old_kid)
+    refused = _ask_token(lms, late)
+    assert refused.status_code == 401 and "Unable to find public key" in refused.text
+    assert [r["granted"] for r in lms.token_requests] == [SCORE_SCOPE, SCORE_SCOPE]
 
 
 # ------------------------------------------------- a graded score through real processes
