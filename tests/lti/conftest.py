@@ -11,7 +11,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from service.lti import platforms
-from tests.integration.stack import free_port
+from tests.integration.stack import Stack, free_port, process_env
 from tests.lti.platform import Platform
 
 
@@ -41,3 +41,14 @@ def platform(tool: Tool, db_session) -> Iterator[Platform]:
     platforms.register(db_session, name="Simulated LMS", **lms.registration())
     yield lms
     lms.stop()
+
+
+@pytest.fixture
+def stack(tmp_path) -> Iterator[Stack]:
+    """`mixgrade` processes on a migrated database with the demo (start web/worker in the test)."""
+    running = Stack(env=process_env(tmp_path), log_dir=tmp_path)
+    running.prepare()
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -19,23 +19,12 @@ from tests.integration.stack import (
     Stack,
     csrf_from,
     mixgrade,
-    process_env,
     student_session,
     wait_for_status,
 )
 from tests.lti.platform import INSTRUCTOR, LEARNER, Platform, parse_form
 
 INSTRUCTOR_EMAIL = "instructor@demo.mixgrade"
-
-
-@pytest.fixture
-def stack(tmp_path):
-    running = Stack(env=process_env(tmp_path), log_dir=tmp_path)
-    running.prepare()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def test_launch_submit_grade_and_the_score_arrives_at_the_platform(stack: Stack):
