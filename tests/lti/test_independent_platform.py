@@ -282,12 +282,6 @@ def test_a_replayed_state_is_refused(tool, lms, db_session):
     assert _count(db_session, User) == users
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 §3: the login state is not yet bound to the browser that started it; "
-    "branch i12-login binds it with a cookie set at /lti/login, so drop this mark when that "
-    "is merged",
-)
 def test_a_launch_posted_from_another_browser_is_refused(tool, lms, db_session):
     """Login CSRF (issue 12 §3): Mallory starts a launch and has Alice's browser post it."""
     mallory = requests.Session()
