@@ -40,9 +40,12 @@ BASE_POLICY = (
 )
 
 #: Endpoints an LMS shows inside its own page (LTI 1.3 launch flow): the OIDC login
-#: initiation, the launch, and the Deep Linking picker with its auto-posting return page.
+#: initiation, the launch (and its continuation after a client-side storage check), and
+#: the Deep Linking picker with its auto-posting return page.
 #: The registered platforms may frame them even before a session exists.
-LTI_FRAMED_ENDPOINTS = frozenset({"lti.login", "lti.launch_view", "lti.deep_link"})
+LTI_FRAMED_ENDPOINTS = frozenset(
+    {"lti.login", "lti.launch_view", "lti.launch_continue", "lti.deep_link"}
+)
 
 #: Without a cross-origin referrer path, an LMS sees where a user came from (the origin)
 #: but never our URLs; "same-origin" would also blank the Origin header of the Deep

@@ -262,6 +262,8 @@ def test_a_storage_login_continues_once_from_our_page_only(tool, platform: Platf
     wrong = {**hidden, "continuation": "x" + hidden["continuation"][1:]}
     refused = requests.post(url, data=wrong, headers=ours, allow_redirects=False)
     assert refused.status_code == 401 and "not issued for this launch" in refused.text
+    # A refusal shows inside the LMS frame, like the launch's own refusals.
+    assert f"frame-ancestors {platform.base_url}" in refused.headers["Content-Security-Policy"]
     assert _counts(db_session) == before
 
     accepted = browser.post(url, data=hidden, headers=ours, allow_redirects=False)

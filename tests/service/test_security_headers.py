@@ -23,7 +23,7 @@ from tests.service.web_world import PASSWORD, World, as_user, build_world
 SERVICE = Path(__file__).resolve().parents[2] / "service"
 #: The pages an LMS opens in its own frame, framable by the registered platforms even
 #: without an LTI session. Written out here so a change to the rule is a visible one.
-FRAMED_BY_LMS = {"lti.login", "lti.launch_view", "lti.deep_link"}
+FRAMED_BY_LMS = {"lti.login", "lti.launch_view", "lti.launch_continue", "lti.deep_link"}
 #: Two registered LMSs: their origins (issuer, login URL, admin extras) are what may frame.
 MOODLE = {
     "issuer": "https://moodle.uni.edu",
