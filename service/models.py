@@ -493,9 +493,14 @@ class LtiResourceLink(Base):
     assignment_id: Mapped[int | None] = mapped_column(
         ForeignKey("assignments.id", ondelete="SET NULL")
     )
+    #: The line item (grade column) scores go to: from the launch's AGS claim, or found or
+    #: created by the tool through the line-item service (``service.lti.lineitems``).
     lineitem_url: Mapped[str | None] = mapped_column(String(1024))
     #: The AGS scopes the platform granted in the last launch.
     ags_scopes: Mapped[list[str] | None] = mapped_column(JSON)
+    #: When a worker started finding or creating the line item; it is the only one that may
+    #: until the claim goes stale, so two racing sends never create two grade columns.
+    lineitem_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     platform: Mapped[LtiPlatform] = relationship()
     context: Mapped[LtiContext] = relationship()
@@ -530,7 +535,8 @@ class LtiScoreSend(Base):
     submission_id: Mapped[int | None] = mapped_column(
         ForeignKey("submissions.id", ondelete="SET NULL")
     )
-    lineitem_url: Mapped[str] = mapped_column(String(1024))
+    #: None until the worker has found or created the link's line item.
+    lineitem_url: Mapped[str | None] = mapped_column(String(1024))
     #: The AGS score object exactly as posted.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[ScoreSendStatus] = mapped_column(

@@ -1,5 +1,8 @@
 """Grade passback (AGS): after grading, record the score for each LMS line item and send it.
 
+A link whose launch gave only the course's line-item service gets its score recorded
+too; the worker finds or creates the line item before posting (see ``lineitems``).
+
 ``after_graded`` runs in the grading transaction and only writes rows; the Celery task is
 sent once that transaction commits, so a worker never looks for a row that is not there
 and a crash in between loses nothing (``resend_unsent`` picks such rows up). The score
@@ -16,9 +19,10 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from service.lti import services, tasks
+from service.lti import lineitems, services, tasks
 from service.models import (
     Assignment,
+    LtiContext,
     LtiContextMember,
     LtiIdentity,
     LtiResourceLink,
@@ -103,10 +107,13 @@ def _record(session: Session, submission: Submission) -> list[int]:
     member_of = select(LtiContextMember.context_row_id).where(
         LtiContextMember.user_id == submission.user_id
     )
+    # A link with a line item, or in an LMS course with a line-item service to make one.
     links = session.scalars(
-        select(LtiResourceLink).where(
+        select(LtiResourceLink)
+        .join(LtiContext, LtiResourceLink.context_row_id == LtiContext.id)
+        .where(
             LtiResourceLink.assignment_id == item.assignment_id,
-            LtiResourceLink.lineitem_url.is_not(None),
+            LtiResourceLink.lineitem_url.is_not(None) | LtiContext.lineitems_url.is_not(None),
             LtiResourceLink.platform_id.in_(list(identities)),
             LtiResourceLink.context_row_id.in_(member_of),
         )
@@ -168,17 +175,23 @@ def queue_send(send_id: int, countdown: float = 0) -> bool:
 
 
 def deliver(session: Session, send_id: int) -> str:
-    """Post one recorded score now. Raises services.PlatformUnavailable to be retried."""
+    """Post one recorded score now. Raises services.PlatformUnavailable to be retried.
+
+    The link's granted scopes are checked first: without the score scope nothing is
+    sent (and no line item made for a score that could not go), and the row says why.
+    """
     row = session.get(LtiScoreSend, send_id)
     if row is None:
         return "missing"
     if row.status == ScoreSendStatus.sent:
         return "already sent"
     row.tries += 1
+    link = row.resource_link
     try:
-        status = services.post_score(
-            session, row.resource_link.platform, row.lineitem_url, row.payload
-        )
+        services.require(link.ags_scopes, services.POST_SCORE)
+        url = row.lineitem_url or lineitems.url_for_link(session, link)
+        row.lineitem_url = url
+        status = services.post_score(session, link.platform, url, row.payload, link.ags_scopes)
     except services.PlatformUnavailable as error:
         row.last_error = str(error)[:2000]
         session.commit()

@@ -39,7 +39,9 @@ class SyncReport:
 def sync(session: Session, context: LtiContext) -> SyncReport:
     """Add active members, update roles, and drop members the LMS marks inactive or deleted.
 
-    People enrolled by other means (no identity from this platform) are left alone.
+    People enrolled by other means (no identity from this platform) are left alone. The
+    whole roster is read and checked first (``services.roster``), and the changes are
+    one transaction: a platform answer that is broken anywhere changes no enrollment.
     """
     if not context.memberships_url:
         raise RosterUnavailable(
@@ -49,15 +51,24 @@ def sync(session: Session, context: LtiContext) -> SyncReport:
         members = services.roster(session, context.platform, context.memberships_url)
     except (services.PlatformUnavailable, services.PlatformRefused) as error:
         raise RosterUnavailable(str(error)) from None
+    try:
+        report = _apply(session, context, members)
+    except BaseException:
+        session.rollback()
+        raise
+    context.roster_synced_at = utcnow()
+    session.commit()
+    return report
+
+
+def _apply(session: Session, context: LtiContext, members: list[dict[str, Any]]) -> SyncReport:
     report = SyncReport()
     course = context.course
     # Instructors first, so a course whose LMS hands teaching to someone else gets its new
     # instructor before the old one is demoted (the last instructor is never demoted).
     members = sorted(members, key=lambda m: _role_of(m) != Role.instructor)
     for member in members:
-        subject = str(member.get("user_id") or "")
-        if not subject:
-            continue
+        subject = member["user_id"]
         label = member.get("email") or member.get("name") or subject
         status = str(member.get("status") or "Active")
         role = _role_of(member)
@@ -109,8 +120,6 @@ def sync(session: Session, context: LtiContext) -> SyncReport:
             report.added.append(label)
         elif before != role:
             report.updated.append(label)
-    context.roster_synced_at = utcnow()
-    session.commit()
     return report
 
 

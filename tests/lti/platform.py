@@ -4,9 +4,11 @@ It has its own RSA key and JWKS, answers the OIDC auth request with a signed id_
 (which a test can spoil on purpose: another key, expired, wrong audience…), issues
 OAuth2 tokens for the AGS/NRPS scopes after checking the tool's signed client assertion
 against the tool's JWKS, records the scores it receives and the Deep Linking responses,
-and serves a paged roster. For LTI Dynamic Registration it serves its OpenID configuration
-and a registration endpoint that checks the Bearer token and the tool's registration,
-then launches with the client id and deployment it handed out.
+serves a paged roster and a line-item service (GET with the spec's filters, POST).
+For LTI Dynamic Registration it serves its OpenID configuration and a registration
+endpoint that checks the Bearer token and the tool's registration, then launches
+with the client id and deployment it handed out. A test makes a route answer like
+a broken LMS through ``answers``.
 
 For browser tests it also shows a course page that frames the tool next to a storage
 frame answering the 1EdTech client-side OIDC storage messages (``lti.put_data``,
@@ -22,6 +24,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -39,6 +42,7 @@ from tests.integration.stack import free_port
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+LINEITEM_READ_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
 ROSTER_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -94,6 +98,17 @@ class Platform:
     refuse_registration: tuple[int, str] | None = None
     #: Registers the tool but leaves the deployment id out of its answer.
     omit_deployment_id: bool = False
+    #: Line items of the course, as the line-item service returns them (id = their URL).
+    lineitems: list[dict[str, Any]] = field(default_factory=list)
+    #: Line items created through the service (POSTs received), in order.
+    lineitem_posts: list[dict[str, Any]] = field(default_factory=list)
+    #: The expires_in of the access tokens it issues.
+    token_lifetime: int = 3600
+    #: Seconds the line-item service takes to answer (to widen a race between workers).
+    lineitem_delay: float = 0.0
+    #: Route name ("token", "members", "lineitems", "lineitem_post", "score") → what it
+    #: answers instead (a Flask response value); a callable returning None answers normally.
+    answers: dict[str, Callable[[], Any]] = field(default_factory=dict)
     _tokens: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -110,6 +125,19 @@ class Platform:
 
     def lineitem_url(self, number: int) -> str:
         return f"{self.base_url}/contexts/{self.context_id}/lineitems/{number}"
+
+    @property
+    def lineitems_url(self) -> str:
+        return f"{self.base_url}/contexts/{self.context_id}/lineitems"
+
+    def add_lineitem(self, number: int, **fields: Any) -> str:
+        """A line item the LMS has already (made at Deep Linking, or by hand); its URL."""
+        self.lineitems.append({"id": self.lineitem_url(number), **fields})
+        return self.lineitem_url(number)
+
+    def revoke_tokens(self) -> None:
+        """Forget every access token issued (a platform restart): they now get 401."""
+        self._tokens.clear()
 
     def registration(self) -> dict[str, Any]:
         return {
@@ -178,6 +206,7 @@ class Platform:
         custom: dict[str, str] | None = None,
         lineitem: str | None = None,
         deployment_id: str | None = None,
+        ags_scope: list[str] | None = None,
         **spoil: Any,
     ) -> str:
         """Claims for the next launch as ``sub``; returns the login_hint to start it with."""
@@ -194,7 +223,7 @@ class Platform:
                 "service_versions": ["2.0"],
             },
             "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
-                "scope": [SCORE_SCOPE, LINEITEM_SCOPE],
+                "scope": [SCORE_SCOPE, LINEITEM_SCOPE] if ags_scope is None else ags_scope,
                 "lineitems": f"{self.base_url}/contexts/{self.context_id}/lineitems",
                 **({"lineitem": lineitem} if lineitem else {}),
             },
@@ -286,6 +315,10 @@ class Platform:
     def _make_app(self) -> Flask:
         app = Flask("simulated_platform")
 
+        def spoiled(route: str) -> Any:
+            answer = self.answers.get(route)
+            return answer() if answer is not None else None
+
         @app.get("/jwks")
         def jwks():  # type: ignore[no-untyped-def]
             return jsonify({"keys": [self.jwk]})
@@ -345,6 +378,8 @@ class Platform:
 
         @app.post("/token")
         def token():  # type: ignore[no-untyped-def]
+            if (answer := spoiled("token")) is not None:
+                return answer
             form = request.form
             assert form["grant_type"] == "client_credentials"
             assert (
@@ -368,17 +403,24 @@ class Platform:
             access = secrets.token_urlsafe(16)
             self._tokens[access] = scopes
             return jsonify(
-                access_token=access, token_type="Bearer", expires_in=3600, scope=" ".join(scopes)
+                access_token=access,
+                token_type="Bearer",
+                expires_in=self.token_lifetime,
+                scope=" ".join(scopes),
             )
 
-        def require(scope: str) -> None:
+        def require(*scopes: str) -> None:
+            """The bearer token must carry one of ``scopes``."""
             header = request.headers.get("Authorization", "")
-            if not header.startswith("Bearer ") or scope not in self._tokens.get(header[7:], ()):
+            granted = self._tokens.get(header[7:], set()) if header.startswith("Bearer ") else set()
+            if not granted & set(scopes):
                 abort(401)
 
         @app.post("/contexts/<context_id>/lineitems/<int:number>/scores")
         def score(context_id: str, number: int):  # type: ignore[no-untyped-def]
             require(SCORE_SCOPE)
+            if (answer := spoiled("score")) is not None:
+                return answer
             assert request.mimetype == "application/vnd.ims.lis.v1.score+json"
             with self._lock:
                 if self.fail_scores > 0:
@@ -390,6 +432,8 @@ class Platform:
         @app.get("/contexts/<context_id>/members")
         def members(context_id: str):  # type: ignore[no-untyped-def]
             require(ROSTER_SCOPE)
+            if (answer := spoiled("members")) is not None:
+                return answer
             page = int(request.args.get("page", "1"))
             chunk = self.members[(page - 1) * 2 : page * 2]
             response = jsonify({"id": request.url, "context": {"id": context_id}, "members": chunk})
@@ -440,6 +484,48 @@ window.addEventListener("message", function (event) {{
             if not self.omit_deployment_id:
                 tool["deployment_id"] = self.deployment_id
             return jsonify({**body, "client_id": self.client_id, TOOL_CONFIGURATION: tool})
+
+        @app.get("/contexts/<context_id>/lineitems")
+        def lineitems():  # type: ignore[no-untyped-def]
+            """AGS 2.0 line-item container, filtered as the spec's query parameters say."""
+            require(LINEITEM_SCOPE, LINEITEM_READ_SCOPE)
+            time.sleep(self.lineitem_delay)
+            if (answer := spoiled("lineitems")) is not None:
+                return answer
+            filters = {"resource_link_id": "resourceLinkId", "resource_id": "resourceId"}
+            with self._lock:
+                found = [
+                    item
+                    for item in self.lineitems
+                    if all(
+                        item.get(key) == request.args[arg]
+                        for arg, key in filters.items()
+                        if arg in request.args
+                    )
+                    and ("tag" not in request.args or item.get("tag") == request.args["tag"])
+                ]
+            response = jsonify(found)
+            response.mimetype = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+            return response
+
+        @app.post("/contexts/<context_id>/lineitems")
+        def create_lineitem():  # type: ignore[no-untyped-def]
+            require(LINEITEM_SCOPE)
+            time.sleep(self.lineitem_delay)
+            if (answer := spoiled("lineitem_post")) is not None:
+                return answer
+            assert request.mimetype == "application/vnd.ims.lis.v2.lineitem+json"
+            body = request.get_json(force=True)
+            if not isinstance(body.get("scoreMaximum"), int | float) or not body.get("label"):
+                return "a line item needs a scoreMaximum and a label", 400
+            with self._lock:
+                self.lineitem_posts.append(body)
+                item = {**body, "id": self.lineitem_url(100 + len(self.lineitem_posts))}
+                self.lineitems.append(item)
+            response = jsonify(item)
+            response.status_code = 201
+            response.mimetype = "application/vnd.ims.lis.v2.lineitem+json"
+            return response
 
         @app.post("/deep_link_return")
         def deep_link_return():  # type: ignore[no-untyped-def]
