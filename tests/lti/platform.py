@@ -486,7 +486,7 @@ window.addEventListener("message", function (event) {{
             return jsonify({**body, "client_id": self.client_id, TOOL_CONFIGURATION: tool})
 
         @app.get("/contexts/<context_id>/lineitems")
-        def lineitems():  # type: ignore[no-untyped-def]
+        def lineitems(context_id: str):  # type: ignore[no-untyped-def]
             """AGS 2.0 line-item container, filtered as the spec's query parameters say."""
             require(LINEITEM_SCOPE, LINEITEM_READ_SCOPE)
             time.sleep(self.lineitem_delay)
@@ -509,7 +509,7 @@ window.addEventListener("message", function (event) {{
             return response
 
         @app.post("/contexts/<context_id>/lineitems")
-        def create_lineitem():  # type: ignore[no-untyped-def]
+        def create_lineitem(context_id: str):  # type: ignore[no-untyped-def]
             require(LINEITEM_SCOPE)
             time.sleep(self.lineitem_delay)
             if (answer := spoiled("lineitem_post")) is not None:

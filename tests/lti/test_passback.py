@@ -13,19 +13,21 @@ from service.models import (
     LtiScoreSend,
     Submission,
     SubmissionStatus,
+    User,
 )
-from service.services import variants
+from service.services import student_pages, variants
 from tests.api.conftest import build_api_world
 
 
-def _graded(session, world, score: float) -> Submission:
-    alice = world.users["alice"]
+def _graded(session, world, score: float, student: User | None = None) -> Submission:
+    """A graded submission of ``student`` (Alice by default) for the world's one problem."""
+    alice = student or world.users["alice"]
     variant = variants.ensure(session, b"passback test key", alice, world.item)
     parts = [p["id"] for p in variant.content["parts"]]
     submission = Submission(
         variant=variant,
         user=alice,
-        attempt_number=1,
+        attempt_number=1 + len(student_pages.submissions_of(session, variant)),
         answers={},
         status=SubmissionStatus.graded,
         feedback={
