@@ -353,3 +353,48 @@ def test_a_token_is_not_used_past_its_lifetime(course: Course, db_session):
     time.sleep(1.0)
     assert course.deliver(db_session, third) == "sent"
     assert len(lms.token_requests) == 2
+
+
+# ------------------------------------------------------------ broken line-item answers
+
+BROKEN_LINEITEMS = {
+    "an HTML page for the list": (
+        "lineitems",
+        lambda: ("<html>\n<p>maintenance</p></html>", 200, {"Content-Type": "text/html"}),
+        "(page 1) answered HTTP 200 with text/html, not JSON",
+    ),
+    "an object for the list": (
+        "lineitems",
+        lambda: jsonify(lineItems=[]),
+        "the answer is not a list of line items",
+    ),
+    "a listed item without an id": (
+        "lineitems",
+        lambda: jsonify([{"resourceLinkId": "link-1", "label": "x"}]),
+        "a line item has no id URL",
+    ),
+    "a created item without an id": (
+        "lineitem_post",
+        lambda: (jsonify(label="Homework 1"), 201),
+        "the answer has no line item id URL",
+    ),
+    "a created item on another host": (
+        "lineitem_post",
+        lambda: (jsonify(id="https://evil.example/lineitems/1"), 201),
+        "line item id 'https://evil.example/lineitems/1' is not a URL on the service's origin",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_LINEITEMS))
+def test_a_broken_line_item_answer_fails_the_send_with_its_reason(course: Course, db_session, case):
+    route, answer, reason = BROKEN_LINEITEMS[case]
+    course.lms.answers[route] = answer
+    [send] = course.graded(db_session, course.student(db_session))
+    assert course.deliver(db_session, send) == "refused"
+    row = _row(db_session, send)
+    assert row.status == ScoreSendStatus.failed and reason in row.last_error, row.last_error
+    assert "\n" not in row.last_error
+    link = _link(db_session)
+    assert link.lineitem_url is None and link.lineitem_claimed_at is None
+    assert course.lms.scores == []
