@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 from sqlalchemy.orm import Session
@@ -287,7 +287,7 @@ def _pages(
         match = _NEXT.search(response.headers.get("Link", ""))
         if match is None:
             return
-        url = match.group(1).strip()
+        url = urljoin(url, match.group(1).strip())  # RFC 8288 allows a relative reference
         if origin_of(url) is None or origin_of(url) != origin:
             raise MalformedAnswer(
                 f"{what} (page {number}) links its next page to {_snippet(url, 120)!r}, "
@@ -431,7 +431,11 @@ def roster(session: Session, platform: LtiPlatform, memberships_url: str) -> lis
     return members
 
 
-_MEMBER_TEXT = ("status", "name", "given_name", "family_name", "email")
+_MEMBER_TEXT = ("name", "given_name", "family_name", "email")
+#: NRPS 2.0 membership statuses (a member without one is Active).
+MEMBER_STATUSES = ("Active", "Inactive", "Deleted")
+#: The longest platform user id we store (``LtiIdentity.subject``).
+MAX_USER_ID = 255
 
 
 def _member(member: Any, what: str) -> dict[str, Any]:
@@ -440,6 +444,14 @@ def _member(member: Any, what: str) -> dict[str, Any]:
     subject = member.get("user_id")
     if not isinstance(subject, str) or not subject.strip():
         raise MalformedAnswer(f"{what}: a member has no user_id")
+    if len(subject) > MAX_USER_ID:
+        raise MalformedAnswer(f"{what}: a member's user_id is over {MAX_USER_ID} characters")
+    if member.get("status", "Active") not in MEMBER_STATUSES:
+        # Anything but Active removes the member: a status we cannot read must not.
+        raise MalformedAnswer(
+            f"{what}: member {subject!r} has status {_snippet(str(member['status']), 40)!r}, "
+            f"not one of {', '.join(MEMBER_STATUSES)}"
+        )
     roles = member.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise MalformedAnswer(f"{what}: member {subject!r} has roles that are not a list of names")

@@ -27,15 +27,20 @@ from tests.lti.platform import INSTRUCTOR, LEARNER, Platform, parse_form
 INSTRUCTOR_EMAIL = "instructor@demo.mixgrade"
 
 
-def test_launch_submit_grade_and_the_score_arrives_at_the_platform(stack: Stack):
+@pytest.mark.parametrize("given_lineitem", [True, False], ids=["lineitem", "lineitems-only"])
+def test_launch_submit_grade_and_the_score_arrives_at_the_platform(
+    stack: Stack, given_lineitem: bool
+):
+    """With a line item in the launch, or only the line-item service: then the worker
+    makes the line item before its first score."""
     lms = Platform(fail_scores=1).start()
     try:
-        _round_trip(stack, lms)
+        _round_trip(stack, lms, given_lineitem)
     finally:
         lms.stop()
 
 
-def _round_trip(stack: Stack, lms: Platform) -> None:
+def _round_trip(stack: Stack, lms: Platform, given_lineitem: bool) -> None:
     registration = lms.registration()
     result = mixgrade(
         stack.env,
@@ -92,7 +97,7 @@ def _round_trip(stack: Stack, lms: Platform) -> None:
         name="Lou Student",
         resource_link_id="placed-1",
         custom=item["custom"],
-        lineitem=lms.lineitem_url(7),
+        lineitem=lms.lineitem_url(7) if given_lineitem else None,
     )
     response, _ = lms.launch(stack.base_url, hint, student)
     assert response.status_code == 302, response.text
@@ -131,7 +136,8 @@ def _round_trip(stack: Stack, lms: Platform) -> None:
             "no score reached the platform: is service.lti.passback.after_graded called in "
             f"service/grading_store.py? worker log:\n{stack.log('worker')}"
         ) from None
-    assert score["lineitem"] == 7
+    assert score["lineitem"] == (7 if given_lineitem else 101)
+    assert len(lms.lineitem_posts) == (0 if given_lineitem else 1)
     assert score["userId"] == "lms-student"
     assert score["scoreMaximum"] == pytest.approx(possible)
     assert score["scoreGiven"] == pytest.approx(assignment.items[0].points, rel=1e-3)

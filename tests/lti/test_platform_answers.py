@@ -58,6 +58,14 @@ BROKEN_ROSTERS = {
         lambda: jsonify(members=[{"user_id": "m-1", "roles": LEARNER}]),
         "member 'm-1' has roles that are not a list of names",
     ),
+    "a status that is not NRPS's": (
+        lambda: jsonify(members=[{"user_id": "m-1", "roles": [LEARNER], "status": "active"}]),
+        "member 'm-1' has status 'active', not one of Active, Inactive, Deleted",
+    ),
+    "a user_id too long to store": (
+        lambda: jsonify(members=[{"user_id": "u" * 300, "roles": [LEARNER]}]),
+        "a member's user_id is over 255 characters",
+    ),
     "a next page on another host": (
         _with_next("https://evil.example/members?page=2"),
         "links its next page to 'https://evil.example/members?page=2', off the service's origin",
@@ -162,3 +170,19 @@ def test_the_roster_is_fetched_with_one_token_for_all_its_pages(tool, platform, 
     with app.app_context():
         assert len(services.roster(db_session, context.platform, context.memberships_url)) == 6
     assert len(platform.token_requests) == 1
+
+
+def test_a_relative_next_link_is_followed_on_the_same_host(tool, platform, db_session, app):
+    context = _launched_context(tool, platform, db_session)
+    platform.members = MEMBERS
+
+    def relative_first_page():
+        if request.args.get("page"):
+            return None
+        link = f'<{request.path}?page=2>; rel="next"'
+        return jsonify(members=MEMBERS[:2]), 200, {"Link": link}
+
+    platform.answers["members"] = relative_first_page
+    with app.app_context():
+        found = services.roster(db_session, context.platform, context.memberships_url)
+    assert [m["user_id"] for m in found] == [m["user_id"] for m in MEMBERS]
