@@ -13,6 +13,7 @@ platform that answers 200 with an HTML error page, or JSON of another shape, rai
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -210,11 +211,12 @@ def _authorized(
     A 401 on a cached token means the platform dropped it early (a restart, a revoked
     grant): the token is forgotten and the request made once more with a new one.
     """
-    token, cached = _cached_token(platform, scopes, lambda: _grant(session, platform, scopes))
+    grant = functools.partial(_grant, session, platform, scopes)
+    token, cached = _cached_token(platform, scopes, grant)
     response = _request(method, url, token, what, **kwargs)
     if response.status_code == 401 and cached:
         _drop_token(platform, scopes, token)
-        token, _ = _cached_token(platform, scopes, lambda: _grant(session, platform, scopes))
+        token, _ = _cached_token(platform, scopes, grant)
         response = _request(method, url, token, what, **kwargs)
     _check(response, what)
     return response
