@@ -109,33 +109,33 @@ class _Token:
     good_until: float  # time.monotonic()
 
 
-_TokenKey = tuple[str, str, str, frozenset[str]]
+_TokenKey = tuple[str, str, str, str, frozenset[str]]
 _tokens: dict[_TokenKey, _Token] = {}
 _fetching: dict[_TokenKey, threading.Lock] = {}
 _tokens_lock = threading.Lock()
 
 
-def _token_key(platform: LtiPlatform, scopes: Collection[str]) -> _TokenKey:
+def _token_key(session: Session, platform: LtiPlatform, scopes: Collection[str]) -> _TokenKey:
     # By the token endpoint and client, not the row id: a re-registered platform whose
-    # URLs changed must not get the old endpoint's tokens.
+    # URLs changed must not get the old endpoint's tokens. And by our signing key: after
+    # `mixgrade lti rotate-key` (a leaked key, say) the grants its assertions got are
+    # no longer used, and the next call asks with the new key.
     audience = platform.token_audience or platform.auth_token_url
-    return (platform.auth_token_url, platform.client_id, audience, frozenset(scopes))
+    kid = keys.signing_key(session).kid
+    return (platform.auth_token_url, platform.client_id, audience, kid, frozenset(scopes))
 
 
 def forget_tokens() -> None:
-    """Drop every cached token (tests, and a key rotation that wants fresh grants)."""
+    """Drop every cached token (tests start each simulated LMS unknown)."""
     with _tokens_lock:
         _tokens.clear()
 
 
-def _cached_token(
-    platform: LtiPlatform, scopes: Collection[str], grant: Callable[[], tuple[str, float]]
-) -> tuple[str, bool]:
-    """A token for ``scopes`` and whether it came from the cache (so a 401 may retry).
+def _cached_token(key: _TokenKey, grant: Callable[[], tuple[str, float]]) -> tuple[str, bool]:
+    """The token under ``key`` and whether it came from the cache (so a 401 may retry).
 
     ``grant`` asks the platform for a new one: (token, lifetime in seconds).
     """
-    key = _token_key(platform, scopes)
     with _tokens_lock:
         found = _tokens.get(key)
         if found is not None and found.good_until > time.monotonic():
@@ -153,8 +153,7 @@ def _cached_token(
         return value, False
 
 
-def _drop_token(platform: LtiPlatform, scopes: Collection[str], value: str) -> None:
-    key = _token_key(platform, scopes)
+def _drop_token(key: _TokenKey, value: str) -> None:
     with _tokens_lock:
         if key in _tokens and _tokens[key].value == value:
             del _tokens[key]
@@ -197,6 +196,12 @@ def _grant(session: Session, platform: LtiPlatform, scopes: Collection[str]) -> 
     return token, float(lifetime)
 
 
+def access_token(session: Session, platform: LtiPlatform, scopes: Collection[str]) -> str:
+    """A bearer token for ``scopes``: the cached one while it lasts, else a new grant."""
+    grant = functools.partial(_grant, session, platform, scopes)
+    return _cached_token(_token_key(session, platform, scopes), grant)[0]
+
+
 def _authorized(
     session: Session,
     platform: LtiPlatform,
@@ -211,12 +216,13 @@ def _authorized(
     A 401 on a cached token means the platform dropped it early (a restart, a revoked
     grant): the token is forgotten and the request made once more with a new one.
     """
+    key = _token_key(session, platform, scopes)
     grant = functools.partial(_grant, session, platform, scopes)
-    token, cached = _cached_token(platform, scopes, grant)
+    token, cached = _cached_token(key, grant)
     response = _request(method, url, token, what, **kwargs)
     if response.status_code == 401 and cached:
-        _drop_token(platform, scopes, token)
-        token, _ = _cached_token(platform, scopes, grant)
+        _drop_token(key, token)
+        token, _ = _cached_token(key, grant)
         response = _request(method, url, token, what, **kwargs)
     _check(response, what)
     return response
