@@ -425,16 +425,7 @@ def test_key_rotation_as_the_library_token_endpoint_sees_it(app, tool, lms, db_s
 
 LINE_ITEM_CLAIMS = [
     pytest.param(True, id="launch names the line item"),
-    pytest.param(
-        False,
-        id="launch gives only the line items URL",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="issue 12 §5: with an AGS lineitems URL but no lineitem, mixgrade sends no "
-            "score (it should find or create the link's line item); branch i12-ags fixes "
-            "this, so drop this mark when that is merged",
-        ),
-    ),
+    pytest.param(False, id="launch gives only the line items URL"),
 ]
 
 
