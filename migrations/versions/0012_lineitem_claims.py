@@ -1,7 +1,7 @@
 """Line items found or created by the tool: a claim on the link, and sends before the URL
 
 Revision ID: 0012
-Revises: 0013
+Revises: 0011
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0013"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
