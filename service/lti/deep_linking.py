@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.lti import deep_link_settings, keys, launch
+from service.lti import deep_link_settings, keys, launch, lineitems
 from service.models import Assignment, Enrollment, LtiContext, LtiPlatform, Role
 from service.routing import row_id
 
@@ -82,11 +82,6 @@ def target_for(settings: dict[str, Any], asked: str | None) -> str | None:
     return asked
 
 
-def max_score(assignment: Assignment) -> float:
-    """The assignment's total points, as the line item's scoreMaximum."""
-    return round(sum(item.points for item in assignment.items), 4)
-
-
 def attach(session: Session, context: LtiContext, assignment: Assignment) -> None:
     """Tie the LMS course to the assignment's course when it is still our empty stand-in.
 
@@ -119,12 +114,7 @@ def content_item(
         "custom": {"assignment_id": str(assignment.id)},
     }
     if settings.get("accept_lineitem", True):
-        item["lineItem"] = {
-            "scoreMaximum": max_score(assignment),
-            "label": assignment.title,
-            "resourceId": f"mixgrade-assignment-{assignment.id}",
-            "tag": "mixgrade",
-        }
+        item["lineItem"] = lineitems.fields_for(assignment)
     if target == "iframe":
         item["iframe"] = {"height": FRAME_HEIGHT}
     elif target == "window":

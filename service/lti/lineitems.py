@@ -23,7 +23,6 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from service.lti import services
-from service.lti.deep_linking import max_score
 from service.models import Assignment, LtiResourceLink, utcnow
 
 log = logging.getLogger(__name__)
@@ -43,15 +42,29 @@ def resource_id(assignment: Assignment) -> str:
     return f"mixgrade-assignment-{assignment.id}"
 
 
-def new_lineitem(link: LtiResourceLink, assignment: Assignment) -> dict[str, Any]:
-    """The line item to create for a link (AGS 2.0 line item fields)."""
+def max_score(assignment: Assignment) -> float:
+    """The assignment's total points, as the line item's scoreMaximum."""
+    return round(sum(item.points for item in assignment.items), 4)
+
+
+def fields_for(assignment: Assignment) -> dict[str, Any]:
+    """The line item mixgrade wants for an assignment, whoever creates it.
+
+    The same fields go in a Deep Linking response's ``lineItem`` (the platform creates it)
+    and in a POST to the line-item service (we create it), so an LMS column looks the
+    same either way and :func:`url_for_link` recognises it by resourceId and tag.
+    """
     return {
         "scoreMaximum": max_score(assignment),
         "label": assignment.title,
-        "resourceLinkId": link.resource_link_id,
         "resourceId": resource_id(assignment),
         "tag": TAG,
     }
+
+
+def new_lineitem(link: LtiResourceLink, assignment: Assignment) -> dict[str, Any]:
+    """The line item to create for a link (AGS 2.0 line item fields)."""
+    return {**fields_for(assignment), "resourceLinkId": link.resource_link_id}
 
 
 def url_for_link(session: Session, link: LtiResourceLink) -> str:
