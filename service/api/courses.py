@@ -71,7 +71,10 @@ def enroll(body: dict[str, Any], course_id: int) -> Any:
     """Enroll a person by email as the given role, creating an account if needed.
 
     Enrolling someone already in the course changes their role; the course's last
-    instructor cannot be demoted (409).
+    instructor cannot be demoted (409). The role is the person's role in this course
+    only: a new account gets the lowest site role (student), and an existing account's
+    site role is never changed, as with LMS launches (what someone may do in a course
+    comes from their enrollment in it; site roles are an admin's to give).
     """
     course = access.course_for(course_id, teach=True)
     email = body["email"].strip().lower()
@@ -79,14 +82,9 @@ def enroll(body: dict[str, Any], course_id: int) -> Any:
     session = db()
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, name=body["name"].strip() or email, role=role)
+        user = User(email=email, name=body["name"].strip() or email, role=Role.student)
         session.add(user)
         session.flush()
-    elif role == Role.instructor and user.role == Role.student:
-        abort(
-            409,
-            message=f"{email} has a student account; an admin must make them an instructor.",
-        )
     try:
         enrollment, created = enrollments.set_role(session, user, course, role)
     except enrollments.LastInstructor as refused:

@@ -142,3 +142,31 @@ def test_two_instructors_demoting_themselves_at_once_leave_one(app, db_session, 
         )
     ).all()
     assert len(instructors) == 1
+
+
+def test_enrolling_as_instructor_gives_the_course_and_never_a_site_role(
+    client, db_session, world: ApiWorld
+):
+    """As with LMS launches: the role is this course's; site roles are an admin's to give."""
+    promoted = _enroll(client, world, "teacher", {"email": "bob@api.test", "role": "instructor"})
+    assert promoted.status_code == 200, promoted.get_json()
+    created = _enroll(
+        client, world, "teacher", {"email": "dana@api.test", "name": "Dana", "role": "instructor"}
+    )
+    assert created.status_code == 201, created.get_json()
+    db_session.expire_all()
+    for email in ("bob@api.test", "dana@api.test"):
+        user = db_session.scalar(select(User).where(User.email == email))
+        assert user.role == Role.student  # the site role: no problem authoring, no other course
+        assert _members(client, world)[email]["role"] == "instructor"
+    # Bob now teaches this course through the API (his token reaches its roster) …
+    assert (
+        client.get(
+            f"{API}/courses/{world.course.id}/enrollments", headers=world.auth("bob")
+        ).status_code
+        == 200
+    )
+    # … and no other.
+    assert client.get(
+        f"{API}/courses/{world.other.id}/enrollments", headers=world.auth("bob")
+    ).status_code in (403, 404)
