@@ -27,8 +27,6 @@ from typing import Any
 
 import jwt
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, Response, jsonify, redirect
 from flask import request as flask_request
 from lti1p3platform import exceptions as lti_errors
@@ -51,7 +49,7 @@ from lti1p3platform.service_connector import (
 from werkzeug.serving import make_server
 
 from tests.integration.stack import free_port
-from tests.lti.platform import parse_form
+from tests.lti.platform import key_pair, parse_form
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 ROSTER_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
@@ -62,20 +60,6 @@ DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 #: The roster page size this platform uses when the tool asks for none.
 ROSTER_PAGE = 2
-
-
-def key_pair() -> tuple[str, str]:
-    """(private, public) PEM strings, the form the library's Registration takes."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
 
 
 class _Refused(Exception):

@@ -50,14 +50,26 @@ TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 MESSAGE_TYPES = {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}
 
 
-def _rsa() -> tuple[str, dict[str, Any]]:
+def key_pair() -> tuple[str, str]:
+    """A new RSA key as (private, public) PEM strings (the form lti1p3platform takes)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
+    private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def _rsa() -> tuple[str, dict[str, Any]]:
+    """A new key's private PEM and its public JWK, as this platform publishes it."""
+    private, public = key_pair()
+    jwk = json.loads(RSAAlgorithm.to_jwk(serialization.load_pem_public_key(public.encode())))
     jwk.update(kid=uuid.uuid4().hex, alg="RS256", use="sig")
-    return pem, jwk
+    return private, jwk
 
 
 @dataclass

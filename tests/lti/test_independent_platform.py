@@ -76,9 +76,8 @@ from tests.lti.independent_platform import (
     ROSTER_SCOPE,
     SCORE_SCOPE,
     IndependentPlatform,
-    key_pair,
 )
-from tests.lti.platform import parse_form
+from tests.lti.platform import key_pair, parse_form
 from tests.lti.test_deep_linking_and_roster import _course_with_assignment
 from tests.lti.test_key_rotation import _end_grace
 from tests.lti.test_launch import _count
