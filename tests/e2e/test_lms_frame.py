@@ -27,7 +27,7 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_browser import DESKTOP, INSTRUCTOR, STUDENT, _fill, _log_in, _stored_variant
 from tests.integration.stack import Stack, make_server_certificate, mixgrade, process_env
 from tests.lti.platform import INSTRUCTOR as LMS_INSTRUCTOR
-from tests.lti.platform import LEARNER, Platform
+from tests.lti.platform import LEARNER, Platform, register_with_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -120,21 +120,8 @@ def setting(tmp_path, monkeypatch, frame_browser) -> Iterator[Setting]:
     lms.start()
     lms.base_url = lms.base_url.replace("//127.0.0.1:", "//localhost:")  # another site
     try:
-        registration = lms.registration()
-        result = mixgrade(
-            stack.env,
-            "lti", "register",
-            "--issuer", registration["issuer"],
-            "--client-id", registration["client_id"],
-            "--login-url", registration["auth_login_url"],
-            "--token-url", registration["auth_token_url"],
-            "--jwks-url", registration["jwks_url"],
-            "--deployment", lms.deployment_id,
-            "--web-origin", EXTRA_ORIGIN,
-            "--name", "Simulated LMS",
-            "--link-by-email",  # the demo instructor's own account places the demo assignment
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
+        # The demo instructor's own account places the demo assignment: linked by email.
+        register_with_cli(stack, lms, "--web-origin", EXTRA_ORIGIN, "--link-by-email")
         other = mixgrade(
             stack.env,
             "lti", "register",

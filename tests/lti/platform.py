@@ -21,6 +21,7 @@ import html
 import json
 import re
 import secrets
+import subprocess
 import threading
 import time
 import uuid
@@ -37,7 +38,7 @@ from flask import Flask, abort, jsonify, request, url_for
 from jwt.algorithms import RSAAlgorithm
 from werkzeug.serving import make_server
 
-from tests.integration.stack import free_port
+from tests.integration.stack import Stack, free_port, mixgrade
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -549,6 +550,26 @@ window.addEventListener("message", function (event) {{
             return "placed"
 
         return app
+
+
+def register_with_cli(stack: Stack, lms: Platform, *extra_args: str) -> subprocess.CompletedProcess:
+    """Register ``lms`` with the stack's tool as an admin does, by `mixgrade lti register`
+    (named "Simulated LMS", with ``extra_args`` added); its answer, once it succeeded."""
+    registration = lms.registration()
+    result = mixgrade(
+        stack.env,
+        "lti", "register",
+        "--issuer", registration["issuer"],
+        "--client-id", registration["client_id"],
+        "--login-url", registration["auth_login_url"],
+        "--token-url", registration["auth_token_url"],
+        "--jwks-url", registration["jwks_url"],
+        "--deployment", lms.deployment_id,
+        "--name", "Simulated LMS",
+        *extra_args,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result
 
 
 def registration_problems(body: Any) -> list[str]:
