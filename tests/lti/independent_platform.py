@@ -46,10 +46,9 @@ from lti1p3platform.service_connector import (
     NamesRoleProvisioningService,
     TPage,
 )
-from werkzeug.serving import make_server
 
-from tests.integration.stack import free_port
-from tests.lti.platform import key_pair, parse_form
+from tests.integration.stack import serve_in_thread
+from tests.lti.platform import key_pair, parse_form, wait_for_scores
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 ROSTER_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
@@ -415,29 +414,19 @@ class IndependentPlatform:
             self.scores.append({"lineitem": line_item_id, **score})
 
     def wait_for_scores(self, count: int, timeout: float = 60) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.scores) >= count:
-                return self.scores
-            time.sleep(0.1)
-        raise AssertionError(
-            f"the platform received {len(self.scores)} scores, wanted {count}; "
-            f"it refused: {self.refusals}"
+        return wait_for_scores(
+            self.scores, count, timeout, lambda: f"; it refused: {self.refusals}"
         )
 
     # ------------------------------------------------------------------------ serving
 
     def start(self) -> IndependentPlatform:
-        port = free_port()
-        self.base_url = f"http://127.0.0.1:{port}"
-        self._server = make_server("127.0.0.1", port, self.app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._served = serve_in_thread(self.app)
+        self.base_url = f"http://127.0.0.1:{self._served.port}"
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
+        self._served.stop()
 
     def _refuse(self, refused: _Refused) -> Response:
         self.refusals.append(str(refused))

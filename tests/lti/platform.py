@@ -36,9 +36,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, abort, jsonify, request, url_for
 from jwt.algorithms import RSAAlgorithm
-from werkzeug.serving import make_server
 
-from tests.integration.stack import Stack, free_port, mixgrade
+from tests.integration.stack import Stack, mixgrade, serve_in_thread
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -304,26 +303,17 @@ class Platform:
         return browser.post(action, data=fields, allow_redirects=False, timeout=30)
 
     def wait_for_scores(self, count: int, timeout: float = 60) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.scores) >= count:
-                return self.scores
-            time.sleep(0.1)
-        raise AssertionError(f"the platform received {len(self.scores)} scores, wanted {count}")
+        return wait_for_scores(self.scores, count, timeout)
 
     # ------------------------------------------------------------------------ serving
 
     def start(self) -> Platform:
-        port = free_port()
-        self.base_url = f"http://{self.host}:{port}"
-        self._server = make_server("127.0.0.1", port, self.app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._served = serve_in_thread(self.app)
+        self.base_url = f"http://{self.host}:{self._served.port}"
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
+        self._served.stop()
 
     def _make_app(self) -> Flask:
         app = Flask("simulated_platform")
@@ -550,6 +540,22 @@ window.addEventListener("message", function (event) {{
             return "placed"
 
         return app
+
+
+def wait_for_scores(
+    scores: list[dict[str, Any]],
+    count: int,
+    timeout: float,
+    explain: Callable[[], str] = lambda: "",
+) -> list[dict[str, Any]]:
+    """``scores`` (a platform's received ones) once there are ``count``: the tool's worker
+    sends them in the background. ``explain`` adds what the platform saw to a failure."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(scores) >= count:
+            return scores
+        time.sleep(0.1)
+    raise AssertionError(f"the platform received {len(scores)} scores, wanted {count}{explain()}")
 
 
 def register_with_cli(stack: Stack, lms: Platform, *extra_args: str) -> subprocess.CompletedProcess:
