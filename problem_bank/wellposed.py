@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from problem_bank.dgp import Dataset
 from problem_bank.expressions import half_unit, parse
 from problem_bank.model_view import FittedView
 from problem_bank.spec import ProblemSpec
-from problem_bank.variant import Acceptance, Part
+from problem_bank.variant import Acceptance, Misconception, Part
 
 #: Fitted probabilities this close to 0 or 1 signal (quasi-)separation.
 SEPARATION_EPS = 1e-6
@@ -83,8 +84,10 @@ def _inside(value: float, bounds: tuple[float, float]) -> bool:
 
 def part_problems(part: Part, probability: bool = False) -> list[str]:
     """The answer is finite, fits its own interval, prints as neither 0 nor 1 when it is a
-    probability, and every misconception differs from it."""
+    probability, every misconception differs from it, and no two misconceptions overlap
+    (an answer matching both would get whichever message the grader picks)."""
     reasons = PART_CHECKS[part.kind](part)
+    reasons.extend(_overlapping_misconceptions(part))
     if probability and part.answer in (0, 1, 0.0, 1.0):
         reasons.append(f"{part.id}: the probability prints as {part.answer}")
     return reasons
@@ -123,6 +126,50 @@ def _numeric_problems(part: Part) -> list[str]:
                 f"{part.id}: misconception {m.id} not told apart ({m.answer} vs {answer})"
             )
     return reasons
+
+
+def misconception_ranges(part: Part, m: Misconception) -> list[tuple[float, float]]:
+    """What the grader counts as ``m`` on a numeric or table part, one range per cell: the
+    misconception's own interval widened like the answer's, or the part's slack around it."""
+    acc = m.acceptance or replace(part.acceptance, interval=None, intervals=())
+    wrong = m.answer if isinstance(m.answer, list) else [m.answer]
+    if part.kind == "table":
+        cells = [acc.intervals[i] if i < len(acc.intervals) else None for i in range(len(wrong))]
+    else:
+        cells = [acc.interval]
+    return [
+        widened(acc, float(w), interval)  # type: ignore[arg-type]
+        for w, interval in zip(wrong, cells, strict=True)
+    ]
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def _misconceptions_overlap(part: Part, a: Misconception, b: Misconception) -> bool:
+    """True when one answer can match both ``a`` and ``b``."""
+    if part.kind in ("choice", "multi"):
+        if part.kind == "multi":
+            return _id_set(a.answer) == _id_set(b.answer)
+        return bool(_id_set(a.answer) & _id_set(b.answer))
+    ra, rb = misconception_ranges(part, a), misconception_ranges(part, b)
+    return len(ra) == len(rb) and all(_overlap(x, y) for x, y in zip(ra, rb, strict=True))
+
+
+def _id_set(answer: Any) -> frozenset[str]:
+    items = answer if isinstance(answer, list) else [answer]
+    return frozenset(str(a) for a in items)
+
+
+def _overlapping_misconceptions(part: Part) -> list[str]:
+    ms = part.misconceptions
+    return [
+        f"{part.id}: misconceptions {a.id} and {b.id} overlap ({a.answer} vs {b.answer})"
+        for i, a in enumerate(ms)
+        for b in ms[i + 1 :]
+        if _misconceptions_overlap(part, a, b)
+    ]
 
 
 def _table_problems(part: Part) -> list[str]:

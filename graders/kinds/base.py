@@ -26,7 +26,7 @@ class Comparison:
 
 
 class AnswerKind(Protocol):
-    """The three operations the engine needs from a kind of answer."""
+    """The operations the engine needs from a kind of answer."""
 
     name: str
 
@@ -40,6 +40,10 @@ class AnswerKind(Protocol):
 
     def matches(self, part: Part, misconception: Misconception, value: Any) -> bool:
         """True when the parsed answer is what a student holding ``misconception`` types."""
+        ...
+
+    def distance(self, part: Part, misconception: Misconception, value: Any) -> float:
+        """How far a matching answer is from ``misconception``'s: the nearest match wins."""
         ...
 
 

@@ -26,5 +26,9 @@ class ChoiceKind:
     def matches(self, part: Part, misconception: Misconception, value: str) -> bool:
         return value in as_id_set(misconception.answer)
 
+    def distance(self, part: Part, misconception: Misconception, value: str) -> float:
+        """A misconception naming this option alone is nearer than one naming several."""
+        return float(len(as_id_set(misconception.answer)) - 1)
+
 
 CHOICE = ChoiceKind()

@@ -39,5 +39,9 @@ class MultiKind:
     def matches(self, part: Part, misconception: Misconception, value: frozenset[str]) -> bool:
         return value == as_id_set(misconception.answer)
 
+    def distance(self, part: Part, misconception: Misconception, value: frozenset[str]) -> float:
+        """A match is the exact set, so every match is as near as another."""
+        return 0.0
+
 
 MULTI = MultiKind()

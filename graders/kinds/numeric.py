@@ -37,5 +37,9 @@ class NumericKind:
         acc = part.acceptance
         return within(value, bounds(target, acc.digits, acc.rtol, acc.atol))
 
+    def distance(self, part: Part, misconception: Misconception, value: float) -> float:
+        """How far the answer is from the misconception's value, in the part's units."""
+        return abs(value - float(misconception.answer))  # type: ignore[arg-type]
+
 
 NUMERIC = NumericKind()

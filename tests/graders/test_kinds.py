@@ -42,6 +42,9 @@ class YesNoKind:
     def matches(self, part: Part, misconception: Misconception, value: bool) -> bool:
         return False
 
+    def distance(self, part: Part, misconception: Misconception, value: bool) -> float:
+        return 0.0
+
 
 def test_a_new_kind_needs_only_a_registry_entry() -> None:
     register(YesNoKind())
