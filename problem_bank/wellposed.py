@@ -6,6 +6,7 @@ Each function returns a list of reasons; an empty list means well posed.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -191,6 +192,18 @@ def _table_problems(part: Part) -> list[str]:
     return reasons
 
 
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def wrong_choice_texts(part: Part) -> list[tuple[str, str]]:
+    """(what, text) for everything shown after a wrong pick, before the answer key."""
+    right = _id_set(part.answer)
+    texts = [(f"misconception {m.id}", m.message) for m in part.misconceptions]
+    texts += [(f"choice {c.id}", c.explanation) for c in part.choices if c.id not in right]
+    return texts
+
+
 def _choice_problems(part: Part) -> list[str]:
     ids = {c.id for c in part.choices}
     answers = part.answer if isinstance(part.answer, list) else [part.answer]
@@ -198,6 +211,13 @@ def _choice_problems(part: Part) -> list[str]:
     for m in part.misconceptions:
         if m.answer == part.answer:
             reasons.append(f"{part.id}: misconception {m.id} equals the answer")
+    # What a wrong pick is told must not hand over the right option for the next attempt.
+    right_labels = [_words(c.label) for c in part.choices if c.id in answers]
+    for what, text in wrong_choice_texts(part):
+        words = f" {_words(text)} "
+        for label in right_labels:
+            if label and f" {label} " in words:
+                reasons.append(f"{part.id}: {what} names the right option ({label!r})")
     return reasons
 
 

@@ -41,5 +41,9 @@ class NumericKind:
         """How far the answer is from the misconception's value, in the part's units."""
         return abs(value - float(misconception.answer))  # type: ignore[arg-type]
 
+    def wrong_note(self, part: Part, value: float) -> str:
+        """Nothing: the hint says how to work the number out."""
+        return ""
+
 
 NUMERIC = NumericKind()

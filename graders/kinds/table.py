@@ -65,5 +65,9 @@ class TableKind:
         assert isinstance(wrong, list | tuple)
         return sum(abs(v - float(w)) for v, w in zip(value, wrong, strict=True))
 
+    def wrong_note(self, part: Part, value: tuple[float, ...]) -> str:
+        """Nothing: the detail names the cells to check."""
+        return ""
+
 
 TABLE = TableKind()
