@@ -133,11 +133,11 @@ def misconception_ranges(part: Part, m: Misconception) -> list[tuple[float, floa
     """What the grader counts as ``m`` on a numeric or table part, one range per cell: the
     misconception's own interval widened like the answer's, or the part's slack around it."""
     acc = m.acceptance or replace(part.acceptance, interval=None, intervals=())
-    wrong = m.answer if isinstance(m.answer, list) else [m.answer]
-    if part.kind == "table":
+    if isinstance(m.answer, list):  # a table: one interval per cell
+        wrong = list(m.answer)
         cells = [acc.intervals[i] if i < len(acc.intervals) else None for i in range(len(wrong))]
     else:
-        cells = [acc.interval]
+        wrong, cells = [m.answer], [acc.interval]
     return [
         widened(acc, float(w), interval)  # type: ignore[arg-type]
         for w, interval in zip(wrong, cells, strict=True)
@@ -148,14 +148,29 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
 
-def _misconceptions_overlap(part: Part, a: Misconception, b: Misconception) -> bool:
-    """True when one answer can match both ``a`` and ``b``."""
-    if part.kind in ("choice", "multi"):
-        if part.kind == "multi":
-            return _id_set(a.answer) == _id_set(b.answer)
-        return bool(_id_set(a.answer) & _id_set(b.answer))
+def _ranges_overlap(part: Part, a: Misconception, b: Misconception) -> bool:
+    """Numbers (or every cell of a table) in both accepted ranges exist."""
     ra, rb = misconception_ranges(part, a), misconception_ranges(part, b)
     return len(ra) == len(rb) and all(_overlap(x, y) for x, y in zip(ra, rb, strict=True))
+
+
+def _picks_overlap(part: Part, a: Misconception, b: Misconception) -> bool:
+    """One option named by both."""
+    return bool(_id_set(a.answer) & _id_set(b.answer))
+
+
+def _same_set(part: Part, a: Misconception, b: Misconception) -> bool:
+    """A multi-select misconception matches its exact set only."""
+    return _id_set(a.answer) == _id_set(b.answer)
+
+
+#: Part kind → can one answer match both misconceptions (as the grader matches them)?
+MISCONCEPTIONS_OVERLAP = {
+    "numeric": _ranges_overlap,
+    "table": _ranges_overlap,
+    "choice": _picks_overlap,
+    "multi": _same_set,
+}
 
 
 def _id_set(answer: Any) -> frozenset[str]:
@@ -169,7 +184,7 @@ def _overlapping_misconceptions(part: Part) -> list[str]:
         f"{part.id}: misconceptions {a.id} and {b.id} overlap ({a.answer} vs {b.answer})"
         for i, a in enumerate(ms)
         for b in ms[i + 1 :]
-        if _misconceptions_overlap(part, a, b)
+        if MISCONCEPTIONS_OVERLAP[part.kind](part, a, b)
     ]
 
 
