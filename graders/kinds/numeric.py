@@ -37,5 +37,13 @@ class NumericKind:
         acc = part.acceptance
         return within(value, bounds(target, acc.digits, acc.rtol, acc.atol))
 
+    def distance(self, part: Part, misconception: Misconception, value: float) -> float:
+        """How far the answer is from the misconception's value, in the part's units."""
+        return abs(value - float(misconception.answer))  # type: ignore[arg-type]
+
+    def wrong_note(self, part: Part, value: float) -> str:
+        """Nothing: the hint says how to work the number out."""
+        return ""
+
 
 NUMERIC = NumericKind()
