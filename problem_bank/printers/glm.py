@@ -1,4 +1,10 @@
-"""``summary(glm)`` as R 4.2 prints it (with the "Deviance Residuals" block R 4.3 dropped)."""
+"""``summary(glm)`` as current R (>= 4.3) prints it.
+
+R 4.3.0 stopped showing the "Deviance Residuals" block: ``print.summary.glm`` gained
+``show.residuals = FALSE``. The lecture's output has no such block, so that is the default;
+``deviance_residuals=True`` gives R <= 4.2's layout (equal to ``show.residuals = TRUE``).
+Nothing else in this printout changed between R 4.2 and 4.5.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +21,12 @@ FAMILY_ARG = {
 
 
 def summary_glm(
-    fit: Fitted, data_name: str, family_arg: str | None = None, deviance_residuals: bool = True
+    fit: Fitted, data_name: str, family_arg: str | None = None, deviance_residuals: bool = False
 ) -> str:
     """``print(summary(glm(formula, family = ..., data = <data_name>)))``.
 
     ``family_arg`` is the family as typed in the call (default ``binomial(link = "logit")``);
-    ``deviance_residuals=False`` gives R >= 4.3's layout, as in the lecture.
+    ``deviance_residuals`` is R's ``show.residuals`` (R <= 4.2 always showed them).
     """
     digits = 4
     dist, link = fit.distribution, fit.link  # type: ignore[attr-defined]
@@ -29,9 +35,9 @@ def summary_glm(
         "glm",
         [("formula", deparse_formula(fit.formula)), ("family", fam), ("data", data_name)],
     )
-    out = ["\nCall:\n", call, "\n\n"]
+    out = ["\nCall:\n", call, "\n"]
     if deviance_residuals:
-        out.append("Deviance Residuals: \n")
+        out.append("\nDeviance Residuals: \n")
         out.append(residual_quantiles(fit.deviance_residuals, digits, gap=2))  # type: ignore[attr-defined]
     out.append("\nCoefficients:\n")
     out.append(

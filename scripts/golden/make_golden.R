@@ -5,6 +5,14 @@
 ##   Rscript scripts/golden/make_golden.R
 ## Made with R 4.2.2, glmmTMB 1.1.5, emmeans 1.8.4-1, performance 0.10.2 (Debian packages).
 ## Plain ASCII quotes in the significance legend, as in the lecture's output.
+##
+## summary(glm): the target is current R's layout (R >= 4.3, as in the lecture), which no
+## longer prints the "Deviance Residuals" block (R 4.3.0 NEWS: print.summary.glm gained
+## show.residuals = FALSE). Under R 4.2 the fixture <case>.summary_glm.txt is made by R
+## 4.2.x with the Deviance Residuals block removed as R >= 4.3 prints; nothing else differs.
+## R's printout with the block is kept as <case>.summary_glm_residuals.txt (R 4.2's
+## default, R >= 4.3's show.residuals = TRUE), and <case>.json records in "made_with"
+## which R made the fixtures and whether the block was removed.
 
 suppressPackageStartupMessages({
   library(jsonlite)
@@ -19,9 +27,9 @@ cases <- fromJSON(file.path(dir, "cases.json"), simplifyVector = FALSE)
 
 ## What R shows on the console for `expr`: output and messages in the order they appear
 ## (emmeans' NOTE comes before the table, performance's verdict after it).
-console <- function(expr) {
+console <- function(expr, ...) {
   out <- capture.output(withCallingHandlers(
-    print(expr),
+    print(expr, ...),
     message = function(m) {
       cat(conditionMessage(m))
       invokeRestart("muffleMessage")
@@ -29,6 +37,23 @@ console <- function(expr) {
   ))
   paste0(paste(out, collapse = "\n"), "\n")
 }
+
+r43 <- getRversion() >= "4.3.0"
+
+## R >= 4.3's print(summary(glm)) from R 4.2's: the "Deviance Residuals" block (heading,
+## quantiles, blank line) cut out, so the call is followed by one blank line and
+## "Coefficients:". Under R >= 4.3, R's own printout is used unchanged.
+without_deviance_residuals <- function(text) {
+  out <- sub("(?s)\nDeviance Residuals: \n.*?\n(\n(No )?Coefficients)", "\\1", text, perl = TRUE)
+  stopifnot(!grepl("Deviance Residuals", out), nchar(out) < nchar(text))
+  out
+}
+
+made_with <- list(
+  R = R.version.string,
+  packages = lapply(c(glmmTMB = "glmmTMB", TMB = "TMB", emmeans = "emmeans",
+                      performance = "performance"),
+                    function(p) as.character(packageVersion(p))))
 
 write_txt <- function(name, printer, text) {
   con <- file(file.path(dir, paste0(name, ".", printer, ".txt")), "wb")
@@ -58,7 +83,7 @@ for (case in cases) {
   dname <- as.name(case$data_name)
   env <- new.env()
   assign(case$data_name, data, envir = env)
-  ref <- list(name = name)
+  ref <- list(name = name, made_with = made_with)
   if (case$family == "ols") {
     m <- eval(bquote(lm(.(as.formula(case$formula)), data = .(dname))), env)
     s <- summary(m)
@@ -87,7 +112,16 @@ for (case in cases) {
                   poisson = quote(poisson(link = "log")))
     m <- eval(bquote(glm(.(as.formula(case$formula)), family = .(fam), data = .(dname))), env)
     s <- summary(m)
-    write_txt(name, "summary_glm", console(s))
+    if (r43) {
+      write_txt(name, "summary_glm", console(s))
+      write_txt(name, "summary_glm_residuals", console(s, show.residuals = TRUE))
+    } else {
+      write_txt(name, "summary_glm", without_deviance_residuals(console(s)))
+      write_txt(name, "summary_glm_residuals", console(s))
+    }
+    ref$made_with$summary_glm <- if (r43) "as R prints it" else
+      sprintf("made by R %s; the Deviance Residuals block removed as R >= 4.3 prints",
+              getRversion())
     ref$coefficients <- coef_table(coef(s))
     ref$deviance <- m$deviance
     ref$null_deviance <- m$null.deviance

@@ -12,6 +12,13 @@ Run from the repository root (needs R with glmmTMB, emmeans and performance):
     .venv/bin/python scripts/golden/make_variant_goldens.py [--seeds 1 2 3 4 5] [--out DIR]
 
 It also prints, per variant, whether R's stdout equals our ``output.txt`` byte for byte.
+
+Target layout: current R (>= 4.3, as the lecture), whose ``print(summary(glm))`` has no
+"Deviance Residuals" block (R 4.3.0 NEWS: ``print.summary.glm`` gained
+``show.residuals = FALSE``). Under an older R, ``r_output.txt`` is made by R 4.2.x with the
+Deviance Residuals block removed as R >= 4.3 prints, R's verbatim stdout is kept beside it
+as ``r_stdout.txt``, and the variant's manifest entry says so (``r_output``); the tests
+check that the two differ by exactly that block.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import argparse
 import difflib
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +43,27 @@ from problem_bank.spec import ProblemSpec  # noqa: E402
 OUT = ROOT / "tests/problem_bank/golden/variants"
 DEFAULT_SEEDS = (1, 2, 3, 4, 5)
 R_PACKAGES = ("glmmTMB", "TMB", "lme4", "emmeans", "performance")
+#: R's "Deviance Residuals" block in summary(glm): heading, quantiles, the blank line after.
+DEVIANCE_RESIDUALS = re.compile(r"\nDeviance Residuals: \n.*?\n(?=\n(?:No )?Coefficients)", re.S)
+#: What a manifest entry says about r_output.txt.
+VERBATIM = "R's stdout"
+BLOCK_REMOVED = "made by R {version}; the Deviance Residuals block removed as R >= 4.3 prints"
+
+
+def r_version_tuple(version_string: str) -> tuple[int, int]:
+    """(4, 2) from "R version 4.2.2 Patched (2022-11-10 r83330)"."""
+    major, minor = version_string.split()[2].split(".")[:2]
+    return int(major), int(minor)
+
+
+def as_current_r(stdout: str, version_string: str) -> tuple[str, str]:
+    """(r_output.txt, how it was made): R >= 4.3's layout from R's stdout."""
+    if r_version_tuple(version_string) >= (4, 3):
+        return stdout, VERBATIM
+    out, n = DEVIANCE_RESIDUALS.subn("", stdout)
+    if n == 0:
+        return stdout, VERBATIM
+    return out, BLOCK_REMOVED.format(version=version_string.split()[2])
 
 
 def printed_problems() -> list[ProblemSpec]:
@@ -94,24 +123,29 @@ def main(argv: list[str] | None = None) -> int:
     elif args.out.exists():
         shutil.rmtree(args.out)
     args.out.mkdir(parents=True, exist_ok=True)
-    manifest: dict[str, object] = {"made_with": r_versions(), "variants": {}}
+    versions = r_versions()
+    manifest: dict[str, object] = {"made_with": versions, "variants": {}}
     for spec in specs:
         for old in args.out.glob(f"{spec.id}_*"):
             shutil.rmtree(old)
         for seed in args.seeds:
             variant = generate(spec, seed)
-            stdout, stderr = run_fit_r(variant.data_csv, variant.r_script)
+            r_stdout, stderr = run_fit_r(variant.data_csv, variant.r_script)
+            stdout, how = as_current_r(r_stdout, versions["R"])
             name = f"{spec.id}_{seed}"
             folder = args.out / name
             folder.mkdir()
             (folder / "data.csv").write_text(variant.data_csv, encoding="utf-8", newline="\n")
             (folder / "r_output.txt").write_text(stdout, encoding="utf-8", newline="\n")
+            if how != VERBATIM:
+                (folder / "r_stdout.txt").write_text(r_stdout, encoding="utf-8", newline="\n")
             variants[name] = {
                 "problem": spec.id,
                 "version": spec.version,
                 "seed": seed,
                 "fit_r_sha256": fit_r_sha256(variant.r_script),
                 "r_stderr": stderr,
+                "r_output": how,
             }
             same = stdout == variant.output
             print(f"{name:<24} {'identical' if same else 'DIFFERS'}")

@@ -45,6 +45,7 @@ def printed(case: dict) -> dict[str, str]:
             out["emmeans_pairs"] = P.emmeans_pairs(m, case["emmeans"])
     elif case["family"] == "glm":
         out["summary_glm"] = P.summary_glm(m, case["data_name"])
+        out["summary_glm_residuals"] = P.summary_glm(m, case["data_name"], deviance_residuals=True)
         if "emmeans" in case:
             out["emmeans_pairs"] = P.emmeans_pairs(m, case["emmeans"])
         if case["distribution"] == "poisson":
@@ -70,6 +71,31 @@ def test_printed_output_is_identical_to_r(case: dict) -> None:
                 assert g.split()[0] == w.split()[0]  # same row, numbers may differ
             else:
                 assert g == w, f"{printer} line {i}"
+
+
+GLM_CASES = [c for c in CASES if c["family"] == "glm"]
+
+
+@pytest.mark.parametrize("case", GLM_CASES, ids=[c["name"] for c in GLM_CASES])
+def test_summary_glm_is_current_r_layout(case: dict) -> None:
+    """R >= 4.3 (the lecture's R) prints no "Deviance Residuals" block: the call, one blank
+    line, "Coefficients:". A fixture made by an older R says so, and is that R's own
+    printout with exactly that block removed."""
+    text = printed(case)["summary_glm"]
+    assert "Deviance Residuals" not in text
+    assert "data = " + case["data_name"] + ")\n\nCoefficients:\n" in text
+    made_with = json.loads((GOLDEN / f"{case['name']}.json").read_text())["made_with"]
+    r_version = tuple(int(x) for x in made_with["R"].split()[2].split(".")[:2])
+    full = (GOLDEN / f"{case['name']}.summary_glm_residuals.txt").read_text()
+    want = (GOLDEN / f"{case['name']}.summary_glm.txt").read_text()
+    if r_version < (4, 3):
+        assert made_with["summary_glm"].endswith(
+            "the Deviance Residuals block removed as R >= 4.3 prints"
+        )
+        head, _, rest = full.partition("\nDeviance Residuals: \n")
+        assert head + rest[rest.index("\nCoefficients:") :] == want
+    else:
+        assert made_with["summary_glm"] == "as R prints it"
 
 
 def test_known_diff_lines_are_the_documented_ones() -> None:
@@ -301,6 +327,7 @@ def test_golden_manifest_covers_every_printer() -> None:
         "anova_lm",
         "emmeans_pairs",
         "summary_glm",
+        "summary_glm_residuals",
         "check_overdispersion",
         "check_zeroinflation",
         "summary_glmmtmb",

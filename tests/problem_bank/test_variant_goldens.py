@@ -5,6 +5,10 @@ The fixtures (``golden/variants/<problem>_<seed>/``: data.csv and R's stdout) we
 performance 0.10.2 (versions in ``MANIFEST.json``). These tests regenerate each variant in
 process, so they do not need R.
 
+The target is current R's layout (R >= 4.3, as the lecture): ``summary(glm)`` has no
+"Deviance Residuals" block. Where R 4.2 made a fixture, its ``r_output.txt`` is R 4.2's stdout
+(kept as ``r_stdout.txt``) with that block removed, and its manifest entry says so.
+
 Comparison rule. lm, glm, anova, emmeans and performance printouts must equal R's byte for
 byte. A glmmTMB summary may differ from R's only in lines where every differing number
 differs by at most one unit in its last printed digit (the larger unit of the two), whole
@@ -119,6 +123,27 @@ def test_output_is_what_fit_r_prints(name: str) -> None:
     tolerant = any(o.printer in OPTIMIZED_PRINTERS for o in spec.output)
     r_output = (VARIANTS / name / "r_output.txt").read_text(encoding="utf-8")
     assert_matches_r(v.output, r_output, tolerant)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_fixture_says_which_r_made_it(name: str) -> None:
+    """r_output.txt is R's stdout, or R 4.2's stdout minus exactly the Deviance Residuals
+    block (what R >= 4.3 prints), as the manifest entry states."""
+    info = MANIFEST["variants"][name]
+    r_output = (VARIANTS / name / "r_output.txt").read_text(encoding="utf-8")
+    stdout_file = VARIANTS / name / "r_stdout.txt"
+    assert "Deviance Residuals" not in r_output
+    if info["r_output"] == "R's stdout":
+        assert not stdout_file.exists()
+        return
+    r_version = MANIFEST["made_with"]["R"].split()[2]
+    assert tuple(int(x) for x in r_version.split(".")[:2]) < (4, 3)
+    assert info["r_output"] == (
+        f"made by R {r_version}; the Deviance Residuals block removed as R >= 4.3 prints"
+    )
+    stdout = stdout_file.read_text(encoding="utf-8")
+    head, _, rest = stdout.partition("\nDeviance Residuals: \n")
+    assert rest and head + rest[rest.index("\nCoefficients:") :] == r_output
 
 
 def test_r_ran_without_warnings() -> None:
