@@ -3,7 +3,7 @@
 R 4.3.0 stopped showing the "Deviance Residuals" block: ``print.summary.glm`` gained
 ``show.residuals = FALSE``. The lecture's output has no such block, so that is the default;
 ``deviance_residuals=True`` gives R <= 4.2's layout (equal to ``show.residuals = TRUE``).
-Nothing else in this printout changed between R 4.2 and 4.5.
+Nothing else in this printout differs between R 4.2.2's and R-devel's print.summary.glm.
 """
 
 from __future__ import annotations
