@@ -322,39 +322,72 @@ class MixedFit(Fitted):
     def _tmb_gradient(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(gradient of the marginal negative log-likelihood in ``t`` with β at its GLS
         value, X'V⁻¹X, B with B_k = X'V⁻¹V_kV⁻¹(y - Xβ̂)): ML profiled over β (what glmmTMB's
-        ``profile = TRUE`` optimizes), or REML (β integrated out). Exact, as TMB's AD."""
-        X, y, Z, g = self.design.X, self.design.y, self.Z, self._codes
-        sigma2, D, dD = self._tmb_v_derivs(t)
-        m, p = len(t), X.shape[1]
-        blocks = []
-        A = np.zeros((p, p))
-        xvy = np.zeros(p)
-        for gi in range(self.n_groups):
-            idx = np.flatnonzero(g == gi)
-            Zg, Xg = Z[idx], X[idx]
-            Vi = np.linalg.inv(Zg @ D @ Zg.T + sigma2 * np.eye(len(idx)))
-            dV = [sigma2 * np.eye(len(idx))] + [Zg @ d @ Zg.T for d in dD]
-            blocks.append((idx, Vi, dV))
-            A += Xg.T @ Vi @ Xg
-            xvy += Xg.T @ Vi @ y[idx]
+        ``profile = TRUE`` optimizes), or REML (β integrated out). Exact, as TMB's AD.
+
+        Per group, V⁻¹ = (I - Z P Z')/σ² with P = D(σ²I + Z'Z D)⁻¹ (Woodbury), so every
+        term is a q x q or q x p product, batched over the groups.
+        """
+        s2, D, dD = self._tmb_v_derivs(t)
+        ZtZ, ZtX, Zty = self.ZtZ, self.ZtX, self.Zty
+        XtX, Xty, yty, ng = self._group_sums()
+        q = self.q
+        P = D @ np.linalg.inv(s2 * np.eye(q) + ZtZ @ D)  # (G, q, q)
+        XZP = ZtX.transpose(0, 2, 1) @ P  # X'Z P, (G, p, q)
+        A = (XtX - XZP @ ZtX).sum(axis=0) / s2
+        xvy = (Xty - (XZP @ Zty[:, :, None])[:, :, 0]).sum(axis=0) / s2
         Ainv = np.linalg.inv(A)
         beta = Ainv @ xvy
+        Ztr = Zty - ZtX @ beta  # Z'r, (G, q)
+        Xtr = Xty - XtX @ beta
+        rtr = yty - 2 * Xty @ beta + np.einsum("i,gij,j->g", beta, XtX, beta)
+        PZtr = (P @ Ztr[:, :, None])[:, :, 0]
+        ZtZPZtr = (ZtZ @ PZtr[:, :, None])[:, :, 0]
+        Ztu = (Ztr - ZtZPZtr) / s2  # Z'V⁻¹r
+        Xtu = (Xtr - (XZP @ Ztr[:, :, None])[:, :, 0]) / s2  # X'V⁻¹r
+        utu = (rtr - 2 * np.sum(Ztr * PZtr, axis=1) + np.sum(PZtr * ZtZPZtr, axis=1)) / s2**2
+        Q = (ZtZ - ZtZ @ P @ ZtZ) / s2  # Z'V⁻¹Z
+        R = (ZtX - ZtZ @ P @ ZtX) / s2  # Z'V⁻¹X
+        XtVVu = (Xtu - (XZP @ Ztu[:, :, None])[:, :, 0]) / s2  # X'V⁻²r
+        m, p = len(t), len(beta)
         grad = np.zeros(m)
         B = np.zeros((p, m))
-        C = np.zeros((m, p, p))  # X'V⁻¹V_kV⁻¹X, for REML's log|X'V⁻¹X| term
-        for idx, Vi, dV in blocks:
-            Xg = X[idx]
-            u = Vi @ (y[idx] - Xg @ beta)
-            ViX = Vi @ Xg
-            for k, d in enumerate(dV):
-                a = d @ u
-                grad[k] += 0.5 * (float(np.sum(Vi * d)) - float(u @ a))
-                B[:, k] += ViX.T @ a
-                if self.reml:
-                    C[k] += ViX.T @ d @ ViX
+        C = np.zeros((m, p, p))
+        # σ² component: dV = σ²I.
+        tr0 = ng - np.einsum("gij,gji->g", P, ZtZ)
+        grad[0] = 0.5 * float(np.sum(tr0 - s2 * utu))
+        B[:, 0] = s2 * XtVVu.sum(axis=0)
+        if self.reml:
+            VX2 = (
+                XtX
+                - XZP @ ZtX
+                - (XZP @ ZtX).transpose(0, 2, 1)
+                + XZP @ ZtZ @ XZP.transpose(0, 2, 1)
+            ) / s2**2
+            C[0] = s2 * VX2.sum(axis=0)
+        for k, E in enumerate(dD, start=1):
+            grad[k] = 0.5 * float(
+                np.einsum("ij,gji->", E, Q) - np.einsum("gi,ij,gj->", Ztu, E, Ztu)
+            )
+            B[:, k] = np.einsum("gip,ij,gj->p", R, E, Ztu)
+            if self.reml:
+                C[k] = np.einsum("gip,ij,gjr->pr", R, E, R)
         if self.reml:
             grad -= 0.5 * np.einsum("ij,kji->k", Ainv, C)
         return grad, A, B
+
+    def _group_sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per group: X'X, X'y, y'y and the group size (computed once)."""
+        if not hasattr(self, "_gsums"):
+            X, y, g, G = self.design.X, self.design.y, self._codes, self.n_groups
+            p = X.shape[1]
+            XtX = np.zeros((G, p, p))
+            Xty = np.zeros((G, p))
+            yty = np.zeros(G)
+            np.add.at(XtX, g, X[:, :, None] * X[:, None, :])
+            np.add.at(Xty, g, X * y[:, None])
+            np.add.at(yty, g, y * y)
+            self._gsums = (XtX, Xty, yty, np.bincount(g, minlength=G).astype(float))
+        return self._gsums
 
     def _polish(self, theta: np.ndarray) -> np.ndarray:
         """Newton steps on the exact gradient (in glmmTMB's parameters) from the optimum
