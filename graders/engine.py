@@ -84,12 +84,14 @@ def part_feedback(outcome: Outcome) -> PartFeedback:
     match = outcome.match
     if score >= 1.0:
         verdict, text, hint = "correct", "Correct.", ""
+    elif comparison.too_coarse and match is None:  # right, too coarse: say the precision
+        verdict, text, hint = "incorrect", "", ""
     elif score > 0.0:
         verdict, text, hint = "partial", "Partly correct.", part.hint
     else:
         verdict, text, hint = "incorrect", "Not correct.", part.hint
-    pieces = [text]
-    if comparison.detail:
+    pieces = [text] if text else []
+    if comparison.detail and (match is None or not comparison.too_coarse):
         pieces.append(comparison.detail)
     if match is not None:
         pieces.append(match.message)

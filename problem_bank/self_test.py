@@ -3,7 +3,7 @@
 Checked per seed: a well-posed draw exists (the fits converge; no separation, boundary
 variance or probability printed as 0/1), every reference answer is finite, every factor
 level is in the CSV, the reference answer grades as correct against its own acceptance
-(interval widened by half a unit in the asked digit, as the grader does), and every
+(:mod:`problem_bank.acceptance`, the rule the grader applies), and every
 misconception answer is told apart from the correct one.
 """
 

@@ -11,11 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from problem_bank.acceptance import accepted_range, part_range, within
 from problem_bank.dgp import Dataset
-from problem_bank.expressions import half_unit, parse
+from problem_bank.expressions import parse
 from problem_bank.model_view import FittedView
 from problem_bank.spec import ProblemSpec
-from problem_bank.variant import Acceptance, Part
+from problem_bank.variant import Part
 
 #: Fitted probabilities this close to 0 or 1 signal (quasi-)separation.
 SEPARATION_EPS = 1e-6
@@ -68,19 +69,6 @@ def model_problems(spec: ProblemSpec, views: Mapping[str, FittedView]) -> list[s
     return reasons
 
 
-def widened(
-    acc: Acceptance, answer: float, interval: tuple[float, float] | None
-) -> tuple[float, float]:
-    """What a grader accepts: the rounding interval ± half a unit in the asked digit ± slack."""
-    lo, hi = interval if interval is not None else (answer, answer)
-    slack = half_unit(answer, acc.digits) + acc.atol + acc.rtol * abs(answer)
-    return lo - slack, hi + slack
-
-
-def _inside(value: float, bounds: tuple[float, float]) -> bool:
-    return bounds[0] <= value <= bounds[1]
-
-
 def part_problems(part: Part, probability: bool = False) -> list[str]:
     """The answer is finite, fits its own interval, prints as neither 0 nor 1 when it is a
     probability, and every misconception differs from it."""
@@ -114,11 +102,11 @@ def _numeric_problems(part: Part) -> list[str]:
     acc = part.acceptance
     if not math.isfinite(answer):
         return [f"{part.id}: answer is not finite"]
-    bounds = widened(acc, answer, acc.interval)
-    if not _inside(answer, bounds):
+    bounds = part_range(acc, answer)
+    if not within(answer, bounds):
         reasons.append(f"{part.id}: answer outside its own interval")
     for m in part.misconceptions:
-        if _inside(float(m.answer), bounds):  # type: ignore[arg-type]
+        if within(float(m.answer), bounds):  # type: ignore[arg-type]
             reasons.append(
                 f"{part.id}: misconception {m.id} not told apart ({m.answer} vs {answer})"
             )
@@ -130,14 +118,14 @@ def _table_problems(part: Part) -> list[str]:
     cells: list[Any] = list(part.answer)  # type: ignore[arg-type]
     intervals = part.acceptance.intervals
     for i, cell in enumerate(cells):
-        if not math.isfinite(float(cell)) or not _inside(
-            float(cell), widened(part.acceptance, float(cell), intervals[i])
+        if not math.isfinite(float(cell)) or not within(
+            float(cell), accepted_range(part.acceptance, float(cell), intervals[i])
         ):
             reasons.append(f"{part.id}: cell {i} not inside its interval")
     for m in part.misconceptions:
         wrong = list(m.answer)  # type: ignore[arg-type]
         if all(
-            _inside(float(w), widened(part.acceptance, float(c), intervals[i]))
+            within(float(w), accepted_range(part.acceptance, float(c), intervals[i]))
             for i, (w, c) in enumerate(zip(wrong, cells, strict=True))
         ):
             reasons.append(f"{part.id}: misconception {m.id} not told apart")

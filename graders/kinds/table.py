@@ -6,7 +6,7 @@ from typing import Any
 
 from graders.kinds.base import Comparison
 from graders.parsing import parse_cells
-from graders.tolerance import bounds, cell_bounds, within
+from problem_bank.acceptance import accepted_range, cell_ranges, within
 from problem_bank.variant import Misconception, Part
 
 
@@ -36,7 +36,7 @@ class TableKind:
         )
 
     def compare(self, part: Part, value: tuple[float, ...]) -> Comparison:
-        ranges = cell_bounds(part.acceptance, part.answer)  # type: ignore[arg-type]
+        ranges = cell_ranges(part.acceptance, part.answer)  # type: ignore[arg-type]
         wrong = [i for i, (v, r) in enumerate(zip(value, ranges, strict=True)) if not within(v, r)]
         if not wrong:
             return Comparison(1.0)
@@ -53,10 +53,9 @@ class TableKind:
             return False
         own = misconception.acceptance
         if own is not None:
-            ranges = cell_bounds(own, answer)  # type: ignore[arg-type]
-        else:
-            acc = part.acceptance
-            ranges = [bounds(float(a), acc.digits, acc.rtol, acc.atol) for a in answer]
+            ranges = cell_ranges(own, answer)  # type: ignore[arg-type]
+        else:  # no interval of its own: the part's digits and slack around each wrong value
+            ranges = [accepted_range(part.acceptance, float(a)) for a in answer]
         return all(within(v, r) for v, r in zip(value, ranges, strict=True))
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from problem_bank.fitting import Fitted
-from problem_bank.printers.lm import coef_rows, deleted_note, residual_quantiles
+from problem_bank.printers.lm import coef_rows, deleted_note, record_coefs, residual_quantiles
 from problem_bank.printers.rcall import deparse_call, deparse_formula
-from problem_bank.printers.rformat import format_num, print_coefmat
+from problem_bank.printers.rformat import Printed, format_num, print_coefmat
 
 #: How the family argument is written in the call, as the lecture writes it.
 FAMILY_ARG = {
@@ -15,7 +15,11 @@ FAMILY_ARG = {
 
 
 def summary_glm(
-    fit: Fitted, data_name: str, family_arg: str | None = None, deviance_residuals: bool = True
+    fit: Fitted,
+    data_name: str,
+    family_arg: str | None = None,
+    deviance_residuals: bool = True,
+    printed: Printed | None = None,
 ) -> str:
     """``print(summary(glm(formula, family = ..., data = <data_name>)))``.
 
@@ -34,14 +38,17 @@ def summary_glm(
         out.append("Deviance Residuals: \n")
         out.append(residual_quantiles(fit.deviance_residuals, digits, gap=2))  # type: ignore[attr-defined]
     out.append("\nCoefficients:\n")
+    cells: list[list[str]] = []
     out.append(
         print_coefmat(
             coef_rows(fit),
             fit.coef_names(),
             ["Estimate", "Std. Error", "z value", "Pr(>|z|)"],
             digits,
+            cells=cells,
         )
     )
+    record_coefs(printed, fit.coef_names(), cells)
     dev = format_num([fit.null_deviance, fit.deviance], max(5, digits + 1))  # type: ignore[attr-defined]
     dfs = format_num([fit.df_null, fit.df_resid])  # type: ignore[attr-defined]
     out.append(f"\n(Dispersion parameter for {dist} family taken to be 1)\n\n")
