@@ -85,7 +85,7 @@ def part_feedback(outcome: Outcome) -> PartFeedback:
     if score >= 1.0:
         verdict, text, hint = "correct", "Correct.", ""
     elif comparison.too_coarse and match is None:  # right, too coarse: say the precision
-        verdict, text, hint = "incorrect", "", ""
+        verdict, text, hint = ("partial" if score > 0.0 else "incorrect"), "", ""
     elif score > 0.0:
         verdict, text, hint = "partial", "Partly correct.", part.hint
     else:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from graders.kinds.base import Comparison
-from graders.parsing import parse_number
+from graders.parsing import parse_typed_number
 from problem_bank.acceptance import (
     accepted_range,
-    last_digit_unit,
     part_range,
     precision_text,
     too_coarse,
@@ -24,37 +23,13 @@ _RIGHT = Comparison(1.0)
 _WRONG = Comparison(0.0)
 
 
-class TypedNumber(float):
-    """A parsed answer that remembers one unit in its last typed digit (1 for "15")."""
-
-    unit: float
-
-    def __new__(cls, value: float, unit: float) -> TypedNumber:
-        number = super().__new__(cls, value)
-        number.unit = unit
-        return number
-
-
-def typed_unit(raw: Any) -> float:
-    """One unit in the last digit the student typed (a percentage's unit is in hundredths)."""
-    if isinstance(raw, int):
-        return 1.0
-    if isinstance(raw, float):
-        return last_digit_unit(repr(raw))
-    text = str(raw).strip()
-    if text.endswith("%"):
-        return last_digit_unit(text[:-1]) / 100.0
-    return last_digit_unit(text)
-
-
 class NumericKind:
     """A single number; all or nothing (the spec gives no partial credit for numbers)."""
 
     name = "numeric"
 
     def parse(self, part: Part, raw: Any) -> float:
-        value = parse_number(raw, percent_allowed=part.acceptance.percent_allowed)
-        return TypedNumber(value, typed_unit(raw))
+        return parse_typed_number(raw, percent_allowed=part.acceptance.percent_allowed)
 
     def compare(self, part: Part, value: float) -> Comparison:
         reference = float(part.answer)  # type: ignore[arg-type]

@@ -6,7 +6,13 @@ from typing import Any
 
 from graders.kinds.base import Comparison
 from graders.parsing import parse_cells
-from problem_bank.acceptance import accepted_range, cell_ranges, within
+from problem_bank.acceptance import (
+    accepted_range,
+    cell_ranges,
+    precision_text,
+    too_coarse,
+    within,
+)
 from problem_bank.variant import Misconception, Part
 
 
@@ -43,8 +49,22 @@ class TableKind:
         n = len(ranges)
         labels = cell_labels(part)
         names = [labels[i] if i < len(labels) else f"cell {i + 1}" for i in wrong]
-        detail = f"{n - len(wrong)} of {n} cells are right; check {', '.join(names)}."
         score = (n - len(wrong)) / n if part.acceptance.partial_credit else 0.0
+        digits = part.acceptance.digits
+        coarse = all(
+            too_coarse(
+                value[i],
+                getattr(value[i], "unit", 0.0),
+                float(part.answer[i]),
+                digits,
+                ranges[i],  # type: ignore[index]
+            )
+            for i in wrong
+        )
+        if coarse:  # every wrong cell is right but typed too coarsely
+            detail = f"Right, but give {precision_text(digits)} in {', '.join(names)}."
+            return Comparison(score, detail, too_coarse=True)
+        detail = f"{n - len(wrong)} of {n} cells are right; check {', '.join(names)}."
         return Comparison(score, detail)
 
     def matches(self, part: Part, misconception: Misconception, value: tuple[float, ...]) -> bool:

@@ -267,3 +267,15 @@ def test_what_the_preview_says_is_accepted_is_what_the_grader_accepts(part: Part
 
 def _decimals(text: str) -> int:
     return len(text.split(".")[1]) if "." in text else 0
+
+
+def test_a_table_cell_right_but_too_coarse_is_told_the_precision() -> None:
+    v = variant(table([15.082, 2.4567], rows=("a", "b")))
+    (coarse,) = grade(v, {"t": ["15", "2.46"]}).parts
+    assert (coarse.score, coarse.verdict) == (0.0, "incorrect")
+    assert coarse.message == "Right, but give 3 significant digits in a."
+    (wrong,) = grade(v, {"t": ["15", "2.50"]}).parts
+    assert wrong.message.startswith("Not correct. 0 of 2 cells are right")
+    partial = variant(table([15.082, 2.4567], rows=("a", "b"), partial_credit=True))
+    (half,) = grade(partial, {"t": ["15", "2.46"]}).parts
+    assert (half.score, half.verdict, half.hint) == (0.5, "partial", "")
