@@ -279,3 +279,13 @@ def test_a_table_cell_right_but_too_coarse_is_told_the_precision() -> None:
     partial = variant(table([15.082, 2.4567], rows=("a", "b"), partial_credit=True))
     (half,) = grade(partial, {"t": ["15", "2.46"]}).parts
     assert (half.score, half.verdict, half.hint) == (0.5, "partial", "")
+
+
+def test_well_posedness_and_grader_agree_at_a_reference_of_zero() -> None:
+    """Issue 13: wellposed.widened took half a unit of 0 as 0 while the grader took 0.0005
+    (3 digits), so a misconception at 0.0004 passed the check but was graded correct."""
+    from problem_bank.wellposed import part_problems
+
+    part = numeric(0.0, misconceptions=(Misconception("m", 0.0004, "Off."),))
+    assert grade(variant(part), {"a": "0.0004"}).score == 1.0
+    assert any("misconception m not told apart" in r for r in part_problems(part))
