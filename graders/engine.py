@@ -69,9 +69,11 @@ def compare_answer(parsed: ParsedAnswer) -> Outcome:
 def part_feedback(outcome: Outcome) -> PartFeedback:
     """Stage 3: the verdict and message the student sees for one part.
 
-    The part's ``explanation`` (why the right answer is right) goes with every graded verdict
-    but not with an unreadable or missing answer: those cost no attempt or earned nothing,
-    and must not reveal the answer for free.
+    The part's ``explanation`` (why the right answer is right) goes with a correct verdict
+    only: after a wrong one it would make the next attempt free. A wrong answer gets the
+    matched misconception's message, else what its kind says about it (the picked option's
+    own explanation, or a neutral "not this one"). The answer key's explanation is shown by
+    the pages once the key is (:mod:`service.services.student_pages`).
     """
     parsed = outcome.parsed
     part = parsed.part
@@ -93,10 +95,13 @@ def part_feedback(outcome: Outcome) -> PartFeedback:
     pieces = [text] if text else []
     if comparison.detail and (match is None or not comparison.too_coarse):
         pieces.append(comparison.detail)
-    if match is not None:
+    if score >= 1.0:
+        if part.explanation:
+            pieces.append(part.explanation)
+    elif match is not None:
         pieces.append(match.message)
-    if part.explanation:
-        pieces.append(part.explanation)
+    elif note := parsed.kind.wrong_note(part, parsed.value):
+        pieces.append(note)
     return PartFeedback(
         part.id,
         score,

@@ -2,7 +2,9 @@
 
 A part's misconceptions are alternative answers from the spec (the log-odds instead of the
 probability, the variance instead of the SD...). A wrong answer is compared with each one
-using the same acceptance logic as the right answer, and the first match wins. After the
+using the same acceptance logic as the right answer; when several match (their ranges are
+kept apart at generation, but a stored variant may predate that), the nearest wins and the
+spec's order breaks ties. After the
 spec's own list, generic detectors catch mistakes a spec may have forgotten to list.
 """
 
@@ -59,10 +61,11 @@ GENERIC_DETECTORS: dict[str, tuple[Detector, ...]] = {
 
 
 def find_misconception(part: Part, kind: AnswerKind, value: Any) -> Match | None:
-    """The first misconception of ``part`` that explains ``value``, or None."""
-    for misconception in part.misconceptions:
-        if kind.matches(part, misconception, value):
-            return Match(misconception.id, misconception.message)
+    """The misconception of ``part`` nearest to ``value`` among those it matches, or None."""
+    matching = [m for m in part.misconceptions if kind.matches(part, m, value)]
+    if matching:
+        nearest = min(matching, key=lambda m: kind.distance(part, m, value))
+        return Match(nearest.id, nearest.message)
     for detect in GENERIC_DETECTORS.get(kind.name, ()):
         found = detect(part, value)
         if found is not None:

@@ -22,7 +22,7 @@ from problem_bank.model_view import FitFailed, FittedView, fit_all
 from problem_bank.output import render_output
 from problem_bank.printers.rformat import Printed
 from problem_bank.render import render, signif
-from problem_bank.scenarios import Scenario, draw_scenario
+from problem_bank.scenarios import Scenario, draw_scenario, key_problems
 from problem_bank.scripts import python_script, r_script
 from problem_bank.spec import MisconceptionSpec, ParamSpec, PartSpec, ProblemSpec
 from problem_bank.variant import Acceptance, Choice, Misconception, Part, Variant
@@ -190,6 +190,8 @@ def _attempt(spec: ProblemSpec, seed: int, attempt: int, deadline: Deadline | No
             values["n_groups"] = int(dataset.truth["n_groups"])
     if spec.scenarios is not None:
         scenario = draw_scenario(spec.scenarios.library, seed, attempt)
+        if problems := key_problems(scenario.spec):
+            raise _Redraw(problems[0])
         values.update(scenario.values)
     values.update(draw_params(spec, seed, attempt, dataset))
     fitted = {name: v.fitted for name, v in views.items()}
@@ -213,7 +215,7 @@ def _attempt(spec: ProblemSpec, seed: int, attempt: int, deadline: Deadline | No
             raise _Redraw(problems[0])
     if scenario is not None:
         story = scenario.story + ("\n\n" + story if story.strip() else "")
-    return _variant(spec, seed, story, parts, dataset, views, output)
+    return _variant(spec, seed, story, parts, dataset, views, output, scenario)
 
 
 def _variant(
@@ -224,9 +226,10 @@ def _variant(
     dataset: Dataset | None,
     views: Mapping[str, FittedView],
     output: str,
+    scenario: Scenario | None = None,
 ) -> Variant:
     fitted = {name: v.fitted for name, v in views.items()}
-    reference: dict[str, Any] = {}
+    reference: dict[str, Any] = {"scenario": scenario.spec.id} if scenario else {}
     if "main" in fitted:
         reference = dict(fitted["main"].reference())
         others = {n: f.reference() for n, f in fitted.items() if n != "main"}
@@ -378,7 +381,7 @@ def _choices(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> tu
     if ps.choices_from is not None:
         assert scenario is not None, "choices_from needs a scenario problem"
         return scenario.choices(ps.choices_from)
-    return tuple(Choice(c.id, render(c.label, ctx)) for c in ps.choices)
+    return tuple(Choice(c.id, render(c.label, ctx), render(c.explanation, ctx)) for c in ps.choices)
 
 
 def _choice_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:

@@ -5,6 +5,11 @@ turkeys in flocks...) with several wordings and the answers to a fixed set of qu
 (experimental unit, response, grouping factor, random structure, fixed or random for a
 named factor and why). A variant draws a scenario, a wording, its numbers and the order
 of the choices from the seed. Scenarios are data, validated like specs.
+
+Keys are data too: ``facts`` says what is true of the named factor, one entry per
+statement a ``reason`` option makes (keyed by the option's id). The key is the one offered
+option whose statement is true, and a factor is random exactly when its levels are
+``sampled``; :func:`key_problems` checks both, so two true reasons cannot slip in.
 """
 
 from __future__ import annotations
@@ -66,6 +71,8 @@ class ScenarioSpec(Strict):
     values: dict[str, tuple[int, int]] = Field(default_factory=dict)
     #: The factor asked about in the fixed-or-random question.
     named_factor: str
+    #: What is true of the named factor: one entry per ``reason`` option (by its id).
+    facts: dict[str, bool]
     questions: dict[str, ScenarioQuestion]
 
     @model_validator(mode="after")
@@ -77,7 +84,51 @@ class ScenarioSpec(Strict):
             for name in re.findall(r"\{(\w+)\}", w):
                 if name not in self.values:
                     raise ValueError(f"wording uses {{{name}}}, which is not under values")
+        unknown = [c for c in self.questions["reason"].choices if c not in self.facts]
+        if unknown:
+            raise ValueError(f"reason option {unknown[0]!r} has no entry under facts")
         return self
+
+
+#: The fact that makes a factor random; without it, the factor is fixed.
+RANDOM_FACT = "sampled"
+
+
+def key_problems(spec: ScenarioSpec) -> list[str]:
+    """Why this scenario's keys are not the only right answers, as reasons (empty: sound).
+
+    ``reason``: exactly one offered option states a fact that holds, and it is the key;
+    ``named_factor``: random when the levels are sampled, fixed otherwise.
+    """
+    problems = []
+    reason = spec.questions["reason"]
+    true = [c for c in reason.choices if spec.facts.get(c, False)]
+    where = f"scenario {spec.id}"
+    if len(true) > 1:
+        problems.append(
+            f"{where}: reason options {' and '.join(true)} are all true of {spec.named_factor}"
+        )
+    elif not true:
+        problems.append(f"{where}: no reason option is true of {spec.named_factor}")
+    elif true != [reason.answer]:
+        problems.append(f"{where}: the reason key is {reason.answer} but the true one is {true[0]}")
+    expected = "random" if spec.facts.get(RANDOM_FACT, False) else "fixed"
+    if spec.questions["named_factor"].answer != expected:
+        problems.append(
+            f"{where}: {spec.named_factor} is keyed "
+            f"{spec.questions['named_factor'].answer}, but the facts make it {expected}"
+        )
+    return problems
+
+
+def library_problems(library: str) -> list[str]:
+    """:func:`key_problems` of every scenario in ``library``."""
+    return [
+        problem
+        for spec in scenario_library().values()
+        if spec.library == library
+        for problem in key_problems(spec)
+    ]
 
 
 @dataclass(frozen=True)

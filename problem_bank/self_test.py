@@ -3,8 +3,10 @@
 Checked per seed: a well-posed draw exists (the fits converge; no separation, boundary
 variance or probability printed as 0/1), every reference answer is finite, every factor
 level is in the CSV, the reference answer grades as correct against its own acceptance
-(:mod:`problem_bank.acceptance`, the rule the grader applies), and every
-misconception answer is told apart from the correct one.
+(:mod:`problem_bank.acceptance`, the rule the grader applies), every misconception answer
+is told apart from the correct one and from the other misconceptions, what a wrong choice
+is told does not name the right one, and (scenario problems) every scenario's keys follow
+from its declared facts, with one true reason only.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from problem_bank.generate import Deadline, GenerationError, OverBudget, generate_with_redraws
+from problem_bank.scenarios import library_problems
 from problem_bank.spec import ProblemSpec
 from problem_bank.variant import Variant
 from problem_bank.wellposed import part_problems, probability_parts
@@ -98,6 +101,10 @@ class SelfTestReport:
 def check_variant(spec: ProblemSpec, variant: Variant) -> list[str]:
     """Everything that makes this variant unfair or ungradable, as reasons."""
     problems: list[str] = []
+    if spec.scenarios is not None:
+        # Generation redraws past a scenario whose key is not the only right answer, so a
+        # student never meets it; here it must fail, whichever scenario this seed drew.
+        problems.extend(library_problems(spec.scenarios.library))
     probabilities = probability_parts(spec)
     for part in variant.parts:
         problems.extend(part_problems(part, part.id in probabilities))

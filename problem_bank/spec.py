@@ -253,6 +253,9 @@ class ParamSpec(Strict):
 class ChoiceSpec(Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9_]+$", max_length=MAX_NAME_CHARS)
     label: str
+    #: Shown to a student who picked this option and is wrong: why it is not right, without
+    #: naming the right one (a misconception for the option takes precedence).
+    explanation: str = ""
 
 
 class MisconceptionSpec(Strict):
@@ -572,6 +575,8 @@ def _part_errors(
 ) -> Iterator[tuple[Loc, str]]:
     for field in ("prompt", "hint", "solution", "explanation", "format_hint"):
         yield from checker.text((*loc, field), getattr(part, field))
+    for j, c in enumerate(part.choices):
+        yield from checker.text((*loc, "choices", j, "explanation"), c.explanation)
     choice_ids = {c.id for c in part.choices}
     if part.answer is not None:
         yield from _answer_errors(part.kind, part.answer, (*loc, "answer"), checker, choice_ids)

@@ -23,6 +23,8 @@ class Choice:
 
     id: str
     label: str
+    #: Why picking this option is wrong (shown only then); never names the right option.
+    explanation: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ class Part:
     acceptance: Acceptance = field(default_factory=Acceptance)
     misconceptions: tuple[Misconception, ...] = ()
     choices: tuple[Choice, ...] = ()
-    #: Shown with every verdict on a choice part: why the right answer is right.
+    #: Why the right answer is right: shown with a correct verdict, and once the answer key
+    #: is shown (last attempt, closed assignment), never after a wrong attempt before that.
     explanation: str = ""
     hint: str = ""
     #: The worked solution with this variant's numbers, shown once attempts or time run out.

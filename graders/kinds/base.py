@@ -29,7 +29,7 @@ class Comparison:
 
 
 class AnswerKind(Protocol):
-    """The three operations the engine needs from a kind of answer."""
+    """The operations the engine needs from a kind of answer."""
 
     name: str
 
@@ -45,10 +45,27 @@ class AnswerKind(Protocol):
         """True when the parsed answer is what a student holding ``misconception`` types."""
         ...
 
+    def distance(self, part: Part, misconception: Misconception, value: Any) -> float:
+        """How far a matching answer is from ``misconception``'s: the nearest match wins."""
+        ...
+
+    def wrong_note(self, part: Part, value: Any) -> str:
+        """What to say about a wrong answer no misconception explains ("" for nothing).
+
+        Shown before the answer key is, so it must not name or hint at the right answer.
+        """
+        ...
+
 
 def choice_ids(part: Part) -> list[str]:
     """The ids of a part's options, in display order."""
     return [choice.id for choice in part.choices]
+
+
+#: Said of a wrong option that carries no explanation of its own: it reveals nothing.
+NOT_THIS_ONE = "That option is not the right one; read the question and the study again."
+#: Said of a wrong multi-select set, when the kind has no count of right ticks to give.
+NOT_THIS_SET = "That set of options is not the right one; check each option again."
 
 
 def as_id_set(answer: Any) -> frozenset[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graders.kinds.base import Comparison, as_id_set, choice_ids
+from graders.kinds.base import NOT_THIS_ONE, Comparison, as_id_set, choice_ids
 from graders.parsing import parse_choice
 from problem_bank.variant import Misconception, Part
 
@@ -25,6 +25,17 @@ class ChoiceKind:
 
     def matches(self, part: Part, misconception: Misconception, value: str) -> bool:
         return value in as_id_set(misconception.answer)
+
+    def distance(self, part: Part, misconception: Misconception, value: str) -> float:
+        """A misconception naming this option alone is nearer than one naming several."""
+        return float(len(as_id_set(misconception.answer)) - 1)
+
+    def wrong_note(self, part: Part, value: str) -> str:
+        """The picked option's own explanation, else a neutral "not this one"."""
+        for choice in part.choices:
+            if choice.id == value and choice.explanation:
+                return choice.explanation
+        return NOT_THIS_ONE
 
 
 CHOICE = ChoiceKind()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graders.kinds.base import Comparison, as_id_set, choice_ids
+from graders.kinds.base import NOT_THIS_SET, Comparison, as_id_set, choice_ids
 from graders.parsing import parse_choice_set
 from problem_bank.variant import Misconception, Part
 
@@ -38,6 +38,14 @@ class MultiKind:
 
     def matches(self, part: Part, misconception: Misconception, value: frozenset[str]) -> bool:
         return value == as_id_set(misconception.answer)
+
+    def distance(self, part: Part, misconception: Misconception, value: frozenset[str]) -> float:
+        """A match is the exact set, so every match is as near as another."""
+        return 0.0
+
+    def wrong_note(self, part: Part, value: frozenset[str]) -> str:
+        """Neutral: the partial-credit detail already counts the right ticks."""
+        return "" if part.acceptance.partial_credit else NOT_THIS_SET
 
 
 MULTI = MultiKind()

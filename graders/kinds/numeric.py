@@ -53,5 +53,13 @@ class NumericKind:
         # No acceptance of its own: the part's digits and slack around the wrong value.
         return within(value, accepted_range(part.acceptance, target))
 
+    def distance(self, part: Part, misconception: Misconception, value: float) -> float:
+        """How far the answer is from the misconception's value, in the part's units."""
+        return abs(value - float(misconception.answer))  # type: ignore[arg-type]
+
+    def wrong_note(self, part: Part, value: float) -> str:
+        """Nothing: the hint says how to work the number out."""
+        return ""
+
 
 NUMERIC = NumericKind()

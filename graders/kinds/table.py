@@ -78,5 +78,15 @@ class TableKind:
             ranges = [accepted_range(part.acceptance, float(a)) for a in answer]
         return all(within(v, r) for v, r in zip(value, ranges, strict=True))
 
+    def distance(self, part: Part, misconception: Misconception, value: tuple[float, ...]) -> float:
+        """The summed distance over the cells (the cells of a table share their units)."""
+        wrong = misconception.answer
+        assert isinstance(wrong, list | tuple)
+        return sum(abs(v - float(w)) for v, w in zip(value, wrong, strict=True))
+
+    def wrong_note(self, part: Part, value: tuple[float, ...]) -> str:
+        """Nothing: the detail names the cells to check."""
+        return ""
+
 
 TABLE = TableKind()

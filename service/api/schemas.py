@@ -266,6 +266,13 @@ class PartFeedback(Schema):
     hint = fields.String()
     points = fields.Float(allow_none=True)
     points_possible = fields.Float()
+    explanation = fields.String(
+        metadata={
+            "description": "Why the right answer is right, beside a verdict that is not "
+            "correct, once the answer key is shown (attempts used up, assignment closed); "
+            "empty before that. A correct verdict's message already holds it."
+        }
+    )
 
 
 class SubmissionStatus(Schema):

@@ -1,8 +1,9 @@
 """What a student's problem page shows, and when: attempts, lateness, the worked solution.
 
 The rule that matters most lives here: a worked solution (and with it the reference
-answers) is shown only after the student's last attempt, once the assignment has closed,
-or, for a practice version, once that version has been graded at least once.
+answers and the explanation of the right choice) is shown only after the student's last
+attempt, once the assignment has closed, or, for a practice version, once that version has
+been graded at least once. Before that a wrong answer is told only why it is wrong.
 """
 
 from __future__ import annotations
@@ -55,6 +56,16 @@ class ProblemPage:
     def last_answers(self) -> dict[str, Any]:
         return dict(self.latest.answers) if self.latest else {}
 
+    def key_explanation(self, part_id: str, verdict: str) -> str:
+        """Why the right answer is right, to show beside a verdict that is not correct:
+        only once the answer key is shown (a correct verdict's message already has it)."""
+        if not self.solution_visible or verdict == "correct":
+            return ""
+        for part in self.content.get("parts", []):
+            if part.get("id") == part_id:
+                return str(part.get("explanation", ""))
+        return ""
+
 
 def submissions_of(session: Session, variant: Variant) -> list[Submission]:
     return list(
@@ -106,6 +117,7 @@ def status_body(session: Session, submission: Submission) -> dict[str, Any]:
                 **fb,
                 "points": round(got[0].get(fb["id"], 0.0), 2) if got else None,
                 "points_possible": round(page.part_points.get(fb["id"], 0.0), 2),
+                "explanation": page.key_explanation(fb["id"], fb.get("verdict", "")),
             }
         )
     return {

@@ -56,6 +56,7 @@
       head.appendChild(el("span", "points", fmt(p.points) + " / " + fmt(p.points_possible) + " points"));
       box.appendChild(head);
       box.appendChild(el("p", "message" + (p.misconception ? " misconception" : ""), p.message));
+      if (p.explanation) box.appendChild(el("p", "explanation", p.explanation));
       if (p.hint) box.appendChild(el("p", "hint", "Hint: " + p.hint));
     });
     var total = document.getElementById("total");

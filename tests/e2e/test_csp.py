@@ -8,12 +8,14 @@ so each test collects the console across navigations and expects none of those l
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
+from service.lti.launch import DL_SETTINGS
 from service.models import LtiPlatform
 from tests.e2e.test_browser import DESKTOP, INSTRUCTOR, STUDENT, _fill, _log_in, _stored_variant
 from tests.integration.stack import Stack
@@ -29,12 +31,51 @@ def _watched_page(context: BrowserContext) -> tuple[Page, list[str]]:
     """A page and the CSP complaints Chromium logs on it (any page it navigates to)."""
     page = context.new_page()
     complaints: list[str] = []
+    _watch(page, complaints)
+    return page, complaints
+
+
+def _watch(page: Page, complaints: list[str]) -> None:
+    """Add the CSP complaints Chromium logs on ``page`` to ``complaints`` from now on."""
     page.on(
         "console",
         lambda message: (
             complaints.append(message.text) if "Content Security Policy" in message.text else None
         ),
     )
+
+
+def _start_deep_linking(
+    page: Page,
+    tool: Tool,  # noqa: F811
+    platform: Platform,  # noqa: F811
+    **settings: Any,
+) -> None:
+    """The platform's instructor starts Deep Linking in ``page``, with the platform's
+    settings changed by ``settings``; the page posts the platform's auto-post form."""
+    hint = platform.prepare(
+        sub="prof-1",
+        roles=[LMS_INSTRUCTOR],
+        email="prof@uni.edu",
+        message_type="LtiDeepLinkingRequest",
+    )
+    platform.prepared[hint].claims[DL_SETTINGS].update(settings)
+    page.goto(f"{tool.base_url}/lti/login?{urlencode(platform.login_params(tool.base_url, hint))}")
+    assert page.url.startswith(f"{platform.base_url}/auth")  # the platform's auto-post form
+    page.evaluate("document.forms[0].submit()")
+
+
+def _open_picker(
+    context: BrowserContext,
+    tool: Tool,  # noqa: F811
+    platform: Platform,  # noqa: F811
+    **settings: Any,
+) -> tuple[Page, list[str]]:
+    """A watched page (see ``_watched_page``) on the Deep Linking picker, started as
+    ``_start_deep_linking`` does."""
+    page, complaints = _watched_page(context)
+    with page.expect_navigation(url=re.compile(r"/lti/deep-link/")):
+        _start_deep_linking(page, tool, platform, **settings)
     return page, complaints
 
 
@@ -89,19 +130,8 @@ def test_deep_linking_posts_back_to_the_lms_under_the_csp(
     # turned on for this platform (it is off by default; issue 12).
     db_session.scalar(select(LtiPlatform)).link_by_email = True
     db_session.commit()
-    hint = platform.prepare(
-        sub="prof-1",
-        roles=[LMS_INSTRUCTOR],
-        email="prof@uni.edu",
-        message_type="LtiDeepLinkingRequest",
-    )
     context = browser.new_context(viewport=DESKTOP)
-    page, complaints = _watched_page(context)
-    login = platform.login_params(tool.base_url, hint)
-    page.goto(f"{tool.base_url}/lti/login?{urlencode(login)}")
-    assert page.url.startswith(f"{platform.base_url}/auth")  # the platform's auto-post form
-    with page.expect_navigation(url=re.compile(r"/lti/deep-link/")):
-        page.evaluate("document.forms[0].submit()")
+    page, complaints = _open_picker(context, tool, platform)
     page.get_by_label(re.compile("Week 1: reading lm output")).check()
     with page.expect_navigation(url=f"{platform.base_url}/deep_link_return"):
         page.get_by_role("button", name="Place it in the LMS").click()

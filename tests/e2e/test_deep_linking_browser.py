@@ -7,17 +7,15 @@ Cancel), and the return page's static script posts the JWT to the platform.
 from __future__ import annotations
 
 import re
-from typing import Any
-from urllib.parse import urlencode
+from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, expect
 
-from service.lti.launch import DL_SETTINGS
 from tests.e2e.test_browser import DESKTOP
-from tests.e2e.test_csp import _watched_page
+from tests.e2e.test_csp import _open_picker, _start_deep_linking
 from tests.lti.conftest import Tool, platform, tool  # noqa: F401  (fixtures)
-from tests.lti.platform import INSTRUCTOR, Platform
+from tests.lti.platform import Platform
 from tests.lti.test_deep_linking_spec import bank  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.e2e
@@ -25,26 +23,21 @@ pytestmark = pytest.mark.e2e
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 
 
-def _start(page: Page, tool: Tool, platform: Platform, **settings: Any) -> None:  # noqa: F811
-    """Launch Deep Linking in the page with the platform's settings changed by ``settings``."""
-    hint = platform.prepare(
-        sub="prof-1", roles=[INSTRUCTOR], email="prof@uni.edu", message_type="LtiDeepLinkingRequest"
-    )
-    platform.prepared[hint].claims[DL_SETTINGS].update(settings)
-    page.goto(f"{tool.base_url}/lti/login?{urlencode(platform.login_params(tool.base_url, hint))}")
-    page.evaluate("document.forms[0].submit()")  # the platform's auto-post form
+@pytest.fixture
+def context(browser) -> Iterator[BrowserContext]:
+    """A desktop-sized browser context, closed after the test even when it fails."""
+    context = browser.new_context(viewport=DESKTOP)
+    yield context
+    context.close()
 
 
 def test_several_assignments_open_in_a_window(
-    browser,
+    context: BrowserContext,
     tool: Tool,  # noqa: F811
     platform: Platform,  # noqa: F811
     bank,  # noqa: F811
 ):
-    context = browser.new_context(viewport=DESKTOP)
-    page, complaints = _watched_page(context)
-    with page.expect_navigation(url=re.compile(r"/lti/deep-link/")):
-        _start(page, tool, platform, accept_multiple=True)
+    page, complaints = _open_picker(context, tool, platform, accept_multiple=True)
     page.get_by_label(re.compile("Week 1: reading lm output")).check()
     page.get_by_label(re.compile("Week 2: GLM output")).check()
     page.get_by_label("in a new window").check()
@@ -56,40 +49,36 @@ def test_several_assignments_open_in_a_window(
     assert [i["title"] for i in items] == ["Week 1: reading lm output", "Week 2: GLM output"]
     assert all(i["window"] == {"targetName": "mixgrade"} for i in items)
     assert complaints == []
-    context.close()
 
 
 def test_cancel_returns_to_the_lms_with_nothing_placed(
-    browser,
+    context: BrowserContext,
     tool: Tool,  # noqa: F811
     platform: Platform,  # noqa: F811
     bank,  # noqa: F811
 ):
-    context = browser.new_context(viewport=DESKTOP)
-    page, complaints = _watched_page(context)
-    with page.expect_navigation(url=re.compile(r"/lti/deep-link/")):
-        _start(page, tool, platform, accept_multiple=True)  # nothing ticked: Cancel still posts
+    page, complaints = _open_picker(context, tool, platform, accept_multiple=True)
+    # Nothing ticked: Cancel still posts.
     with page.expect_navigation(url=f"{platform.base_url}/deep_link_return"):
         page.get_by_role("button", name="Cancel").click()
     [claims] = platform.deep_link_responses
     assert claims[DL + "content_items"] == []
     assert complaints == []
-    context.close()
 
 
 def test_a_script_return_url_never_runs(
-    browser,
+    context: BrowserContext,
     tool: Tool,  # noqa: F811
     platform: Platform,  # noqa: F811
     bank,  # noqa: F811
 ):
-    context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     with page.expect_navigation(url=f"{tool.base_url}/lti/launch"):
-        _start(page, tool, platform, deep_link_return_url="javascript:alert(document.domain)")
+        _start_deep_linking(
+            page, tool, platform, deep_link_return_url="javascript:alert(document.domain)"
+        )
     expect(page.locator("body")).to_contain_text("must be an http(s) URL on the LMS")
     assert page.locator("form[data-autosubmit]").count() == 0
     assert dialogs == []
-    context.close()

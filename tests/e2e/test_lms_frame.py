@@ -27,7 +27,7 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_browser import DESKTOP, INSTRUCTOR, STUDENT, _fill, _log_in, _stored_variant
 from tests.integration.stack import Stack, make_server_certificate, mixgrade, process_env
 from tests.lti.platform import INSTRUCTOR as LMS_INSTRUCTOR
-from tests.lti.platform import LEARNER, Platform
+from tests.lti.platform import LEARNER, Platform, register_with_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -120,21 +120,8 @@ def setting(tmp_path, monkeypatch, frame_browser) -> Iterator[Setting]:
     lms.start()
     lms.base_url = lms.base_url.replace("//127.0.0.1:", "//localhost:")  # another site
     try:
-        registration = lms.registration()
-        result = mixgrade(
-            stack.env,
-            "lti", "register",
-            "--issuer", registration["issuer"],
-            "--client-id", registration["client_id"],
-            "--login-url", registration["auth_login_url"],
-            "--token-url", registration["auth_token_url"],
-            "--jwks-url", registration["jwks_url"],
-            "--deployment", lms.deployment_id,
-            "--web-origin", EXTRA_ORIGIN,
-            "--name", "Simulated LMS",
-            "--link-by-email",  # the demo instructor's own account places the demo assignment
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
+        # The demo instructor's own account places the demo assignment: linked by email.
+        register_with_cli(stack, lms, "--web-origin", EXTRA_ORIGIN, "--link-by-email")
         other = mixgrade(
             stack.env,
             "lti", "register",
@@ -164,9 +151,11 @@ def _ancestors(response: Response) -> str:
     return value.removeprefix("frame-ancestors ")
 
 
-def _session_cookie(context: BrowserContext, stack: Stack) -> dict:
+def _session_cookie(context: BrowserContext, stack: Stack) -> tuple[str, bool, str | None]:
+    """The session cookie's SameSite, Secure and partition key (CHIPS: the top-level site
+    it is kept under, None when it is not partitioned)."""
     [cookie] = [c for c in context.cookies(stack.base_url) if c["name"] == "session"]
-    return cookie
+    return cookie["sameSite"], cookie["secure"], cookie.get("partitionKey")
 
 
 def test_placing_then_doing_an_assignment_inside_the_lms_frame(
@@ -202,9 +191,7 @@ def test_placing_then_doing_an_assignment_inside_the_lms_frame(
     expect(picker.locator("body")).to_have_text("placed")
     [placed] = lms.deep_link_responses
     [item] = placed["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
-    cookie = _session_cookie(teacher, stack)
-    assert (cookie["sameSite"], cookie["secure"]) == ("None", True)
-    assert cookie.get("partitionKey") == LMS_SITE  # CHIPS: kept for this LMS only
+    assert _session_cookie(teacher, stack) == ("None", True, LMS_SITE)  # for this LMS only
     teacher.close()
 
     # A student launches the placed link in the frame, answers and sees the feedback there.
@@ -231,12 +218,7 @@ def test_placing_then_doing_an_assignment_inside_the_lms_frame(
     expect(tool.locator("#grading-status")).to_have_text("Graded.", timeout=30_000)
     expect(tool.locator(".feedback .verdict").first).to_have_text("correct")
     assert frame.url == f"{stack.base_url}/items/{first_item}"
-    cookie = _session_cookie(student, stack)
-    assert (cookie["sameSite"], cookie["secure"], cookie.get("partitionKey")) == (
-        "None",
-        True,
-        LMS_SITE,
-    )
+    assert _session_cookie(student, stack) == ("None", True, LMS_SITE)
     [score] = lms.wait_for_scores(1, timeout=45)
     assert score["userId"] == "lms-student" and score["lineitem"] == 7
     student.close()
@@ -249,8 +231,7 @@ def test_a_password_login_is_lax_and_its_pages_cannot_be_framed(
     context = _https_context(frame_browser)
     own_tab = context.new_page()
     _log_in(own_tab, stack, STUDENT)
-    cookie = _session_cookie(context, stack)
-    assert (cookie["sameSite"], cookie["secure"], cookie.get("partitionKey")) == ("Lax", True, None)
+    assert _session_cookie(context, stack) == ("Lax", True, None)
 
     page = setting.new_page(context)
     with page.expect_console_message(lambda m: "frame-ancestors 'none'" in m.text):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from graders import grade
 from graders.kinds import KINDS, Comparison, kind_of, register
+from graders.kinds.base import NOT_THIS_ONE, NOT_THIS_SET
 from graders.parsing import ParseError
-from problem_bank.variant import Misconception, Part
+from problem_bank.variant import Choice, Misconception, Part
 from tests.graders.builders import choice, table, variant
 
 
@@ -42,6 +44,12 @@ class YesNoKind:
     def matches(self, part: Part, misconception: Misconception, value: bool) -> bool:
         return False
 
+    def distance(self, part: Part, misconception: Misconception, value: bool) -> float:
+        return 0.0
+
+    def wrong_note(self, part: Part, value: bool) -> str:
+        return ""
+
 
 def test_a_new_kind_needs_only_a_registry_entry() -> None:
     register(YesNoKind())
@@ -59,10 +67,39 @@ class TestChoice:
         assert grade(v, {"c": "b"}).score == 1.0
         assert grade(v, {"c": "a"}).score == 0.0
 
-    def test_every_graded_verdict_carries_the_explanation(self) -> None:
+    def test_a_correct_verdict_carries_the_explanation(self) -> None:
         part = choice("b")
-        for answer in ("a", "b"):
-            assert part.explanation in grade(variant(part), {"c": answer}).parts[0].message
+        assert part.explanation in grade(variant(part), {"c": "b"}).parts[0].message
+
+    def test_a_wrong_pick_is_not_told_the_right_answer(self) -> None:
+        # The explanation says why the right option is right: after a wrong attempt it would
+        # make the next one free, so the wrong pick hears only about itself.
+        part = choice("b")
+        (verdict,) = grade(variant(part), {"c": "a"}).parts
+        assert part.explanation not in verdict.message
+        assert verdict.message == f"Not correct. {NOT_THIS_ONE}"
+        assert "Option b" not in verdict.message
+
+    def test_a_wrong_pick_gets_its_own_explanation(self) -> None:
+        part = replace(
+            choice("b"),
+            choices=(Choice("a", "Option a", "A is measured, not assigned."), Choice("b", "B")),
+        )
+        (verdict,) = grade(variant(part), {"c": "a"}).parts
+        assert verdict.message == "Not correct. A is measured, not assigned."
+
+    def test_a_misconception_message_comes_before_the_option_explanation(self) -> None:
+        part = replace(
+            choice("b", misconceptions=(Misconception("m", "a", "Named mistake."),)),
+            choices=(Choice("a", "Option a", "A is measured."), Choice("b", "B")),
+        )
+        assert grade(variant(part), {"c": "a"}).parts[0].message == "Not correct. Named mistake."
+
+    def test_a_wrong_multi_set_is_not_told_the_right_one(self) -> None:
+        part = choice(["a", "b"], kind="multi")
+        (verdict,) = grade(variant(part), {"c": ["a"]}).parts
+        assert part.explanation not in verdict.message
+        assert NOT_THIS_SET in verdict.message
 
     def test_explanation_is_not_revealed_for_free(self) -> None:
         part = choice("b")

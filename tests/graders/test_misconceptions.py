@@ -57,9 +57,52 @@ def test_misconception_answer_needs_the_asked_digits(
     assert grade(variant(part), {"a": coarse}).parts[0].misconception != mid
 
 
-def test_first_matching_misconception_wins() -> None:
+def test_a_tie_goes_to_the_first_listed() -> None:
     part = numeric(0.5, misconceptions=(wrong("first", 2.0), wrong("second", 2.0)))
     assert grade(variant(part), {"a": "2"}).parts[0].misconception == "first"
+
+
+def test_the_nearest_matching_misconception_wins_not_the_first_listed() -> None:
+    # logistic_cod v1, seed 241, probability_reference: the log-odds of the reference cod
+    # (0.364) lay inside the range of the wrong-reference probability (0.366), listed first,
+    # so a student who typed the log-odds was told about reference levels.
+    wrong_reference = Misconception(
+        "wrong_reference",
+        0.366,
+        "message for wrong_reference",
+        Acceptance(digits=3, interval=(0.36421788461911114, 0.3682797891011533)),
+    )
+    log_odds = Misconception(
+        "log_odds",
+        0.364,
+        "message for log_odds",
+        Acceptance(digits=3, interval=(0.36068037083778237, 0.36718037083778243)),
+    )
+    part = numeric(
+        0.59,
+        interval=(0.5892051226695111, 0.5907774813271789),
+        misconceptions=(wrong_reference, log_odds),
+    )
+    (verdict,) = grade(variant(part), {"a": "0.3645"}).parts
+    assert verdict.misconception == "log_odds"
+    assert "message for log_odds" in verdict.message
+    (verdict,) = grade(variant(part), {"a": "0.3665"}).parts
+    assert verdict.misconception == "wrong_reference"
+
+
+def test_nearest_table_misconception_wins() -> None:
+    loose = Acceptance(digits=3, rtol=0.01)
+    near = Misconception("near", [1.0, 2.0], "near", loose)
+    far = Misconception("far", [1.004, 2.004], "far", loose)
+    part = table([5.0, 6.0], misconceptions=(far, near))
+    assert grade(variant(part), {"t": ["1.001", "2.001"]}).parts[0].misconception == "near"
+
+
+def test_a_choice_misconception_about_this_option_alone_wins() -> None:
+    broad = Misconception("broad", ["a", "b"], "broad")
+    narrow = Misconception("narrow", "a", "narrow")
+    part = choice("c", misconceptions=(broad, narrow))
+    assert grade(variant(part), {"c": "a"}).parts[0].misconception == "narrow"
 
 
 def test_correct_answer_never_reports_a_misconception() -> None:
@@ -100,7 +143,7 @@ def test_percent_detection_stays_quiet_elsewhere(part: Part, typed: str) -> None
     assert grade(variant(part), {"a": typed}).parts[0].misconception is None
 
 
-def test_choice_misconception_carries_the_explanation() -> None:
+def test_choice_misconception_does_not_carry_the_right_answers_explanation() -> None:
     part = choice(
         "tank",
         ("tank", "fish"),
@@ -109,7 +152,7 @@ def test_choice_misconception_carries_the_explanation() -> None:
     (verdict,) = grade(variant(part), {"c": "fish"}).parts
     assert verdict.misconception == "ignores_grouping"
     assert "Fish share a tank." in verdict.message
-    assert part.explanation in verdict.message
+    assert part.explanation not in verdict.message
 
 
 def test_multi_misconception_matches_the_whole_selection() -> None:

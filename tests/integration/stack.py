@@ -1,4 +1,5 @@
-"""Real processes for integration tests: `mixgrade serve` and `mixgrade worker` subprocesses."""
+"""Real processes for integration tests: `mixgrade serve` and `mixgrade worker` subprocesses
+(and, for apps a test runs itself, a server thread: ``serve_in_thread``)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 import yaml
 from sqlalchemy.orm import Session
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from service.db import make_engine, make_session_factory
 
@@ -43,6 +47,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@dataclass
+class Served:
+    """A WSGI app served over real HTTP on 127.0.0.1 by a thread of the test process."""
+
+    port: int
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+def serve_in_thread(app: Any) -> Served:
+    """Serve ``app`` on a free port (threaded: it may call itself or be called at once)."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return Served(port, server, thread)
 
 
 def process_stats() -> Iterator[tuple[int, str, list[str]]]:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from service.lti import platforms
-from tests.integration.stack import Stack, free_port, process_env
+from tests.integration.stack import Stack, process_env, serve_in_thread
 from tests.lti.platform import Platform
 
 
@@ -24,13 +22,9 @@ class Tool:
 @pytest.fixture
 def tool(app: Flask) -> Iterator[Tool]:
     """The mixgrade app served over HTTP in a thread (its database is the app fixture's)."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Tool(app, f"http://127.0.0.1:{port}")
-    server.shutdown()
-    thread.join(timeout=5)
+    served = serve_in_thread(app)
+    yield Tool(app, f"http://127.0.0.1:{served.port}")
+    served.stop()
 
 
 @pytest.fixture

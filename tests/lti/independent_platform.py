@@ -27,8 +27,6 @@ from typing import Any
 
 import jwt
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, Response, jsonify, redirect
 from flask import request as flask_request
 from lti1p3platform import exceptions as lti_errors
@@ -48,10 +46,9 @@ from lti1p3platform.service_connector import (
     NamesRoleProvisioningService,
     TPage,
 )
-from werkzeug.serving import make_server
 
-from tests.integration.stack import free_port
-from tests.lti.platform import parse_form
+from tests.integration.stack import serve_in_thread
+from tests.lti.platform import key_pair, parse_form, wait_for_scores
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 ROSTER_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
@@ -62,20 +59,6 @@ DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 #: The roster page size this platform uses when the tool asks for none.
 ROSTER_PAGE = 2
-
-
-def key_pair() -> tuple[str, str]:
-    """(private, public) PEM strings, the form the library's Registration takes."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
 
 
 class _Refused(Exception):
@@ -431,29 +414,19 @@ class IndependentPlatform:
             self.scores.append({"lineitem": line_item_id, **score})
 
     def wait_for_scores(self, count: int, timeout: float = 60) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.scores) >= count:
-                return self.scores
-            time.sleep(0.1)
-        raise AssertionError(
-            f"the platform received {len(self.scores)} scores, wanted {count}; "
-            f"it refused: {self.refusals}"
+        return wait_for_scores(
+            self.scores, count, timeout, lambda: f"; it refused: {self.refusals}"
         )
 
     # ------------------------------------------------------------------------ serving
 
     def start(self) -> IndependentPlatform:
-        port = free_port()
-        self.base_url = f"http://127.0.0.1:{port}"
-        self._server = make_server("127.0.0.1", port, self.app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._served = serve_in_thread(self.app)
+        self.base_url = f"http://127.0.0.1:{self._served.port}"
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
+        self._served.stop()
 
     def _refuse(self, refused: _Refused) -> Response:
         self.refusals.append(str(refused))

@@ -21,6 +21,7 @@ import html
 import json
 import re
 import secrets
+import subprocess
 import threading
 import time
 import uuid
@@ -35,9 +36,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, abort, jsonify, request, url_for
 from jwt.algorithms import RSAAlgorithm
-from werkzeug.serving import make_server
 
-from tests.integration.stack import free_port
+from tests.integration.stack import Stack, mixgrade, serve_in_thread
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -50,14 +50,26 @@ TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 MESSAGE_TYPES = {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}
 
 
-def _rsa() -> tuple[str, dict[str, Any]]:
+def key_pair() -> tuple[str, str]:
+    """A new RSA key as (private, public) PEM strings (the form lti1p3platform takes)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
+    private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def _rsa() -> tuple[str, dict[str, Any]]:
+    """A new key's private PEM and its public JWK, as this platform publishes it."""
+    private, public = key_pair()
+    jwk = json.loads(RSAAlgorithm.to_jwk(serialization.load_pem_public_key(public.encode())))
     jwk.update(kid=uuid.uuid4().hex, alg="RS256", use="sig")
-    return pem, jwk
+    return private, jwk
 
 
 @dataclass
@@ -291,26 +303,17 @@ class Platform:
         return browser.post(action, data=fields, allow_redirects=False, timeout=30)
 
     def wait_for_scores(self, count: int, timeout: float = 60) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.scores) >= count:
-                return self.scores
-            time.sleep(0.1)
-        raise AssertionError(f"the platform received {len(self.scores)} scores, wanted {count}")
+        return wait_for_scores(self.scores, count, timeout)
 
     # ------------------------------------------------------------------------ serving
 
     def start(self) -> Platform:
-        port = free_port()
-        self.base_url = f"http://{self.host}:{port}"
-        self._server = make_server("127.0.0.1", port, self.app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._served = serve_in_thread(self.app)
+        self.base_url = f"http://{self.host}:{self._served.port}"
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
+        self._served.stop()
 
     def _make_app(self) -> Flask:
         app = Flask("simulated_platform")
@@ -537,6 +540,42 @@ window.addEventListener("message", function (event) {{
             return "placed"
 
         return app
+
+
+def wait_for_scores(
+    scores: list[dict[str, Any]],
+    count: int,
+    timeout: float,
+    explain: Callable[[], str] = lambda: "",
+) -> list[dict[str, Any]]:
+    """``scores`` (a platform's received ones) once there are ``count``: the tool's worker
+    sends them in the background. ``explain`` adds what the platform saw to a failure."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(scores) >= count:
+            return scores
+        time.sleep(0.1)
+    raise AssertionError(f"the platform received {len(scores)} scores, wanted {count}{explain()}")
+
+
+def register_with_cli(stack: Stack, lms: Platform, *extra_args: str) -> subprocess.CompletedProcess:
+    """Register ``lms`` with the stack's tool as an admin does, by `mixgrade lti register`
+    (named "Simulated LMS", with ``extra_args`` added); its answer, once it succeeded."""
+    registration = lms.registration()
+    result = mixgrade(
+        stack.env,
+        "lti", "register",
+        "--issuer", registration["issuer"],
+        "--client-id", registration["client_id"],
+        "--login-url", registration["auth_login_url"],
+        "--token-url", registration["auth_token_url"],
+        "--jwks-url", registration["jwks_url"],
+        "--deployment", lms.deployment_id,
+        "--name", "Simulated LMS",
+        *extra_args,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result
 
 
 def registration_problems(body: Any) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 import requests
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from service.models import (
 )
 from service.services.problems import sync_builtin
 from tests.lti.platform import INSTRUCTOR, LEARNER, Platform, parse_form
+from tests.lti.test_roster_last_instructor import _roles
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 
@@ -51,6 +53,23 @@ def _csrf(page: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert match, page[:500]
     return match.group(1)
+
+
+def _sync_roster(
+    tool_base: str, browser: requests.Session, course_page: str
+) -> tuple[int, requests.Response]:
+    """Press "Sync the roster" on the LMS course's page (``course_page``, where the
+    instructor's launch went); the course id and the page with the sync's report."""
+    page = browser.get(urljoin(tool_base + "/", course_page), timeout=10)
+    assert "Sync the roster" in page.text
+    course_id = int(re.search(r"/lti/courses/(\d+)", course_page).group(1))
+    synced = browser.post(
+        f"{tool_base}/lti/courses/{course_id}/roster-sync",
+        data={"csrf_token": _csrf(page.text)},
+        timeout=30,
+    )
+    assert synced.status_code == 200, synced.text
+    return course_id, synced
 
 
 def test_deep_linking_places_an_assignment_with_its_line_item(tool, platform: Platform, db_session):
@@ -144,20 +163,9 @@ def test_roster_sync_adds_updates_and_removes_members(tool, platform: Platform, 
         {"user_id": "m-3", "roles": [LEARNER], "given_name": "No", "family_name": "Email"},
         {"user_id": "leaver", "roles": [LEARNER], "status": "Deleted"},
     ]
-    page = browser.get(tool.base_url + response.headers["Location"])
-    assert "Sync the roster" in page.text
-    course_id = int(re.search(r"/lti/courses/(\d+)", response.headers["Location"]).group(1))
-    synced = browser.post(
-        f"{tool.base_url}/lti/courses/{course_id}/roster-sync",
-        data={"csrf_token": _csrf(page.text)},
-    )
-    assert synced.status_code == 200
+    course_id, synced = _sync_roster(tool.base_url, browser, response.headers["Location"])
     assert "3 added, 0 role changes, 1 removed" in synced.text, synced.text
-    db_session.expire_all()
-    roles = {
-        e.user.email: e.role
-        for e in db_session.scalars(select(Enrollment).where(Enrollment.course_id == course_id))
-    }
+    roles = _roles(db_session, course_id)
     assert roles["teach@uni.edu"] == Role.instructor
     assert roles["m1@uni.edu"] == Role.student
     assert roles["m2@uni.edu"] == Role.instructor

@@ -41,12 +41,18 @@ def lms() -> Iterator[Platform]:
     platform.stop()
 
 
-def _browser(tool: Tool, db_session, role: Role = Role.admin) -> requests.Session:
-    """A browser logged in to the tool as a new user with ``role``."""
+def _new_user(db_session, role: Role = Role.admin) -> str:
+    """A new user of the tool with ``role`` and the password PASSWORD; their email."""
     email = f"{role.value}@tool.test"
     db_session.add(User(email=email, name=role.value, role=role,
                         password_hash=hash_password(PASSWORD)))  # fmt: skip
     db_session.commit()
+    return email
+
+
+def _browser(tool: Tool, db_session, role: Role = Role.admin) -> requests.Session:
+    """A browser logged in to the tool as a new user with ``role``."""
+    email = _new_user(db_session, role)
     browser = requests.Session()
     page = browser.get(f"{tool.base_url}/login", timeout=10)
     form = {"email": email, "password": PASSWORD, "csrf_token": csrf_token(page.text)}

@@ -42,7 +42,6 @@ mixgrade is not bent to fit:
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -76,12 +75,12 @@ from tests.lti.independent_platform import (
     ROSTER_SCOPE,
     SCORE_SCOPE,
     IndependentPlatform,
-    key_pair,
 )
-from tests.lti.platform import parse_form
-from tests.lti.test_deep_linking_and_roster import _course_with_assignment
+from tests.lti.platform import key_pair, parse_form
+from tests.lti.test_deep_linking_and_roster import _course_with_assignment, _sync_roster
 from tests.lti.test_key_rotation import _end_grace
 from tests.lti.test_launch import _count
+from tests.lti.test_roster_last_instructor import _roles
 
 
 @pytest.fixture
@@ -229,22 +228,10 @@ def test_roster_sync_through_the_library_nrps(tool, lms, db_session):
         {"user_id": "m-3", "roles": [LEARNER], "given_name": "No", "family_name": "Email"},
         {"user_id": "lms-leaver", "roles": [LEARNER], "status": "Deleted"},
     ]
-    page = browser.get(_go(tool.base_url, launched), timeout=10)
-    assert "Sync the roster" in page.text
-    course_id = int(re.search(r"/lti/courses/(\d+)", launched.headers["Location"]).group(1))
-    synced = browser.post(
-        f"{tool.base_url}/lti/courses/{course_id}/roster-sync",
-        data={"csrf_token": csrf_from(page.text)},
-        timeout=30,
-    )
-    assert synced.status_code == 200
+    course_id, synced = _sync_roster(tool.base_url, browser, launched.headers["Location"])
     # Five members on three pages of two: all of them were read.
     assert "3 added, 0 role changes, 1 removed" in synced.text, synced.text
-    db_session.expire_all()
-    roles = {
-        e.user.email: e.role
-        for e in db_session.scalars(select(Enrollment).where(Enrollment.course_id == course_id))
-    }
+    roles = _roles(db_session, course_id)
     assert roles.pop("teach@uni.edu") == Role.instructor
     assert roles.pop("m1@uni.edu") == roles.pop("m2@uni.edu") == Role.student
     assert "leaver@uni.edu" not in roles and list(roles.values()) == [Role.student]

@@ -18,11 +18,10 @@ from service.models import Variant as VariantRow
 from tests.integration.stack import (
     Stack,
     csrf_from,
-    mixgrade,
     student_session,
     wait_for_status,
 )
-from tests.lti.platform import INSTRUCTOR, LEARNER, Platform, parse_form
+from tests.lti.platform import INSTRUCTOR, LEARNER, Platform, parse_form, register_with_cli
 
 INSTRUCTOR_EMAIL = "instructor@demo.mixgrade"
 
@@ -41,20 +40,8 @@ def test_launch_submit_grade_and_the_score_arrives_at_the_platform(
 
 
 def _round_trip(stack: Stack, lms: Platform, given_lineitem: bool) -> None:
-    registration = lms.registration()
-    result = mixgrade(
-        stack.env,
-        "lti", "register",
-        "--issuer", registration["issuer"],
-        "--client-id", registration["client_id"],
-        "--login-url", registration["auth_login_url"],
-        "--token-url", registration["auth_token_url"],
-        "--jwks-url", registration["jwks_url"],
-        "--deployment", lms.deployment_id,
-        "--name", "Simulated LMS",
-        "--link-by-email",  # the demo instructor's own account places the demo assignment
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    # The demo instructor's own account places the demo assignment: linked by email.
+    result = register_with_cli(stack, lms, "--link-by-email")
     assert "/lti/login" in result.stdout and "/lti/jwks" in result.stdout
     stack.start_worker("worker", "--concurrency=1", MIXGRADE_LTI_RETRY_BASE="0.3")
     stack.start_web()

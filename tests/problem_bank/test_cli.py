@@ -37,7 +37,7 @@ def test_generate_writes_every_file(runner: CliRunner, tmp_path: Path) -> None:
     for name in ("data.csv", "output.txt", "fit.R", "fit.py", "variant.json", "plot.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     data = json.loads((tmp_path / "variant.json").read_text())
-    assert (data["problem"], data["version"], data["seed"]) == ("logistic_cod", 1, 3)
+    assert (data["problem"], data["version"], data["seed"]) == ("logistic_cod", 2, 3)
     part = data["parts"][0]
     assert {"id", "kind", "prompt", "answer", "acceptance", "misconceptions"} <= set(part)
     assert {"id", "answer", "message"} <= set(part["misconceptions"][0])

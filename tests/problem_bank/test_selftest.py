@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from importlib import resources
 
 import pytest
 
 import problem_bank as pb
-from problem_bank.self_test import run_selftest
+from problem_bank.generate import generate_with_redraws
+from problem_bank.self_test import check_variant, run_selftest
+from problem_bank.variant import Acceptance, Choice, Misconception, Part
+from problem_bank.wellposed import part_problems
 
 
 @pytest.mark.parametrize("problem_id", list(pb.builtin_problems()))
@@ -85,3 +89,74 @@ def test_a_param_with_every_level_excluded_is_a_generation_error() -> None:
     )
     with pytest.raises(pb.GenerationError, match="no level of Dose is left to draw"):
         pb.generate(pb.parse_spec(text), 0)
+
+
+def _cod_v1_seed_241_reference_part() -> Part:
+    """logistic_cod v1, seed 241, as generated before misconceptions were kept apart: the
+    log-odds (0.364) lay in the range of the wrong-reference probability (0.366)."""
+    return Part(
+        id="probability_reference",
+        kind="numeric",
+        prompt="And for a cod of length 36 cm from Area 1 caught in 1999?",
+        answer=0.59,
+        acceptance=Acceptance(digits=3, interval=(0.5892051226695111, 0.5907774813271789)),
+        misconceptions=(
+            Misconception(
+                "wrong_reference",
+                0.366,
+                "Area 1 and 1999 are the reference levels.",
+                Acceptance(digits=3, interval=(0.36421788461911114, 0.3682797891011533)),
+            ),
+            Misconception(
+                "log_odds",
+                0.364,
+                "You reported the log-odds.",
+                Acceptance(digits=3, interval=(0.36068037083778237, 0.36718037083778243)),
+            ),
+        ),
+    )
+
+
+def test_overlapping_misconceptions_are_not_well_posed() -> None:
+    reasons = part_problems(_cod_v1_seed_241_reference_part())
+    assert reasons == [
+        "probability_reference: misconceptions wrong_reference and log_odds overlap "
+        "(0.366 vs 0.364)"
+    ]
+
+
+def test_the_selftest_reports_overlapping_misconceptions() -> None:
+    spec = pb.builtin_problem("logistic_cod")
+    good = pb.generate_builtin("logistic_cod", 241)
+    assert check_variant(spec, good) == []
+    parts = tuple(
+        _cod_v1_seed_241_reference_part() if p.id == "probability_reference" else p
+        for p in good.parts
+    )
+    problems = check_variant(spec, replace(good, parts=parts))
+    assert any("wrong_reference and log_odds overlap" in p for p in problems)
+
+
+def test_a_draw_whose_misconceptions_overlap_is_redrawn() -> None:
+    # Seed 241's first draw is the v1 variant above: it is redrawn now.
+    variant, reasons = generate_with_redraws(pb.builtin_problem("logistic_cod"), 241)
+    assert any("misconceptions wrong_reference and log_odds overlap" in r for r in reasons)
+    (part,) = [p for p in variant.parts if p.id == "probability_reference"]
+    assert part_problems(part) == []
+
+
+def test_choice_misconceptions_naming_one_option_overlap() -> None:
+    part = Part(
+        id="unit",
+        kind="choice",
+        prompt="Unit?",
+        answer="fish",
+        choices=(Choice("fish", "A fish"), Choice("site", "A site"), Choice("lake", "A lake")),
+        misconceptions=(
+            Misconception("group_as_unit", "site", "One."),
+            Misconception("sampled_place", ["site", "lake"], "Two."),
+        ),
+    )
+    assert part_problems(part) == [
+        "unit: misconceptions group_as_unit and sampled_place overlap (site vs ['site', 'lake'])"
+    ]

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -295,3 +296,52 @@ def test_a_stored_problem_that_no_longer_parses_is_a_409_page_not_a_500(client, 
     page = client.get(f"/items/{world.item.id}")
     assert page.status_code == 409
     assert "cannot be generated" in page.get_data(as_text=True)
+
+
+def _decided(client, world, settings, pick: str) -> tuple[dict, dict]:
+    """Submit ``pick`` for the decision part, grade it: the status JSON and that part's."""
+    sent = _submit(client, world.item.id, {"decision": pick})
+    _grade_now(settings, sent.get_json()["id"])
+    body = client.get(sent.get_json()["status_url"]).get_json()
+    return body, next(p for p in body["parts"] if p["id"] == "decision")
+
+
+def _decision_part(client, world, db_session) -> dict:
+    as_user(client, "alice")
+    client.get(f"/items/{world.item.id}")
+    content = _variant(db_session, world.users["alice"], world.item).content
+    return next(p for p in content["parts"] if p["id"] == "decision")
+
+
+def test_a_wrong_choice_is_told_why_it_is_wrong_and_the_key_only_at_the_last_attempt(
+    client, db_session, settings
+):
+    # The decision part's explanation quotes the slope's p-value: shown after the first
+    # wrong pick, it made the second attempt free.
+    world = build_world(db_session, attempts=2)
+    decision = _decision_part(client, world, db_session)
+    key = decision["explanation"]
+    assert "p-value of the slope" in key
+    wrong_pick = next(c for c in decision["choices"] if c["id"] != decision["answer"])
+
+    body, part = _decided(client, world, settings, wrong_pick["id"])
+    assert part["verdict"] == "incorrect" and body["attempts_left"] == 1
+    assert part["message"] == f"Not correct. {wrong_pick['explanation']}"
+    assert key not in part["message"] and part["explanation"] == ""
+    html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    assert str(escape(wrong_pick["explanation"])) in html
+    assert str(escape(key)) not in html and 'class="explanation"' not in html
+
+    body, part = _decided(client, world, settings, wrong_pick["id"])
+    assert body["attempts_left"] == 0 and part["explanation"] == key
+    assert key not in part["message"]  # the stored verdict stays as graded
+    html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    assert f'<p class="explanation">{escape(key)}</p>' in html
+
+
+def test_a_right_choice_is_told_why_at_once(client, world, db_session, settings):
+    decision = _decision_part(client, world, db_session)
+    body, part = _decided(client, world, settings, decision["answer"])
+    assert part["verdict"] == "correct" and body["attempts_left"] == 2
+    assert part["message"] == f"Correct. {decision['explanation']}"
+    assert part["explanation"] == ""  # already in the message: not said twice
