@@ -86,12 +86,14 @@ def part_feedback(outcome: Outcome) -> PartFeedback:
     match = outcome.match
     if score >= 1.0:
         verdict, text, hint = "correct", "Correct.", ""
+    elif comparison.too_coarse and match is None:  # right, too coarse: say the precision
+        verdict, text, hint = ("partial" if score > 0.0 else "incorrect"), "", ""
     elif score > 0.0:
         verdict, text, hint = "partial", "Partly correct.", part.hint
     else:
         verdict, text, hint = "incorrect", "Not correct.", part.hint
-    pieces = [text]
-    if comparison.detail:
+    pieces = [text] if text else []
+    if comparison.detail and (match is None or not comparison.too_coarse):
         pieces.append(comparison.detail)
     if score >= 1.0:
         if part.explanation:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graders.kinds.base import AnswerKind
-from graders.tolerance import acceptance_bounds, within
+from problem_bank.acceptance import part_range, within
 from problem_bank.variant import Part
 
 PERCENT_NOT_PROPORTION = "percent_not_proportion"
@@ -49,7 +49,7 @@ def percent_for_proportion(part: Part, value: Any) -> Match | None:
     interval = part.acceptance.interval or (reference, reference)
     if not (min(interval) >= 0.0 and max(interval) <= 1.0 and 0.0 <= reference <= 1.0):
         return None
-    if within(value / 100.0, acceptance_bounds(part.acceptance, reference)):
+    if within(value / 100.0, part_range(part.acceptance, reference)):
         return Match(PERCENT_NOT_PROPORTION, PERCENT_MESSAGE)
     return None
 

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from problem_bank.acceptance import last_digit_unit
+
 #: Longer inputs are rejected before any work, so a pasted essay costs nothing to refuse.
 MAX_LENGTH = 64
 
@@ -81,6 +83,36 @@ def parse_number(raw: Any, *, percent_allowed: bool = False) -> float:
             )
         return value / 100.0
     return value
+
+
+class TypedNumber(float):
+    """A number read from an answer that remembers one unit in its last typed digit (1 for
+    "15", 0.001 for "0.050", 0.0001 for "1.5%"), so a right answer typed too coarsely can be
+    told so (:func:`problem_bank.acceptance.too_coarse`)."""
+
+    unit: float
+
+    def __new__(cls, value: float, unit: float) -> TypedNumber:
+        number = super().__new__(cls, value)
+        number.unit = unit
+        return number
+
+
+def typed_unit(raw: Any) -> float:
+    """One unit in the last digit the student typed (a percentage's unit is in hundredths)."""
+    if isinstance(raw, int):
+        return 1.0
+    if isinstance(raw, float):
+        return last_digit_unit(repr(raw))
+    text = str(raw).strip().translate(_MINUS)
+    if text.endswith("%"):
+        return last_digit_unit(text[:-1]) / 100.0
+    return last_digit_unit(text)
+
+
+def parse_typed_number(raw: Any, *, percent_allowed: bool = False) -> TypedNumber:
+    """:func:`parse_number`, remembering the unit of the last typed digit."""
+    return TypedNumber(parse_number(raw, percent_allowed=percent_allowed), typed_unit(raw))
 
 
 def _format_proportion(percent: float) -> str:
@@ -203,7 +235,7 @@ def parse_cells(
         if cell is None or (isinstance(cell, str) and not cell.strip()):
             raise ParseError(f"{name} is empty. Fill in every cell.")
         try:
-            values.append(parse_number(cell, percent_allowed=percent_allowed))
+            values.append(parse_typed_number(cell, percent_allowed=percent_allowed))
         except ParseError as error:
             raise ParseError(f"{name}: {error}") from None
     return tuple(values)

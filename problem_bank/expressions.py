@@ -7,8 +7,9 @@ can be called. Evaluation walks the checked tree against a :class:`Context`.
 
 Rounding-aware acceptance: while evaluating, every printed quantity an expression reads
 (a coefficient, a variance component, a p-value...) is recorded as a *leaf*. Re-evaluating
-with each leaf moved by half a unit in its ``digits``-th significant digit gives the range
-of answers a student gets when working from the printed, rounded numbers.
+with each leaf moved to the ends of what its printed text shows gives the range of answers a
+student gets when working from the printed, rounded numbers (the rule itself lives in
+:mod:`problem_bank.acceptance`).
 """
 
 from __future__ import annotations
@@ -660,53 +661,55 @@ assert set(_MODEL_FUNCTIONS) | set(_MATH) | {"param", "ifelse"} == set(SIGNATURE
 # ----------------------------------------------------------------------------- rounding
 
 
-def half_unit(value: float, digits: int) -> float:
-    """Half a unit in the ``digits``-th significant digit of ``value`` (0 for 0)."""
-    if value == 0 or not math.isfinite(value):
-        return 0.0
-    exponent = math.floor(math.log10(abs(value))) - digits + 1
-    return 0.5 * 10.0**exponent
-
-
 #: Above this many rounded leaves, corners are replaced by a first-order bound.
 MAX_CORNER_LEAVES = 6
 
 
 def rounding_interval(
-    expr: Expression, ctx: Context, digits: int
+    expr: Expression,
+    ctx: Context,
+    digits: int,
+    printed: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[float, tuple[float, float]]:
-    """The exact value and the range of values obtained from leaves rounded to ``digits``.
+    """The exact value and the range of values obtained from the leaves as a student sees them.
 
-    With few leaves every corner of the box (each leaf ± half a unit) is evaluated, which
-    is exact for functions monotone in each leaf (all of ours); with many, a first-order
-    bound (sum of |partial derivative| x half unit) is used, doubled for safety.
+    ``printed`` maps a leaf's key to its texts in the variant's R output; each leaf ranges
+    over :func:`problem_bank.acceptance.leaf_range` (as printed, or rounded to ``digits``).
+    With few leaves every corner of the box is evaluated, which is exact for functions
+    monotone in each leaf (all of ours); with many, a first-order bound (sum of the
+    largest change per leaf) is used, doubled for safety.
     """
+    from problem_bank.acceptance import leaf_range
+
     value, leaves = expr.evaluate_with_leaves(ctx)
     if not _is_number(value):
         raise ExpressionError(f"the answer must be a number, not {_kind(value)}")
     value = float(value)
-    varying = {
-        k: (leaf.value, half_unit(leaf.value, digits))
-        for k, leaf in leaves.items()
-        if leaf.rounded and half_unit(leaf.value, digits) > 0
-    }
+    seen = printed or {}
+    varying: dict[str, tuple[float, float]] = {}
+    for k, leaf in leaves.items():
+        if leaf.rounded:
+            lo_hi = leaf_range(leaf.value, digits, seen.get(k, ()))
+            if lo_hi[0] < lo_hi[1]:
+                varying[k] = lo_hi
     lo = hi = value
     if not varying:
         return value, (lo, hi)
     keys = list(varying)
     if len(keys) <= MAX_CORNER_LEAVES:
-        for signs in itertools.product((-1.0, 1.0), repeat=len(keys)):
-            over = {k: varying[k][0] + s * varying[k][1] for k, s in zip(keys, signs, strict=True)}
+        for corner in itertools.product((0, 1), repeat=len(keys)):
+            over = {k: varying[k][c] for k, c in zip(keys, corner, strict=True)}
             v = _safe_value(expr, ctx, over)
             if v is not None:
                 lo, hi = min(lo, v), max(hi, v)
         return value, (lo, hi)
     spread = 0.0
     for k in keys:
-        base, h = varying[k]
-        up = _safe_value(expr, ctx, {k: base + h})
-        down = _safe_value(expr, ctx, {k: base - h})
-        changes = [abs(x - value) for x in (up, down) if x is not None]
+        changes = [
+            abs(x - value)
+            for x in (_safe_value(expr, ctx, {k: end}) for end in varying[k])
+            if x is not None
+        ]
         spread += max(changes, default=0.0)
     return value, (value - 2 * spread, value + 2 * spread)
 

@@ -20,6 +20,7 @@ from problem_bank import expressions as ex
 from problem_bank.dgp import STREAM_PARAMS, Dataset, draw_dataset, rng_for
 from problem_bank.model_view import FitFailed, FittedView, fit_all
 from problem_bank.output import render_output
+from problem_bank.printers.rformat import Printed
 from problem_bank.render import render, signif
 from problem_bank.scenarios import Scenario, draw_scenario, key_problems
 from problem_bank.scripts import python_script, r_script
@@ -80,6 +81,8 @@ class VariantContext:
 
     models: Mapping[str, FittedView]
     values: dict[str, Any] = field(default_factory=dict)
+    #: What the variant's R output shows of each leaf (see :mod:`problem_bank.output`).
+    printed: Printed = field(default_factory=dict)
 
     def model(self, name: str) -> FittedView:
         try:
@@ -94,7 +97,19 @@ class VariantContext:
             raise ex.ExpressionError(f"no value named {name!r} here") from None
 
     def with_values(self, **values: Any) -> VariantContext:
-        return VariantContext(self.models, {**self.values, **values})
+        return VariantContext(self.models, {**self.values, **values}, self.printed)
+
+    def interval(self, source: str, digits: int) -> tuple[float, tuple[float, float]]:
+        """The value of ``source`` and its rounding interval, from the leaves as printed."""
+        return ex.rounding_interval(ex.parse(source), self, digits, self.printed)
+
+    def shown(self, source: str) -> tuple[str, ...]:
+        """How the output prints ``source`` when it is one printed quantity, else ()."""
+        value, leaves = ex.parse(source).evaluate_with_leaves(self)
+        if len(leaves) != 1:
+            return ()
+        ((key, leaf),) = leaves.items()
+        return self.printed.get(key, ()) if leaf.value == value else ()
 
 
 def check_seed(seed: Any) -> int:
@@ -179,7 +194,10 @@ def _attempt(spec: ProblemSpec, seed: int, attempt: int, deadline: Deadline | No
             raise _Redraw(problems[0])
         values.update(scenario.values)
     values.update(draw_params(spec, seed, attempt, dataset))
-    ctx = VariantContext(views, values)
+    fitted = {name: v.fitted for name, v in views.items()}
+    printed: Printed = {}
+    output = render_output(spec, fitted, spec.data_name, printed) if fitted else ""
+    ctx = VariantContext(views, values, printed)
     step("building the parts")
     try:
         for cond in spec.require:
@@ -197,7 +215,7 @@ def _attempt(spec: ProblemSpec, seed: int, attempt: int, deadline: Deadline | No
             raise _Redraw(problems[0])
     if scenario is not None:
         story = scenario.story + ("\n\n" + story if story.strip() else "")
-    return _variant(spec, seed, story, parts, dataset, views, scenario)
+    return _variant(spec, seed, story, parts, dataset, views, output, scenario)
 
 
 def _variant(
@@ -207,6 +225,7 @@ def _variant(
     parts: tuple[Part, ...],
     dataset: Dataset | None,
     views: Mapping[str, FittedView],
+    output: str,
     scenario: Scenario | None = None,
 ) -> Variant:
     fitted = {name: v.fitted for name, v in views.items()}
@@ -227,7 +246,7 @@ def _variant(
         story=story,
         parts=parts,
         data_csv=dataset.to_csv() if dataset else "",
-        output=render_output(spec, fitted, spec.data_name) if fitted else "",
+        output=output,
         r_script=r_script(spec, levels) if dataset else "",
         python_script=python_script(spec, levels) if dataset else "",
         reference=reference,
@@ -315,14 +334,13 @@ def _texts(ps: PartSpec, ctx: VariantContext, answer_text: str) -> dict[str, str
 
 def _numeric_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
     """A number; its acceptance interval covers answers worked from printed coefficients."""
-    expr = ex.parse(str(ps.answer))
-    value, interval = ex.rounding_interval(expr, ctx, ps.digits)
+    value, interval = ctx.interval(str(ps.answer), ps.digits)
     value = _number(value)
     answer = _typed(value, ps.digits)
     misconceptions = []
     for m in _applicable(ps, ctx):
         assert isinstance(m.expression, str)
-        m_value, m_interval = ex.rounding_interval(ex.parse(m.expression), ctx, ps.digits)
+        m_value, m_interval = ctx.interval(m.expression, ps.digits)
         m_value = _number(m_value)
         misconceptions.append(
             Misconception(
@@ -336,7 +354,7 @@ def _numeric_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) 
         id=ps.id,
         kind="numeric",
         answer=answer,
-        acceptance=_acceptance(ps, interval),
+        acceptance=_acceptance(ps, interval, printed=ctx.shown(str(ps.answer))),
         misconceptions=tuple(misconceptions),
         weight=ps.weight,
         **_texts(ps, ctx, _fmt(answer, ps.digits)),
@@ -429,7 +447,7 @@ def _table_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) ->
     intervals: list[tuple[float, float]] = []
     for row in ps.answer:
         for cell in row:  # type: ignore[union-attr]
-            value, interval = ex.rounding_interval(ex.parse(str(cell)), ctx, ps.digits)
+            value, interval = ctx.interval(str(cell), ps.digits)
             cells.append(_typed(_number(value), ps.digits))
             intervals.append(interval)
     misconceptions = []
@@ -438,7 +456,7 @@ def _table_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) ->
         m_cells, m_intervals = [], []
         for row in m.expression:
             for cell in row:
-                value, interval = ex.rounding_interval(ex.parse(str(cell)), ctx, ps.digits)
+                value, interval = ctx.interval(str(cell), ps.digits)
                 m_cells.append(_typed(_number(value), ps.digits))
                 m_intervals.append(interval)
         misconceptions.append(

@@ -3,10 +3,10 @@
 Checked per seed: a well-posed draw exists (the fits converge; no separation, boundary
 variance or probability printed as 0/1), every reference answer is finite, every factor
 level is in the CSV, the reference answer grades as correct against its own acceptance
-(interval widened by half a unit in the asked digit, as the grader does), every
-misconception answer is told apart from the correct one and from the other misconceptions,
-what a wrong choice is told does not name the right one, and (scenario problems) every
-scenario's keys follow from its declared facts, with one true reason only.
+(:mod:`problem_bank.acceptance`, the rule the grader applies), every misconception answer
+is told apart from the correct one and from the other misconceptions, what a wrong choice
+is told does not name the right one, and (scenario problems) every scenario's keys follow
+from its declared facts, with one true reason only.
 """
 
 from __future__ import annotations

@@ -31,13 +31,14 @@ class Choice:
 class Acceptance:
     """How close a numeric answer must be to count as correct.
 
-    ``interval`` is the range of values a student gets when working from the coefficients
-    as printed (rounded to ``digits`` significant digits), so a correct hand calculation is
-    never rejected for rounding. ``digits`` is the number of significant digits the part
-    asks for: the grader widens the interval by half a unit in that digit, and no more, so
-    an answer rounded more coarsely than asked is not accepted. ``rtol``/``atol`` are extra
-    slack an author may add. For a table part, ``interval`` holds one (lo, hi) per cell in
-    ``intervals``.
+    ``interval`` is the range of values a student gets when working from the quantities
+    as R printed them (or rounded to ``digits`` significant digits), so a correct hand
+    calculation is never rejected for rounding. ``digits`` is the number of significant
+    digits the part asks for: the grader widens the interval by half a unit in that digit,
+    and no more. ``rtol``/``atol`` are extra slack an author may add. For a table part,
+    ``interval`` holds one (lo, hi) per cell in ``intervals``. ``printed`` is how the
+    output prints the answer when the answer is one printed quantity (``("0.0003",)``).
+    The rule is :mod:`problem_bank.acceptance`.
     """
 
     digits: int = 3
@@ -48,6 +49,7 @@ class Acceptance:
     percent_allowed: bool = False
     #: For multi-select parts: credit per correct choice minus wrong ones, if the spec says so.
     partial_credit: bool = False
+    printed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,11 @@ class Part:
     #: For table parts: the row and column labels of the cells, in row-major order.
     rows: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Part:
+        """Rebuild a part from its stored form (one entry of ``Variant.to_dict()["parts"]``)."""
+        return _part_from_dict(data)
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,7 @@ def _acceptance_from_dict(data: dict[str, Any] | None) -> Acceptance | None:
     if data.get("interval") is not None:
         data["interval"] = tuple(data["interval"])
     data["intervals"] = tuple(tuple(i) for i in data.get("intervals", ()))
+    data["printed"] = tuple(data.get("printed", ()))
     return Acceptance(**data)
 
 

@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from problem_bank.acceptance import accepted_range, part_range, within
 from problem_bank.dgp import Dataset
-from problem_bank.expressions import half_unit, parse
+from problem_bank.expressions import parse
 from problem_bank.model_view import FittedView
 from problem_bank.spec import ProblemSpec
-from problem_bank.variant import Acceptance, Misconception, Part
+from problem_bank.variant import Misconception, Part
 
 #: Fitted probabilities this close to 0 or 1 signal (quasi-)separation.
 SEPARATION_EPS = 1e-6
@@ -70,23 +71,11 @@ def model_problems(spec: ProblemSpec, views: Mapping[str, FittedView]) -> list[s
     return reasons
 
 
-def widened(
-    acc: Acceptance, answer: float, interval: tuple[float, float] | None
-) -> tuple[float, float]:
-    """What a grader accepts: the rounding interval ± half a unit in the asked digit ± slack."""
-    lo, hi = interval if interval is not None else (answer, answer)
-    slack = half_unit(answer, acc.digits) + acc.atol + acc.rtol * abs(answer)
-    return lo - slack, hi + slack
-
-
-def _inside(value: float, bounds: tuple[float, float]) -> bool:
-    return bounds[0] <= value <= bounds[1]
-
-
 def part_problems(part: Part, probability: bool = False) -> list[str]:
-    """The answer is finite, fits its own interval, prints as neither 0 nor 1 when it is a
-    probability, every misconception differs from it, and no two misconceptions overlap
-    (an answer matching both would get whichever message the grader picks)."""
+    """The answer is finite, prints as neither 0 nor 1 when it is a probability, every
+    misconception lies outside what the grader accepts for the answer, and no two
+    misconceptions overlap (an answer matching both would get whichever message the grader
+    picks). Ranges are :mod:`problem_bank.acceptance`'s, the grader's own."""
     reasons = PART_CHECKS[part.kind](part)
     reasons.extend(_overlapping_misconceptions(part))
     if probability and part.answer in (0, 1, 0.0, 1.0):
@@ -118,11 +107,11 @@ def _numeric_problems(part: Part) -> list[str]:
     acc = part.acceptance
     if not math.isfinite(answer):
         return [f"{part.id}: answer is not finite"]
-    bounds = widened(acc, answer, acc.interval)
-    if not _inside(answer, bounds):
-        reasons.append(f"{part.id}: answer outside its own interval")
+    # The accepted range always holds the answer itself (problem_bank.acceptance), so only
+    # the misconceptions need checking against it.
+    bounds = part_range(acc, answer)
     for m in part.misconceptions:
-        if _inside(float(m.answer), bounds):  # type: ignore[arg-type]
+        if within(float(m.answer), bounds):  # type: ignore[arg-type]
             reasons.append(
                 f"{part.id}: misconception {m.id} not told apart ({m.answer} vs {answer})"
             )
@@ -131,7 +120,8 @@ def _numeric_problems(part: Part) -> list[str]:
 
 def misconception_ranges(part: Part, m: Misconception) -> list[tuple[float, float]]:
     """What the grader counts as ``m`` on a numeric or table part, one range per cell: the
-    misconception's own interval widened like the answer's, or the part's slack around it."""
+    misconception's own interval widened like the answer's, or the part's slack around it
+    (:func:`problem_bank.acceptance.accepted_range`, as the grader's ``matches``)."""
     acc = m.acceptance or replace(part.acceptance, interval=None, intervals=())
     if isinstance(m.answer, list):  # a table: one interval per cell
         wrong = list(m.answer)
@@ -139,7 +129,7 @@ def misconception_ranges(part: Part, m: Misconception) -> list[tuple[float, floa
     else:
         wrong, cells = [m.answer], [acc.interval]
     return [
-        widened(acc, float(w), interval)  # type: ignore[arg-type]
+        accepted_range(acc, float(w), interval)  # type: ignore[arg-type]
         for w, interval in zip(wrong, cells, strict=True)
     ]
 
@@ -193,14 +183,12 @@ def _table_problems(part: Part) -> list[str]:
     cells: list[Any] = list(part.answer)  # type: ignore[arg-type]
     intervals = part.acceptance.intervals
     for i, cell in enumerate(cells):
-        if not math.isfinite(float(cell)) or not _inside(
-            float(cell), widened(part.acceptance, float(cell), intervals[i])
-        ):
-            reasons.append(f"{part.id}: cell {i} not inside its interval")
+        if not math.isfinite(float(cell)):
+            reasons.append(f"{part.id}: cell {i} is not finite")
     for m in part.misconceptions:
         wrong = list(m.answer)  # type: ignore[arg-type]
         if all(
-            _inside(float(w), widened(part.acceptance, float(c), intervals[i]))
+            within(float(w), accepted_range(part.acceptance, float(c), intervals[i]))
             for i, (w, c) in enumerate(zip(wrong, cells, strict=True))
         ):
             reasons.append(f"{part.id}: misconception {m.id} not told apart")

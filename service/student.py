@@ -19,6 +19,8 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from problem_bank import acceptance
+from problem_bank.variant import Part
 from service import errors
 from service.models import AssignmentProblem, Enrollment, Submission, Variant
 from service.services import (
@@ -301,6 +303,18 @@ def _inline_code(text: str | None) -> Markup:
     """Escape, then show `backticked` spans as code, as authors write them in specs."""
     escaped = str(escape(text or ""))
     return Markup(_BACKTICKS.sub(r"<code>\1</code>", escaped))
+
+
+@bp.app_template_filter("precision")
+def _precision(part: Part | dict[str, Any]) -> str:
+    """The precision a numeric or table part asks for ("Give 3 significant digits.")."""
+    return acceptance.precision_for(part if isinstance(part, Part) else Part.from_dict(part))
+
+
+@bp.app_template_filter("accepted")
+def _accepted(part: Part | dict[str, Any]) -> str:
+    """What the grader accepts, as the instructor preview states it (the grader's own rule)."""
+    return acceptance.accepted_text(part if isinstance(part, Part) else Part.from_dict(part))
 
 
 @bp.app_template_filter("answer")

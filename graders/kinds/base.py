@@ -18,11 +18,14 @@ class Comparison:
     """The outcome of comparing a parsed answer with the reference.
 
     ``score`` is in [0, 1]; ``detail`` is a short, answer-free remark for partial credit
-    ("2 of 4 cells are right"), empty when there is nothing to add.
+    ("2 of 4 cells are right"), empty when there is nothing to add. ``too_coarse`` marks a
+    right answer typed with fewer digits than asked: ``detail`` then says the precision
+    asked, and the engine shows that instead of "Not correct" and a conceptual hint.
     """
 
     score: float
     detail: str = ""
+    too_coarse: bool = False
 
 
 class AnswerKind(Protocol):

@@ -6,7 +6,13 @@ from typing import Any
 
 from graders.kinds.base import Comparison
 from graders.parsing import parse_cells
-from graders.tolerance import bounds, cell_bounds, within
+from problem_bank.acceptance import (
+    accepted_range,
+    cell_ranges,
+    precision_text,
+    too_coarse,
+    within,
+)
 from problem_bank.variant import Misconception, Part
 
 
@@ -36,15 +42,29 @@ class TableKind:
         )
 
     def compare(self, part: Part, value: tuple[float, ...]) -> Comparison:
-        ranges = cell_bounds(part.acceptance, part.answer)  # type: ignore[arg-type]
+        ranges = cell_ranges(part.acceptance, part.answer)  # type: ignore[arg-type]
         wrong = [i for i, (v, r) in enumerate(zip(value, ranges, strict=True)) if not within(v, r)]
         if not wrong:
             return Comparison(1.0)
         n = len(ranges)
         labels = cell_labels(part)
         names = [labels[i] if i < len(labels) else f"cell {i + 1}" for i in wrong]
-        detail = f"{n - len(wrong)} of {n} cells are right; check {', '.join(names)}."
         score = (n - len(wrong)) / n if part.acceptance.partial_credit else 0.0
+        digits = part.acceptance.digits
+        coarse = all(
+            too_coarse(
+                value[i],
+                getattr(value[i], "unit", 0.0),
+                float(part.answer[i]),
+                digits,
+                ranges[i],  # type: ignore[index]
+            )
+            for i in wrong
+        )
+        if coarse:  # every wrong cell is right but typed too coarsely
+            detail = f"Right, but give {precision_text(digits)} in {', '.join(names)}."
+            return Comparison(score, detail, too_coarse=True)
+        detail = f"{n - len(wrong)} of {n} cells are right; check {', '.join(names)}."
         return Comparison(score, detail)
 
     def matches(self, part: Part, misconception: Misconception, value: tuple[float, ...]) -> bool:
@@ -53,10 +73,9 @@ class TableKind:
             return False
         own = misconception.acceptance
         if own is not None:
-            ranges = cell_bounds(own, answer)  # type: ignore[arg-type]
-        else:
-            acc = part.acceptance
-            ranges = [bounds(float(a), acc.digits, acc.rtol, acc.atol) for a in answer]
+            ranges = cell_ranges(own, answer)  # type: ignore[arg-type]
+        else:  # no interval of its own: the part's digits and slack around each wrong value
+            ranges = [accepted_range(part.acceptance, float(a)) for a in answer]
         return all(within(v, r) for v, r in zip(value, ranges, strict=True))
 
     def distance(self, part: Part, misconception: Misconception, value: tuple[float, ...]) -> float:

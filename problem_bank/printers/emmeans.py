@@ -5,7 +5,14 @@ from __future__ import annotations
 import math
 
 from problem_bank.fitting import Fitted
-from problem_bank.printers.rformat import format_num, print_matrix, r_round, zapsmall
+from problem_bank.printers.rformat import (
+    Printed,
+    format_num,
+    print_matrix,
+    r_round,
+    record,
+    zapsmall,
+)
 
 #: How emmeans names the scale of a difference of link values ("log odds ratio" for logit).
 _LINK_SCALE = {"logit": "log odds ratio", "log": "log"}
@@ -25,7 +32,33 @@ def _opt_dig(x: list[float]) -> int:
     return max(int(r_round(1.51 - math.log10(dz))), 3)
 
 
-def emmeans_pairs(fit: Fitted, factor: str) -> str:
+def _record_contrasts(
+    printed: Printed | None,
+    fit: Fitted,
+    factor: str,
+    columns: dict[str, list[str]],
+    stat_name: str,
+) -> None:
+    """Each contrast's printed cells under ``contrast:factor:a:b:what``, both ways round
+    (b - a prints as minus a - b: its estimate and ratio change sign)."""
+    if printed is None:
+        return
+    levels = fit.design.levels(factor)
+    pairs = [(a, b) for i, a in enumerate(levels) for b in levels[i + 1 :]]
+    for row, (a, b) in enumerate(pairs):
+        for what, col, signed in (
+            ("estimate", "estimate", True),
+            ("se", "SE", False),
+            ("t", stat_name, True),
+            ("p", "p.value", False),
+        ):
+            text = columns[col][row].strip()
+            record(printed, f"contrast:{factor}:{a}:{b}:{what}", text)
+            flipped = text[1:] if text.startswith("-") else "-" + text
+            record(printed, f"contrast:{factor}:{b}:{a}:{what}", flipped if signed else text)
+
+
+def emmeans_pairs(fit: Fitted, factor: str, printed: Printed | None = None) -> str:
     """Tukey-adjusted pairwise contrasts with emmeans' notes and footnote.
 
     Columns: estimates to the digits that resolve est ± 2 SE (``.opt.dig``), t ratios
@@ -53,6 +86,7 @@ def emmeans_pairs(fit: Fitted, factor: str) -> str:
         stat_name: format_num([r_round(t, 3) for t in stat], nsmall=3, sci=False),
         "p.value": p_txt,
     }
+    _record_contrasts(printed, fit, factor, columns, stat_name)
     names, cells = [], []
     for name, col in columns.items():
         w = max(len(name), *(len(c) for c in col))

@@ -9,9 +9,9 @@ Nothing else in this printout differs between R 4.2.2's and R-devel's print.summ
 from __future__ import annotations
 
 from problem_bank.fitting import Fitted
-from problem_bank.printers.lm import coef_rows, deleted_note, residual_quantiles
+from problem_bank.printers.lm import coef_rows, deleted_note, record_coefs, residual_quantiles
 from problem_bank.printers.rcall import deparse_call, deparse_formula
-from problem_bank.printers.rformat import format_num, print_coefmat
+from problem_bank.printers.rformat import Printed, format_num, print_coefmat
 
 #: How the family argument is written in the call, as the lecture writes it.
 FAMILY_ARG = {
@@ -21,7 +21,11 @@ FAMILY_ARG = {
 
 
 def summary_glm(
-    fit: Fitted, data_name: str, family_arg: str | None = None, deviance_residuals: bool = False
+    fit: Fitted,
+    data_name: str,
+    family_arg: str | None = None,
+    deviance_residuals: bool = False,
+    printed: Printed | None = None,
 ) -> str:
     """``print(summary(glm(formula, family = ..., data = <data_name>)))``.
 
@@ -40,14 +44,17 @@ def summary_glm(
         out.append("\nDeviance Residuals: \n")
         out.append(residual_quantiles(fit.deviance_residuals, digits, gap=2))  # type: ignore[attr-defined]
     out.append("\nCoefficients:\n")
+    cells: list[list[str]] = []
     out.append(
         print_coefmat(
             coef_rows(fit),
             fit.coef_names(),
             ["Estimate", "Std. Error", "z value", "Pr(>|z|)"],
             digits,
+            cells=cells,
         )
     )
+    record_coefs(printed, fit.coef_names(), cells)
     dev = format_num([fit.null_deviance, fit.deviance], max(5, digits + 1))  # type: ignore[attr-defined]
     dfs = format_num([fit.df_null, fit.df_resid])  # type: ignore[attr-defined]
     out.append(f"\n(Dispersion parameter for {dist} family taken to be 1)\n\n")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from problem_bank.fitting import Fitted
-from problem_bank.printers.lm import coef_rows
+from problem_bank.printers.lm import coef_rows, record_coefs
 from problem_bank.printers.rcall import deparse_formula
 from problem_bank.printers.rformat import (
+    Printed,
     format_c,
     format_num,
     print_coefmat,
     print_matrix,
     print_named,
     r_round,
+    record,
 )
 
 
@@ -24,7 +26,7 @@ def _aic_table(fit: Fitted) -> str:
     return print_named(texts, ["AIC", "BIC", "logLik", "deviance", "df.resid"])
 
 
-def _varcorr_table(fit: Fitted, digits: int) -> str:
+def _varcorr_table(fit: Fitted, digits: int, printed: Printed | None = None) -> str:
     """glmmTMB's ``formatVC`` with both variances and SDs, correlations to 2 decimals."""
     vc = fit.varcorr()
     sds = [t.sd for t in vc.terms] + [vc.residual_sd]
@@ -34,6 +36,11 @@ def _varcorr_table(fit: Fitted, digits: int) -> str:
     names = [t.name for t in vc.terms] + [""]
     cols = ["Groups", "Name", "Variance", "Std.Dev."]
     rows = [[g, n, v, s] for g, n, v, s in zip(groups, names, variances, sd_txt, strict=True)]
+    for t, v, s in zip(vc.terms, variances, sd_txt, strict=False):
+        record(printed, f"varcorr:{t.group}:{t.name}:var", v)
+        record(printed, f"varcorr:{t.group}:{t.name}:sd", s)
+    record(printed, "residual_var", variances[-1])
+    record(printed, "residual_sd", sd_txt[-1])
     k = len(vc.terms)
     if k > 1:
         # formatCor: the whole correlation matrix is formatted (so the diagonal 1.00 sets
@@ -51,11 +58,14 @@ def _varcorr_table(fit: Fitted, digits: int) -> str:
     return print_matrix(rows, cols, [""] * len(rows), right=False)
 
 
-def summary_glmmtmb(fit: Fitted, data_name: str) -> str:
+def summary_glmmtmb(fit: Fitted, data_name: str, printed: Printed | None = None) -> str:
     """``print(summary(glmmTMB(formula, data = <data_name>)))`` (``REML = TRUE`` when the fit
     used REML: glmmTMB prints the same layout with REML log-likelihood and AIC)."""
     digits = 4
     vc = fit.varcorr()
+    cells: list[list[str]] = []
+    dispersion = format_c(vc.residual_variance, 3)
+    record(printed, "residual_var", dispersion)
     out = [
         " Family: gaussian  ( identity )\n",
         f"Formula:          {deparse_formula(fit.formula)}\n",
@@ -65,10 +75,9 @@ def summary_glmmtmb(fit: Fitted, data_name: str) -> str:
         "\n",
         "Random effects:\n",
         "\nConditional model:\n",
-        _varcorr_table(fit, digits),
+        _varcorr_table(fit, digits, printed),
         f"Number of obs: {fit.nobs}, groups:  {fit.group}, {fit.n_groups}\n",  # type: ignore[attr-defined]
-        "\nDispersion estimate for gaussian family (sigma^2): "
-        f"{format_c(vc.residual_variance, 3)} \n",
+        f"\nDispersion estimate for gaussian family (sigma^2): {dispersion} \n",
         "\nConditional model:\n",
         print_coefmat(
             coef_rows(fit),
@@ -76,6 +85,8 @@ def summary_glmmtmb(fit: Fitted, data_name: str) -> str:
             ["Estimate", "Std. Error", "z value", "Pr(>|z|)"],
             digits,
             zap_ind=(2,),
+            cells=cells,
         ),
     ]
+    record_coefs(printed, fit.coef_names(), cells)
     return "".join(out)

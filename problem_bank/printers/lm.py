@@ -7,12 +7,14 @@ import numpy as np
 from problem_bank.fitting import Fitted
 from problem_bank.printers.rcall import deparse_call, deparse_formula
 from problem_bank.printers.rformat import (
+    Printed,
     format1,
     format_c,
     format_num,
     format_pval,
     print_coefmat,
     print_named,
+    record,
     signif,
     zapsmall,
 )
@@ -40,8 +42,16 @@ def coef_rows(fit: Fitted) -> list[list[float | None]]:
     return [[fit.coef(n), fit.se(n), fit.stat(n), fit.pvalue(n)] for n in fit.coef_names()]
 
 
-def summary_lm(fit: Fitted, data_name: str) -> str:
-    """``print(summary(lm(formula, data = <data_name>)))``."""
+def record_coefs(printed: Printed | None, names: list[str], cells: list[list[str]]) -> None:
+    """The printed coefficient table's cells under the leaf keys ``coef:``/``se:``/..."""
+    for name, row in zip(names, cells, strict=True):
+        for what, text in zip(("coef", "se", "tvalue", "pvalue"), row, strict=False):
+            record(printed, f"{what}:{name}", text)
+
+
+def summary_lm(fit: Fitted, data_name: str, printed: Printed | None = None) -> str:
+    """``print(summary(lm(formula, data = <data_name>)))``; ``printed`` receives what each
+    coefficient cell shows."""
     digits = 4
     call = deparse_call("lm", [("formula", deparse_formula(fit.formula)), ("data", data_name)])
     out = ["\nCall:\n", call, "\n\n", "Residuals:\n"]
@@ -54,14 +64,17 @@ def summary_lm(fit: Fitted, data_name: str) -> str:
         out.append(print_named(format_num(list(resid), digits), names, gap=1))
     stat = "t"
     out.append("\nCoefficients:\n")
+    cells: list[list[str]] = []
     out.append(
         print_coefmat(
             coef_rows(fit),
             fit.coef_names(),
             ["Estimate", "Std. Error", f"{stat} value", f"Pr(>|{stat}|)"],
             digits,
+            cells=cells,
         )
     )
+    record_coefs(printed, fit.coef_names(), cells)
     sigma = fit.sigma  # type: ignore[attr-defined]
     out.append(
         f"\nResidual standard error: {format1(signif(sigma, digits))} on {rdf} degrees of freedom\n"
@@ -79,9 +92,10 @@ def summary_lm(fit: Fitted, data_name: str) -> str:
     return "".join(out)
 
 
-def anova_lm(fit: Fitted) -> str:
+def anova_lm(fit: Fitted, printed: Printed | None = None) -> str:
     """``print(anova(lm(...)))``: sequential sums of squares (``printCoefmat`` with digits 5)."""
     rows = fit.anova()
+    cells: list[list[str]] = []
     table = print_coefmat(
         [[r.df, r.sum_sq, r.mean_sq, r.f_value, r.p_value] for r in rows],
         [r.term for r in rows],
@@ -91,5 +105,10 @@ def anova_lm(fit: Fitted) -> str:
         tst_ind=(3,),
         zap_ind=(1, 2),
         na_print="",
+        cells=cells,
     )
+    for r, row in zip(rows, cells, strict=True):
+        for what, j in (("df", 0), ("F", 3), ("p", 4)):
+            if row[j]:
+                record(printed, f"anova:{r.term}:{what}", row[j])
     return f"Analysis of Variance Table\n\nResponse: {fit.spec.response}\n" + table

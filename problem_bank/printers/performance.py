@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from problem_bank.fitting import Fitted
-from problem_bank.printers.rformat import r_round
+from problem_bank.printers.rformat import Printed, r_round, record
 
 
-def check_overdispersion(fit: Fitted) -> str:
+def check_overdispersion(fit: Fitted, printed: Printed | None = None) -> str:
     """Printed result of ``performance::check_overdispersion(model)``.
 
     Ratio and χ² to 3 decimals, p rounded to 3 (``< 0.001`` below), right-aligned
@@ -19,6 +19,8 @@ def check_overdispersion(fit: Fitted) -> str:
     p_txt = "< 0.001" if p < 0.001 else _r_num(p)
     w = max(len(ratio), len(chisq), len(p_txt))
     verdict = "No overdispersion detected." if p > 0.05 else "Overdispersion detected."
+    record(printed, "dispersion_ratio", ratio)
+    record(printed, "dispersion_p", p_txt)
     return (
         "# Overdispersion test\n\n"
         f"       dispersion ratio = {ratio.rjust(w)}\n"
@@ -34,7 +36,7 @@ def _r_num(x: float) -> str:
     return s or "0"
 
 
-def check_zeroinflation(fit: Fitted) -> str:
+def check_zeroinflation(fit: Fitted, printed: Printed | None = None) -> str:
     """Printed result of ``performance::check_zeroinflation(model)`` (tolerance 0.05)."""
     z = fit.zero_inflation()
     if z.ratio < 1 - z.tolerance:
@@ -46,10 +48,14 @@ def check_zeroinflation(fit: Fitted) -> str:
             "Model seems ok, ratio of observed and predicted zeros is within the\n"
             "  tolerance range."
         )
+    ratio = f"{z.ratio:.2f}"
+    record(printed, "observed_zeros", str(z.observed))
+    record(printed, "predicted_zeros", str(z.predicted))
+    record(printed, "zero_ratio", ratio)
     return (
         "# Check for zero-inflation\n\n"
         f"   Observed zeros: {z.observed}\n"
         f"  Predicted zeros: {z.predicted}\n"
-        f"            Ratio: {z.ratio:.2f}\n\n"
+        f"            Ratio: {ratio}\n\n"
         f"{verdict}\n"
     )

@@ -284,9 +284,13 @@ def print_coefmat(
     has_pvalue: bool = True,
     na_print: str = "NA",
     signif_legend: bool = True,
+    cells: list[list[str]] | None = None,
 ) -> str:
     """R's ``printCoefmat``: estimate and SE share one format, rounded to what the smallest
-    needs; test statistics rounded to ``dig.tst``; p-values by ``format.pval``; stars."""
+    needs; test statistics rounded to ``dig.tst``; p-values by ``format.pval``; stars.
+
+    ``cells``, when given, receives each row's printed cells (without the stars): what a
+    student reads, for the acceptance rule (:mod:`problem_bank.acceptance`)."""
     nr, nc = len(rows), len(colnames)
     cols: list[list[float | None]] = [[rows[i][j] for i in range(nr)] for j in range(nc)]
     for j in zap_ind:
@@ -345,6 +349,8 @@ def print_coefmat(
             for i, s in zip(ok, format_pval(pv, dig_tst), strict=True):
                 cf[i][pcol] = s
             stars = any(p < 0.1 for p in pv)
+    if cells is not None:
+        cells.extend([c.strip() for c in row] for row in cf)
     names = list(colnames)
     if stars:
         assert pcol is not None
@@ -357,6 +363,17 @@ def print_coefmat(
     if stars and signif_legend:
         text += SIGNIF_LEGEND
     return text
+
+
+#: What a printer showed of each quantity: leaf key (``coef:Length``, ``zero_ratio``...,
+#: as :mod:`problem_bank.expressions` names leaves, without the model) -> printed texts.
+Printed = dict[str, tuple[str, ...]]
+
+
+def record(printed: Printed | None, key: str, text: str) -> None:
+    """Note that quantity ``key`` was printed as ``text`` (a quantity may be printed twice)."""
+    if printed is not None:
+        printed[key] = (*printed.get(key, ()), text.strip())
 
 
 def _as_float(s: str) -> float:

@@ -180,6 +180,12 @@ class Part(Schema):
     weight = fields.Float(required=True)
     points = fields.Float(required=True)
     format_hint = fields.String(required=True)
+    precision = fields.String(
+        required=True,
+        metadata={
+            "description": 'What a numeric or table part asks ("Give 3 significant digits.").'
+        },
+    )
     choices = fields.List(fields.Nested(Choice), required=True)
     rows = fields.List(fields.String(), required=True)
     columns = fields.List(fields.String(), required=True)

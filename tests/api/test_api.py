@@ -181,6 +181,8 @@ def test_variant_hides_the_answer_key_from_its_student_but_not_the_instructor(cl
     assert variant["user_id"] == world.users["alice"].id
     assert variant["output"] and variant["story"] and variant["parts"]
     assert all("answer" not in p and "solution" not in p for p in variant["parts"])
+    numeric = [p for p in variant["parts"] if p["kind"] == "numeric"]
+    assert numeric and all(p["precision"].startswith("Give 3 significant") for p in numeric)
     assert not variant["solution_visible"]
     again = client.post(f"{API}/items/{world.item.id}/variants", json={},
                         headers=world.auth("alice"))  # fmt: skip

@@ -92,3 +92,50 @@ def test_every_misconception_is_recognised(seeds: Seeds) -> None:
                     failures.append((v.seed, key, mine.verdict, mine.misconception))
     assert not failures, failures[:10]
     assert all(count >= SEEDS for count in seen.values()), seen
+
+
+#: Seeds where emmeans prints the Tukey p-value more coarsely than the 2 digits asked (issue
+#: 13): the student who typed it as printed scored 0.
+PRINTED_P_SEEDS = {21: "0.0003", 49: "0.0003", 54: "0.0010", 164: "0.0003", 183: "0.0003"}
+#: Seeds where check_zeroinflation prints "Ratio: 0.08" for a ratio of 0.076 to 0.083.
+PRINTED_RATIO_SEEDS = (4, 121, 234)
+
+
+@pytest.mark.parametrize(("seed", "printed"), sorted(PRINTED_P_SEEDS.items()))
+def test_a_p_value_typed_as_emmeans_prints_it_is_right(seed: int, printed: str) -> None:
+    v = problem_bank.generate_builtin("additive_dose", seed)
+    part = v.part("contrast_p")
+    assert part.acceptance.printed == (printed,)
+    assert any(line.endswith(f"  {printed}") for line in v.output.splitlines())
+    (verdict,) = [p for p in grade(v, {"contrast_p": printed}).parts if p.id == "contrast_p"]
+    assert verdict.score == 1.0, (seed, part.answer, verdict)
+
+
+@pytest.mark.parametrize("seed", PRINTED_RATIO_SEEDS)
+def test_the_zero_ratio_typed_as_performance_prints_it_is_right(seed: int) -> None:
+    v = problem_bank.generate_builtin("poisson_zeros", seed)
+    assert "            Ratio: 0.08\n" in v.output
+    (verdict,) = [p for p in grade(v, {"zero_ratio": "0.08"}).parts if p.id == "zero_ratio"]
+    assert verdict.score == 1.0, (seed, v.part("zero_ratio").answer, verdict)
+
+
+#: Seeds per built-in problem for the "typed as printed" sweep.
+SWEEP_SEEDS = 300
+
+
+def test_every_single_quantity_answer_typed_as_printed_is_right(seeds: Seeds) -> None:
+    """Over SWEEP_SEEDS seeds: where a part's answer is one printed quantity, typing it
+    exactly as the output prints it scores 1 (a careful student is never marked wrong)."""
+    failures = []
+    for seed in range(SWEEP_SEEDS):
+        v = seeds[seed]
+        for part in v.parts:
+            for text in part.acceptance.printed:
+                # b - a is read off the printed a - b row with the sign changed.
+                assert text.lstrip("<-").strip() in v.output, (v.seed, part.id, text)
+                if text.startswith("<"):
+                    continue  # "<.0001" is a bound, not a number to type
+                mine = next(p for p in grade(v, {part.id: text}).parts if p.id == part.id)
+                if mine.score < 1.0:
+                    failures.append((v.seed, part.id, text, part.answer))
+    assert not failures, failures[:10]

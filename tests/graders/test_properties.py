@@ -9,7 +9,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from graders import grade
-from graders.tolerance import bounds
+from problem_bank.acceptance import accepted_range, part_range
 from problem_bank.variant import Misconception
 from tests.graders.builders import choice, numeric, table, variant
 
@@ -51,7 +51,7 @@ def test_reference_answer_always_scores_one(part: Any) -> None:
 @given(numeric_parts(), st.floats(min_value=1e-9, max_value=1e3), st.booleans())
 def test_outside_the_widened_interval_scores_zero(part: Any, gap: float, above: bool) -> None:
     acc = part.acceptance
-    lo, hi = bounds(part.answer, acc.digits, acc.rtol, acc.atol, acc.interval)
+    lo, hi = part_range(acc, part.answer)
     width = max(hi - lo, 1e-12)
     value = hi + gap * width if above else lo - gap * width
     assume(math.isfinite(value) and not lo <= value <= hi)
@@ -67,7 +67,7 @@ def test_outside_the_widened_interval_scores_zero(part: Any, gap: float, above: 
 def test_table_without_partial_credit_is_all_or_nothing(cells: list[float], data: Any) -> None:
     part = table(cells)
     wrong_index = data.draw(st.integers(0, len(cells) - 1))
-    lo, hi = bounds(cells[wrong_index], part.acceptance.digits)
+    lo, hi = accepted_range(part.acceptance, cells[wrong_index])
     answer = list(cells)
     answer[wrong_index] = hi + (hi - lo) + 1.0
     assert grade(variant(part), {"t": cells}).score == 1.0

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from problem_bank import expressions as ex
+from problem_bank.acceptance import half_unit
 from problem_bank.render import format_number, render
 
 # The lecture's cod model (summary(glm) in the syllabus).
@@ -113,8 +114,8 @@ def test_lecture_cod_prediction_is_inside_the_rounding_interval() -> None:
     assert lo <= value <= hi
     assert lo <= by_hand <= hi
     # and the interval stays tight: a 2-significant-digit answer is not inside it
-    assert not lo - ex.half_unit(value, 3) <= round(value, 2) <= hi + ex.half_unit(value, 3) or (
-        abs(round(value, 2) - value) <= ex.half_unit(value, 3)
+    assert not lo - half_unit(value, 3) <= round(value, 2) <= hi + half_unit(value, 3) or (
+        abs(round(value, 2) - value) <= half_unit(value, 3)
     )
     assert hi - lo < 0.002
 
@@ -123,12 +124,6 @@ def test_counts_and_literals_are_not_perturbed() -> None:
     expr = ex.parse("2 * x0")
     value, interval = ex.rounding_interval(expr, Ctx({"x0": 3.25}), digits=3)
     assert value == 6.5 and interval == (6.5, 6.5)
-
-
-def test_half_unit() -> None:
-    assert ex.half_unit(0.009654, 3) == pytest.approx(0.000005)
-    assert ex.half_unit(-123.4, 2) == pytest.approx(5.0)
-    assert ex.half_unit(0.0, 3) == 0.0
 
 
 def test_ifelse_reads_only_the_branch_taken() -> None:

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 import problem_bank as pb
+from problem_bank.acceptance import part_range
 from problem_bank.variant import Variant
-from problem_bank.wellposed import widened
 
 REQUIRED_MISCONCEPTIONS = {
     "log_odds",
@@ -129,7 +129,7 @@ def test_reml_and_ml_misconceptions_follow_the_question() -> None:
 def test_misconception_answers_are_outside_the_correct_interval() -> None:
     v = pb.generate_builtin("interaction_dose", 2)
     part = v.part("group_slope")
-    lo, hi = widened(part.acceptance, part.answer, part.acceptance.interval)
+    lo, hi = part_range(part.acceptance, part.answer)
     for m in part.misconceptions:
         assert not lo <= m.answer <= hi
         assert m.acceptance is not None and m.acceptance.interval is not None

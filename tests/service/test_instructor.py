@@ -84,6 +84,31 @@ def test_bank_lists_builtins_and_preview_shows_answers_misconceptions(client, wo
     assert page != other  # another seed, other numbers
 
 
+def test_preview_states_exactly_the_range_the_grader_accepts(client, world):
+    """Issue 13: the preview showed the bare rounding interval, narrower than what the
+    grader accepts. Each stated end is accepted; one unit in its last digit beyond is not."""
+    from service.services import authoring
+
+    as_user(client, "teacher")
+    page = client.get(f"/teach/problems/{world.problem.id}?seed=7").get_data(as_text=True)
+    variant = authoring.preview(world.problem, 7)
+    numeric = [p for p in variant.parts if p.kind == "numeric"]
+    stated = re.findall(r"accepted from (-?[\d.]+) to (-?[\d.]+) · Give (\d) significant", page)
+    assert len(stated) == len(numeric) > 0
+    for part, (lo, hi, digits) in zip(numeric, stated, strict=True):
+        assert int(digits) == part.acceptance.digits
+        decimals = len(lo.split(".")[1]) if "." in lo else 0
+        unit = 10.0**-decimals
+        for typed, right in (
+            (lo, True),
+            (hi, True),
+            (f"{float(lo) - unit:.{decimals}f}", False),
+            (f"{float(hi) + unit:.{decimals}f}", False),
+        ):
+            verdict = next(p for p in grade(variant, {part.id: typed}).parts if p.id == part.id)
+            assert (verdict.score == 1.0) is right, (part.id, typed)
+
+
 def test_invalid_spec_is_refused_with_line_and_field(client, world):
     as_user(client, "teacher")
     bad = _spec().replace("  n: [30, 80]", "  n: many")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -72,6 +73,11 @@ def test_problem_page_shows_story_plot_files_output_parts_in_that_order(client, 
     assert positions == sorted(positions)
     assert '<label for="part-intercept">Your answer</label>' in html
     assert "A number, e.g." in html  # a format hint next to a numeric input
+    # ...and the precision asked, inside the text the input is described by (issue 13)
+    assert re.search(
+        r'id="part-intercept-format">[^<]*<span class="precision">Give 3 significant digits.',
+        html,
+    )
 
 
 def test_downloads_are_the_stored_variant_and_never_change(client, world, db_session):
