@@ -132,10 +132,11 @@ def plot(variant_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def download(variant_id: int, name: str):  # type: ignore[no-untyped-def]
     variant = _variant_for_viewer(variant_id)
-    if name not in variant_files.DOWNLOADS:
+    try:
+        body, content_type = variant_files.file_body(variant, name)
+    except variant_files.NoSuchFile:
         abort(404, "No such file.")
-    key, content_type = variant_files.DOWNLOADS[name]
-    response = Response(variant.content.get(key, ""), content_type=content_type)
+    response = Response(body, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-transform"
     return response
@@ -163,6 +164,7 @@ def _render_problem(
     body = render_template(
         "problem.html",
         page=page,
+        offered=variant_files.offered(variant),
         variant=page.content,
         errors=errors or {},
         typed=typed if typed is not None else page.last_answers(),

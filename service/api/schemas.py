@@ -190,6 +190,12 @@ class Part(Schema):
     explanation = fields.String()
 
 
+class VariantFile(Schema):
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    url = fields.String(required=True)
+
+
 class Variant(Schema):
     id = fields.Integer(required=True)
     user_id = fields.Integer(required=True)
@@ -208,7 +214,21 @@ class Variant(Schema):
     output = fields.String(required=True, metadata={"description": "Model output as R prints it."})
     r_script = fields.String(required=True)
     python_script = fields.String(required=True)
-    data_url = fields.String(required=True)
+    data_url = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The dataset as CSV; null when the problem has no data."},
+    )
+    files = fields.List(
+        fields.Nested(VariantFile),
+        required=True,
+        metadata={"description": "Every download the variant offers (none is empty)."},
+    )
+    plot_url = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The plot of the data as PNG; null when there is none."},
+    )
     attempts_left = fields.Integer(allow_none=True, required=True)
     solution_visible = fields.Boolean(required=True)
     parts = fields.List(fields.Nested(Part), required=True)
