@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import (
@@ -16,7 +15,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from service import errors
@@ -32,8 +30,6 @@ from service.services import (
 from service.web_db import db, seed_key
 
 bp = Blueprint("student", __name__)
-
-_BACKTICKS = re.compile(r"`([^`\n]+)`")
 
 
 @bp.route("/")
@@ -296,13 +292,6 @@ def _pts(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-@bp.app_template_filter("inline_code")
-def _inline_code(text: str | None) -> Markup:
-    """Escape, then show `backticked` spans as code, as authors write them in specs."""
-    escaped = str(escape(text or ""))
-    return Markup(_BACKTICKS.sub(r"<code>\1</code>", escaped))
 
 
 @bp.app_template_filter("answer")

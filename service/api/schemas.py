@@ -173,10 +173,18 @@ class Choice(Schema):
     label = fields.String(required=True)
 
 
+MARKDOWN = "Markdown, as the problem's author wrote it (with this variant's numbers)."
+AS_HTML = (
+    "The same text as the pages show it: Markdown rendered to HTML, raw HTML escaped, "
+    "no images, only http(s)/mailto/relative links."
+)
+
+
 class Part(Schema):
     id = fields.String(required=True)
     kind = fields.String(required=True)
-    prompt = fields.String(required=True)
+    prompt = fields.String(required=True, metadata={"description": MARKDOWN})
+    prompt_html = fields.String(required=True, metadata={"description": AS_HTML})
     weight = fields.Float(required=True)
     points = fields.Float(required=True)
     format_hint = fields.String(required=True)
@@ -186,8 +194,10 @@ class Part(Schema):
     answer = fields.Raw(
         metadata={"description": "Only once the solution may be shown (or to instructors)."}
     )
-    solution = fields.String()
-    explanation = fields.String()
+    solution = fields.String(metadata={"description": MARKDOWN})
+    solution_html = fields.String(metadata={"description": AS_HTML})
+    explanation = fields.String(metadata={"description": MARKDOWN})
+    explanation_html = fields.String(metadata={"description": AS_HTML})
 
 
 class VariantFile(Schema):
@@ -210,7 +220,8 @@ class Variant(Schema):
     )
     practice = fields.Boolean(required=True)
     title = fields.String(required=True)
-    story = fields.String(required=True)
+    story = fields.String(required=True, metadata={"description": MARKDOWN})
+    story_html = fields.String(required=True, metadata={"description": AS_HTML})
     output = fields.String(required=True, metadata={"description": "Model output as R prints it."})
     r_script = fields.String(required=True)
     python_script = fields.String(required=True)

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, url_for
 from flask_smorest import abort
 
+from service import prose
 from service.api import access, schemas
 from service.models import Role, User, Variant
 from service.services import student_pages, variant_files, variants
@@ -137,6 +138,7 @@ def variant_dict(variant: Variant, teaches: bool) -> dict[str, Any]:
             "id": part["id"],
             "kind": part["kind"],
             "prompt": part.get("prompt", ""),
+            "prompt_html": str(prose.to_html(part.get("prompt", ""))),
             "weight": float(part.get("weight", 1.0)),
             "points": round(page.part_points.get(part["id"], 0.0), 4),
             "format_hint": part.get("format_hint", ""),
@@ -148,7 +150,9 @@ def variant_dict(variant: Variant, teaches: bool) -> dict[str, Any]:
             shown.update(
                 answer=part.get("answer"),
                 solution=part.get("solution", ""),
+                solution_html=str(prose.to_html(part.get("solution", ""))),
                 explanation=part.get("explanation", ""),
+                explanation_html=str(prose.to_html(part.get("explanation", ""))),
             )
         parts.append(shown)
     shown: dict[str, Any] = {
@@ -160,6 +164,7 @@ def variant_dict(variant: Variant, teaches: bool) -> dict[str, Any]:
         "practice": variant.is_practice,
         "title": content.get("title", ""),
         "story": content.get("story", ""),
+        "story_html": str(prose.to_html(content.get("story", ""))),
         "output": content.get("output", ""),
         "r_script": content.get("r_script", ""),
         "python_script": content.get("python_script", ""),
