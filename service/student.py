@@ -17,6 +17,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from problem_bank.render import plural
 from service import errors
 from service.models import AssignmentProblem, Enrollment, Submission, Variant
 from service.services import (
@@ -292,6 +293,15 @@ def _pts(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+@bp.app_template_filter("points")
+def _points(value: float | None) -> str:
+    """``1 point``, ``2.5 points``: the points as ``pts`` writes them, and the noun."""
+    return plural(_pts(value), "point")
+
+
+bp.add_app_template_filter(plural, "plural")
 
 
 @bp.app_template_filter("answer")
