@@ -232,7 +232,7 @@ def part_points(item_id: int):  # type: ignore[no-untyped-def]
         flash("; ".join(f"{k or 'points'}: {v}" for k, v in errors.items()), "error")
     else:
         db().commit()
-        flash(f"Points saved: {item.problem.title} is worth {item.points:g}.", "ok")
+        flash(f"Points saved: {item.problem.title} is worth {plural(item.points, 'point')}.", "ok")
     return redirect(url_for("instructor.assignment", assignment_id=item.assignment_id))
 
 
