@@ -298,6 +298,7 @@ class PartFeedback(Schema):
             "empty before that. A correct verdict's message already holds it."
         }
     )
+    explanation_html = fields.String(metadata={"description": AS_HTML})
 
 
 class SubmissionStatus(Schema):

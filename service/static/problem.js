@@ -62,7 +62,12 @@
       head.appendChild(el("span", "points", fmt(p.points) + " / " + points(p.points_possible)));
       box.appendChild(head);
       box.appendChild(el("p", "message" + (p.misconception ? " misconception" : ""), p.message));
-      if (p.explanation) box.appendChild(el("p", "explanation", p.explanation));
+      if (p.explanation_html) {
+        // Rendered by the server's one Markdown renderer (service/prose.py): raw HTML escaped.
+        var why = el("div", "explanation");
+        why.innerHTML = p.explanation_html;
+        box.appendChild(why);
+      }
       if (p.hint) box.appendChild(el("p", "hint", "Hint: " + p.hint));
     });
     var total = document.getElementById("total");
