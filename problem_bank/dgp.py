@@ -98,9 +98,21 @@ def _factor_column(rng: np.random.Generator, p: FactorPredictor, n: int) -> np.n
     return rng.permutation(values)
 
 
-def _numeric_column(rng: np.random.Generator, p: NumericPredictor, n: int) -> np.ndarray:
+def _numeric_column(
+    rng: np.random.Generator, p: NumericPredictor, n: int, group_index: np.ndarray | None
+) -> np.ndarray:
+    if p.dist == "sequence":  # drawn from no generator: the other columns keep their draws
+        return np.round(p.low + p.step * _position_in_group(n, group_index), p.decimals)
     x = rng.uniform(p.low, p.high, n) if p.dist == "uniform" else rng.normal(p.mean, p.sd, n)
     return np.round(x, p.decimals)
+
+
+def _position_in_group(n: int, group_index: np.ndarray | None) -> np.ndarray:
+    """0, 1, 2, … within each group's run of rows (groups are contiguous), else over all."""
+    if group_index is None:
+        return np.arange(n, dtype=float)
+    starts = np.searchsorted(group_index, group_index, side="left")
+    return (np.arange(n) - starts).astype(float)
 
 
 def design_columns(
@@ -153,7 +165,7 @@ def draw_dataset(spec: ProblemSpec, seed: int, attempt: int = 0) -> Dataset:
         if isinstance(p, FactorPredictor):
             data[name] = _factor_column(rng, p, n)
         else:
-            data[name] = _numeric_column(rng, p, n)
+            data[name] = _numeric_column(rng, p, n, group_index)
             decimals[name] = p.decimals
     frame = pd.DataFrame(data)
 

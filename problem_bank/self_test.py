@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from problem_bank.generate import Deadline, GenerationError, OverBudget, generate_with_redraws
+from problem_bank.render import plural
 from problem_bank.scenarios import library_problems
 from problem_bank.spec import ProblemSpec
 from problem_bank.variant import Variant
@@ -61,10 +62,11 @@ class SelfTestReport:
         """One line: problem, seeds passed, redraws, median time; then one line per failure."""
         n = len(self.results)
         times = sorted(r.seconds for r in self.results) or [0.0]
-        redraws = sum(r.redraws for r in self.results)
+        # A seed that could not be generated at all has redraws = -1: not a count.
+        redraws = sum(r.redraws for r in self.results if r.redraws > 0)
         head = (
             f"{'ok  ' if self.ok else 'FAIL'} {self.problem} v{self.version}: "
-            f"{n - len(self.failures)}/{n} seeds passed, {redraws} redraws, "
+            f"{n - len(self.failures)}/{plural(n, 'seed')} passed, {plural(redraws, 'redraw')}, "
             f"median {1000 * times[len(times) // 2]:.1f} ms"
         )
         lines = [head]
@@ -157,6 +159,6 @@ def _stopped(report: SelfTestReport, deadline: Deadline, seed: int, unfinished: 
         took = f"generating one variant took {slowest.seconds:.1f} s (seed {slowest.seed})"
     return (
         f"the self-test stopped after {deadline.elapsed:.0f} s (its budget is "
-        f"{deadline.seconds:g} s), {len(report.results)} seeds done: {took}; "
+        f"{deadline.seconds:g} s), {plural(len(report.results), 'seed')} done: {took}; "
         "reduce n, the number of groups or the number of parts"
     )

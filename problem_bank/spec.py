@@ -114,14 +114,19 @@ def _high(v: int | tuple[int, int]) -> int:
 
 
 class NumericPredictor(Strict):
-    """A continuous predictor: uniform(low, high) or normal(mean, sd), rounded to decimals."""
+    """A continuous predictor: uniform(low, high) or normal(mean, sd), rounded to decimals.
+
+    ``sequence`` is a design variable, not a draw: low, low + step, low + 2 step, … within
+    each group (over all rows without groups), as ``Days`` = 0 to 9 for each subject.
+    """
 
     type: Literal["numeric"]
-    dist: Literal["uniform", "normal"] = "uniform"
+    dist: Literal["uniform", "normal", "sequence"] = "uniform"
     low: float = 0.0
     high: float = 1.0
     mean: float = 0.0
     sd: float = Field(1.0, gt=0)
+    step: float = Field(1.0, gt=0)
     decimals: int = Field(2, ge=0, le=6)
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
         errors,
         extensions,
         instructor,
+        prose,
         queue,
         request_input,
         routing,
@@ -47,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     extensions.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app)
+    prose.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(student.bp)
     app.register_blueprint(instructor.bp)

@@ -22,6 +22,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 import problem_bank
+from problem_bank.render import plural
 from service.models import Assignment, AssignmentProblem, Course, Problem
 from service.services import analytics, authoring, gradebook, regrade, teaching
 from service.web_db import db
@@ -159,7 +160,10 @@ def selftest(problem_id: int):  # type: ignore[no-untyped-def]
     seeds = current_app.config.get("MIXGRADE_SELFTEST_SEEDS", authoring.SELFTEST_SEEDS)
     budget = current_app.config.get("MIXGRADE_SELFTEST_SECONDS", authoring.SELFTEST_SECONDS)
     if authoring.request_selftest(db(), problem, seeds=seeds, budget=budget):
-        flash(f"Self-test started on {seeds} seeds; this page updates when it is done.", "ok")
+        flash(
+            f"Self-test started on {plural(seeds, 'seed')}; this page updates when it is done.",
+            "ok",
+        )
     else:
         passed = bool(problem.selftest and problem.selftest.get("ok"))
         flash("Self-test passed." if passed else "Self-test failed; see below.", "ok")
@@ -228,7 +232,7 @@ def part_points(item_id: int):  # type: ignore[no-untyped-def]
         flash("; ".join(f"{k or 'points'}: {v}" for k, v in errors.items()), "error")
     else:
         db().commit()
-        flash(f"Points saved: {item.problem.title} is worth {item.points:g}.", "ok")
+        flash(f"Points saved: {item.problem.title} is worth {plural(item.points, 'point')}.", "ok")
     return redirect(url_for("instructor.assignment", assignment_id=item.assignment_id))
 
 
@@ -263,7 +267,7 @@ def item_analytics(item_id: int):  # type: ignore[no-untyped-def]
 def regrade_item(item_id: int):  # type: ignore[no-untyped-def]
     item = _item(item_id)
     count, sent = regrade.regrade_item(db(), item)
-    message = f"Regrading {count} submissions of {item.problem.title}."
+    message = f"Regrading {plural(count, 'submission')} of {item.problem.title}."
     if sent < count:
         message += f" {count - sent} will be sent when the queue is back."
     flash(message, "ok")

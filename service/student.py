@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import (
@@ -16,10 +15,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from problem_bank import acceptance
+from problem_bank.render import plural
 from problem_bank.variant import Part
 from service import errors
 from service.models import AssignmentProblem, Enrollment, Submission, Variant
@@ -34,8 +33,6 @@ from service.services import (
 from service.web_db import db, seed_key
 
 bp = Blueprint("student", __name__)
-
-_BACKTICKS = re.compile(r"`([^`\n]+)`")
 
 
 @bp.route("/")
@@ -134,10 +131,11 @@ def plot(variant_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def download(variant_id: int, name: str):  # type: ignore[no-untyped-def]
     variant = _variant_for_viewer(variant_id)
-    if name not in variant_files.DOWNLOADS:
+    try:
+        body, content_type = variant_files.file_body(variant, name)
+    except variant_files.NoSuchFile:
         abort(404, "No such file.")
-    key, content_type = variant_files.DOWNLOADS[name]
-    response = Response(variant.content.get(key, ""), content_type=content_type)
+    response = Response(body, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-transform"
     return response
@@ -165,6 +163,7 @@ def _render_problem(
     body = render_template(
         "problem.html",
         page=page,
+        offered=variant_files.offered(variant),
         variant=page.content,
         errors=errors or {},
         typed=typed if typed is not None else page.last_answers(),
@@ -298,11 +297,13 @@ def _pts(value: float | None) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-@bp.app_template_filter("inline_code")
-def _inline_code(text: str | None) -> Markup:
-    """Escape, then show `backticked` spans as code, as authors write them in specs."""
-    escaped = str(escape(text or ""))
-    return Markup(_BACKTICKS.sub(r"<code>\1</code>", escaped))
+@bp.app_template_filter("points")
+def _points(value: float | None) -> str:
+    """``1 point``, ``2.5 points``: the points as ``pts`` writes them, and the noun."""
+    return plural(_pts(value), "point")
+
+
+bp.add_app_template_filter(plural, "plural")
 
 
 @bp.app_template_filter("precision")

@@ -16,7 +16,7 @@ def check_overdispersion(fit: Fitted, printed: Printed | None = None) -> str:
     ratio = f"{d.ratio:.3f}"
     chisq = f"{d.chisq:.3f}"
     p = r_round(d.p_value, 3)
-    p_txt = "< 0.001" if p < 0.001 else _r_num(p)
+    p_txt = p_value_text(d.p_value)
     w = max(len(ratio), len(chisq), len(p_txt))
     verdict = "No overdispersion detected." if p > 0.05 else "Overdispersion detected."
     record(printed, "dispersion_ratio", ratio)
@@ -28,6 +28,13 @@ def check_overdispersion(fit: Fitted, printed: Printed | None = None) -> str:
         f"                p-value = {p_txt.rjust(w)}\n\n"
         f"{verdict}\n"
     )
+
+
+def p_value_text(p: float) -> str:
+    """performance's p-value: rounded to 3 decimals, ``< 0.001`` below (also quoted in
+    explanations, so they say what the output says)."""
+    rounded = r_round(p, 3)
+    return "< 0.001" if rounded < 0.001 else _r_num(rounded)
 
 
 def _r_num(x: float) -> str:

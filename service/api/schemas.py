@@ -173,10 +173,18 @@ class Choice(Schema):
     label = fields.String(required=True)
 
 
+MARKDOWN = "Markdown, as the problem's author wrote it (with this variant's numbers)."
+AS_HTML = (
+    "The same text as the pages show it: Markdown rendered to HTML, raw HTML escaped, "
+    "no images, only http(s)/mailto/relative links."
+)
+
+
 class Part(Schema):
     id = fields.String(required=True)
     kind = fields.String(required=True)
-    prompt = fields.String(required=True)
+    prompt = fields.String(required=True, metadata={"description": MARKDOWN})
+    prompt_html = fields.String(required=True, metadata={"description": AS_HTML})
     weight = fields.Float(required=True)
     points = fields.Float(required=True)
     format_hint = fields.String(required=True)
@@ -192,8 +200,16 @@ class Part(Schema):
     answer = fields.Raw(
         metadata={"description": "Only once the solution may be shown (or to instructors)."}
     )
-    solution = fields.String()
-    explanation = fields.String()
+    solution = fields.String(metadata={"description": MARKDOWN})
+    solution_html = fields.String(metadata={"description": AS_HTML})
+    explanation = fields.String(metadata={"description": MARKDOWN})
+    explanation_html = fields.String(metadata={"description": AS_HTML})
+
+
+class VariantFile(Schema):
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    url = fields.String(required=True)
 
 
 class Variant(Schema):
@@ -210,11 +226,26 @@ class Variant(Schema):
     )
     practice = fields.Boolean(required=True)
     title = fields.String(required=True)
-    story = fields.String(required=True)
+    story = fields.String(required=True, metadata={"description": MARKDOWN})
+    story_html = fields.String(required=True, metadata={"description": AS_HTML})
     output = fields.String(required=True, metadata={"description": "Model output as R prints it."})
     r_script = fields.String(required=True)
     python_script = fields.String(required=True)
-    data_url = fields.String(required=True)
+    data_url = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The dataset as CSV; null when the problem has no data."},
+    )
+    files = fields.List(
+        fields.Nested(VariantFile),
+        required=True,
+        metadata={"description": "Every download the variant offers (none is empty)."},
+    )
+    plot_url = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The plot of the data as PNG; null when there is none."},
+    )
     attempts_left = fields.Integer(allow_none=True, required=True)
     solution_visible = fields.Boolean(required=True)
     parts = fields.List(fields.Nested(Part), required=True)
@@ -273,6 +304,7 @@ class PartFeedback(Schema):
             "empty before that. A correct verdict's message already holds it."
         }
     )
+    explanation_html = fields.String(metadata={"description": AS_HTML})
 
 
 class SubmissionStatus(Schema):

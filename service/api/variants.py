@@ -14,9 +14,10 @@ from flask_smorest import abort
 
 from problem_bank import acceptance
 from problem_bank.variant import Part as LibPart
+from service import prose
 from service.api import access, schemas
 from service.models import Role, User, Variant
-from service.services import student_pages, variants
+from service.services import student_pages, variant_files, variants
 from service.web_db import db, seed_key
 
 blp = access.blueprint("variants", "Each student's own dataset, model output and questions.")
@@ -68,9 +69,51 @@ def get_variant(variant_id: int) -> dict[str, Any]:
 def data_csv(variant_id: int) -> Response:
     """The variant's dataset as CSV."""
     variant, _ = access.variant_for(variant_id)
-    response = Response(variant.content.get("data_csv", ""), mimetype="text/csv")
+    if not variant.content.get("data_csv"):
+        abort(404, message=f"Variant {variant_id} has no dataset (its problem has no data).")
+    response = Response(variant.content["data_csv"], mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="variant-{variant.id}.csv"'
     return response
+
+
+@blp.route("/variants/<id:variant_id>/files/<name>")
+@blp.doc(
+    responses={
+        "200": {
+            "description": "One of the variant's downloads (listed in its ``files``).",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    }
+)
+def variant_file(variant_id: int, name: str) -> Response:
+    """A file the variant offers (data.csv, fit.R, fit.py): exactly the student's bytes."""
+    variant, _ = access.variant_for(variant_id)
+    try:
+        body, content_type = variant_files.file_body(variant, name)
+    except variant_files.NoSuchFile:
+        abort(404, message=f"Variant {variant_id} offers no file {name!r}.")
+    response = Response(body, content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@blp.route("/variants/<id:variant_id>/plot.png")
+@blp.doc(
+    responses={
+        "200": {
+            "description": "The variant's plot (only where its ``plot_url`` is not null).",
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+)
+def variant_plot(variant_id: int) -> Response:
+    """The plot of the variant's data, as the problem page shows it."""
+    variant, _ = access.variant_for(variant_id)
+    try:
+        png = variant_files.plot_png(db(), variant)
+    except variant_files.PlotUnavailable as error:
+        abort(404, message=f"Variant {variant_id} has no plot: {error}.")
+    return Response(png, mimetype="image/png")
 
 
 def _role(user: User, course_id: int) -> Role | None:
@@ -89,12 +132,15 @@ def variant_dict(variant: Variant, teaches: bool) -> dict[str, Any]:
     page = student_pages.build(db(), variant)
     reveal = teaches or page.solution_visible
     content = variant.content
+    offer = variant_files.offered(variant)
+    has_data = any(d.name == "data.csv" for d in offer.downloads)
     parts = []
     for part in content.get("parts", []):
         shown = {
             "id": part["id"],
             "kind": part["kind"],
             "prompt": part.get("prompt", ""),
+            "prompt_html": str(prose.to_html(part.get("prompt", ""))),
             "weight": float(part.get("weight", 1.0)),
             "points": round(page.part_points.get(part["id"], 0.0), 4),
             "format_hint": part.get("format_hint", ""),
@@ -107,7 +153,9 @@ def variant_dict(variant: Variant, teaches: bool) -> dict[str, Any]:
             shown.update(
                 answer=part.get("answer"),
                 solution=part.get("solution", ""),
+                solution_html=str(prose.to_html(part.get("solution", ""))),
                 explanation=part.get("explanation", ""),
+                explanation_html=str(prose.to_html(part.get("explanation", ""))),
             )
         parts.append(shown)
     shown: dict[str, Any] = {
@@ -119,10 +167,20 @@ def variant_dict(variant: Variant, teaches: bool) -> dict[str, Any]:
         "practice": variant.is_practice,
         "title": content.get("title", ""),
         "story": content.get("story", ""),
+        "story_html": str(prose.to_html(content.get("story", ""))),
         "output": content.get("output", ""),
         "r_script": content.get("r_script", ""),
         "python_script": content.get("python_script", ""),
-        "data_url": url_for("variants.data_csv", variant_id=variant.id),
+        "data_url": url_for("variants.data_csv", variant_id=variant.id) if has_data else None,
+        "files": [
+            {
+                "name": d.name,
+                "description": d.description,
+                "url": url_for("variants.variant_file", variant_id=variant.id, name=d.name),
+            }
+            for d in offer.downloads
+        ],
+        "plot_url": url_for("variants.variant_plot", variant_id=variant.id) if offer.plot else None,
         "attempts_left": page.attempts_left,
         "solution_visible": page.solution_visible,
         "parts": parts,

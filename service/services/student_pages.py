@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service import prose
 from service.models import AssignmentProblem, Submission, SubmissionStatus, User, Variant
 from service.services import points, timing, variants
 
@@ -117,7 +118,8 @@ def status_body(session: Session, submission: Submission) -> dict[str, Any]:
                 **fb,
                 "points": round(got[0].get(fb["id"], 0.0), 2) if got else None,
                 "points_possible": round(page.part_points.get(fb["id"], 0.0), 2),
-                "explanation": page.key_explanation(fb["id"], fb.get("verdict", "")),
+                "explanation": (why := page.key_explanation(fb["id"], fb.get("verdict", ""))),
+                "explanation_html": str(prose.to_html(why)),
             }
         )
     return {

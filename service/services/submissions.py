@@ -19,6 +19,7 @@ from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from problem_bank.render import plural
 from service import queue
 from service.models import (
     Assignment,
@@ -112,7 +113,13 @@ class NotSaved(Refused):
 
 #: What an accepted submission says when the broker was down: it is stored, not yet queued.
 GRADING_PAUSED = "Saved. Grading is paused and will resume automatically."
-_USED_UP = "No attempts left: all {allowed} attempts are used, so these answers were not stored."
+_USED_UP = "No attempts left: {allowed} allowed, all used, so these answers were not stored."
+
+
+def _used_up_message(allowed: int) -> str:
+    return _USED_UP.format(allowed=plural(allowed, "attempt"))
+
+
 _CLOSED = "This assignment is closed; no more submissions. These answers were not stored."
 _KEY_REUSED = (
     "This Idempotency-Key was already used for a different submission (another problem or "
@@ -396,7 +403,9 @@ def submit(
     if dates is not None and timing.is_closed(dates, now):
         refusal = Closed(_CLOSED)
     elif _used_up(target.attempts_allowed, target.attempts_used):
-        refusal = AttemptsExhausted(_USED_UP.format(allowed=target.attempts_allowed))
+        refusal = AttemptsExhausted(
+            _USED_UP.format(allowed=plural(target.attempts_allowed, "attempt"))
+        )
     if refusal is not None:
         return _replay_or(
             session, user.id, target.variant_id, key, answers_digest(answers), refusal
@@ -547,7 +556,9 @@ def create(
             row = session.connection().execute(statement, values).one_or_none()
             if row is None:  # every attempt is used
                 session.rollback()
-                refusal = AttemptsExhausted(_USED_UP.format(allowed=attempts_allowed))
+                refusal = AttemptsExhausted(
+                    _USED_UP.format(allowed=plural(attempts_allowed, "attempt"))
+                )
                 return _replay_or(session, user_id, variant_id, idempotency_key, digest, refusal)
             inserted = row.id
             session.commit()

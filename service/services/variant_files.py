@@ -1,6 +1,14 @@
-"""The files a student downloads for their variant, and its plot, drawn once and kept."""
+"""The files a student downloads for their variant, and its plot, drawn once and kept.
+
+:func:`offered` is the one rule for what a variant offers: the problem page and the API
+list exactly those files and that plot, and the routes serve nothing else (a problem
+without data, such as a design question, offers no empty files and no broken plot).
+"""
 
 from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -8,18 +16,63 @@ from sqlalchemy.orm import Session
 import problem_bank
 from service.models import Variant, VariantPlot
 
-#: Download name → (variant content key, the full Content-Type header). Give it to a
-#: Response as ``content_type``: werkzeug adds a second charset to a ``mimetype`` that
-#: already names one.
+#: Download name → (variant content key, the full Content-Type header, what it is). Give
+#: the header to a Response as ``content_type``: werkzeug adds a second charset to a
+#: ``mimetype`` that already names one.
 DOWNLOADS = {
-    "data.csv": ("data_csv", "text/csv; charset=utf-8"),
-    "fit.R": ("r_script", "text/plain; charset=utf-8"),
-    "fit.py": ("python_script", "text/x-python; charset=utf-8"),
+    "data.csv": ("data_csv", "text/csv; charset=utf-8", "your dataset"),
+    "fit.R": ("r_script", "text/plain; charset=utf-8", "loads it and fits the model in R"),
+    "fit.py": ("python_script", "text/x-python; charset=utf-8", "the same in Python"),
 }
 
 
 class PlotUnavailable(LookupError):
     """This variant has no plot (the problem asks for none, or it cannot be drawn)."""
+
+
+class NoSuchFile(LookupError):
+    """This variant offers no file of that name."""
+
+
+@dataclass(frozen=True)
+class Download:
+    name: str
+    content_type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Offered:
+    """What one variant offers: its non-empty downloads, and whether it has a plot."""
+
+    downloads: tuple[Download, ...]
+    plot: bool
+
+
+@functools.lru_cache(maxsize=64)
+def _spec(spec_text: str) -> problem_bank.ProblemSpec:
+    """A stored spec, parsed once per process: its text never changes for a version."""
+    return problem_bank.parse_spec(spec_text)
+
+
+def offered(variant: Variant) -> Offered:
+    """The downloads with content and the plot, if the problem draws one of this data."""
+    content = variant.content
+    downloads = tuple(
+        Download(name, content_type, description)
+        for name, (key, content_type, description) in DOWNLOADS.items()
+        if content.get(key)
+    )
+    has_plot = bool(content.get("data_csv")) and _spec(variant.problem.spec_text).plot is not None
+    return Offered(downloads, has_plot)
+
+
+def file_body(variant: Variant, name: str) -> tuple[str, str]:
+    """(text, Content-Type) of an offered download; :class:`NoSuchFile` otherwise."""
+    if name not in {d.name for d in offered(variant).downloads}:
+        raise NoSuchFile(name)
+    key, content_type, _ = DOWNLOADS[name]
+    return variant.content[key], content_type
 
 
 def plot_png(session: Session, variant: Variant) -> bytes:
@@ -31,13 +84,15 @@ def plot_png(session: Session, variant: Variant) -> bytes:
     cached = session.get(VariantPlot, variant.id)
     if cached is not None:
         return cached.png
-    spec = problem_bank.parse_spec(variant.problem.spec_text)
-    if not spec.plot:
+    if not offered(variant).plot:
         raise PlotUnavailable("this problem has no plot")
+    spec = _spec(variant.problem.spec_text)
     try:
         png = problem_bank.plot_png(spec, problem_bank.Variant.from_dict(variant.content))
     except (ImportError, AttributeError, NotImplementedError, KeyError) as error:
         raise PlotUnavailable(f"the plot cannot be drawn: {error}") from None
+    if not png:
+        raise PlotUnavailable("the plot cannot be drawn")
     try:
         with session.begin_nested():
             session.add(VariantPlot(variant_id=variant.id, png=png))

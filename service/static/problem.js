@@ -27,6 +27,12 @@
     return x === null || x === undefined ? "—" : String(Math.round(x * 100) / 100);
   }
 
+  // "1 point", "2.5 points": the page's own rule (problem_bank.render.plural).
+  function points(x) {
+    var shown = fmt(x);
+    return shown + (shown === "1" ? " point" : " points");
+  }
+
   function clearErrors() {
     form.querySelectorAll(".error").forEach(function (p) { p.textContent = ""; });
     form.querySelectorAll("[aria-invalid]").forEach(function (i) { i.removeAttribute("aria-invalid"); });
@@ -53,15 +59,20 @@
       var head = el("p");
       head.appendChild(el("span", "verdict " + p.verdict, p.verdict));
       head.appendChild(document.createTextNode(" "));
-      head.appendChild(el("span", "points", fmt(p.points) + " / " + fmt(p.points_possible) + " points"));
+      head.appendChild(el("span", "points", fmt(p.points) + " / " + points(p.points_possible)));
       box.appendChild(head);
       box.appendChild(el("p", "message" + (p.misconception ? " misconception" : ""), p.message));
-      if (p.explanation) box.appendChild(el("p", "explanation", p.explanation));
+      if (p.explanation_html) {
+        // Rendered by the server's one Markdown renderer (service/prose.py): raw HTML escaped.
+        var why = el("div", "explanation");
+        why.innerHTML = p.explanation_html;
+        box.appendChild(why);
+      }
       if (p.hint) box.appendChild(el("p", "hint", "Hint: " + p.hint));
     });
     var total = document.getElementById("total");
     total.textContent = "Attempt " + body.attempt + ": ";
-    total.appendChild(el("strong", "", fmt(body.points) + " / " + fmt(body.points_possible) + " points"));
+    total.appendChild(el("strong", "", fmt(body.points) + " / " + points(body.points_possible)));
     if (body.is_late) total.appendChild(el("span", "badge late", "late"));
     var left = document.getElementById("attempts-left");
     if (left && body.attempts_left !== null) left.textContent = body.attempts_left;
@@ -73,7 +84,7 @@
       var empty = history.querySelector("li.muted");
       if (empty) empty.remove();
       var item = el("li", "", "Attempt " + body.attempt + " · " + fmt(body.points) + " / " +
-        fmt(body.points_possible) + " points" + (body.is_late ? " · late" : ""));
+        points(body.points_possible) + (body.is_late ? " · late" : ""));
       history.insertBefore(item, history.firstChild);
     }
     statusLine.textContent = "Graded.";

@@ -336,7 +336,7 @@ def test_a_wrong_choice_is_told_why_it_is_wrong_and_the_key_only_at_the_last_att
     assert body["attempts_left"] == 0 and part["explanation"] == key
     assert key not in part["message"]  # the stored verdict stays as graded
     html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
-    assert f'<p class="explanation">{escape(key)}</p>' in html
+    assert f'<div class="explanation"><p>{escape(key)}</p></div>' in html  # as Markdown
 
 
 def test_a_right_choice_is_told_why_at_once(client, world, db_session, settings):
