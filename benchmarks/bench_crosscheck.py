@@ -5,13 +5,15 @@ Prints, per built-in problem, the median / p95 ms of ``generate`` (preview, self
 of ``issue`` (generate + cross-check: what is stored); then, for a grading worker
 (``--queues=celery``) and a variants worker (``--queues=variants``), the time from spawn
 to Celery's "ready." line and the resident memory (VmRSS) of the main process and of the
-whole tree (main + one prefork child). Workers use the embedded SQLite/broker defaults in
+whole tree (main + one prefork child), and the main process's CPU seconds at "ready."
+(steadier than wall time on a shared machine). Workers use the embedded SQLite/broker defaults in
 a throwaway instance folder, so no server is needed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -22,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import problem_bank as pb  # noqa: E402
-from tests.integration.stack import Stack, process_env  # noqa: E402
+from tests.integration.stack import Stack, process_env, process_tree  # noqa: E402
 
 
 def _ms(times: list[float]) -> tuple[float, float]:
@@ -56,12 +58,15 @@ def _rss_mib(pid: int) -> float:
     return 0.0
 
 
-def _tree(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [pid, *(p for c in children for p in _tree(int(c)))]
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of the process so far: start-up cost that load on a shared
+    machine does not inflate the way it inflates wall time."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _start_once(stack: Stack, name: str, queue: str) -> tuple[float, float, float]:
+def _start_once(stack: Stack, name: str, queue: str) -> tuple[float, float, float, float]:
     t0 = time.monotonic()
     process = stack.start_worker(name, f"--queues={queue}", "--concurrency=1")
     while "ready." not in stack.log(name):
@@ -69,14 +74,15 @@ def _start_once(stack: Stack, name: str, queue: str) -> tuple[float, float, floa
             raise RuntimeError(stack.log(name))
         time.sleep(0.02)
     ready = time.monotonic() - t0
+    cpu = _cpu_seconds(process.pid)
     time.sleep(1.0)  # let the pool child settle
-    tree = _tree(process.pid)
+    tree = process_tree(process.pid)
     main, total = _rss_mib(process.pid), sum(_rss_mib(p) for p in tree)
     stack.stop()
     stack.processes.clear()
     stack.workers.clear()
     (stack.log_dir / f"{name}.log").unlink()  # type: ignore[operator]
-    return ready, main, total
+    return ready, cpu, main, total
 
 
 def bench_workers(starts: int) -> None:
@@ -84,14 +90,18 @@ def bench_workers(starts: int) -> None:
         env = process_env(Path(tmp))
         stack = Stack(env=env, log_dir=Path(tmp))
         stack.prepare()
-        print(f"\n{'worker':<10} {'ready s (min-max)':>18} {'main MiB':>9} {'tree MiB':>9}")
+        print(
+            f"\n{'worker':<10} {'ready s (min-max)':>18} {'CPU s':>6} {'main MiB':>9} "
+            f"{'tree MiB':>9}"
+        )
         for queue, label in (("celery", "grading"), ("variants", "variants")):
             runs = [_start_once(stack, label, queue) for _ in range(starts)]
             ready = [r[0] for r in runs]
-            main = statistics.median(r[1] for r in runs)
-            total = statistics.median(r[2] for r in runs)
+            cpu = statistics.median(r[1] for r in runs)
+            main = statistics.median(r[2] for r in runs)
+            total = statistics.median(r[3] for r in runs)
             spread = f"{statistics.median(ready):.2f} ({min(ready):.2f}-{max(ready):.2f})"
-            print(f"{label:<10} {spread:>18} {main:>9.0f} {total:>9.0f}")
+            print(f"{label:<10} {spread:>18} {cpu:>6.2f} {main:>9.0f} {total:>9.0f}")
 
 
 def main() -> None:

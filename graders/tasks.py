@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 
 #: Where grading (and the sweeps beat sends) goes: Celery's default queue.
 GRADING_QUEUE = "celery"
-#: Where variant issue goes. Issuing cross-checks every fit with statsmodels (about 2 s and
-#: 100 MB to import); on their own queue and pool, grading workers never load it and
-#: start fast (``mixgrade worker --queues``).
+#: Where variant issue goes. Issuing cross-checks every fit with statsmodels (~0.5 s CPU
+#: and 35 MB more at start, benchmarks/README.md); with issue on its own queue and pool,
+#: grading workers never load it and start fast (``mixgrade worker --queues``).
 VARIANTS_QUEUE = "variants"
 QUEUES = (GRADING_QUEUE, VARIANTS_QUEUE)
 

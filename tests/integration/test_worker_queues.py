@@ -8,15 +8,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from service import queue
-from service.config import Settings
 from service.models import AssignmentProblem, User, Variant
-from tests.integration.stack import Stack, process_env
-
-
-def _tree(pid: int) -> list[int]:
-    """``pid`` and every descendant (a prefork worker's pool processes)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [pid, *(p for c in children for p in _tree(int(c)))]
+from tests.integration.stack import Stack, prepared_stack, process_tree
 
 
 def _statsmodels_mapped(pid: int) -> bool:
@@ -32,12 +25,7 @@ def _wait_ready(stack: Stack, name: str, deadline: float) -> None:
 
 
 def test_variant_issue_runs_on_its_own_pool_and_grading_stays_small(tmp_path):
-    env = process_env(tmp_path)
-    stack = Stack(env=env, log_dir=tmp_path)
-    stack.prepare()
-    settings = Settings.from_env(
-        {"MIXGRADE_INSTANCE": env["MIXGRADE_INSTANCE"], "SECRET_KEY": env["SECRET_KEY"]}
-    )
+    stack, settings = prepared_stack(tmp_path)
     try:
         grading = stack.start_worker("grading", "--queues=celery", "--concurrency=1")
         variants = stack.start_worker("variants", "--queues=variants", "--concurrency=1")
@@ -60,7 +48,8 @@ def test_variant_issue_runs_on_its_own_pool_and_grading_stays_small(tmp_path):
         time.sleep(0.5)  # the success line follows the commit
         assert "Task mixgrade.issue_variant[" in stack.log("variants")
         assert "Task mixgrade.issue_variant[" not in stack.log("grading")
-        assert not [p for p in _tree(grading.pid) if _statsmodels_mapped(p)], stack.log("grading")
-        assert any(_statsmodels_mapped(p) for p in _tree(variants.pid))
+        loaded = [p for p in process_tree(grading.pid) if _statsmodels_mapped(p)]
+        assert not loaded, stack.log("grading")
+        assert any(_statsmodels_mapped(p) for p in process_tree(variants.pid))
     finally:
         stack.stop()
