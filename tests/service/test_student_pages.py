@@ -71,7 +71,7 @@ def test_problem_page_shows_story_plot_files_output_parts_in_that_order(client, 
     marks += ['class="r-output"', 'id="parts-h"']
     positions = [html.index(m) for m in marks]
     assert positions == sorted(positions)
-    assert '<label for="part-intercept">Your answer</label>' in html
+    assert '<label for="part-intercept" id="part-intercept-label">Your answer</label>' in html
     assert "A number, e.g." in html  # a format hint next to a numeric input
     # ...and the precision asked, inside the text the input is described by (issue 13)
     assert re.search(

@@ -1,0 +1,107 @@
+"""Every page, in Chromium: no serious axe-core violation and no sideways scroll on a phone.
+
+One stack, one browser context per person, one tab reused: each page is loaded, audited by
+``tests.e2e.audit.page_problems`` and its failures gathered, so one run names them all.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from service.models import Problem, Role, User
+from tests.e2e.test_browser import DESKTOP, INSTRUCTOR, STUDENT, _log_in
+from tests.e2e.audit import page_problems
+from tests.integration.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def _audit(page: Page, url: str, found: dict[str, list[str]], label: str = "") -> None:
+    """Open ``url`` (or audit the page as it is when ``url`` is empty) and note its problems."""
+    if url:
+        page.goto(url)
+    problems = page_problems(page)
+    if problems:
+        found[label or url] = problems
+
+
+def _answer_and_wait(page: Page) -> None:
+    """Answer every part (first option; 1, 2, 3… in text inputs, mostly wrong) and submit."""
+    for box in page.locator("form#answers fieldset.part").all():
+        options = box.locator("input[type=radio], input[type=checkbox]")
+        if options.count():
+            options.first.check()
+        for number, field in enumerate(box.locator("input[inputmode=decimal]").all(), 1):
+            field.fill(str(number))
+    page.get_by_role("button", name=re.compile("Submit")).click()
+    expect(page.locator("#grading-status")).to_contain_text("Graded", timeout=30_000)
+
+
+def test_every_page_passes_axe_and_fits_a_phone(browser, stack: Stack):
+    base = stack.base_url
+    found: dict[str, list[str]] = {}
+    with stack.session() as session:
+        instructor = session.scalar(select(User).where(User.email == INSTRUCTOR))
+        instructor.role = Role.admin  # the LMS platforms page is an admin's
+        session.commit()
+        problem_ids = {p.slug: p.id for p in session.scalars(select(Problem))}
+
+    student = browser.new_context(viewport=DESKTOP)
+    page = student.new_page()
+    _audit(page, f"{base}/login", found)
+    _log_in(page, stack, STUDENT)
+    for path in ("/", "/courses/1", "/items/1", "/items/2", "/items/3", "/items/999"):
+        _audit(page, base + path, found)
+    # After grading, as the script shows it and as the page is drawn on reload.
+    for path in ("/items/1", "/items/2", "/items/3"):
+        page.goto(base + path)
+        _answer_and_wait(page)
+        _audit(page, "", found, f"{path} graded (script)")
+        _audit(page, base + path, found, f"{path} graded (reloaded)")
+    # The 503 page is drawn without the database; serve the server's own rendering of it.
+    page.route(f"{base}/unavailable", lambda route: route.fulfill(status=503, body=_unavailable()))
+    _audit(page, f"{base}/unavailable", found)
+    student.close()
+
+    teacher = browser.new_context(viewport=DESKTOP)
+    page = teacher.new_page()
+    _log_in(page, stack, INSTRUCTOR)
+    preview = problem_ids["additive_dose"]
+    for path in (
+        "/teach/",
+        "/teach/courses/1",
+        "/teach/problems",
+        f"/teach/problems/{preview}",
+        f"/teach/problems/{problem_ids['logistic_cod']}",
+        "/teach/problems/new",
+        f"/teach/problems/{preview}/edit",
+        "/teach/assignments/1",
+        "/teach/courses/1/assignments/new",
+        "/teach/courses/1/gradebook",
+        "/teach/items/1/analytics",
+        "/settings/api-tokens/",
+        "/lti/courses/1",
+        "/lti/platforms",
+    ):
+        _audit(page, base + path, found)
+    teacher.close()
+
+    anonymous = browser.new_context(viewport=DESKTOP)
+    page = anonymous.new_page()
+    _audit(page, f"{base}/lti/register?openid_configuration=https://lms.example/.well-known", found)
+    anonymous.close()
+    assert not found, "\n".join(f"{url}\n  " + "\n  ".join(p) for url, p in found.items())
+
+
+def _unavailable() -> str:
+    from service import create_app
+    from service.errors import DATABASE_UNAVAILABLE, respond
+
+    app = create_app({"TESTING": True})
+    with app.test_request_context("/"):
+        body, _status, _headers = respond(503, DATABASE_UNAVAILABLE)
+    return body
