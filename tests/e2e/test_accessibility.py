@@ -13,8 +13,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from service.models import Problem, Role, User
-from tests.e2e.test_browser import DESKTOP, INSTRUCTOR, STUDENT, _log_in
 from tests.e2e.audit import page_problems
+from tests.e2e.test_browser import DESKTOP, INSTRUCTOR, STUDENT, _log_in
 from tests.integration.stack import Stack
 
 pytestmark = pytest.mark.e2e
