@@ -26,13 +26,19 @@ def _axe_source() -> str:
 
 
 def axe_violations(page: Page | Frame) -> list[str]:
-    """The page's (or a frame's) failing axe-core violations, one line each (rule: targets)."""
+    """The page's (or a frame's) failing axe-core results, one line each (rule: targets).
+
+    A named rule counts when axe is unsure too ("incomplete"): it reports ``aria-label``
+    on an element with no role that way, and that is exactly issue 13's finding.
+    """
     page.evaluate(_axe_source())
-    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations', 'incomplete']})")
+    failing = [
+        v for v in results["violations"] if v["impact"] in FAILING_IMPACTS or v["id"] in NAMED_RULES
+    ] + [v for v in results["incomplete"] if v["id"] in NAMED_RULES]
     return [
         f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'])}"
-        for v in results["violations"]
-        if v["impact"] in FAILING_IMPACTS or v["id"] in NAMED_RULES
+        for v in failing
     ]
 
 
@@ -51,5 +57,13 @@ def overflow_widths(page: Page) -> list[str]:
 
 
 def page_problems(page: Page) -> list[str]:
-    """Everything wrong with the page as loaded: axe-core violations and overflow."""
-    return axe_violations(page) + [f"overflows: {w}" for w in overflow_widths(page)]
+    """Everything wrong with the page as loaded, its closed ``<details>`` opened: axe-core
+    at its own width and at the narrowest (where wide boxes scroll), and overflow."""
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    found = axe_violations(page)
+    restore = page.viewport_size
+    page.set_viewport_size({"width": min(NARROW_WIDTHS), "height": 800})
+    found += [f"at {min(NARROW_WIDTHS)}px: {v}" for v in axe_violations(page) if v not in found]
+    if restore:
+        page.set_viewport_size(restore)
+    return found + [f"overflows: {w}" for w in overflow_widths(page)]
