@@ -15,9 +15,23 @@ from sqlalchemy import select
 from service.models import Problem, Role, User
 from tests.e2e.audit import page_problems
 from tests.e2e.test_browser import DESKTOP, INSTRUCTOR, STUDENT, _log_in
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, process_env
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """One stack for this module's tests (starting one costs more than the tests)."""
+    tmp_path = tmp_path_factory.mktemp("a11y")
+    running = Stack(env=process_env(tmp_path), log_dir=tmp_path)
+    running.prepare()
+    running.start_web()
+    running.start_worker()
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 def _audit(page: Page, url: str, found: dict[str, list[str]], label: str = "") -> None:
@@ -41,7 +55,8 @@ def _answer_and_wait(page: Page) -> None:
     expect(page.locator("#grading-status")).to_contain_text("Graded", timeout=30_000)
 
 
-def test_every_page_passes_axe_and_fits_a_phone(browser, stack: Stack):
+def test_every_page_passes_axe_and_fits_a_phone(browser, site: Stack):
+    stack = site
     base = stack.base_url
     found: dict[str, list[str]] = {}
     with stack.session() as session:
@@ -105,3 +120,66 @@ def _unavailable() -> str:
     with app.test_request_context("/"):
         body, _status, _headers = respond(503, DATABASE_UNAVAILABLE)
     return body
+
+
+def _table_cells(page: Page):
+    return page.locator("table.cells input")
+
+
+def _invalid_cells(page: Page) -> list[str]:
+    return [
+        cell.get_attribute("id") or ""
+        for cell in page.locator('form#answers [aria-invalid="true"]').all()
+    ]
+
+
+def _type_a_bad_cell(page: Page) -> str:
+    """Fill the table part with numbers but its second cell with words; that cell's id."""
+    cells = _table_cells(page)
+    for index in range(cells.count()):
+        cells.nth(index).fill("two" if index == 1 else "0.5")
+    page.get_by_role("button", name=re.compile("Submit")).click()
+    return cells.nth(1).get_attribute("id") or ""
+
+
+def test_the_problem_page_names_its_inputs_and_marks_the_wrong_cell(browser, site: Stack):
+    """Each input is named by its prompt (and a cell by its row and column), described by
+    its hint, error and feedback; an unreadable cell alone is marked, with JavaScript off
+    (the page comes back from the server) and on (the script marks what the server says);
+    after grading one live region says what came back."""
+    plain = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
+    page = plain.new_page()
+    _log_in(page, site, STUDENT)
+    page.goto(f"{site.base_url}/items/2")  # additive_dose: a table part and numeric parts
+    table_box = page.locator("fieldset.part", has=page.locator("table.cells")).first
+    prompt = table_box.locator(".prompt").inner_text().strip()
+    first = _table_cells(page).first
+    row = table_box.locator("tbody th").first.inner_text()
+    column = table_box.locator("thead th").first.inner_text()
+    expect(first).to_have_accessible_name(f"{prompt} {row} {column}")
+    expect(first).to_have_accessible_description(re.compile("significant"))
+    numeric = page.locator("fieldset.part input[id^=part-]:not([id*=-cell])").first
+    numeric_prompt = page.locator(f"#{numeric.get_attribute('id')}-prompt").inner_text().strip()
+    expect(numeric).to_have_accessible_name(f"{numeric_prompt} Your answer")
+
+    bad = _type_a_bad_cell(page)
+    expect(page.locator(".error").filter(has_text="two")).to_be_visible()
+    assert _invalid_cells(page) == [bad]
+    expect(page.locator(f"#{bad}")).to_have_accessible_description(re.compile("two"))
+    plain.close()
+
+    scripted = browser.new_context(viewport=DESKTOP)
+    page = scripted.new_page()
+    _log_in(page, site, STUDENT)
+    page.goto(f"{site.base_url}/items/2")
+    bad = _type_a_bad_cell(page)
+    expect(page.locator("#grading-status")).to_contain_text("No attempt was used")
+    assert _invalid_cells(page) == [bad]
+
+    live = page.locator("form#answers [aria-live], form#answers [role=status], [role=alert]")
+    _answer_and_wait(page)
+    assert live.count() == 1
+    expect(live).to_have_text(
+        re.compile(r"^Graded: attempt \d+, .* points.*; \d+ of \d+ parts correct\.$")
+    )
+    scripted.close()
