@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from service.models import Problem, Role, User
 from tests.e2e.audit import page_problems
+from tests.e2e.conftest import running_stack
 from tests.e2e.test_browser import DESKTOP, INSTRUCTOR, STUDENT, _log_in
-from tests.integration.stack import Stack, process_env
+from tests.integration.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -23,15 +24,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """One stack for this module's tests (starting one costs more than the tests)."""
-    tmp_path = tmp_path_factory.mktemp("a11y")
-    running = Stack(env=process_env(tmp_path), log_dir=tmp_path)
-    running.prepare()
-    running.start_web()
-    running.start_worker()
-    try:
+    with running_stack(tmp_path_factory.mktemp("a11y")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _audit(page: Page, url: str, found: dict[str, list[str]], label: str = "") -> None:

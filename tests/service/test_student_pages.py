@@ -365,7 +365,9 @@ def test_without_javascript_exactly_the_unreadable_inputs_are_marked_invalid(cli
     intercept, slope = _attributes(text, "part-intercept"), _attributes(text, "part-slope")
     assert 'aria-invalid="true"' in intercept and "aria-invalid" not in slope
     assert 'aria-labelledby="part-intercept-prompt part-intercept-label"' in intercept
-    described = 'aria-describedby="part-intercept-format part-intercept-error part-intercept-feedback"'
+    described = (
+        'aria-describedby="part-intercept-format part-intercept-error part-intercept-feedback"'
+    )
     assert described in intercept
     group = _attributes(text, "part-decision")
     assert 'role="radiogroup"' in group and 'aria-invalid="true"' in group
