@@ -23,6 +23,7 @@ from problem_bank.variant import Part
 from service import errors
 from service.models import AssignmentProblem, Enrollment, Submission, Variant
 from service.services import (
+    answer_checks,
     student_pages,
     submissions,
     teaching,
@@ -166,6 +167,7 @@ def _render_problem(
         offered=variant_files.offered(variant),
         variant=page.content,
         errors=errors or {},
+        invalid=answer_checks.invalid_inputs(page.content["parts"], typed or {}, errors or {}),
         typed=typed if typed is not None else page.last_answers(),
         practice_variants=practice_list,
     )
@@ -188,7 +190,9 @@ def _submit(  # type: ignore[no-untyped-def]
     except submissions.Unreadable as refused:
         # Nothing is stored and no attempt is used: the student fixes the input and resends.
         if _wants_json():
-            return _reply(refused)
+            return _reply(
+                refused, invalid=answer_checks.invalid_inputs(target.parts, typed, refused.errors)
+            )
         stored = db().get(Variant, target.variant_id)
         assert stored is not None
         return _render_problem(stored, errors=refused.errors or {"": refused.detail}, typed=typed)
@@ -213,12 +217,19 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-def _reply(refused: submissions.Refused):  # type: ignore[no-untyped-def]
-    """A refused submit: JSON for the page's script, else the error page; never stored."""
+def _reply(  # type: ignore[no-untyped-def]
+    refused: submissions.Refused, invalid: dict[str, list[int]] | None = None
+):
+    """A refused submit: JSON for the page's script, else the error page; never stored.
+
+    ``invalid`` tells the script which inputs to mark, as the page would (see
+    ``answer_checks.invalid_inputs``)."""
     if _wants_json():
         body: dict[str, Any] = {"detail": refused.detail, "type": refused.type}
         if refused.errors:
             body["errors"] = refused.errors
+        if invalid:
+            body["invalid"] = invalid
         return jsonify(body), refused.status, refused.headers()
     message = " ".join([refused.detail, *(f"{k}: {v}" for k, v in refused.errors.items())])
     return errors.respond(refused.status, message, refused.headers())
