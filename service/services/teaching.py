@@ -30,7 +30,7 @@ from service.models import (
     User,
     Variant,
 )
-from service.services import points
+from service.services import scoring
 
 
 def is_author(user: User) -> bool:
@@ -108,7 +108,7 @@ def parts_of(problem: Problem) -> list[tuple[str, float, str]]:
 
 def default_part_points(item: AssignmentProblem) -> dict[str, float]:
     parts = [(pid, w) for pid, w, _ in parts_of(item.problem)]
-    return points.part_points(item.points, item.part_points, parts)
+    return scoring.part_points(item.points, item.part_points, parts)
 
 
 @dataclass
