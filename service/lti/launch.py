@@ -43,7 +43,7 @@ from service.models import (
 )
 from service.origins import origin_of
 from service.routing import row_id
-from service.services import enrollments, timing
+from service.services import access, enrollments, timing
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 MESSAGE_TYPE = LTI + "message_type"
@@ -585,7 +585,7 @@ def user_for(
 
 def _may_link(session: Session, platform: LtiPlatform, user: User) -> bool:
     """An admin's explicit per-platform choice; never an admin account, never a second sub."""
-    if not platform.link_by_email or user.role == Role.admin:
+    if not platform.link_by_email or access.is_admin(user):
         return False
     taken = session.scalar(
         select(LtiIdentity.id).where(

@@ -38,7 +38,7 @@ from service.models import (
     ScoreSendStatus,
 )
 from service.origins import origin_of
-from service.services import login_limits, teaching
+from service.services import access, login_limits
 from service.web_db import db
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -280,9 +280,7 @@ def resend(course_id: int):  # type: ignore[no-untyped-def]
 
 def _taught_course(course_id: int) -> Course:
     course = db().get(Course, course_id)
-    if course is None or not (
-        current_user.role == Role.admin or teaching.teaches(db(), current_user, course_id)
-    ):
+    if course is None or not access.teaches(db(), current_user, course_id):
         abort(404, "No such course.")
     return course
 
@@ -293,7 +291,7 @@ def _taught_course(course_id: int) -> Course:
 @bp.route("/platforms", methods=["GET", "POST"])
 @login_required
 def platforms_page():  # type: ignore[no-untyped-def]
-    if current_user.role != Role.admin:
+    if not access.is_admin(current_user):
         abort(403, "Only admins register LMS platforms.")
     form = request.form
     status = 200
