@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
@@ -24,6 +23,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from service import cookies, security_headers
 from service.errors import respond
@@ -140,7 +140,7 @@ def _posted_by_our_page() -> bool:
     return sent is not None and sent == origin_of(request.host_url)
 
 
-def _launched(data: launch.Launch) -> Response:
+def _launched(data: launch.Launch) -> BaseResponse:
     """Provision the validated launch, log its user in and go where it points."""
     user, context = launch.provision(db(), data)
     if data.message_type == launch.DEEP_LINKING_REQUEST:
@@ -168,7 +168,7 @@ def _launched(data: launch.Launch) -> Response:
     return redirect(url_for("student.course", course_id=assignment.course_id))
 
 
-def _forget_login(response: Response) -> Response:
+def _forget_login(response: BaseResponse) -> BaseResponse:
     """Delete the login cookie of the launch just spent (same attributes, so the browser
     matches it, partitioned or not)."""
     name = launch.login_cookie_name(request.form.get("state", ""))
