@@ -23,10 +23,10 @@ from problem_bank.variant import Part
 from service import errors
 from service.models import AssignmentProblem, Enrollment, Submission, Variant
 from service.services import (
+    access,
     answer_checks,
     student_pages,
     submissions,
-    teaching,
     timing,
     variant_files,
     variants,
@@ -145,6 +145,7 @@ def download(variant_id: int, name: str):  # type: ignore[no-untyped-def]
 @bp.route("/submissions/<int:submission_id>")
 @login_required
 def submission_status(submission_id: int):  # type: ignore[no-untyped-def]
+    # The student's own problem page polls this; teachers read work on the teaching pages.
     submission = db().get(Submission, submission_id)
     if submission is None or submission.user_id != current_user.id:
         abort(404, "No such submission.")
@@ -236,6 +237,7 @@ def _reply(  # type: ignore[no-untyped-def]
 
 
 def _enrollment(course_id: int) -> Enrollment:
+    """The current user's enrollment in the course; 404 if none (no leak that it exists)."""
     enrollment = db().scalar(
         select(Enrollment).where(
             Enrollment.user_id == current_user.id, Enrollment.course_id == course_id
@@ -265,14 +267,9 @@ def _own_practice_variant(variant_id: int) -> Variant:
 def _variant_for_viewer(variant_id: int) -> Variant:
     """The variant, for its owner or an instructor of its course; 404 for anyone else."""
     variant = db().get(Variant, variant_id)
-    if variant is None:
+    if variant is None or not access.may_view_variant(db(), current_user, variant):
         abort(404, "No such dataset.")
-    if variant.user_id == current_user.id:
-        return variant
-    item = variant.assignment_problem
-    if item is not None and teaching.teaches(db(), current_user, item.assignment.course_id):
-        return variant
-    abort(404, "No such dataset.")
+    return variant
 
 
 def _answers_from_form(parts: list[dict[str, Any]]) -> dict[str, Any]:
