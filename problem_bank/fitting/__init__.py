@@ -23,10 +23,10 @@ from problem_bank.fitting.base import (
     VarCorrTerm,
     ZeroInflationCheck,
 )
-from problem_bank.fitting.formula import ModelSpec, parse_formula
 from problem_bank.fitting.glm import GlmFit
 from problem_bank.fitting.mixed import MixedFit
 from problem_bank.fitting.ols import OlsFit
+from problem_bank.formula import Formula, FormulaError, parse_formula
 
 #: Family name -> fitting class; each takes ``(spec, data, **options)``.
 FAMILIES: dict[str, Callable[..., Fitted]] = {
@@ -56,9 +56,10 @@ __all__ = [
     "ContrastRow",
     "DispersionCheck",
     "Fitted",
+    "Formula",
+    "FormulaError",
     "GlmFit",
     "MixedFit",
-    "ModelSpec",
     "OlsFit",
     "VarCorr",
     "VarCorrTerm",

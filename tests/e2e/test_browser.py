@@ -55,9 +55,11 @@ def _fill(page: Page, answers: dict, parts: list[dict]) -> None:
         elif part["kind"] == "numeric":
             page.locator(f"#part-{part['id']}").fill(str(value))
         elif part["kind"] == "table":
-            cells = [(row, col) for row in part["rows"] for col in part["columns"]]
-            for (row, col), cell in zip(cells, value, strict=True):
-                page.get_by_label(f"{row}, {col}", exact=True).fill(str(cell))
+            # Each cell is named by the prompt, its row and its column (row-major order).
+            cells = [f"{row} {col}" for row in part["rows"] for col in part["columns"]]
+            for name, cell in zip(cells, value, strict=True):
+                box = page.locator(f"#part-{part['id']}-box")
+                box.get_by_role("textbox", name=re.compile(f"{re.escape(name)}$")).fill(str(cell))
 
 
 def test_student_wrong_then_right_answer(browser, stack: Stack):
