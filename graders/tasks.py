@@ -24,6 +24,14 @@ from problem_bank.variant import Variant
 
 log = logging.getLogger(__name__)
 
+#: Where grading (and the sweeps beat sends) goes: Celery's default queue.
+GRADING_QUEUE = "celery"
+#: Where variant issue goes. Issuing cross-checks every fit with statsmodels (~0.5 s CPU
+#: and 35 MB more at start, benchmarks/README.md); with issue on its own queue and pool,
+#: grading workers never load it and start fast (``mixgrade worker --queues``).
+VARIANTS_QUEUE = "variants"
+QUEUES = (GRADING_QUEUE, VARIANTS_QUEUE)
+
 #: The one Celery application; ``service.queue.configure`` sets its broker and options.
 celery_app = Celery("mixgrade")
 celery_app.conf.update(
@@ -35,6 +43,8 @@ celery_app.conf.update(
     accept_content=["json"],
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
+    task_default_queue=GRADING_QUEUE,
+    task_routes={"mixgrade.issue_variant": {"queue": VARIANTS_QUEUE}},
 )
 
 #: Retries for transient failures (the database restarting, a lock timeout).
@@ -197,12 +207,15 @@ def _fault_injection_delay() -> None:
     max_retries=MAX_RETRIES,
 )
 def issue_variant(self: Any, user_id: int, item_id: int) -> int | None:
-    """Generate and store a student's variant of an assignment item, if not issued yet."""
+    """Generate, cross-check and store a student's variant of an item, if not issued yet.
+
+    Routed to :data:`VARIANTS_QUEUE`: :func:`problem_bank.issue` imports statsmodels.
+    """
     pending = store().pending_variant(user_id, item_id)
     if pending is None:
         return None
     spec_text, seed = pending
-    variant = problem_bank.generate(problem_bank.parse_spec(spec_text), seed)
+    variant = problem_bank.issue(problem_bank.parse_spec(spec_text), seed)
     return store().save_variant(user_id, item_id, seed, variant.to_dict())
 
 

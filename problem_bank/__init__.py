@@ -6,6 +6,7 @@ Public API::
     builtin_problems() -> dict[str, ProblemSpec]
     generate(spec, seed, budget=None) -> Variant     # OverBudget past ``budget`` seconds
     generate_builtin(problem_id, seed) -> Variant   # UnknownProblem for an unknown id
+    issue(spec, seed) -> Variant             # generate + statsmodels cross-check: to store
     selftest(spec, seeds=50, budget=None) -> SelfTestReport   # stops when budget is spent
     plot_png(spec, variant) -> bytes
 """
@@ -57,6 +58,15 @@ def builtin_problem(problem_id: str) -> ProblemSpec:
 def generate_builtin(problem_id: str, seed: int) -> Variant:
     """The variant of a built-in problem for ``seed``."""
     return generate(builtin_problem(problem_id), seed)
+
+
+def issue(spec: ProblemSpec, seed: int) -> Variant:
+    """The variant to STORE for ``seed``: :func:`generate`, with every fit cross-checked
+    by statsmodels (:mod:`problem_bank.crosscheck`; a disagreeing draw is redrawn and
+    logged). Imports statsmodels on first use, so only variant issuers pay for it."""
+    from problem_bank.crosscheck import disagreements
+
+    return generate(spec, seed, crosscheck=disagreements)
 
 
 def selftest(spec: ProblemSpec, seeds: int = 50, budget: float | None = None) -> SelfTestReport:
