@@ -146,6 +146,11 @@ def plotted_factor(spec: ProblemSpec) -> str | None:
     return max(factors, key=lambda f: len(levels[f]), default=None)
 
 
+def _shown(spec: ProblemSpec) -> set[str]:
+    """The predictors a curve plot shows: its x axis and the factor of its curves."""
+    return {v for v in (numeric_x(spec), plotted_factor(spec)) if v is not None}
+
+
 def held_values(spec: ProblemSpec, frame: pd.DataFrame, shown: set[str]) -> dict[str, Any]:
     """Where the model's other predictors are held: reference level, or the mean."""
     levels = spec.factor_levels()
@@ -177,7 +182,7 @@ def fitted_curves(
     assert x is not None
     formula, linkinv = spec.formula(), inverse_link(_family(spec))
     used = frame.dropna(subset=[x])
-    base = held_values(spec, frame, {x, factor} if factor else {x})
+    base = held_values(spec, frame, _shown(spec))
     levels: list[str | None] = list(spec.factor_levels()[factor]) if factor else [None]
     curves = []
     for level, style in zip(levels, group_styles(len(levels)), strict=True):
@@ -335,9 +340,8 @@ def _describe_scatter(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> st
     assert x is not None
     n = _n(frame, spec, [x, y])
     what = _CURVE_WORDS[_family(spec)]
-    shown = {x, factor} if factor else {x}
+    held = _held_clause(spec, frame, _shown(spec))
     if factor is None:
-        held = _held_clause(spec, frame, shown)
         return (
             f"Scatter plot of {y} against {x} for {n} observations (circles), "
             f"with the {what}{held}."
@@ -347,8 +351,7 @@ def _describe_scatter(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> st
     return (
         f"Scatter plot of {y} against {x} for {n} observations, points marked by {factor} "
         f"({_cue_list(levels, styles, lines=False)}), with the {what} for each {factor}, "
-        f"drawn in that level's marker and line style ({_cue_list(levels, styles)})"
-        f"{_held_clause(spec, frame, shown)}."
+        f"drawn in that level's marker and line style ({_cue_list(levels, styles)}){held}."
     )
 
 
@@ -360,8 +363,7 @@ def _describe_logistic(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> s
         f"{y} (0 or 1, as jittered grey ticks) against {x} for {n} observations, with the "
         f"fitted probability that {y} = 1"
     )
-    shown = {x, factor} if factor else {x}
-    held = _held_clause(spec, frame, shown)
+    held = _held_clause(spec, frame, _shown(spec))
     if factor is None:
         return f"{start} as a solid line{held}."
     levels = spec.factor_levels()[factor]
@@ -486,8 +488,8 @@ def _title(spec: ProblemSpec, frame: pd.DataFrame) -> str:
     x = numeric_x(spec)
     if spec.plot == "zeros" or x is None:
         return spec.title
-    factor = None if spec.plot == "mixed_groups" else plotted_factor(spec)
-    held = held_text(spec, held_values(spec, frame, {x, factor} if factor else {x}))
+    shown = {x} if spec.plot == "mixed_groups" else _shown(spec)
+    held = held_text(spec, held_values(spec, frame, shown))
     return f"{spec.title}\nCurves with {held}" if held else spec.title
 
 
