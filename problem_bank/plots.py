@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from problem_bank.formula import Formula
 from problem_bank.spec import NumericPredictor, ProblemSpec
-from problem_bank.terms import Formula
 from problem_bank.variant import Variant
 
 #: Marker → how the text alternative names it.
@@ -190,7 +190,7 @@ def fitted_curves(
         if sub.empty:
             sub = used
         grid = np.linspace(float(sub[x].min()), float(sub[x].max()), points)
-        values = base if level is None else {**base, factor: level}
+        values = base if level is None or factor is None else {**base, factor: level}
         eta = np.array([_eta(formula, spec, coefs, {**values, x: g}) for g in grid])
         curves.append(Curve("fitted" if level is None else str(level), grid, linkinv(eta), style))
     return curves
@@ -260,6 +260,7 @@ def _draw_scatter(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) 
 def _draw_mixed_groups(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> None:
     """Points by group with each group's own least-squares line; the fixed-effect line bold."""
     x, y = numeric_x(spec), spec.formula().response
+    assert x is not None
     group, groups = _groups(spec, frame)
     styles = _mixed_styles(len(groups))
     for level, s in zip(groups, styles, strict=True):
