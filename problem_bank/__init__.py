@@ -9,6 +9,7 @@ Public API::
     issue(spec, seed) -> Variant             # generate + statsmodels cross-check: to store
     selftest(spec, seeds=50, budget=None) -> SelfTestReport   # stops when budget is spent
     plot_png(spec, variant) -> bytes
+    plot_text(spec, variant) -> str                 # what the plot shows, in words (alt text)
 """
 
 from __future__ import annotations
@@ -105,6 +106,13 @@ def plot_png(spec: ProblemSpec, variant: Variant) -> bytes:
     return plot_variant(spec, variant)
 
 
+def plot_text(spec: ProblemSpec, variant: Variant) -> str:
+    """What the variant's plot shows, in words: its alt text and caption ("" if none)."""
+    from problem_bank.plots import plot_text as describe
+
+    return describe(spec, variant)
+
+
 __all__ = [
     "MAX_SPEC_BYTES",
     "GenerationError",
@@ -120,6 +128,7 @@ __all__ = [
     "generate_builtin",
     "parse_spec",
     "plot_png",
+    "plot_text",
     "selftest",
     "selftest_summary",
 ]

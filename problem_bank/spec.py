@@ -518,10 +518,10 @@ def _semantic_errors(spec: ProblemSpec) -> Iterator[tuple[Loc, str]]:
         if out.printer == "emmeans_pairs" and out.factor not in levels:
             yield ("output", i, "factor"), "emmeans_pairs needs `factor`: a factor of the data"
     if spec.plot is not None:
-        from problem_bank.plots import PLOTS  # light: matplotlib is imported lazily
+        from problem_bank.plots import plot_problems  # light: matplotlib is imported lazily
 
-        if spec.plot not in PLOTS:
-            yield ("plot",), f"unknown plot kind {spec.plot!r}; known: {', '.join(PLOTS)}"
+        for message in plot_problems(spec):
+            yield ("plot",), message
     checker = _ExpressionChecker(spec, formulas, levels, values, group_name)
     yield from checker.text(("story",), spec.story)
     for i, cond in enumerate(spec.require):

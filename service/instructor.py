@@ -112,11 +112,29 @@ def preview(problem_id: int):  # type: ignore[no-untyped-def]
         "teach/preview.html",
         problem=problem,
         variant=variant,
+        plot_text=authoring.preview_plot_text(problem, variant) if variant else "",
         seed=seed,
         error=error,
         versions=versions,
         can_edit=authoring.can_edit(current_user, problem),
     ), (422 if error else 200)
+
+
+@bp.route("/problems/<int:problem_id>/plot.png")
+def preview_plot(problem_id: int):  # type: ignore[no-untyped-def]
+    """The plot of the previewed seed: drawn on request, stored nowhere (as the preview)."""
+    problem = _problem(problem_id)
+    seed = request.args.get("seed", "1")
+    budget = current_app.config.get("MIXGRADE_PREVIEW_SECONDS", authoring.PREVIEW_SECONDS)
+    try:
+        png = authoring.preview_plot(problem, int(seed), budget)
+    except (ValueError, problem_bank.GenerationError) as exc:  # a bad seed; over budget
+        abort(404, f"No plot for seed {seed!r}: {exc}")
+    if not png:
+        abort(404, "This problem draws no plot.")
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @bp.route("/problems/new", methods=["GET", "POST"])

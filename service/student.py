@@ -166,6 +166,7 @@ def _render_problem(
         "problem.html",
         page=page,
         offered=variant_files.offered(variant),
+        plot_text=variant_files.plot_text(variant),
         variant=page.content,
         errors=errors or {},
         invalid=answer_checks.invalid_inputs(page.content["parts"], typed or {}, errors or {}),

@@ -87,7 +87,10 @@ def test_problem_page_submits_and_shows_feedback_under_the_csp(browser, stack: S
     assert response is not None
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
-    expect(page.get_by_role("img", name="Plot of your dataset")).to_be_visible()
+    # named by what it shows (issue 13), e.g. "Scatter plot of ReproductiveEffort against …"
+    expect(
+        page.get_by_role("img", name=re.compile(r"^Scatter plot of \w+ against"))
+    ).to_be_visible()
 
     content = _stored_variant(stack, STUDENT)
     _fill(page, {p["id"]: p["answer"] for p in content["parts"]}, content["parts"])

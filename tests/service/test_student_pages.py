@@ -377,3 +377,19 @@ def test_without_javascript_exactly_the_unreadable_inputs_are_marked_invalid(cli
     # The script is told the same, to mark the same inputs.
     reply = _submit(client, world.item.id, answers)
     assert reply.get_json()["invalid"] == {"decision": [], "intercept": []}
+
+
+def test_plot_has_a_text_saying_what_it_shows(client, world, db_session):
+    """Issue 13: the alt text was "Plot of your dataset"; now it says what is drawn."""
+    import problem_bank
+
+    as_user(client, "alice")
+    html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    variant = _variant(db_session, world.users["alice"], world.item)
+    spec = problem_bank.parse_spec(variant.problem.spec_text)
+    words = problem_bank.plot_text(spec, problem_bank.Variant.from_dict(variant.content))
+    assert words.startswith("Scatter plot of ReproductiveEffort against Foodavailability")
+    assert f'alt="{escape(words)}"' in html
+    assert (
+        f"<figcaption><details><summary>The plot in words</summary><p>{escape(words)}</p>" in html
+    )
