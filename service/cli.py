@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
+from graders.celery_app import GRADING_QUEUE, QUEUES, VARIANTS_QUEUE
 from graders.cli import grade
-from graders.tasks import GRADING_QUEUE, QUEUES, VARIANTS_QUEUE
 from problem_bank.cli import problems
 from service.api import cli as api_cli
 from service.cli_support import check_broker, check_database, database_session

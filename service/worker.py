@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from celery.signals import worker_init
 
-from graders.tasks import QUEUES, VARIANTS_QUEUE, bind_store, celery_app
+from graders.celery_app import QUEUES, VARIANTS_QUEUE, celery_app
+from graders.tasks import bind_store
 from service import queue
 from service.config import Settings
 

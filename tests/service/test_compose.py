@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graders.tasks import GRADING_QUEUE, QUEUES, VARIANTS_QUEUE
+from graders.celery_app import GRADING_QUEUE, QUEUES, VARIANTS_QUEUE
 from tests.conftest import IN_CI
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from graders.tasks import GRADING_QUEUE, VARIANTS_QUEUE, celery_app
+from graders.celery_app import GRADING_QUEUE, VARIANTS_QUEUE, celery_app
 from service.cli import main
 from service.worker import preloads
 
