@@ -268,7 +268,7 @@ class MisconceptionSpec(Strict):
     """A known wrong answer: an expression (numeric parts) or a choice (choice parts)."""
 
     id: Id
-    expression: str | list[list[str]] | None = None
+    expression: str | list[str] | list[list[str]] | None = None
     choice: str | list[str] | None = None
     message: str = Field(min_length=1)
     #: Only in variants where this condition holds (e.g. ``method == "ML"``).

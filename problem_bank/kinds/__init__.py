@@ -13,6 +13,7 @@ from typing import Literal, get_args
 
 from problem_bank.kinds.base import AnswerKind, Comparison
 from problem_bank.kinds.choice import CHOICE
+from problem_bank.kinds.interval import INTERVAL
 from problem_bank.kinds.multi import MULTI
 from problem_bank.kinds.numeric import NUMERIC
 from problem_bank.kinds.table import TABLE
@@ -20,9 +21,11 @@ from problem_bank.variant import Part
 
 #: The kind names a spec and a variant may use: exactly the registry's built-in kinds
 #: (checked below, so the two cannot drift apart).
-PartKind = Literal["numeric", "choice", "multi", "table"]
+PartKind = Literal["numeric", "choice", "multi", "table", "interval"]
 
-KINDS: dict[str, AnswerKind] = {kind.name: kind for kind in (NUMERIC, CHOICE, MULTI, TABLE)}
+KINDS: dict[str, AnswerKind] = {
+    kind.name: kind for kind in (NUMERIC, CHOICE, MULTI, TABLE, INTERVAL)
+}
 
 if set(get_args(PartKind)) != set(KINDS):  # pragma: no cover - a wrong registry edit
     raise ImportError(f"PartKind {get_args(PartKind)} is not the registry's {sorted(KINDS)}")

@@ -69,6 +69,11 @@ class TableKind:
             for r in answer  # type: ignore[arg-type]
         ):
             return "a table answer needs one row per `rows` and one cell per `columns`"
+        for m in ps.misconceptions:
+            if isinstance(m.expression, list) and not all(
+                isinstance(r, list) for r in m.expression
+            ):
+                return f"misconception {m.id}: a table is a list of rows of expressions"
         return ""
 
     def answer_errors(
