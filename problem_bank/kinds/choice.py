@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from problem_bank.kinds.base import (
     NOT_THIS_ONE,
     Comparison,
-    ExpressionChecker,
     FormFields,
-    Loc,
     as_id_set,
     choice_ids,
-    expression_items,
     first_value,
     one_value_problem,
 )
@@ -25,7 +21,7 @@ from problem_bank.kinds.building import (
     part_texts,
     render_text,
 )
-from problem_bank.kinds.choice_checks import choice_problems
+from problem_bank.kinds.options import OptionsKind
 from problem_bank.kinds.parsing import parse_choice
 from problem_bank.variant import Misconception, Part
 
@@ -38,32 +34,10 @@ _RIGHT = Comparison(1.0)
 _WRONG = Comparison(0.0)
 
 
-class ChoiceKind:
+class ChoiceKind(OptionsKind):
     """One option; right or wrong. A list as the reference means any of them is right."""
 
     name = "choice"
-    partial = "parts/options.html"
-    default_format_hint = ""
-
-    def spec_shape(self, ps: PartSpec) -> str:
-        return "" if ps.choices or ps.choices_from else "a choice part needs choices"
-
-    def answer_errors(
-        self, answer: Any, loc: Loc, checker: ExpressionChecker, choice_ids: set[str]
-    ) -> Iterator[tuple[Loc, str]]:
-        return expression_items(answer, loc, checker, choice_ids)
-
-    def problems(self, part: Part) -> list[str]:
-        return choice_problems(part)
-
-    def accepted_text(self, part: Part) -> str:
-        return ""
-
-    def precision(self, part: Part) -> str:
-        return ""
-
-    def invalid_inputs(self, typed: Any, percent_allowed: bool) -> list[int]:
-        return []
 
     def overlap(self, part: Part, a: Misconception, b: Misconception) -> bool:
         """One option named by both."""

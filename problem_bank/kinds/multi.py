@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from problem_bank.kinds.base import (
     NOT_THIS_SET,
     Comparison,
-    ExpressionChecker,
     FormFields,
-    Loc,
     all_values,
     as_id_set,
     choice_ids,
-    expression_items,
     list_problem,
 )
 from problem_bank.kinds.building import (
@@ -25,7 +21,7 @@ from problem_bank.kinds.building import (
     part_texts,
     render_text,
 )
-from problem_bank.kinds.choice_checks import choice_problems
+from problem_bank.kinds.options import OptionsKind
 from problem_bank.kinds.parsing import parse_choice_set
 from problem_bank.variant import Misconception, Part
 
@@ -35,7 +31,7 @@ if TYPE_CHECKING:
     from problem_bank.spec import PartSpec
 
 
-class MultiKind:
+class MultiKind(OptionsKind):
     """The exact set scores 1.
 
     With ``acceptance.partial_credit`` the score is (right ticks - wrong ticks) / number of
@@ -43,28 +39,6 @@ class MultiKind:
     """
 
     name = "multi"
-    partial = "parts/options.html"
-    default_format_hint = ""
-
-    def spec_shape(self, ps: PartSpec) -> str:
-        return "" if ps.choices or ps.choices_from else "a multi part needs choices"
-
-    def answer_errors(
-        self, answer: Any, loc: Loc, checker: ExpressionChecker, choice_ids: set[str]
-    ) -> Iterator[tuple[Loc, str]]:
-        return expression_items(answer, loc, checker, choice_ids)
-
-    def problems(self, part: Part) -> list[str]:
-        return choice_problems(part)
-
-    def accepted_text(self, part: Part) -> str:
-        return ""
-
-    def precision(self, part: Part) -> str:
-        return ""
-
-    def invalid_inputs(self, typed: Any, percent_allowed: bool) -> list[int]:
-        return []
 
     def overlap(self, part: Part, a: Misconception, b: Misconception) -> bool:
         """A multi-select misconception matches its exact set only."""

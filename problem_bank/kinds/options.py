@@ -1,11 +1,16 @@
-"""What makes a choice or multi-select part ill-posed: shared by both kinds."""
+"""What choice and multi-select parts share: options, their checks and their markup."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-from problem_bank.kinds.base import as_id_set
+from problem_bank.kinds.base import ExpressionChecker, Loc, as_id_set, expression_items
 from problem_bank.variant import Part
+
+if TYPE_CHECKING:
+    from problem_bank.spec import PartSpec
 
 
 def _words(text: str) -> str:
@@ -37,3 +42,32 @@ def choice_problems(part: Part) -> list[str]:
             if label and f" {label} " in words:
                 reasons.append(f"{part.id}: {what} names the right option ({label!r})")
     return reasons
+
+
+class OptionsKind:
+    """The parts of a kind whose answer is picked from the shown options."""
+
+    name: str
+    partial = "parts/options.html"
+    default_format_hint = ""
+
+    def spec_shape(self, ps: PartSpec) -> str:
+        return "" if ps.choices or ps.choices_from else f"a {self.name} part needs choices"
+
+    def answer_errors(
+        self, answer: Any, loc: Loc, checker: ExpressionChecker, choice_ids: set[str]
+    ) -> Iterator[tuple[Loc, str]]:
+        return expression_items(answer, loc, checker, choice_ids)
+
+    def problems(self, part: Part) -> list[str]:
+        return choice_problems(part)
+
+    def accepted_text(self, part: Part) -> str:
+        return ""
+
+    def precision(self, part: Part) -> str:
+        return ""
+
+    def invalid_inputs(self, typed: Any, percent_allowed: bool) -> list[int]:
+        """The whole group of options is marked."""
+        return []
