@@ -6,7 +6,7 @@ stages behind it (parse → compare → feedback) are exposed for testing and re
 
 from graders.engine import compare_answer, grade, parse_answer, part_feedback
 from graders.feedback import Feedback, PartFeedback
-from graders.parsing import ParseError
+from problem_bank.kinds.parsing import ParseError
 
 __all__ = [
     "Feedback",

@@ -13,9 +13,9 @@ from typing import Any
 
 from graders import scoring
 from graders.feedback import Feedback, PartFeedback
-from graders.kinds import AnswerKind, Comparison, kind_of
 from graders.misconceptions import Match, find_misconception
-from graders.parsing import ParseError
+from problem_bank.kinds import AnswerKind, Comparison, kind_of
+from problem_bank.kinds.parsing import ParseError
 from problem_bank.variant import Part, Variant
 
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from graders.kinds.base import AnswerKind
 from problem_bank.acceptance import part_range, within
+from problem_bank.kinds.base import AnswerKind
 from problem_bank.variant import Part
 
 PERCENT_NOT_PROPORTION = "percent_not_proportion"

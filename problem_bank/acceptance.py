@@ -36,7 +36,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from problem_bank.variant import Acceptance, Part
+from problem_bank.variant import Acceptance
 
 # Boundaries are inclusive up to float noise: "0.237" for 0.2365 at 3 digits must not
 # fail because 0.2365 + 0.0005 is 0.23699999999999999 in binary.
@@ -194,27 +194,3 @@ def precision_asked(acceptance: Acceptance, reference: float) -> str:
         for t in acceptance.printed
     )
     return text + (", or the value as the output prints it." if coarser else ".")
-
-
-def accepted_text(part: Part) -> str:
-    """What the grader accepts for a numeric or table part, as the instructor preview says it
-    ("accepted from 0.2355 to 0.2367"); empty for other kinds."""
-    acc = part.acceptance
-    if part.kind == "numeric":
-        lo, hi = stated_range(part_range(acc, float(part.answer)), acc.digits)  # type: ignore[arg-type]
-        return f"accepted from {lo} to {hi}"
-    if part.kind == "table":
-        ranges = cell_ranges(acc, [float(c) for c in part.answer])  # type: ignore[union-attr]
-        return "accepted per cell: " + "; ".join(
-            " to ".join(stated_range(r, acc.digits)) for r in ranges
-        )
-    return ""
-
-
-def precision_for(part: Part) -> str:
-    """What the student page says about the precision of a numeric or table part."""
-    if part.kind == "numeric":
-        return precision_asked(part.acceptance, float(part.answer))  # type: ignore[arg-type]
-    if part.kind == "table":
-        return f"Give {precision_text(part.acceptance.digits)} in each cell."
-    return ""

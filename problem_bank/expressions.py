@@ -117,6 +117,7 @@ SIGNATURES: dict[str, Signature] = {
     "nobs": Signature(0, 0, _M, model=True),
     "df_resid": Signature(0, 0, _M, model=True),
     "param": Signature(1, 1, string_args=(0,), doc="a value drawn for this variant"),
+    "qt": Signature(2, 2, doc="R's qt(p, df): the p quantile of Student's t with df"),
     "invlogit": Signature(1, 1),
     "logit": Signature(1, 1),
     "exp": Signature(1, 1),
@@ -435,7 +436,17 @@ def _round(x: Any, d: Any = 0) -> Any:
     return round(x, digits)
 
 
+def _qt(p: float, df: float) -> float:
+    """R's ``qt(p, df)``: ``coef ± qt(0.975, df_resid()) * se`` is confint.lm's 95 % interval."""
+    from scipy.stats import t  # only specs that ask for a quantile pay for scipy.stats
+
+    if not 0.0 < p < 1.0 or not df > 0.0:
+        raise ValueError("needs 0 < p < 1 and df > 0")
+    return float(t.ppf(p, df))
+
+
 _MATH: dict[str, Callable[..., Any]] = {
+    "qt": _qt,
     "invlogit": _invlogit,
     "logit": lambda p: math.log(p / (1.0 - p)),
     "exp": math.exp,

@@ -8,9 +8,8 @@ which is itself derived from the seed: generation stays deterministic.
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,14 +18,15 @@ import numpy as np
 from problem_bank import expressions as ex
 from problem_bank.crosscheck import Disagreement, log_disagreement
 from problem_bank.dgp import STREAM_PARAMS, Dataset, draw_dataset, rng_for
+from problem_bank.kinds import kind_of
 from problem_bank.model_view import FitFailed, FittedView, fit_all
 from problem_bank.output import render_output
 from problem_bank.printers.rformat import Printed
-from problem_bank.render import render, signif
+from problem_bank.render import render
 from problem_bank.scenarios import Scenario, draw_scenario, key_problems
 from problem_bank.scripts import python_script, r_script
-from problem_bank.spec import MisconceptionSpec, ParamSpec, PartSpec, ProblemSpec
-from problem_bank.variant import Acceptance, Choice, Misconception, Part, Variant
+from problem_bank.spec import ParamSpec, PartSpec, ProblemSpec
+from problem_bank.variant import Part, Variant
 from problem_bank.wellposed import (
     data_problems,
     model_problems,
@@ -320,204 +320,7 @@ def draw_params(
 
 # --------------------------------------------------------------------------------- parts
 
-PartBuilder = Callable[[PartSpec, VariantContext, "Scenario | None"], Part]
-
-
-def _acceptance(ps: PartSpec, interval: tuple[float, float] | None = None, **kw: Any) -> Acceptance:
-    return Acceptance(
-        digits=ps.digits,
-        rtol=ps.rtol,
-        atol=ps.atol,
-        interval=interval,
-        percent_allowed=ps.percent_allowed,
-        partial_credit=ps.partial_credit,
-        **kw,
-    )
-
-
-def _applicable(ps: PartSpec, ctx: VariantContext) -> list[MisconceptionSpec]:
-    """The part's misconceptions whose ``when`` condition holds in this variant."""
-    return [m for m in ps.misconceptions if m.when is None or ex.parse(m.when).evaluate(ctx)]
-
-
-def _number(value: Any) -> float:
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError("not a finite number")
-    return v
-
-
-def _typed(value: float, digits: int) -> float | int:
-    """What a student types: ``digits`` significant digits; counts stay whole numbers."""
-    rounded = signif(value, digits)
-    return int(rounded) if value.is_integer() and abs(value) < 1e15 else rounded
-
-
-def _texts(ps: PartSpec, ctx: VariantContext, answer_text: str) -> dict[str, str]:
-    solution_ctx = ctx.with_values(answer=answer_text)
-    return {
-        "prompt": render(ps.prompt, ctx),
-        "hint": render(ps.hint, ctx),
-        "solution": render(ps.solution, solution_ctx),
-        "explanation": render(ps.explanation, solution_ctx),
-        "format_hint": ps.format_hint,
-    }
-
-
-def _numeric_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
-    """A number; its acceptance interval covers answers worked from printed coefficients."""
-    value, interval = ctx.interval(str(ps.answer), ps.digits)
-    value = _number(value)
-    answer = _typed(value, ps.digits)
-    misconceptions = []
-    for m in _applicable(ps, ctx):
-        assert isinstance(m.expression, str)
-        m_value, m_interval = ctx.interval(m.expression, ps.digits)
-        m_value = _number(m_value)
-        misconceptions.append(
-            Misconception(
-                m.id,
-                _typed(m_value, ps.digits),
-                render(m.message, ctx),
-                _acceptance(ps, m_interval),
-            )
-        )
-    return Part(
-        id=ps.id,
-        kind="numeric",
-        answer=answer,
-        acceptance=_acceptance(ps, interval, printed=ctx.shown(str(ps.answer))),
-        misconceptions=tuple(misconceptions),
-        weight=ps.weight,
-        **_texts(ps, ctx, _fmt(answer, ps.digits)),
-    )
-
-
-def _fmt(value: float, digits: int) -> str:
-    from problem_bank.render import format_number
-
-    return format_number(value, str(digits))
-
-
-def _choice_value(item: Any, ctx: VariantContext, choice_ids: set[str]) -> str:
-    text = str(item)
-    if text in choice_ids:
-        return text
-    value = ex.parse(text).evaluate(ctx)
-    if str(value) not in choice_ids:
-        raise ValueError(f"{text!r} gives {value!r}, which is not a choice")
-    return str(value)
-
-
-def _choices(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> tuple[Choice, ...]:
-    if ps.choices_from is not None:
-        assert scenario is not None, "choices_from needs a scenario problem"
-        return scenario.choices(ps.choices_from)
-    return tuple(Choice(c.id, render(c.label, ctx), render(c.explanation, ctx)) for c in ps.choices)
-
-
-def _choice_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
-    """One choice id; misconceptions are wrong choices with their own messages."""
-    choices = _choices(ps, ctx, scenario)
-    ids = {c.id for c in choices}
-    explanation_extra = ""
-    misconceptions: list[Misconception] = []
-    if ps.choices_from is not None and scenario is not None:
-        question = scenario.question(ps.choices_from)
-        answer = question.answer
-        explanation_extra = question.explanation
-        misconceptions = [Misconception(m.id, m.choice, m.message) for m in question.misconceptions]
-    else:
-        assert ps.answer is not None
-        answer = _choice_value(ps.answer, ctx, ids)
-    for m in _applicable(ps, ctx):
-        assert isinstance(m.choice, str)
-        if m.choice != answer:
-            misconceptions.append(Misconception(m.id, m.choice, render(m.message, ctx)))
-    texts = _texts(ps, ctx, answer)
-    if explanation_extra:
-        texts["explanation"] = (texts["explanation"] + " " + explanation_extra).strip()
-    return Part(
-        id=ps.id,
-        kind="choice",
-        answer=answer,
-        acceptance=_acceptance(ps),
-        misconceptions=tuple(misconceptions),
-        choices=choices,
-        weight=ps.weight,
-        **texts,
-    )
-
-
-def _multi_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
-    """A set of choice ids, listed in the order the choices are shown."""
-    choices = _choices(ps, ctx, scenario)
-    ids = {c.id for c in choices}
-    items = ps.answer if isinstance(ps.answer, list) else [ps.answer]
-    picked = {_choice_value(i, ctx, ids) for i in items}
-    answer = [c.id for c in choices if c.id in picked]
-    misconceptions = []
-    for m in _applicable(ps, ctx):
-        wrong = [m.choice] if isinstance(m.choice, str) else list(m.choice or [])
-        misconceptions.append(Misconception(m.id, wrong, render(m.message, ctx)))
-    return Part(
-        id=ps.id,
-        kind="multi",
-        answer=answer,
-        acceptance=_acceptance(ps),
-        misconceptions=tuple(misconceptions),
-        choices=choices,
-        weight=ps.weight,
-        **_texts(ps, ctx, ", ".join(answer)),
-    )
-
-
-def _table_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
-    """A grid of numbers, row-major; one acceptance interval per cell."""
-    assert isinstance(ps.answer, list)
-    cells: list[float] = []
-    intervals: list[tuple[float, float]] = []
-    for row in ps.answer:
-        for cell in row:  # type: ignore[union-attr]
-            value, interval = ctx.interval(str(cell), ps.digits)
-            cells.append(_typed(_number(value), ps.digits))
-            intervals.append(interval)
-    misconceptions = []
-    for m in _applicable(ps, ctx):
-        assert isinstance(m.expression, list)
-        m_cells, m_intervals = [], []
-        for row in m.expression:
-            for cell in row:
-                value, interval = ctx.interval(str(cell), ps.digits)
-                m_cells.append(_typed(_number(value), ps.digits))
-                m_intervals.append(interval)
-        misconceptions.append(
-            Misconception(
-                m.id, m_cells, render(m.message, ctx), _acceptance(ps, intervals=tuple(m_intervals))
-            )
-        )
-    return Part(
-        id=ps.id,
-        kind="table",
-        answer=cells,
-        acceptance=_acceptance(ps, intervals=tuple(intervals)),
-        misconceptions=tuple(misconceptions),
-        weight=ps.weight,
-        rows=tuple(render(r, ctx) for r in ps.rows),
-        columns=tuple(render(c, ctx) for c in ps.columns),
-        **_texts(ps, ctx, ", ".join(_fmt(c, ps.digits) for c in cells)),
-    )
-
-
-#: Part kind → builder. A new kind is one function and one entry here.
-PART_BUILDERS: dict[str, PartBuilder] = {
-    "numeric": _numeric_part,
-    "choice": _choice_part,
-    "multi": _multi_part,
-    "table": _table_part,
-}
-
 
 def build_part(ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
-    """The part of this variant for one part spec."""
-    return PART_BUILDERS[ps.kind](ps, ctx, scenario)
+    """The part of this variant for one part spec, built by its kind."""
+    return kind_of(ps.kind).build(ps, ctx, scenario)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from problem_bank import expressions as ex
 from problem_bank.formula import Formula, FormulaError, parse_formula
+from problem_bank.kinds import PartKind, kind_of
 from problem_bank.yaml_lines import Loc, YamlError, line_for, load_with_lines
 
 M = TypeVar("M", bound=BaseModel)
@@ -267,7 +268,7 @@ class MisconceptionSpec(Strict):
     """A known wrong answer: an expression (numeric parts) or a choice (choice parts)."""
 
     id: Id
-    expression: str | list[list[str]] | None = None
+    expression: str | list[str] | list[list[str]] | None = None
     choice: str | list[str] | None = None
     message: str = Field(min_length=1)
     #: Only in variants where this condition holds (e.g. ``method == "ML"``).
@@ -278,9 +279,6 @@ class MisconceptionSpec(Strict):
         if (self.expression is None) == (self.choice is None):
             raise ValueError("give exactly one of expression, choice")
         return self
-
-
-PartKind = Literal["numeric", "choice", "multi", "table"]
 
 
 class PartSpec(Strict):
@@ -314,21 +312,8 @@ class PartSpec(Strict):
     def _shape(self) -> PartSpec:
         if self.answer is None and self.choices_from is None:
             raise ValueError("answer is required")
-        if self.kind in ("choice", "multi") and not (self.choices or self.choices_from):
-            raise ValueError(f"a {self.kind} part needs choices")
-        if self.kind == "table":
-            if not (
-                isinstance(self.answer, list) and all(isinstance(r, list) for r in self.answer)
-            ):
-                raise ValueError("a table answer is a list of rows of expressions")
-            if len(self.answer) != len(self.rows) or any(
-                len(r) != len(self.columns) for r in self.answer
-            ):
-                raise ValueError(
-                    "a table answer needs one row per `rows` and one cell per `columns`"
-                )
-        if self.kind == "numeric" and not isinstance(self.answer, str | int | float):
-            raise ValueError("a numeric answer is one expression")
+        if problem := kind_of(self.kind).spec_shape(self):
+            raise ValueError(problem)
         ids = [m.id for m in self.misconceptions]
         if len(set(ids)) != len(ids):
             raise ValueError("misconception ids must be distinct")
@@ -584,41 +569,21 @@ def _part_errors(
     for j, c in enumerate(part.choices):
         yield from checker.text((*loc, "choices", j, "explanation"), c.explanation)
     choice_ids = {c.id for c in part.choices}
+    kind = kind_of(part.kind)
     if part.answer is not None:
-        yield from _answer_errors(part.kind, part.answer, (*loc, "answer"), checker, choice_ids)
+        yield from kind.answer_errors(part.answer, (*loc, "answer"), checker, choice_ids)
     for j, m in enumerate(part.misconceptions):
         mloc = (*loc, "misconceptions", j)
         yield from checker.text((*mloc, "message"), m.message)
         if m.when is not None:
             yield from checker.expr((*mloc, "when"), m.when)
         if m.expression is not None:
-            yield from _answer_errors(
-                part.kind, m.expression, (*mloc, "expression"), checker, choice_ids
-            )
+            yield from kind.answer_errors(m.expression, (*mloc, "expression"), checker, choice_ids)
         if m.choice is not None and part.choices_from is None:
             picks = [m.choice] if isinstance(m.choice, str) else m.choice
             for c in picks:
                 if c not in choice_ids:
                     yield (*mloc, "choice"), f"{c!r} is not one of the part's choices"
-
-
-def _answer_errors(
-    kind: str, answer: Any, loc: Loc, checker: _ExpressionChecker, choice_ids: set[str]
-) -> Iterator[tuple[Loc, str]]:
-    if kind == "table":
-        if not isinstance(answer, list):
-            yield loc, "a table answer is a list of rows"
-            return
-        for r, row in enumerate(answer):
-            for c, cell in enumerate(row if isinstance(row, list) else [row]):
-                yield from checker.expr((*loc, r, c), str(cell))
-        return
-    items = answer if isinstance(answer, list) else [answer]
-    for k, item in enumerate(items):
-        here = (*loc, k) if isinstance(answer, list) else loc
-        if kind in ("choice", "multi") and str(item) in choice_ids:
-            continue
-        yield from checker.expr(here, str(item))
 
 
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")

@@ -9,9 +9,10 @@ refitting anything.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-PartKind = Literal["numeric", "choice", "multi", "table"]
+if TYPE_CHECKING:  # the registry imports this module; the name is only an annotation here
+    from problem_bank.kinds import PartKind
 
 #: What a student types for one part: a number, a choice id, or a list of either.
 Answer = float | str | list[float] | list[str]

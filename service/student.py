@@ -17,7 +17,8 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from problem_bank import acceptance
+from problem_bank import kinds
+from problem_bank.kinds import AnswerKind, kind_of
 from problem_bank.render import plural
 from problem_bank.variant import Part
 from service import errors
@@ -274,18 +275,12 @@ def _variant_for_viewer(variant_id: int) -> Variant:
 
 
 def _answers_from_form(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """The form's answers as typed, keyed by part id; multi-select parts arrive as lists.
+    """The form's answers as typed, keyed by part id, each read as its kind reads it.
 
     Only read here: blanks, lengths and parsing are the submit use case's to judge.
     """
-    answers: dict[str, Any] = {}
-    for part in parts:
-        key = f"part-{part['id']}"
-        if part["kind"] in ("multi", "table"):
-            answers[part["id"]] = request.form.getlist(key)
-        else:
-            answers[part["id"]] = request.form.get(key)
-    return answers
+    fields = request.form.to_dict(flat=False)
+    return {p["id"]: kind_of(p["kind"]).read_form(fields, f"part-{p['id']}") for p in parts}
 
 
 # ------------------------------------------------------------------------ template filters
@@ -318,13 +313,19 @@ bp.add_app_template_filter(plural, "plural")
 @bp.app_template_filter("precision")
 def _precision(part: Part | dict[str, Any]) -> str:
     """The precision a numeric or table part asks for ("Give 3 significant digits.")."""
-    return acceptance.precision_for(part if isinstance(part, Part) else Part.from_dict(part))
+    return kinds.precision_for(part if isinstance(part, Part) else Part.from_dict(part))
+
+
+@bp.app_template_filter("kind")
+def _kind(part: Part | dict[str, Any]) -> AnswerKind:
+    """The part's answer kind: its partial and default format hint, for the templates."""
+    return kind_of(part.kind if isinstance(part, Part) else part["kind"])
 
 
 @bp.app_template_filter("accepted")
 def _accepted(part: Part | dict[str, Any]) -> str:
     """What the grader accepts, as the instructor preview states it (the grader's own rule)."""
-    return acceptance.accepted_text(part if isinstance(part, Part) else Part.from_dict(part))
+    return kinds.accepted_text(part if isinstance(part, Part) else Part.from_dict(part))
 
 
 @bp.app_template_filter("answer")

@@ -182,7 +182,10 @@ AS_HTML = (
 
 class Part(Schema):
     id = fields.String(required=True)
-    kind = fields.String(required=True)
+    kind = fields.String(
+        required=True,
+        metadata={"description": "numeric, choice, multi, table or interval (the registry's)."},
+    )
     prompt = fields.String(required=True, metadata={"description": MARKDOWN})
     prompt_html = fields.String(required=True, metadata={"description": AS_HTML})
     weight = fields.Float(required=True)
@@ -191,7 +194,8 @@ class Part(Schema):
     precision = fields.String(
         required=True,
         metadata={
-            "description": 'What a numeric or table part asks ("Give 3 significant digits.").'
+            "description": 'What a numeric, table or interval part asks ("Give 3 significant '
+            'digits.").'
         },
     )
     choices = fields.List(fields.Nested(Choice), required=True)
@@ -258,7 +262,8 @@ class SubmissionCreate(Schema):
         required=True,
         metadata={
             "description": "Part id → answer: a number, a text (choice id or number), "
-            "a list of those (multi-select and table parts), or null for no answer."
+            "a list of those (multi-select and table parts), [lower, upper] or "
+            '{"lower": ..., "upper": ...} (interval parts), or null for no answer.'
         },
     )
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Response, url_for
 
-from problem_bank import acceptance
+from problem_bank import kinds
 from problem_bank.variant import Part as LibPart
 from service import prose
 from service.api import access, schemas
@@ -147,7 +147,7 @@ def variant_dict(variant: Variant, teaches: bool) -> dict[str, Any]:
             "weight": float(part.get("weight", 1.0)),
             "points": round(page.part_points.get(part["id"], 0.0), 4),
             "format_hint": part.get("format_hint", ""),
-            "precision": acceptance.precision_for(LibPart.from_dict(part)),
+            "precision": kinds.precision_for(LibPart.from_dict(part)),
             "choices": [{"id": c["id"], "label": c["label"]} for c in part.get("choices", [])],
             "rows": list(part.get("rows", [])),
             "columns": list(part.get("columns", [])),

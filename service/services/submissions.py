@@ -19,6 +19,7 @@ from sqlalchemy import BindParameter, Select, Table, bindparam, func, insert, se
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from problem_bank.kinds import kind_of
 from problem_bank.render import plural
 from service import queue
 from service.models import (
@@ -32,10 +33,6 @@ from service.models import (
 )
 from service.services import answer_checks, timing
 
-#: Longest answer text accepted for one part; longer input is refused before parsing.
-MAX_ANSWER_CHARS = 2000
-#: Most values one multi-select or table part may carry.
-MAX_LIST = 200
 #: Longest ``Idempotency-Key`` kept; a longer one is refused rather than cut (two keys
 #: that differ only past the cut would otherwise replay each other).
 MAX_KEY_CHARS = 255
@@ -324,29 +321,11 @@ def clean_answers(parts: list[dict[str, Any]], raw: dict[str, Any]) -> dict[str,
     return answers
 
 
-def _scalar_ok(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return value == value and abs(value) != float("inf")
-    return isinstance(value, str) and len(value) <= MAX_ANSWER_CHARS
-
-
 def _shape_problem(kind: str, value: Any) -> str | None:
+    """Why an API value cannot be the part's answer, as its kind says (None: readable)."""
     if value is None:
         return None
-    if kind in ("multi", "table"):
-        if isinstance(value, list):
-            if len(value) > MAX_LIST or not all(_scalar_ok(v) for v in value):
-                return (
-                    f"expected at most {MAX_LIST} numbers or texts "
-                    f"of at most {MAX_ANSWER_CHARS} characters"
-                )
-            return None
-        return None if _scalar_ok(value) else "expected a list of numbers or texts"
-    if not _scalar_ok(value):
-        return f"expected a number or a text of at most {MAX_ANSWER_CHARS} characters"
-    return None
+    return kind_of(kind).shape_problem(value) or None
 
 
 def _normalise(value: Any) -> Any:

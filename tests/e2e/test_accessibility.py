@@ -12,11 +12,13 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from service.models import Problem, Role, User
+from service.models import Assignment, AssignmentProblem, Problem, Role, User
+from service.services import authoring
 from tests.e2e.audit import page_problems
 from tests.e2e.conftest import running_stack
 from tests.e2e.test_browser import DESKTOP, INSTRUCTOR, STUDENT, _log_in
 from tests.integration.stack import Stack
+from tests.kinds.interval_spec import INTERVAL_SPEC
 
 pytestmark = pytest.mark.e2e
 
@@ -58,15 +60,25 @@ def test_every_page_passes_axe_and_fits_a_phone(browser, site: Stack):
         instructor.role = Role.admin  # the LMS platforms page is an admin's
         session.commit()
         problem_ids = {p.slug: p.id for p in session.scalars(select(Problem))}
+        interval_item = _add_interval_item(session, instructor)
 
     student = browser.new_context(viewport=DESKTOP)
     page = student.new_page()
     _audit(page, f"{base}/login", found)
     _log_in(page, stack, STUDENT)
-    for path in ("/", "/courses/1", "/items/1", "/items/2", "/items/3", "/items/999"):
+    interval_page = f"/items/{interval_item}"  # an authored problem with an interval part
+    for path in (
+        "/",
+        "/courses/1",
+        "/items/1",
+        "/items/2",
+        "/items/3",
+        interval_page,
+        "/items/999",
+    ):
         _audit(page, base + path, found)
     # After grading, as the script shows it and as the page is drawn on reload.
-    for path in ("/items/1", "/items/2", "/items/3"):
+    for path in ("/items/1", "/items/2", "/items/3", interval_page):
         page.goto(base + path)
         _answer_and_wait(page)
         _audit(page, "", found, f"{path} graded (script)")
@@ -104,6 +116,18 @@ def test_every_page_passes_axe_and_fits_a_phone(browser, site: Stack):
     _audit(page, f"{base}/lti/register?openid_configuration=https://lms.example/.well-known", found)
     anonymous.close()
     assert not found, "\n".join(f"{url}\n  " + "\n  ".join(p) for url, p in found.items())
+
+
+def _add_interval_item(session, instructor: User) -> int:
+    """Publish the authored interval problem and place it in the first assignment."""
+    problem = authoring.create(session, instructor, INTERVAL_SPEC)
+    assert authoring.run_selftest(session, problem, seeds=3)["ok"]
+    authoring.publish(session, instructor, problem)
+    assignment = session.get(Assignment, 1)
+    item = AssignmentProblem(assignment=assignment, problem=problem, position=99, points=10)
+    session.add(item)
+    session.commit()
+    return item.id
 
 
 def _unavailable() -> str:

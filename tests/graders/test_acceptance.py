@@ -14,13 +14,12 @@ from hypothesis import strategies as st
 from graders import grade
 from problem_bank.acceptance import (
     accepted_range,
-    accepted_text,
     half_unit,
     last_digit_unit,
     leaf_range,
-    precision_for,
     printed_range,
 )
+from problem_bank.kinds import accepted_text, precision_for
 from problem_bank.variant import Acceptance, Misconception, Part
 from tests.graders.builders import numeric, table, variant
 

@@ -8,7 +8,13 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graders.parsing import ParseError, parse_cells, parse_choice, parse_choice_set, parse_number
+from problem_bank.kinds.parsing import (
+    ParseError,
+    parse_cells,
+    parse_choice,
+    parse_choice_set,
+    parse_number,
+)
 from tests.bounded import FUZZ, bounded
 
 CHOICES = ["a", "b", "reject", "keep", "1", "2", "B"]

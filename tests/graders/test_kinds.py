@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from graders import grade
-from graders.kinds import KINDS, Comparison, kind_of, register
-from graders.kinds.base import NOT_THIS_ONE, NOT_THIS_SET
-from graders.parsing import ParseError
+from problem_bank.kinds import KINDS, Comparison, kind_of, register
+from problem_bank.kinds.base import NOT_THIS_ONE, NOT_THIS_SET
+from problem_bank.kinds.parsing import ParseError
 from problem_bank.variant import Choice, Misconception, Part
 from tests.graders.builders import choice, table, variant
 

@@ -7,7 +7,13 @@ import math
 import pytest
 
 from graders import grade
-from graders.parsing import ParseError, parse_cells, parse_choice, parse_choice_set, parse_number
+from problem_bank.kinds.parsing import (
+    ParseError,
+    parse_cells,
+    parse_choice,
+    parse_choice_set,
+    parse_number,
+)
 from tests.graders.builders import choice, numeric, variant
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
+from problem_bank.kinds.base import MAX_ANSWER_CHARS
 from service.config import Settings
 from service.models import Submission
 from service.services import submissions
@@ -102,7 +103,7 @@ def test_a_key_stored_before_answers_were_hashed_still_replays(front: Front, wor
 
 
 def test_an_overlong_answer_is_a_422_naming_the_part_and_uses_no_attempt(front: Front, world):
-    reply = front.submit(world.item, {"intercept": "1" * (submissions.MAX_ANSWER_CHARS + 1)})
+    reply = front.submit(world.item, {"intercept": "1" * (MAX_ANSWER_CHARS + 1)})
     assert reply.status == 422, reply.body
     assert "2000 characters" in reply.body["errors"]["intercept"]
     blank = front.submit(world.item, {"intercept": "   "})

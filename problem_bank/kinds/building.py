@@ -1,0 +1,106 @@
+"""What every kind's part builder shares: acceptance from the spec, the misconceptions that
+apply in this variant, the answer as a student types it, and the rendered texts.
+
+Pure functions of a part spec and a :class:`problem_bank.generate.VariantContext`; the
+kind modules call them, :mod:`problem_bank.generate` calls the kinds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from problem_bank import expressions as ex
+from problem_bank.variant import Acceptance, Choice
+
+if TYPE_CHECKING:
+    from problem_bank.generate import VariantContext
+    from problem_bank.scenarios import Scenario
+    from problem_bank.spec import MisconceptionSpec, PartSpec
+
+
+def acceptance_for(
+    ps: PartSpec, interval: tuple[float, float] | None = None, **kw: Any
+) -> Acceptance:
+    """The part's acceptance rule with this variant's rounding interval(s)."""
+    return Acceptance(
+        digits=ps.digits,
+        rtol=ps.rtol,
+        atol=ps.atol,
+        interval=interval,
+        percent_allowed=ps.percent_allowed,
+        partial_credit=ps.partial_credit,
+        **kw,
+    )
+
+
+def applicable(ps: PartSpec, ctx: VariantContext) -> list[MisconceptionSpec]:
+    """The part's misconceptions whose ``when`` condition holds in this variant."""
+    return [m for m in ps.misconceptions if m.when is None or ex.parse(m.when).evaluate(ctx)]
+
+
+def finite_number(value: Any) -> float:
+    """The value as a float; ValueError (a redraw) when it is not finite."""
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError("not a finite number")
+    return v
+
+
+def typed_value(value: float, digits: int) -> float | int:
+    """What a student types: ``digits`` significant digits; counts stay whole numbers."""
+    from problem_bank.render import signif  # render imports spec, which imports the kinds
+
+    rounded = signif(value, digits)
+    return int(rounded) if value.is_integer() and abs(value) < 1e15 else rounded
+
+
+def part_texts(ps: PartSpec, ctx: VariantContext, answer_text: str) -> dict[str, str]:
+    """The part's texts rendered on this variant; the solution may name ``{answer}``."""
+    from problem_bank.render import render
+
+    solution_ctx = ctx.with_values(answer=answer_text)
+    return {
+        "prompt": render(ps.prompt, ctx),
+        "hint": render(ps.hint, ctx),
+        "solution": render(ps.solution, solution_ctx),
+        "explanation": render(ps.explanation, solution_ctx),
+        "format_hint": ps.format_hint,
+    }
+
+
+def format_answer(value: float, digits: int) -> str:
+    """The answer as the solution prints it."""
+    from problem_bank.render import format_number
+
+    return format_number(value, str(digits))
+
+
+def choice_value(item: Any, ctx: VariantContext, choice_ids: set[str]) -> str:
+    """A choice id given literally or by an expression evaluating to one."""
+    text = str(item)
+    if text in choice_ids:
+        return text
+    value = ex.parse(text).evaluate(ctx)
+    if str(value) not in choice_ids:
+        raise ValueError(f"{text!r} gives {value!r}, which is not a choice")
+    return str(value)
+
+
+def part_choices(
+    ps: PartSpec, ctx: VariantContext, scenario: Scenario | None
+) -> tuple[Choice, ...]:
+    """The options shown: the spec's own, or the scenario question's."""
+    if ps.choices_from is not None:
+        assert scenario is not None, "choices_from needs a scenario problem"
+        return scenario.choices(ps.choices_from)
+    from problem_bank.render import render
+
+    return tuple(Choice(c.id, render(c.label, ctx), render(c.explanation, ctx)) for c in ps.choices)
+
+
+def render_text(text: str, ctx: VariantContext) -> str:
+    """A spec text with this variant's placeholders filled in."""
+    from problem_bank.render import render
+
+    return render(text, ctx)
