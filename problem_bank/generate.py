@@ -9,7 +9,7 @@ which is itself derived from the seed: generation stays deterministic.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +124,7 @@ def check_seed(seed: Any) -> int:
 
 #: A second look at a draw's fits before it is kept: (fitted models, what the output
 #: printed) → disagreements; any disagreement redraws (see :mod:`problem_bank.crosscheck`).
-CrossCheck = Callable[[Mapping[str, Any], Printed], "list[Disagreement]"]
+CrossCheck = Callable[[Mapping[str, Any], Printed], list[Disagreement]]
 
 
 def generate(
