@@ -51,7 +51,7 @@ UNPRINTED_DIGITS = 4
 MIXEDLM_FIT: dict[str, Any] = {"method": "powell", "xtol": 1e-12, "ftol": 1e-14, "maxiter": 5000}
 
 #: statsmodels' estimates by R coefficient name, for one fitted reference model.
-SecondFit = Callable[[Any], dict[str, float]]
+SecondFit = Callable[[Any], dict[str, float] | None]
 
 
 @dataclass(frozen=True)

@@ -581,9 +581,9 @@ def _part_errors(
             yield from kind.answer_errors(m.expression, (*mloc, "expression"), checker, choice_ids)
         if m.choice is not None and part.choices_from is None:
             picks = [m.choice] if isinstance(m.choice, str) else m.choice
-            for c in picks:
-                if c not in choice_ids:
-                    yield (*mloc, "choice"), f"{c!r} is not one of the part's choices"
+            for pick in picks:
+                if pick not in choice_ids:
+                    yield (*mloc, "choice"), f"{pick!r} is not one of the part's choices"
 
 
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -739,8 +739,8 @@ class _ExpressionChecker:
         elif call.name.startswith("anova_"):
             term = call.args[0]
             if isinstance(term, str) and term not in f.term_labels:
-                terms = ", ".join(f.term_labels)
-                return f"{call.name}(): {term!r} is not a term of {f.text!r}; terms: {terms}"
+                known = ", ".join(f.term_labels)
+                return f"{call.name}(): {term!r} is not a term of {f.text!r}; terms: {known}"
         elif (
             call.name in ("dispersion_ratio", "dispersion_p", "predicted_zeros", "zero_ratio")
             and family != "poisson"

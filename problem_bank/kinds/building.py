@@ -8,7 +8,7 @@ kind modules call them, :mod:`problem_bank.generate` calls the kinds.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from problem_bank import expressions as ex
 from problem_bank.variant import Acceptance, Choice
@@ -55,7 +55,17 @@ def typed_value(value: float, digits: int) -> float | int:
     return int(rounded) if value.is_integer() and abs(value) < 1e15 else rounded
 
 
-def part_texts(ps: PartSpec, ctx: VariantContext, answer_text: str) -> dict[str, str]:
+class PartTexts(TypedDict):
+    """The texts every kind's part carries, rendered on the variant."""
+
+    prompt: str
+    hint: str
+    solution: str
+    explanation: str
+    format_hint: str
+
+
+def part_texts(ps: PartSpec, ctx: VariantContext, answer_text: str) -> PartTexts:
     """The part's texts rendered on this variant; the solution may name ``{answer}``."""
     from problem_bank.render import render
 

@@ -133,7 +133,7 @@ class TableKind:
             if not math.isfinite(float(cell)):
                 reasons.append(f"{part.id}: cell {i} is not finite")
         for m in part.misconceptions:
-            wrong = list(m.answer)  # type: ignore[arg-type]
+            wrong: list[Any] = list(m.answer)  # type: ignore[arg-type]
             if all(
                 within(float(w), accepted_range(part.acceptance, float(c), intervals[i]))
                 for i, (w, c) in enumerate(zip(wrong, cells, strict=True))
