@@ -284,10 +284,24 @@ _PY_COUNT = {
         " exog_infl=np.ones((len({d}), 1))).fit(disp=0, maxiter=500)"
     ),
     "zinb": (
-        "{var} = sm.ZeroInflatedNegativeBinomialP.from_formula({f!r}, data={d}, p=2,"
-        " exog_infl=np.ones((len({d}), 1))).fit(disp=0, maxiter=500)"
+        "{var} = fit_zinb(sm.ZeroInflatedNegativeBinomialP.from_formula({f!r}, data={d}, p=2,"
+        " exog_infl=np.ones((len({d}), 1))))"
     ),
 }
+_PY_ZINB = '''
+def fit_zinb(model):
+    """ZINB started from the negative binomial fit, Nelder-Mead then BFGS.
+
+    From statsmodels' default start the fit often ends with a NaN likelihood (trial values
+    of alpha below 0); those trials' warnings are expected, so they are silenced.
+    """
+    nb = sm.NegativeBinomial(model.endog, model.exog, loglike_method="nb2").fit(disp=0)
+    start = np.concatenate([[-2.0], nb.params])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(start_params=start, method="nm", disp=0, maxiter=5000)
+        return model.fit(start_params=fit.params, method="bfgs", disp=0, maxiter=1000)
+'''
 
 
 def _py_zeros(v: str, spec: ProblemSpec, model: str) -> list[str]:
@@ -334,11 +348,13 @@ def python_script(spec: ProblemSpec, levels: dict[str, list[str]]) -> str:
     text = _PY_HEADER.format(title=spec.title, id=spec.id, version=spec.version)
     if any(o.printer == "emmeans_pairs" for o in spec.output):
         text += _PY_EMMEANS.format()
-    if spec.output and any(parse_formula(m.formula).random for m in spec.models.values()):
+    mixed = any(parse_formula(m.formula).random for m in spec.models.values())
+    zinb = any(m.family == "zinb" for m in spec.models.values())
+    if spec.output and (mixed or zinb):
         text = text.replace(
             "from pathlib import Path\n", "import warnings\nfrom pathlib import Path\n"
         )
-        text += _PY_MIXED
+        text += (_PY_MIXED if mixed else "") + (_PY_ZINB if zinb else "")
     if not text.endswith("parent\n"):  # helper functions: two blank lines after them (PEP 8)
         text += "\n"
     dtypes = ", ".join(f"{c!r}: 'string'" for c in levels)
