@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from graders import scoring
 from graders.feedback import Feedback, PartFeedback
 from graders.kinds import AnswerKind, Comparison, kind_of
 from graders.misconceptions import Match, find_misconception
@@ -113,16 +114,12 @@ def part_feedback(outcome: Outcome) -> PartFeedback:
 
 
 def total_score(parts: tuple[Part, ...], feedback: list[PartFeedback]) -> float:
-    """Weighted mean of part scores with ``Part.weight`` (negative weights count as 0)."""
-    total_weight = 0.0
-    earned = 0.0
-    for part, verdict in zip(parts, feedback, strict=True):
-        weight = part.weight if part.weight > 0.0 else 0.0
-        total_weight += weight
-        earned += weight * verdict.score
-    if total_weight <= 0.0:
-        return 0.0
-    return min(1.0, max(0.0, earned / total_weight))
+    """Weighted mean of part scores with ``Part.weight`` (graders.scoring holds the rule)."""
+    if len(parts) != len(feedback):
+        raise ValueError("one verdict per part")
+    return scoring.weighted_score(
+        [(part.id, part.weight) for part in parts], {v.id: v.score for v in feedback}
+    )
 
 
 def grade(variant: Variant, answers: Mapping[str, Any]) -> Feedback:

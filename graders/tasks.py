@@ -13,32 +13,16 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from celery import Celery
 from celery.exceptions import MaxRetriesExceededError
 from celery.signals import worker_process_init
 
 import problem_bank
+from graders.celery_app import MAX_RETRIES, task
 from graders.engine import grade
 from graders.feedback import Feedback
 from problem_bank.variant import Variant
 
 log = logging.getLogger(__name__)
-
-#: The one Celery application; ``service.queue.configure`` sets its broker and options.
-celery_app = Celery("mixgrade")
-celery_app.conf.update(
-    task_acks_late=True,
-    task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
-    task_ignore_result=True,
-    task_serializer="json",
-    accept_content=["json"],
-    broker_connection_retry_on_startup=True,
-    worker_hijack_root_logger=False,
-)
-
-#: Retries for transient failures (the database restarting, a lock timeout).
-MAX_RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -51,7 +35,7 @@ class GradingJob:
 
 
 class GradingStore(Protocol):
-    """Where submissions and variants live. Implemented by the service over SQLAlchemy."""
+    """Where submissions are graded: claim one, store its feedback or its failure."""
 
     def claim(self, submission_id: int) -> GradingJob | None:
         """Mark the submission as grading and return it, or None if it is already done."""
@@ -62,6 +46,10 @@ class GradingStore(Protocol):
     def fail(self, submission_id: int, reason: str) -> None:
         """Record that grading failed for good, with the reason for the instructor."""
 
+
+class SweepStore(Protocol):
+    """What the sweeps need: submissions a lost message or a down broker left behind."""
+
     def stuck_submissions(self, older_than_seconds: float) -> list[int]:
         """Ids queued or grading for longer than this, now marked as re-queued."""
 
@@ -71,11 +59,19 @@ class GradingStore(Protocol):
     def mark_unpublished(self, submission_ids: list[int]) -> None:
         """Record that these claimed or re-queued submissions could not be sent after all."""
 
+
+class VariantStore(Protocol):
+    """Where issued variants are kept (first writer wins; a variant never changes)."""
+
     def pending_variant(self, user_id: int, item_id: int) -> tuple[str, int] | None:
         """(spec text, seed) of a variant to issue, or None if it is issued already."""
 
     def save_variant(self, user_id: int, item_id: int, seed: int, content: dict[str, Any]) -> int:
         """Store an issued variant (first writer wins) and return its id."""
+
+
+class SelftestStore(Protocol):
+    """Where an authored problem's self-test reads its spec and keeps its result."""
 
     def problem_spec(self, problem_id: int) -> str | None:
         """The YAML text of a stored problem version, or None if it is gone."""
@@ -84,12 +80,16 @@ class GradingStore(Protocol):
         """Keep a self-test result on the problem version it was run on."""
 
 
-_store: GradingStore | None = None
+class TaskStore(GradingStore, SweepStore, VariantStore, SelftestStore, Protocol):
+    """Everything the tasks store, as the service binds it; each task uses its own part."""
+
+
+_store: TaskStore | None = None
 _store_factory: Any = None
 
 
 def bind_store(factory: Any) -> None:
-    """Give the tasks their storage: a zero-argument callable returning a GradingStore.
+    """Give the tasks their storage: a zero-argument callable returning a TaskStore.
 
     A factory rather than an instance, because each forked worker process must open its
     own database connections.
@@ -99,7 +99,7 @@ def bind_store(factory: Any) -> None:
     _store = None
 
 
-def store() -> GradingStore:
+def store() -> TaskStore:
     global _store
     if _store is None:
         if _store_factory is None:
@@ -118,13 +118,7 @@ class TransientError(Exception):
     """A failure worth retrying (storage unavailable), as opposed to a bug in grading."""
 
 
-@celery_app.task(
-    name="mixgrade.grade_submission",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=MAX_RETRIES,
-)
+@task("mixgrade.grade_submission", max_retries=MAX_RETRIES)
 def grade_submission(self: Any, submission_id: int) -> str:
     """Grade one stored submission. Running it twice stores one result."""
     try:
@@ -189,30 +183,28 @@ def _fault_injection_delay() -> None:
         time.sleep(delay)
 
 
-@celery_app.task(
-    name="mixgrade.issue_variant",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=MAX_RETRIES,
-)
+@task("mixgrade.issue_variant", max_retries=MAX_RETRIES)
 def issue_variant(self: Any, user_id: int, item_id: int) -> int | None:
-    """Generate and store a student's variant of an assignment item, if not issued yet."""
+    """Generate, cross-check and store a student's variant of an item, if not issued yet.
+
+    Routed to the variants queue (graders.celery_app): :func:`problem_bank.issue` imports
+    statsmodels.
+    """
     pending = store().pending_variant(user_id, item_id)
     if pending is None:
         return None
     spec_text, seed = pending
-    variant = problem_bank.generate(problem_bank.parse_spec(spec_text), seed)
+    variant = problem_bank.issue(problem_bank.parse_spec(spec_text), seed)
     return store().save_variant(user_id, item_id, seed, variant.to_dict())
 
 
-@celery_app.task(name="mixgrade.sweep_stuck")
+@task("mixgrade.sweep_stuck")
 def sweep_stuck(older_than_seconds: float = 120.0) -> list[int]:
     """Re-queue submissions stuck in queued/grading (a lost message, a killed worker)."""
     return _send_grading(store().stuck_submissions(older_than_seconds))
 
 
-@celery_app.task(name="mixgrade.send_unpublished")
+@task("mixgrade.send_unpublished")
 def send_unpublished() -> list[int]:
     """Send what was stored while the broker was down, now that it carries messages again.
 
@@ -238,7 +230,7 @@ def _send_grading(submission_ids: list[int]) -> list[int]:
 WORKER_SELFTEST_SECONDS = 120.0
 
 
-@celery_app.task(name="mixgrade.selftest_problem", acks_late=True, reject_on_worker_lost=True)
+@task("mixgrade.selftest_problem")
 def selftest_problem(problem_id: int, seeds: int) -> bool | None:
     """Self-test an authored problem over ``seeds`` seeds, off the web request (it takes s)."""
     spec_text = store().problem_spec(problem_id)

@@ -6,8 +6,10 @@ Public API::
     builtin_problems() -> dict[str, ProblemSpec]
     generate(spec, seed, budget=None) -> Variant     # OverBudget past ``budget`` seconds
     generate_builtin(problem_id, seed) -> Variant   # UnknownProblem for an unknown id
+    issue(spec, seed) -> Variant             # generate + statsmodels cross-check: to store
     selftest(spec, seeds=50, budget=None) -> SelfTestReport   # stops when budget is spent
     plot_png(spec, variant) -> bytes
+    plot_text(spec, variant) -> str                 # what the plot shows, in words (alt text)
 """
 
 from __future__ import annotations
@@ -59,6 +61,15 @@ def generate_builtin(problem_id: str, seed: int) -> Variant:
     return generate(builtin_problem(problem_id), seed)
 
 
+def issue(spec: ProblemSpec, seed: int) -> Variant:
+    """The variant to STORE for ``seed``: :func:`generate`, with every fit cross-checked
+    by statsmodels (:mod:`problem_bank.crosscheck`; a disagreeing draw is redrawn and
+    logged). Imports statsmodels on first use, so only variant issuers pay for it."""
+    from problem_bank.crosscheck import disagreements
+
+    return generate(spec, seed, crosscheck=disagreements)
+
+
 def selftest(spec: ProblemSpec, seeds: int = 50, budget: float | None = None) -> SelfTestReport:
     """Generate ``seeds`` variants and check each is well posed (see :mod:`.self_test`);
     with ``budget`` seconds, stop when it is spent and say why in the report."""
@@ -95,6 +106,13 @@ def plot_png(spec: ProblemSpec, variant: Variant) -> bytes:
     return plot_variant(spec, variant)
 
 
+def plot_text(spec: ProblemSpec, variant: Variant) -> str:
+    """What the variant's plot shows, in words: its alt text and caption ("" if none)."""
+    from problem_bank.plots import plot_text as describe
+
+    return describe(spec, variant)
+
+
 __all__ = [
     "MAX_SPEC_BYTES",
     "GenerationError",
@@ -110,6 +128,7 @@ __all__ = [
     "generate_builtin",
     "parse_spec",
     "plot_png",
+    "plot_text",
     "selftest",
     "selftest_summary",
 ]

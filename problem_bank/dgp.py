@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from problem_bank.formula import Formula, parse_formula
 from problem_bank.spec import DgpSpec, FactorPredictor, NumericPredictor, ProblemSpec, Range
-from problem_bank.terms import Formula, parse_formula
 
 #: Sub-stream numbers, so adding draws to one stage never shifts another stage's numbers.
 STREAM_DATA, STREAM_PARAMS, STREAM_SCENARIO = 0, 1, 2
@@ -119,22 +119,7 @@ def design_columns(
     f: Formula, frame: pd.DataFrame, levels: dict[str, list[str]]
 ) -> dict[str, np.ndarray]:
     """R's model-matrix columns (by coefficient name) for a whole frame."""
-    n = len(frame)
-    cols: dict[str, np.ndarray] = {}
-    if f.intercept:
-        cols["(Intercept)"] = np.ones(n)
-    for term in f.fixed:
-        parts: list[tuple[list[str], np.ndarray]] = [([], np.ones(n))]
-        for var in term:
-            values = frame[var].to_numpy()
-            if var in levels:
-                comps = [(f"{var}{lvl}", (values == lvl).astype(float)) for lvl in levels[var][1:]]
-            else:
-                comps = [(var, values.astype(float))]
-            parts = [([*p, c], w * cw) for p, w in parts for c, cw in comps]
-        for p, w in parts:
-            cols[":".join(p)] = w
-    return cols
+    return f.columns({v: frame[v].to_numpy() for v in f.variables}, levels, len(frame))
 
 
 def draw_dataset(spec: ProblemSpec, seed: int, attempt: int = 0) -> Dataset:

@@ -560,12 +560,14 @@ def _predict(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]
     eta = 0.0
     for coef_name, weight in row.items():
         if weight != 0.0:
-            eta += weight * r.leaf(f"{mn}:coef:{coef_name}", lambda c=coef_name: m.stat("coef", c))
+            eta += weight * r.leaf(
+                f"{mn}:coef:{coef_name}", functools.partial(m.stat, "coef", coef_name)
+            )
     if group is not None:
         for gname in m.groups():
             for term, weight in _random_row(m, gname, kw).items():
                 key = f"{mn}:ranef:{gname}:{group}:{term}"
-                eta += weight * r.leaf(key, lambda g=gname, t=term: m.ranef(g, str(group), t))
+                eta += weight * r.leaf(key, functools.partial(m.ranef, gname, str(group), term))
     return eta if scale == "link" else m.inverse_link(eta)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from problem_bank import expressions as ex
+from problem_bank.crosscheck import Disagreement, log_disagreement
 from problem_bank.dgp import STREAM_PARAMS, Dataset, draw_dataset, rng_for
 from problem_bank.model_view import FitFailed, FittedView, fit_all
 from problem_bank.output import render_output
@@ -121,13 +122,28 @@ def check_seed(seed: Any) -> int:
     return int(seed)
 
 
-def generate(spec: ProblemSpec, seed: int, *, budget: float | None = None) -> Variant:
+#: A second look at a draw's fits before it is kept: (fitted models, what the output
+#: printed) → disagreements; any disagreement redraws (see :mod:`problem_bank.crosscheck`).
+CrossCheck = Callable[[Mapping[str, Any], Printed], "list[Disagreement]"]
+
+
+def generate(
+    spec: ProblemSpec,
+    seed: int,
+    *,
+    budget: float | None = None,
+    crosscheck: CrossCheck | None = None,
+) -> Variant:
     """The variant of ``spec`` for ``seed``; the same inputs give the same variant anywhere.
 
-    With ``budget`` (seconds), :class:`OverBudget` is raised once it is spent.
+    With ``budget`` (seconds), :class:`OverBudget` is raised once it is spent. With
+    ``crosscheck`` a draw whose fits it disagrees with is redrawn and logged (variants that
+    are stored pass :func:`problem_bank.crosscheck.disagreements`; a preview need not).
+    The check never changes a well-posed variant, only refuses wrong ones, so a variant is
+    the same with or without it unless our fit is wrong.
     """
     deadline = Deadline(budget) if budget is not None else None
-    return generate_with_redraws(spec, seed, deadline=deadline)[0]
+    return generate_with_redraws(spec, seed, deadline=deadline, crosscheck=crosscheck)[0]
 
 
 #: What drawing and fitting may raise on a spec the checks let through (an edge of numpy
@@ -136,14 +152,18 @@ _NUMERIC_FAILURES = (ValueError, ArithmeticError, TypeError, KeyError, IndexErro
 
 
 def generate_with_redraws(
-    spec: ProblemSpec, seed: int, *, deadline: Deadline | None = None
+    spec: ProblemSpec,
+    seed: int,
+    *,
+    deadline: Deadline | None = None,
+    crosscheck: CrossCheck | None = None,
 ) -> tuple[Variant, list[str]]:
     """The variant and why earlier draws were rejected (for the self-test report)."""
     seed = check_seed(seed)
     reasons: list[str] = []
     for attempt in range(MAX_ATTEMPTS):
         try:
-            variant = _attempt(spec, seed, attempt, deadline)
+            variant = _attempt(spec, seed, attempt, deadline, crosscheck)
         except _Redraw as exc:
             reasons.append(str(exc))
             continue
@@ -164,7 +184,13 @@ class _Redraw(Exception):
     """This attempt is ill-posed; try the next one."""
 
 
-def _attempt(spec: ProblemSpec, seed: int, attempt: int, deadline: Deadline | None) -> Variant:
+def _attempt(
+    spec: ProblemSpec,
+    seed: int,
+    attempt: int,
+    deadline: Deadline | None,
+    crosscheck: CrossCheck | None = None,
+) -> Variant:
     def step(doing: str) -> None:
         if deadline is not None:
             deadline.check(f"{doing} (draw {attempt + 1})")
@@ -197,6 +223,12 @@ def _attempt(spec: ProblemSpec, seed: int, attempt: int, deadline: Deadline | No
     fitted = {name: v.fitted for name, v in views.items()}
     printed: Printed = {}
     output = render_output(spec, fitted, spec.data_name, printed) if fitted else ""
+    if crosscheck is not None and fitted:
+        step("cross-checking the fits")
+        if found := crosscheck(fitted, printed):
+            for d in found:
+                log_disagreement(spec.id, seed, attempt, d)
+            raise _Redraw(str(found[0]))
     ctx = VariantContext(views, values, printed)
     step("building the parts")
     try:

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from problem_bank.formula import Formula, parse_formula
 from problem_bank.spec import COUNT_FAMILIES, ModelSpec, ProblemSpec
-from problem_bank.terms import Formula, parse_formula
 
 
 class FitFailed(RuntimeError):
@@ -112,7 +112,7 @@ class FittedView:
         return float(readers[name]())
 
     def groups(self) -> dict[str, list[str]]:
-        return {r.group: list(r.terms) for r in self.formula.random}
+        return {r.group: list(r.names) for r in self.formula.random}
 
 
 def fit_all(

@@ -1,27 +1,112 @@
-"""Plots of a variant's data as the lecture draws them, as PNG bytes.
+"""Plots of a variant's data as the lecture draws them, as PNG bytes, and their text.
 
 matplotlib (Agg) is imported only when a plot is drawn: generating a variant never pays
-for it. Groups always differ by marker *and* line style, never by colour alone. Lines come
-from the stored reference coefficients (R names), so plotting needs no refit.
+for it. What a plot shows is computed first, without matplotlib (:func:`fitted_curves`,
+:func:`group_styles`), so its statistics are testable without pixels; drawing only puts
+that on axes. Fitted lines are on the response scale (the family's inverse link of the
+linear predictor), the scale of the points under them.
+
+Groups always differ by marker *and* line style, never by colour alone, and no two groups
+of one plot share a style. Legends sit outside the axes so they hide no data. Each kind
+also describes itself in words (:func:`plot_text`): the page's ``alt`` and caption.
 """
 
 from __future__ import annotations
 
 import io
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from problem_bank.spec import FactorPredictor, NumericPredictor, ProblemSpec
+from problem_bank.formula import Formula
+from problem_bank.spec import NumericPredictor, ProblemSpec
 from problem_bank.variant import Variant
 
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
-LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
+#: Marker → how the text alternative names it.
+MARKERS = {
+    "o": "circles",
+    "s": "squares",
+    "^": "triangles",
+    "D": "diamonds",
+    "v": "down-pointing triangles",
+    "P": "plus signs",
+    "X": "crosses",
+    "*": "stars",
+    "<": "left-pointing triangles",
+    ">": "right-pointing triangles",
+    "h": "hexagons",
+    "p": "pentagons",
+}
+#: Line style (matplotlib's spelling) and how the text names it.
+LINESTYLES: tuple[tuple[Any, str], ...] = (
+    ("-", "solid"),
+    ("--", "dashed"),
+    (":", "dotted"),
+    ("-.", "dash-dot"),
+    ((0, (8, 2)), "long-dashed"),
+    ((0, (3, 1, 1, 1, 1, 1)), "dash-dot-dot"),
+)
+#: Groups one plot can tell apart without colour: distinct (marker, line style) pairs.
+MAX_STYLED_GROUPS = len(MARKERS) * len(LINESTYLES)
+#: Pixel size of every plot (the pages give it to <img> so nothing jumps while loading).
+WIDTH_PX, HEIGHT_PX = 800, 460
+_DPI = 100
 
-PlotFunction = Callable[[Any, ProblemSpec, pd.DataFrame, dict[str, float]], None]
+
+@dataclass(frozen=True)
+class Style:
+    """How one group is drawn: colour plus the two cues that do not need colour."""
+
+    colour: str
+    marker: str
+    linestyle: Any
+    linestyle_name: str
+
+    @property
+    def words(self) -> str:
+        return f"{MARKERS[self.marker]}, {self.linestyle_name} line"
+
+
+def group_styles(count: int) -> list[Style]:
+    """``count`` styles, no two with the same marker and line style (so none with the same
+    colour, marker and line style): marker i mod 12, line style shifted every 12 groups."""
+    if count > MAX_STYLED_GROUPS:
+        raise ValueError(f"at most {MAX_STYLED_GROUPS} groups can be told apart, not {count}")
+    markers = list(MARKERS)
+    styles = []
+    for i in range(count):
+        linestyle, name = LINESTYLES[(i % len(LINESTYLES) + i // len(markers)) % len(LINESTYLES)]
+        styles.append(Style(f"C{i % 10}", markers[i % len(markers)], linestyle, name))
+    return styles
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A fitted curve on the response scale, for one level of the plotted factor."""
+
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    style: Style
+
+
+# ----------------------------------------------------------------------- what is shown
+
+
+def _family(spec: ProblemSpec) -> str:
+    return spec.models["main"].family
+
+
+def inverse_link(family: str) -> Callable[[np.ndarray], np.ndarray]:
+    """The canonical inverse link of a spec family (the link the reference fit uses)."""
+    if family == "gaussian":
+        return lambda eta: eta
+    from problem_bank.fitting.glm import DISTRIBUTIONS, LINKS
+
+    return LINKS[DISTRIBUTIONS[family].canonical].linkinv  # type: ignore[no-any-return]
 
 
 def _frame(spec: ProblemSpec, variant: Variant) -> pd.DataFrame:
@@ -40,181 +125,410 @@ def _coefs(variant: Variant) -> dict[str, float]:
     }
 
 
-def _eta(spec: ProblemSpec, coefs: dict[str, float], values: dict[str, Any]) -> float:
-    row = spec.formula().design_row(values, spec.factor_levels())
+def _eta(formula: Formula, spec: ProblemSpec, coefs: dict[str, float], values: dict) -> float:
+    row = formula.design_row(values, spec.factor_levels())
     return sum(w * coefs.get(name, 0.0) for name, w in row.items())
 
 
-def _numeric_x(spec: ProblemSpec) -> str:
+def numeric_x(spec: ProblemSpec) -> str | None:
+    """The x axis: the first numeric predictor of the main model."""
     assert spec.dgp is not None
-    for name, p in spec.dgp.predictors.items():
-        if isinstance(p, NumericPredictor):
-            return name
-    raise ValueError("this plot needs a numeric predictor")
-
-
-def _factor(spec: ProblemSpec) -> str | None:
-    assert spec.dgp is not None
-    for name, p in spec.dgp.predictors.items():
-        if isinstance(p, FactorPredictor):
+    for name in spec.formula().variables:
+        if isinstance(spec.dgp.predictors.get(name), NumericPredictor):
             return name
     return None
 
 
-def _defaults(spec: ProblemSpec, frame: pd.DataFrame) -> dict[str, Any]:
-    """Reference level for factors, mean for numbers: where other predictors are held."""
-    values: dict[str, Any] = {}
-    for name, lv in spec.factor_levels().items():
-        values[name] = lv[0]
-    for name in frame.columns:
-        if name not in values and pd.api.types.is_numeric_dtype(frame[name]):
-            values[name] = float(frame[name].mean())
-    return values
+def plotted_factor(spec: ProblemSpec) -> str | None:
+    """The factor drawn as groups: the main model's factor with the most levels."""
+    levels = spec.factor_levels()
+    factors = [v for v in spec.formula().variables if v in levels]
+    return max(factors, key=lambda f: len(levels[f]), default=None)
 
 
-def _scatter(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]) -> None:
-    """Points and the fitted regression line."""
-    x, y = _numeric_x(spec), spec.formula().response
-    ax.scatter(frame[x], frame[y], marker="o", facecolors="none", edgecolors="black")
-    grid = np.linspace(frame[x].min(), frame[x].max(), 50)
-    base = _defaults(spec, frame)
-    ax.plot(grid, [_eta(spec, coefs, {**base, x: g}) for g in grid], "-", color="C0", lw=2)
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+def _shown(spec: ProblemSpec) -> set[str]:
+    """The predictors a curve plot shows: its x axis and the factor of its curves."""
+    return {v for v in (numeric_x(spec), plotted_factor(spec)) if v is not None}
 
 
-def _group_lines(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]) -> None:
-    """ANCOVA / interaction: one marker and one line style per level of the factor."""
-    x, y, factor = _numeric_x(spec), spec.formula().response, _factor(spec)
-    assert factor is not None
-    base = _defaults(spec, frame)
-    for i, level in enumerate(spec.factor_levels()[factor]):
-        sub = frame[frame[factor] == level]
-        ax.scatter(sub[x], sub[y], marker=MARKERS[i % len(MARKERS)], color=f"C{i}", alpha=0.6)
-        grid = np.linspace(sub[x].min(), sub[x].max(), 20)
-        line = [_eta(spec, coefs, {**base, x: g, factor: level}) for g in grid]
-        ax.plot(
-            grid,
-            line,
-            linestyle=LINESTYLES[i % len(LINESTYLES)],
-            color=f"C{i}",
-            lw=2,
-            marker=MARKERS[i % len(MARKERS)],
-            markevery=[0, -1],
-            label=str(level),
-        )
-    ax.legend(title=factor)
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+def held_values(spec: ProblemSpec, frame: pd.DataFrame, shown: set[str]) -> dict[str, Any]:
+    """Where the model's other predictors are held: reference level, or the mean."""
+    levels = spec.factor_levels()
+    held: dict[str, Any] = {}
+    for name in spec.formula().variables:
+        if name in shown:
+            continue
+        held[name] = levels[name][0] if name in levels else float(frame[name].mean())
+    return held
 
 
-def _mixed_groups(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]) -> None:
-    """Points by group with each group's own least-squares line; the fixed-effect line bold."""
+def held_text(spec: ProblemSpec, held: dict[str, Any]) -> str:
+    """ "Year held at its reference level 1999": what a curve assumes about the rest."""
+    levels = spec.factor_levels()
+    return "; ".join(
+        f"{name} held at its reference level {value}"
+        if name in levels
+        else f"{name} held at its mean, {value:.3g}"
+        for name, value in held.items()
+    )
+
+
+def fitted_curves(
+    spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float], points: int = 60
+) -> list[Curve]:
+    """The main model's fitted mean against x, one curve per level of the plotted factor,
+    the other predictors held (:func:`held_values`), on the response scale."""
+    x, factor = numeric_x(spec), plotted_factor(spec)
+    assert x is not None
+    formula, linkinv = spec.formula(), inverse_link(_family(spec))
+    used = frame.dropna(subset=[x])
+    base = held_values(spec, frame, _shown(spec))
+    levels: list[str | None] = list(spec.factor_levels()[factor]) if factor else [None]
+    curves = []
+    for level, style in zip(levels, group_styles(len(levels)), strict=True):
+        sub = used if level is None else used[used[factor] == level]
+        if sub.empty:
+            sub = used
+        grid = np.linspace(float(sub[x].min()), float(sub[x].max()), points)
+        values = base if level is None or factor is None else {**base, factor: level}
+        eta = np.array([_eta(formula, spec, coefs, {**values, x: g}) for g in grid])
+        curves.append(Curve("fitted" if level is None else str(level), grid, linkinv(eta), style))
+    return curves
+
+
+def expected_counts(
+    spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(counts 0…top, observed frequency, Poisson-expected frequency) for a count model."""
+    from scipy.stats import poisson
+
+    y, formula = spec.formula().response, spec.formula()
+    used = frame.dropna(subset=[*formula.variables, y])
+    eta = np.array([_eta(formula, spec, coefs, row) for row in used.to_dict("records")])
+    mu = inverse_link(_family(spec))(eta)
+    counts = used[y].astype(int).to_numpy()
+    ks = np.arange(int(min(counts.max(), 20)) + 1)
+    observed = np.array([(counts == k).sum() for k in ks])
+    expected = np.array([poisson.pmf(k, mu).sum() for k in ks])
+    return ks, observed, expected
+
+
+def _groups(spec: ProblemSpec, frame: pd.DataFrame) -> tuple[str, list[str]]:
     assert spec.dgp is not None and spec.dgp.groups is not None
-    x, y, group = _numeric_x(spec), spec.formula().response, spec.dgp.groups.name
-    groups = list(dict.fromkeys(frame[group].astype(str)))
-    for i, level in enumerate(groups):
-        sub = frame[frame[group].astype(str) == level]
-        style = dict(color=f"C{i % 10}", marker=MARKERS[i % len(MARKERS)])
-        ax.scatter(sub[x], sub[y], alpha=0.6, **style)
+    group = spec.dgp.groups.name
+    return group, list(dict.fromkeys(frame[group].astype(str)))
+
+
+def _cue_list(labels: list[str], styles: list[Style], lines: bool = True) -> str:
+    cue = (lambda s: s.words) if lines else (lambda s: MARKERS[s.marker])
+    return "; ".join(f"{label}: {cue(style)}" for label, style in zip(labels, styles, strict=True))
+
+
+# ---------------------------------------------------------------------------- drawing
+
+
+def _legend_outside(ax: Any, title: str | None, entries: int) -> None:
+    ax.legend(
+        title=title,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        borderaxespad=0.0,
+        fontsize="small",
+        ncol=2 if entries > 14 else 1,
+    )
+
+
+def _draw_curves(ax: Any, curves: list[Curve], frame: pd.DataFrame, spec: ProblemSpec) -> None:
+    x, y, factor = numeric_x(spec), spec.formula().response, plotted_factor(spec)
+    for curve in curves:
+        sub = frame if factor is None else frame[frame[factor] == curve.label]
+        s = curve.style
+        ax.scatter(sub[x], sub[y], marker=s.marker, color=s.colour, alpha=0.55)
+        ax.plot(curve.x, curve.y, color=s.colour, linestyle=s.linestyle, lw=2,
+                marker=s.marker, markevery=[0, -1], label=curve.label)  # fmt: skip
+    if factor is not None:
+        _legend_outside(ax, factor, len(curves))
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+
+
+def _draw_scatter(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> None:
+    """Points and the fitted mean (per level of the model's factor, if it has one)."""
+    _draw_curves(ax, fitted_curves(spec, frame, coefs), frame, spec)
+
+
+def _draw_mixed_groups(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> None:
+    """Points by group with each group's own least-squares line; the fixed-effect line bold."""
+    x, y = numeric_x(spec), spec.formula().response
+    assert x is not None
+    group, groups = _groups(spec, frame)
+    styles = _mixed_styles(len(groups))
+    for level, s in zip(groups, styles, strict=True):
+        sub = frame[frame[group].astype(str) == level].dropna(subset=[x, y])
+        ax.scatter(sub[x], sub[y], alpha=0.6, color=s.colour, marker=s.marker)
         if sub[x].nunique() > 1:
             slope, intercept = np.polyfit(sub[x], sub[y], 1)
             grid = np.array([sub[x].min(), sub[x].max()])
-            ax.plot(
-                grid,
-                intercept + slope * grid,
-                linestyle=LINESTYLES[i % len(LINESTYLES)],
-                label=level,
-                **style,
-            )
+            ax.plot(grid, intercept + slope * grid, color=s.colour, marker=s.marker,
+                    linestyle=s.linestyle, label=level if s is not _ALIKE else "_")  # fmt: skip
+    base = held_values(spec, frame, {x})
     grid = np.linspace(frame[x].min(), frame[x].max(), 20)
-    fixed = [_eta(spec, coefs, {x: g}) for g in grid]
-    ax.plot(grid, fixed, color="black", lw=3, label="fixed effects")
-    ax.legend(title=group, fontsize="small", ncol=2)
+    formula = spec.formula()
+    fixed = [_eta(formula, spec, coefs, {**base, x: g}) for g in grid]
+    ax.plot(grid, fixed, color="black", lw=3.5, label="fixed effects")
+    _legend_outside(ax, group if styles[0] is not _ALIKE else None, len(groups) + 1)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
 
 
-def _zeros(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]) -> None:
+#: Past :data:`MAX_STYLED_GROUPS` no legend can tell the groups apart: all drawn alike.
+_ALIKE = Style("0.55", "o", "-", "solid")
+
+
+def _mixed_styles(count: int) -> list[Style]:
+    return group_styles(count) if count <= MAX_STYLED_GROUPS else [_ALIKE] * count
+
+
+def _draw_zeros(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> None:
     """Observed vs Poisson-expected frequency of each count (hatched = expected)."""
-    y = spec.formula().response
-    used = frame.dropna()
-    mu = np.array([math.exp(_eta(spec, coefs, row)) for row in used.to_dict("records")])
-    counts = used[y].astype(int).to_numpy()
-    top = int(min(counts.max(), 20))
-    ks = np.arange(top + 1)
-    observed = np.array([(counts == k).sum() for k in ks])
-    from scipy.stats import poisson
-
-    expected = np.array([poisson.pmf(k, mu).sum() for k in ks])
+    ks, observed, expected = expected_counts(spec, frame, coefs)
     ax.bar(ks - 0.2, observed, width=0.4, color="C0", edgecolor="black", label="observed")
-    ax.bar(
-        ks + 0.2,
-        expected,
-        width=0.4,
-        color="white",
-        edgecolor="black",
-        hatch="//",
-        label="expected (Poisson)",
-    )
-    ax.set_xlabel(y)
+    ax.bar(ks + 0.2, expected, width=0.4, color="white", edgecolor="black", hatch="//",
+           label="expected (Poisson)")  # fmt: skip
+    ax.set_xlabel(spec.formula().response)
     ax.set_ylabel("number of observations")
-    ax.legend()
+    _legend_outside(ax, None, 2)
 
 
-def _logistic(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]) -> None:
+def _draw_logistic(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> None:
     """0/1 outcomes (jittered) and the fitted probability curve for each level of a factor."""
-    x, y = _numeric_x(spec), spec.formula().response
-    used = frame.dropna()
+    x, y = numeric_x(spec), spec.formula().response
+    used = frame.dropna(subset=[x, y])
     jitter = np.random.default_rng(0).uniform(-0.03, 0.03, len(used))
     ax.scatter(used[x], used[y] + jitter, marker="|", color="grey", alpha=0.5)
-    factors = list(spec.factor_levels())
-    base = _defaults(spec, frame)
-    grid = np.linspace(used[x].min(), used[x].max(), 60)
-    factor = factors[-1] if factors else None
-    for i, level in enumerate(spec.factor_levels()[factor] if factor else [None]):
-        values = {**base, **({factor: level} if factor else {})}
-        eta = np.array([_eta(spec, coefs, {**values, x: g}) for g in grid])
-        ax.plot(
-            grid,
-            1 / (1 + np.exp(-eta)),
-            linestyle=LINESTYLES[i % len(LINESTYLES)],
-            marker=MARKERS[i % len(MARKERS)],
-            markevery=[0, -1],
-            color=f"C{i}",
-            label=f"{factor} {level}" if factor else "fitted",
-        )
+    curves = fitted_curves(spec, frame, coefs)
+    for c in curves:
+        ax.plot(c.x, c.y, linestyle=c.style.linestyle, marker=c.style.marker, markevery=[0, -1],
+                color=c.style.colour, lw=2, label=c.label)  # fmt: skip
     ax.set_ylim(-0.08, 1.08)
     ax.set_xlabel(x)
     ax.set_ylabel(f"P({y} = 1)")
-    ax.legend(fontsize="small")
+    if plotted_factor(spec):
+        _legend_outside(ax, plotted_factor(spec), len(curves))
 
 
-#: Plot kind → drawing function. A new kind is one function and one entry here.
-PLOTS: dict[str, PlotFunction] = {
-    "scatter": _scatter,
-    "group_lines": _group_lines,
-    "mixed_groups": _mixed_groups,
-    "zeros": _zeros,
-    "logistic": _logistic,
+# ---------------------------------------------------------------------------- in words
+
+
+def _n(frame: pd.DataFrame, spec: ProblemSpec, columns: list[str]) -> int:
+    return len(frame.dropna(subset=columns))
+
+
+def _held_clause(spec: ProblemSpec, frame: pd.DataFrame, shown: set[str]) -> str:
+    held = held_text(spec, held_values(spec, frame, shown))
+    return f" ({held})" if held else ""
+
+
+_CURVE_WORDS = {
+    "gaussian": "fitted regression line",
+    "poisson": "fitted Poisson curve (expected count)",
+    "binomial": "fitted probability curve",
 }
 
 
-def plot_variant(spec: ProblemSpec, variant: Variant) -> bytes:
-    """The spec's plot for this variant as PNG bytes (empty when the spec has no plot)."""
+def _describe_scatter(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> str:
+    x, y, factor = numeric_x(spec), spec.formula().response, plotted_factor(spec)
+    assert x is not None
+    n = _n(frame, spec, [x, y])
+    what = _CURVE_WORDS[_family(spec)]
+    held = _held_clause(spec, frame, _shown(spec))
+    if factor is None:
+        return (
+            f"Scatter plot of {y} against {x} for {n} observations (circles), "
+            f"with the {what}{held}."
+        )
+    levels = spec.factor_levels()[factor]
+    styles = group_styles(len(levels))
+    return (
+        f"Scatter plot of {y} against {x} for {n} observations, points marked by {factor} "
+        f"({_cue_list(levels, styles, lines=False)}), with the {what} for each {factor}, "
+        f"drawn in that level's marker and line style ({_cue_list(levels, styles)}){held}."
+    )
+
+
+def _describe_logistic(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> str:
+    x, y, factor = numeric_x(spec), spec.formula().response, plotted_factor(spec)
+    assert x is not None
+    n = _n(frame, spec, [x, y])
+    start = (
+        f"{y} (0 or 1, as jittered grey ticks) against {x} for {n} observations, with the "
+        f"fitted probability that {y} = 1"
+    )
+    held = _held_clause(spec, frame, _shown(spec))
+    if factor is None:
+        return f"{start} as a solid line{held}."
+    levels = spec.factor_levels()[factor]
+    return f"{start} for each {factor} ({_cue_list(levels, group_styles(len(levels)))}){held}."
+
+
+def _describe_zeros(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> str:
+    y = spec.formula().response
+    ks, observed, expected = expected_counts(spec, frame, coefs)
+    return (
+        f"Bar chart of the number of observations with each count of {y} from 0 to "
+        f"{ks[-1]}: observed (filled bars, left) next to expected under the fitted Poisson "
+        f"model (white hatched bars, right). Zeros: {observed[0]} observed, "
+        f"{expected[0]:.1f} expected."
+    )
+
+
+def _describe_mixed_groups(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> str:
+    x, y = numeric_x(spec), spec.formula().response
+    assert x is not None
+    group, groups = _groups(spec, frame)
+    start = (
+        f"Scatter plot of {y} against {x} for {_n(frame, spec, [x, y])} observations from "
+        f"{len(groups)} levels of {group}"
+    )
+    end = f"the thick solid black line is the fixed-effect line{_held_clause(spec, frame, {x})}."
+    if len(groups) > MAX_STYLED_GROUPS:
+        return (
+            f"{start}, too many to tell apart: every {group}'s points and least-squares line "
+            f"in grey circles and solid lines; {end}"
+        )
+    return (
+        f"{start}, each {group} in its own marker and line style with its own least-squares "
+        f"line ({_cue_list(groups, group_styles(len(groups)))}); {end}"
+    )
+
+
+# --------------------------------------------------------------------------- fit check
+
+
+def _needs_x(spec: ProblemSpec) -> Iterator[str]:
+    if numeric_x(spec) is None:
+        yield "needs a numeric predictor in the main model to put on the x axis"
+
+
+def _scatter_problems(spec: ProblemSpec) -> Iterator[str]:
+    yield from _needs_x(spec)
+
+
+def _group_lines_problems(spec: ProblemSpec) -> Iterator[str]:
+    yield from _needs_x(spec)
+    if plotted_factor(spec) is None:
+        yield "needs a factor in the main model: it draws one line per level"
+
+
+def _mixed_groups_problems(spec: ProblemSpec) -> Iterator[str]:
+    yield from _needs_x(spec)
+    assert spec.dgp is not None
+    if not spec.formula().random or spec.dgp.groups is None:
+        yield "needs a mixed model: a main model with random effects and dgp groups"
+    elif _family(spec) != "gaussian":
+        yield f"draws least-squares lines per group: for a gaussian model, not {_family(spec)}"
+
+
+def _zeros_problems(spec: ProblemSpec) -> Iterator[str]:
+    if _family(spec) != "poisson":
+        yield (
+            "compares observed with Poisson-expected counts: the main model must be "
+            f"family: poisson, not {_family(spec)}"
+        )
+
+
+def _logistic_problems(spec: ProblemSpec) -> Iterator[str]:
+    if _family(spec) != "binomial":
+        yield (
+            "draws fitted probabilities of a 0/1 response: the main model must be "
+            f"family: binomial, not {_family(spec)}"
+        )
+    yield from _needs_x(spec)
+
+
+PlotFunction = Callable[[Any, ProblemSpec, pd.DataFrame, dict[str, float]], None]
+TextFunction = Callable[[ProblemSpec, pd.DataFrame, dict[str, float]], str]
+
+
+@dataclass(frozen=True)
+class PlotKind:
+    """A plot kind: how it is drawn, how it is told in words, and what spec it fits."""
+
+    draw: PlotFunction
+    describe: TextFunction
+    problems: Callable[[ProblemSpec], Iterator[str]]
+
+
+#: Plot kind → its parts. A new kind is three functions and one entry here.
+PLOTS: dict[str, PlotKind] = {
+    "scatter": PlotKind(_draw_scatter, _describe_scatter, _scatter_problems),
+    "group_lines": PlotKind(_draw_scatter, _describe_scatter, _group_lines_problems),
+    "mixed_groups": PlotKind(_draw_mixed_groups, _describe_mixed_groups, _mixed_groups_problems),
+    "zeros": PlotKind(_draw_zeros, _describe_zeros, _zeros_problems),
+    "logistic": PlotKind(_draw_logistic, _describe_logistic, _logistic_problems),
+}
+
+
+def plot_problems(spec: ProblemSpec) -> Iterator[str]:
+    """Why the spec's plot cannot show this problem's data (nothing when it can). The
+    spec's models and formulas must already be valid."""
+    if spec.plot is None:
+        return
+    if spec.plot not in PLOTS:
+        yield f"unknown plot kind {spec.plot!r}; known: {', '.join(PLOTS)}"
+        return
+    if spec.dgp is None:
+        yield f"{spec.plot} plots data: this problem has no dgp"
+        return
+    for reason in PLOTS[spec.plot].problems(spec):
+        yield f"{spec.plot} {reason}"
+
+
+def _title(spec: ProblemSpec, frame: pd.DataFrame) -> str:
+    """The spec's title, and on a second line what the curves hold fixed."""
+    x = numeric_x(spec)
+    if spec.plot == "zeros" or x is None:
+        return spec.title
+    shown = {x} if spec.plot == "mixed_groups" else _shown(spec)
+    held = held_text(spec, held_values(spec, frame, shown))
+    return f"{spec.title}\nCurves with {held}" if held else spec.title
+
+
+def plot_text(spec: ProblemSpec, variant: Variant) -> str:
+    """What the plot shows, in words (empty when there is no plot)."""
     if spec.plot is None or not variant.data_csv:
-        return b""
+        return ""
+    return PLOTS[spec.plot].describe(spec, _frame(spec, variant), _coefs(variant))
+
+
+def figure(spec: ProblemSpec, variant: Variant) -> Any:
+    """The drawn matplotlib figure (close it after use); :func:`plot_variant` saves it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     frame = _frame(spec, variant)
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=100)
+    fig, ax = plt.subplots(
+        figsize=(WIDTH_PX / _DPI, HEIGHT_PX / _DPI), dpi=_DPI, layout="constrained"
+    )
     try:
-        PLOTS[spec.plot](ax, spec, frame, _coefs(variant))
-        ax.set_title(spec.title, fontsize="medium")
-        fig.tight_layout()
+        PLOTS[spec.plot].draw(ax, spec, frame, _coefs(variant))  # type: ignore[index]
+        ax.set_title(_title(spec, frame), fontsize="medium")
+    except BaseException:
+        plt.close(fig)
+        raise
+    return fig
+
+
+def plot_variant(spec: ProblemSpec, variant: Variant) -> bytes:
+    """The spec's plot for this variant as PNG bytes (empty when the spec has no plot)."""
+    if spec.plot is None or not variant.data_csv:
+        return b""
+    import matplotlib.pyplot as plt
+
+    fig = figure(spec, variant)
+    try:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", metadata={"Software": None})
         return buf.getvalue()

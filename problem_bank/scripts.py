@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from problem_bank.formula import parse_formula
 from problem_bank.spec import COUNT_FAMILIES, OutputSpec, ProblemSpec
-from problem_bank.terms import parse_formula
 
 
 def _r_vector(values: list[str]) -> str:
@@ -240,9 +240,9 @@ def _py_model(spec: ProblemSpec, name: str) -> tuple[str, list[str]]:
     var = r_var(name)
     d = spec.data_name
     if f.random:
-        fixed = f"{f.response} ~ " + (" + ".join(":".join(t) for t in f.fixed) or "1")
+        fixed = f"{f.response} ~ " + (" + ".join(f.term_labels) or "1")
         rand = f.random[0]
-        slopes = [t for t in rand.terms if t != "(Intercept)"]
+        slopes = list(rand.slopes)
         re = "~" + (" + ".join(slopes) if slopes else "1")
         reml = "True" if model.reml else "False"
         stmt = (

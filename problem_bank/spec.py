@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from problem_bank import expressions as ex
-from problem_bank.terms import Formula, FormulaError, parse_formula
+from problem_bank.formula import Formula, FormulaError, parse_formula
 from problem_bank.yaml_lines import Loc, YamlError, line_for, load_with_lines
 
 M = TypeVar("M", bound=BaseModel)
@@ -524,10 +524,10 @@ def _semantic_errors(spec: ProblemSpec) -> Iterator[tuple[Loc, str]]:
         if out.printer == "emmeans_pairs" and out.factor not in levels:
             yield ("output", i, "factor"), "emmeans_pairs needs `factor`: a factor of the data"
     if spec.plot is not None:
-        from problem_bank.plots import PLOTS  # light: matplotlib is imported lazily
+        from problem_bank.plots import plot_problems  # light: matplotlib is imported lazily
 
-        if spec.plot not in PLOTS:
-            yield ("plot",), f"unknown plot kind {spec.plot!r}; known: {', '.join(PLOTS)}"
+        for message in plot_problems(spec):
+            yield ("plot",), message
     checker = _ExpressionChecker(spec, formulas, levels, values, group_name)
     yield from checker.text(("story",), spec.story)
     for i, cond in enumerate(spec.require):
@@ -563,10 +563,11 @@ def _output_model_errors(spec: ProblemSpec, i: int, out: OutputSpec) -> Iterator
 def _too_many_coefficients(f: Formula, levels: dict[str, list[str]]) -> str | None:
     """Counted, not listed: ``A*B*C*D`` with 50 levels each would list 5.7 million names."""
     count = int(f.intercept)
-    for term in f.fixed:
+    for term, coding in zip(f.terms, f.codings(), strict=True):
         width = 1
-        for var in term:
-            width *= max(len(levels[var]) - 1, 1) if var in levels else 1
+        for var, contrast in zip(term, coding, strict=True):
+            if var in levels:
+                width *= max(len(levels[var]) - 1, 1) if contrast else len(levels[var])
         count += width
     if count > MAX_COEFFICIENTS:
         return f"{count:,} coefficients with these factor levels; at most {MAX_COEFFICIENTS}"
@@ -781,7 +782,7 @@ class _ExpressionChecker:
                 return "predict(group=...) needs a model with random effects"
         elif call.name in ("varcorr", "ranef"):
             group = call.args[0]
-            terms = {r.group: r.terms for r in f.random}
+            terms = {r.group: r.names for r in f.random}
             if isinstance(group, str) and group not in terms:
                 return f"{call.name}(): {group!r} is not a grouping factor of {f.text!r}"
             term = call.args[-1] if call.name == "ranef" else call.args[1]
@@ -802,8 +803,8 @@ class _ExpressionChecker:
                         return f"contrast(): {msg}"
         elif call.name.startswith("anova_"):
             term = call.args[0]
-            if isinstance(term, str) and term not in f.term_labels():
-                terms = ", ".join(f.term_labels())
+            if isinstance(term, str) and term not in f.term_labels:
+                terms = ", ".join(f.term_labels)
                 return f"{call.name}(): {term!r} is not a term of {f.text!r}; terms: {terms}"
         elif call.name in ("dispersion_ratio", "dispersion_p") and family != "poisson":
             return f"{call.name}() needs a poisson model"

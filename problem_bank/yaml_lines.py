@@ -129,10 +129,11 @@ def load_with_lines(text: str) -> tuple[Any, dict[Loc, int]]:
             node = loader.get_single_node()
         except yaml.reader.ReaderError as exc:  # a control character
             char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-            before = encoded[: exc.position] if _BYTE_POSITIONS else text[: exc.position]
-            raise _bad_character(
-                char, before.count(b"\n" if _BYTE_POSITIONS else "\n") + 1
-            ) from None
+            if _BYTE_POSITIONS:
+                line = encoded[: exc.position].count(b"\n") + 1
+            else:
+                line = text[: exc.position].count("\n") + 1
+            raise _bad_character(char, line) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

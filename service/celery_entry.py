@@ -1,6 +1,6 @@
 """`celery -A service.celery_entry:celery_app …`: the configured app for Celery's own CLI (beat)."""
 
-from graders.tasks import celery_app
+from graders.celery_app import celery_app
 from service.config import Settings
 from service.worker import prepare
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from graders.celery_app import GRADING_QUEUE, QUEUES, VARIANTS_QUEUE
 from graders.cli import grade
 from problem_bank.cli import problems
 from service.api import cli as api_cli
@@ -83,6 +84,19 @@ def serve(host: str, port: int) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
+def _queue_list(_ctx: click.Context, _param: click.Parameter, value: str) -> list[str]:
+    """``--queues`` as a list of known queue names; a precise usage error otherwise."""
+    names = [q.strip() for q in value.split(",") if q.strip()]
+    unknown = [q for q in names if q not in QUEUES]
+    if not names or unknown:
+        raise click.BadParameter(
+            f"unknown queue {unknown[0]!r}; known: {', '.join(QUEUES)}"
+            if unknown
+            else f"name at least one of: {', '.join(QUEUES)}"
+        )
+    return list(dict.fromkeys(names))
+
+
 @main.command()
 @click.option("--concurrency", "-c", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option(
@@ -94,15 +108,32 @@ def serve(host: str, port: int) -> None:
 @click.option("--beat/--no-beat", default=False, help="Also run the periodic sweep scheduler.")
 @click.option("--loglevel", default="INFO", show_default=True)
 @click.option("--quiet", is_flag=True, help="No start-up banner.")
-def worker(concurrency: int, pool: str, beat: bool, loglevel: str, quiet: bool) -> None:
-    """Run a Celery worker that issues variants and grades submissions."""
+@click.option(
+    "--queues",
+    "-Q",
+    default=",".join(QUEUES),
+    show_default=True,
+    callback=_queue_list,
+    help=f"Comma-separated queues: {GRADING_QUEUE} (grading, sweeps) and/or {VARIANTS_QUEUE} "
+    "(variant issue; loads statsmodels).",
+)
+def worker(
+    concurrency: int, pool: str, beat: bool, loglevel: str, quiet: bool, queues: list[str]
+) -> None:
+    """Run a Celery worker that grades submissions and/or issues variants (--queues)."""
     from service import worker as worker_module
 
     settings = _settings()
     check_database(settings)
     check_broker(settings)
     worker_module.run(
-        settings, concurrency=concurrency, pool=pool, beat=beat, loglevel=loglevel, quiet=quiet
+        settings,
+        concurrency=concurrency,
+        pool=pool,
+        beat=beat,
+        loglevel=loglevel,
+        quiet=quiet,
+        queues=queues,
     )
 
 
@@ -132,7 +163,8 @@ def sweep() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def run(host: str, port: int) -> None:
-    """Everything `make run` does: migrate, load the demo, start a worker and the server."""
+    """Everything `make run` does: migrate, load the demo, start both worker pools (grading
+    with beat; variant issue) and the server."""
     from service import migrate
 
     settings = _settings()
@@ -142,17 +174,10 @@ def run(host: str, port: int) -> None:
         migrate.upgrade(settings.database_url)
         logins = _load_demo(settings)
         check_broker(settings)
-        worker_process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service.cli",
-                "worker",
-                "--beat",
-                "--loglevel=WARNING",
-                "--quiet",
-            ]
-        )
+        workers = [
+            _start_worker(f"--queues={GRADING_QUEUE}", "--beat"),
+            _start_worker(f"--queues={VARIANTS_QUEUE}", "--concurrency=1"),
+        ]
         click.echo(f"\nmixgrade is running at http://{host}:{port}/  (Ctrl-C stops it)\n")
         click.echo("Demo logins:")
         for login in logins:
@@ -163,17 +188,27 @@ def run(host: str, port: int) -> None:
         except KeyboardInterrupt:
             pass
         finally:
-            _stop(worker_process)
-            click.echo("stopped web server and worker")
+            _stop(*workers)
+            click.echo("stopped web server and workers")
+
+
+def _start_worker(*options: str) -> subprocess.Popen[bytes]:
+    """One `mixgrade worker` pool as a child of `mixgrade run`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "worker", *options, "--loglevel=WARNING", "--quiet"]
+    )
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
+def _stop(*processes: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to all first, so the pools shut down together, then wait for each."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
         process.send_signal(signal.SIGTERM)
+    for process in running:
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:

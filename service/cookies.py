@@ -17,10 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, request, session
+from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import user_logged_in, user_logged_out
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response as BaseResponse
 
 #: The session key naming the platform (LtiPlatform.id) whose launch opened this session.
 LTI_WINDOW = "lti_window"
@@ -47,7 +48,7 @@ def cross_site_attributes() -> CookieAttributes:
 
 
 def set_cross_site_cookie(
-    response: Response, name: str, value: str, *, max_age: int, path: str = "/"
+    response: BaseResponse, name: str, value: str, *, max_age: int, path: str = "/"
 ) -> None:
     """Set a cookie that must reach us inside another site's iframe (an LMS page)."""
     attributes = cross_site_attributes()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -79,3 +79,12 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """Rows an UPDATE, INSERT or DELETE touched: the check a conditional write rests on.
+
+    ``Session.execute`` is typed as returning a plain ``Result``; for DML it is a
+    ``CursorResult``, which has ``rowcount``.
+    """
+    return int(cast("CursorResult[Any]", result).rowcount or 0)

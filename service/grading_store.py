@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from graders.feedback import Feedback
 from graders.tasks import GradingJob, TransientError
-from service.db import make_engine, make_session_factory, session_scope
+from service.db import make_engine, make_session_factory, rows_changed, session_scope
 from service.lti import passback
 from service.models import (
     Assignment,
@@ -175,9 +175,9 @@ class SqlGradingStore:
             if not scoring.from_lms:
                 # Conditional update: of two workers racing on one submission, one stores.
                 with self._autocommit.connect() as connection:
-                    return connection.execute(_STORE_GRADE, values).rowcount == 1
+                    return rows_changed(connection.execute(_STORE_GRADE, values)) == 1
             with session_scope(self.sessions) as session:
-                stored = session.execute(_STORE_GRADE, values).rowcount == 1
+                stored = rows_changed(session.execute(_STORE_GRADE, values)) == 1
                 if stored:
                     # Same transaction as the grade: the LMS score send is never forgotten.
                     passback.after_graded(session, submission_id)

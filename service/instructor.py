@@ -1,7 +1,7 @@
 """What instructors do: write and preview problems, build assignments, read the gradebook
 and analytics, regrade.
 
-Who may come in is decided in services.teaching: the pages are open to whoever teaches a
+Who may come in is decided in services.access: the pages are open to whoever teaches a
 course (by enrollment, as an LMS launch makes them) or has a site instructor account;
 every course route checks the enrollment in that course; writing problems in the shared
 bank needs the site role."""
@@ -24,7 +24,7 @@ from flask_login import current_user, login_required
 import problem_bank
 from problem_bank.render import plural
 from service.models import Assignment, AssignmentProblem, Course, Problem
-from service.services import analytics, authoring, gradebook, regrade, teaching
+from service.services import access, analytics, authoring, gradebook, regrade, teaching
 from service.web_db import db
 
 bp = Blueprint("instructor", __name__, url_prefix="/teach")
@@ -33,19 +33,19 @@ bp = Blueprint("instructor", __name__, url_prefix="/teach")
 @bp.before_request
 @login_required
 def _instructors_only():  # type: ignore[no-untyped-def]
-    if not teaching.may_teach(db(), current_user):
+    if not access.may_teach(db(), current_user):
         abort(403, "This page is for instructors.")
 
 
 @bp.app_context_processor
 def _teaching_nav() -> dict[str, object]:
     """``may_teach()`` for the header: called only on pages that draw the nav."""
-    return {"may_teach": lambda: teaching.may_teach(db(), current_user)}
+    return {"may_teach": lambda: access.may_teach(db(), current_user)}
 
 
 def _author_only() -> None:
     """Writing in the bank publishes to every course, so it needs the site role."""
-    if not teaching.is_author(current_user):
+    if not access.is_author(current_user):
         abort(
             403,
             "Writing problems for the shared bank needs a mixgrade instructor account; "
@@ -62,7 +62,7 @@ def home():  # type: ignore[no-untyped-def]
     return render_template(
         "teach/home.html",
         courses=teaching.courses_taught(db(), current_user),
-        can_author=teaching.is_author(current_user),
+        can_author=access.is_author(current_user),
     )
 
 
@@ -112,11 +112,29 @@ def preview(problem_id: int):  # type: ignore[no-untyped-def]
         "teach/preview.html",
         problem=problem,
         variant=variant,
+        plot_text=authoring.preview_plot_text(problem, variant) if variant else "",
         seed=seed,
         error=error,
         versions=versions,
         can_edit=authoring.can_edit(current_user, problem),
     ), (422 if error else 200)
+
+
+@bp.route("/problems/<int:problem_id>/plot.png")
+def preview_plot(problem_id: int):  # type: ignore[no-untyped-def]
+    """The plot of the previewed seed: drawn on request, stored nowhere (as the preview)."""
+    problem = _problem(problem_id)
+    seed = request.args.get("seed", "1")
+    budget = current_app.config.get("MIXGRADE_PREVIEW_SECONDS", authoring.PREVIEW_SECONDS)
+    try:
+        png = authoring.preview_plot(problem, int(seed), budget)
+    except (ValueError, problem_bank.GenerationError) as exc:  # a bad seed; over budget
+        abort(404, f"No plot for seed {seed!r}: {exc}")
+    if not png:
+        abort(404, "This problem draws no plot.")
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @bp.route("/problems/new", methods=["GET", "POST"])
@@ -295,7 +313,7 @@ def switch_version(item_id: int):  # type: ignore[no-untyped-def]
 def _course(course_id: int) -> Course:
     """The course if the current user teaches it; 404 otherwise (no leak that it exists)."""
     course = db().get(Course, course_id)
-    if course is None or not teaching.teaches(db(), current_user, course_id):
+    if course is None or not access.teaches(db(), current_user, course_id):
         abort(404, "No such course.")
     return course
 

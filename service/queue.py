@@ -12,7 +12,8 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from graders.tasks import celery_app, grade_submission, issue_variant, selftest_problem
+from graders.celery_app import celery_app
+from graders.tasks import grade_submission, issue_variant, selftest_problem
 from service import redis_broker
 from service.config import Settings, redact_url
 from service.db import make_engine

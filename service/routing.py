@@ -27,8 +27,8 @@ class RowId(IntegerConverter):
         self, url_map: Any, *args: Any, min: int = 1, max: int = MAX_ROW_ID, **kwargs: Any
     ) -> None:
         # A route may narrow the range (``<int(min=5):n>``) but never widen it.
-        kwargs.pop("signed", None)
-        super().__init__(url_map, *args, min=_clamp(min), max=_clamp(max), signed=False, **kwargs)
+        kwargs.update(min=_clamp(min), max=_clamp(max), signed=False)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def row_id(raw: object) -> int | None:

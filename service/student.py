@@ -23,9 +23,10 @@ from problem_bank.variant import Part
 from service import errors
 from service.models import AssignmentProblem, Enrollment, Submission, Variant
 from service.services import (
+    access,
+    answer_checks,
     student_pages,
     submissions,
-    teaching,
     timing,
     variant_files,
     variants,
@@ -144,6 +145,7 @@ def download(variant_id: int, name: str):  # type: ignore[no-untyped-def]
 @bp.route("/submissions/<int:submission_id>")
 @login_required
 def submission_status(submission_id: int):  # type: ignore[no-untyped-def]
+    # The student's own problem page polls this; teachers read work on the teaching pages.
     submission = db().get(Submission, submission_id)
     if submission is None or submission.user_id != current_user.id:
         abort(404, "No such submission.")
@@ -164,8 +166,10 @@ def _render_problem(
         "problem.html",
         page=page,
         offered=variant_files.offered(variant),
+        plot_text=variant_files.plot_text(variant),
         variant=page.content,
         errors=errors or {},
+        invalid=answer_checks.invalid_inputs(page.content["parts"], typed or {}, errors or {}),
         typed=typed if typed is not None else page.last_answers(),
         practice_variants=practice_list,
     )
@@ -188,7 +192,9 @@ def _submit(  # type: ignore[no-untyped-def]
     except submissions.Unreadable as refused:
         # Nothing is stored and no attempt is used: the student fixes the input and resends.
         if _wants_json():
-            return _reply(refused)
+            return _reply(
+                refused, invalid=answer_checks.invalid_inputs(target.parts, typed, refused.errors)
+            )
         stored = db().get(Variant, target.variant_id)
         assert stored is not None
         return _render_problem(stored, errors=refused.errors or {"": refused.detail}, typed=typed)
@@ -213,18 +219,26 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-def _reply(refused: submissions.Refused):  # type: ignore[no-untyped-def]
-    """A refused submit: JSON for the page's script, else the error page; never stored."""
+def _reply(  # type: ignore[no-untyped-def]
+    refused: submissions.Refused, invalid: dict[str, list[int]] | None = None
+):
+    """A refused submit: JSON for the page's script, else the error page; never stored.
+
+    ``invalid`` tells the script which inputs to mark, as the page would (see
+    ``answer_checks.invalid_inputs``)."""
     if _wants_json():
         body: dict[str, Any] = {"detail": refused.detail, "type": refused.type}
         if refused.errors:
             body["errors"] = refused.errors
+        if invalid:
+            body["invalid"] = invalid
         return jsonify(body), refused.status, refused.headers()
     message = " ".join([refused.detail, *(f"{k}: {v}" for k, v in refused.errors.items())])
     return errors.respond(refused.status, message, refused.headers())
 
 
 def _enrollment(course_id: int) -> Enrollment:
+    """The current user's enrollment in the course; 404 if none (no leak that it exists)."""
     enrollment = db().scalar(
         select(Enrollment).where(
             Enrollment.user_id == current_user.id, Enrollment.course_id == course_id
@@ -254,14 +268,9 @@ def _own_practice_variant(variant_id: int) -> Variant:
 def _variant_for_viewer(variant_id: int) -> Variant:
     """The variant, for its owner or an instructor of its course; 404 for anyone else."""
     variant = db().get(Variant, variant_id)
-    if variant is None:
+    if variant is None or not access.may_view_variant(db(), current_user, variant):
         abort(404, "No such dataset.")
-    if variant.user_id == current_user.id:
-        return variant
-    item = variant.assignment_problem
-    if item is not None and teaching.teaches(db(), current_user, item.assignment.course_id):
-        return variant
-    abort(404, "No such dataset.")
+    return variant
 
 
 def _answers_from_form(parts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Sequence
+
 from celery.signals import worker_init
 
-from graders.tasks import bind_store, celery_app
+from graders.celery_app import QUEUES, VARIANTS_QUEUE, celery_app
+from graders.tasks import bind_store
 from service import queue
 from service.config import Settings
 
@@ -17,12 +21,20 @@ def prepare(settings: Settings) -> None:
     bind_store(lambda: SqlGradingStore(settings.database_url, seed_key=settings.seed_key))
 
 
+#: Modules imported once in the parent, before forking, not per task. statsmodels only
+#: where variants are issued (problem_bank.crosscheck): a grading worker never needs it.
+_preload: list[str] = ["problem_bank"]
+
+
 @worker_init.connect
 def _import_numeric_stack(**_: object) -> None:
-    # Import statsmodels and the bank once in the parent, before forking, not per task.
-    import statsmodels.api  # noqa: F401
+    for module in _preload:
+        importlib.import_module(module)
 
-    import problem_bank  # noqa: F401
+
+def preloads(queues: Sequence[str]) -> list[str]:
+    """What a worker consuming ``queues`` imports before forking."""
+    return ["problem_bank", *(["statsmodels.api"] if VARIANTS_QUEUE in queues else [])]
 
 
 def run(
@@ -33,14 +45,17 @@ def run(
     beat: bool,
     loglevel: str,
     quiet: bool = False,
+    queues: Sequence[str] = QUEUES,
 ) -> None:
     prepare(settings)
+    _preload[:] = preloads(queues)
     argv = ["--quiet"] if quiet else []  # no start-up banner, e.g. under `make run`
     argv += [
         "worker",
         f"--concurrency={concurrency}",
         f"--pool={pool}",
         f"--loglevel={loglevel}",
+        f"--queues={','.join(queues)}",
         "--without-gossip",
         "--without-mingle",
     ]

@@ -36,13 +36,14 @@ class TableKind:
     def parse(self, part: Part, raw: Any) -> tuple[float, ...]:
         return parse_cells(
             raw,
-            len(part.answer),  # type: ignore[arg-type]
+            len(_reference_cells(part)),
             percent_allowed=part.acceptance.percent_allowed,
             labels=cell_labels(part),
         )
 
     def compare(self, part: Part, value: tuple[float, ...]) -> Comparison:
-        ranges = cell_ranges(part.acceptance, part.answer)  # type: ignore[arg-type]
+        reference = _reference_cells(part)
+        ranges = cell_ranges(part.acceptance, reference)
         wrong = [i for i, (v, r) in enumerate(zip(value, ranges, strict=True)) if not within(v, r)]
         if not wrong:
             return Comparison(1.0)
@@ -55,7 +56,7 @@ class TableKind:
             too_coarse(
                 value[i],
                 getattr(value[i], "unit", 0.0),
-                float(part.answer[i]),
+                reference[i],
                 digits,
                 ranges[i],  # type: ignore[index]
             )
@@ -82,7 +83,8 @@ class TableKind:
         """The summed distance over the cells (the cells of a table share their units)."""
         wrong = misconception.answer
         assert isinstance(wrong, list | tuple)
-        return sum(abs(v - float(w)) for v, w in zip(value, wrong, strict=True))
+        cells: list[float] = [float(w) for w in wrong]
+        return float(sum(abs(v - w) for v, w in zip(value, cells, strict=True)))
 
     def wrong_note(self, part: Part, value: tuple[float, ...]) -> str:
         """Nothing: the detail names the cells to check."""
@@ -90,3 +92,10 @@ class TableKind:
 
 
 TABLE = TableKind()
+
+
+def _reference_cells(part: Part) -> list[float]:
+    """The table's reference cells: a table part's answer is always a list of numbers."""
+    answer = part.answer
+    assert isinstance(answer, list | tuple), "a table part's answer is a list"
+    return [float(a) for a in answer]

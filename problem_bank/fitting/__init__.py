@@ -24,10 +24,10 @@ from problem_bank.fitting.base import (
     ZeroInflationCheck,
 )
 from problem_bank.fitting.count import CountFit, CountModelFit, fit_nb2, fit_zinb, fit_zip
-from problem_bank.fitting.formula import ModelSpec, parse_formula
 from problem_bank.fitting.glm import GlmFit
 from problem_bank.fitting.mixed import MixedFit
 from problem_bank.fitting.ols import OlsFit
+from problem_bank.formula import Formula, FormulaError, parse_formula
 
 #: Family name -> fitting class; each takes ``(spec, data, **options)``.
 FAMILIES: dict[str, Callable[..., Fitted]] = {
@@ -62,9 +62,10 @@ __all__ = [
     "CountModelFit",
     "DispersionCheck",
     "Fitted",
+    "Formula",
+    "FormulaError",
     "GlmFit",
     "MixedFit",
-    "ModelSpec",
     "OlsFit",
     "VarCorr",
     "VarCorrTerm",

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from problem_bank.fitting.formula import Design, ModelSpec
+from problem_bank.fitting.formula import Design
+from problem_bank.formula import Formula
 
 
 @dataclass(frozen=True)
@@ -129,10 +130,10 @@ class Fitted:
     #: Name of the test statistic R prints for coefficients ("t" or "z").
     stat_name: str = "t"
 
-    def __init__(self, spec: ModelSpec, design: Design) -> None:
+    def __init__(self, spec: Formula, design: Design) -> None:
         self.spec = spec
         self.design = design
-        self.formula = spec.formula
+        self.formula = spec.text
         self.nobs = design.n
         self.n_deleted = design.n_deleted
         self.converged = True

@@ -26,7 +26,8 @@ import pandas as pd
 from scipy import optimize, special
 
 from problem_bank.fitting.base import Fitted, ZeroInflationCheck
-from problem_bank.fitting.formula import Design, ModelSpec
+from problem_bank.fitting.formula import Design
+from problem_bank.formula import Formula
 
 #: Newton stops when the largest gradient component is below this (log-likelihood units).
 _GRAD_TOL = 1e-9
@@ -213,7 +214,7 @@ class CountModelFit(Fitted):
     family = "count"
     stat_name = "z"
 
-    def __init__(self, spec: ModelSpec, data: pd.DataFrame, distribution: str = "negbin") -> None:
+    def __init__(self, spec: Formula, data: pd.DataFrame, distribution: str = "negbin") -> None:
         if distribution not in _FITTERS:
             raise ValueError(f"distribution must be one of {sorted(_FITTERS)}")
         if spec.random:

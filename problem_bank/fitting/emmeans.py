@@ -22,11 +22,11 @@ from problem_bank.fitting.tukey import ptukey
 
 def tukey_pvalues(t: ArrayLike, k: int, df: float) -> np.ndarray:
     """Tukey-adjusted two-sided p = P(Q_{k,df} > |t|·√2) for pairwise t ratios among k means."""
-    t = np.abs(np.asarray(t, dtype=float))
+    size = np.abs(np.asarray(t, dtype=float))
     if k == 2:
         # The range of two means is |t|·√2: the plain two-sided p, P(|T_df| > |t|).
-        return 2.0 * (ndtr(-t) if math.isinf(df) else stdtr(df, -t))
-    return ptukey(t * math.sqrt(2.0), k, df, lower_tail=False)
+        return 2.0 * (ndtr(-size) if math.isinf(df) else stdtr(df, -size))
+    return ptukey(size * math.sqrt(2.0), k, df, lower_tail=False)
 
 
 def tukey_pvalue(t: float, k: int, df: float) -> float:

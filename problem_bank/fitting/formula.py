@@ -1,21 +1,13 @@
-"""R model formulas and R's design matrices, without patsy.
+"""R's model frame and model matrix for a fit, without patsy.
 
 We build the model matrix ourselves so that column order and column names are exactly
 R's (``Dosedose1``, ``IC:Dosedose1``, ``Year2000``) and so that a fit costs only a few
-hundred microseconds of setup. Supported syntax: ``y ~ a + b``, ``a * b`` (expands to
-``a + b + a:b``), ``a:b``, ``- 1`` / ``+ 0`` (no intercept), and for mixed models random
-terms ``(1 | g)``, ``(x | g)``, ``(1 + x | g)``, ``(0 + x | g)``.
-
-R's rules reproduced here:
-- terms are ordered by interaction order, then by first appearance (``terms.formula``);
-- variables inside an interaction term follow their first appearance in the formula;
+hundred microseconds of setup. The formula, and R's rule for which factor gets contrasts
+and how columns are named, live in problem_bank.formula; this module adds the data side:
 - character/logical columns become factors with sorted levels; categoricals keep their
   category order; levels absent after dropping missing rows are dropped (``lm`` and ``glm``
   call ``model.frame(drop.unused.levels = TRUE)``);
-- a factor in a term is coded by treatment contrasts (first level is the reference) when
-  the term without that factor is in the model (the intercept counts as the empty term),
-  otherwise by one indicator per level;
-- interaction columns vary the first variable fastest.
+- numbers read as factor levels the way R prints them (2000.0 is level ``2000``).
 """
 
 from __future__ import annotations
@@ -30,123 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-Term = tuple[str, ...]
-
-_RANDOM = re.compile(r"\(([^()|]*)\|([^()|]*)\)")
-_NAME = re.compile(r"^[A-Za-z.][A-Za-z0-9._]*$|^`[^`]+`$")
-
-
-@dataclass(frozen=True)
-class RandomTerm:
-    """A random-effects term ``(expr | group)``: an intercept and/or slopes per group."""
-
-    group: str
-    intercept: bool
-    slopes: tuple[str, ...]
-
-    @property
-    def names(self) -> list[str]:
-        """Names of the random effects as R prints them in ``VarCorr``."""
-        return (["(Intercept)"] if self.intercept else []) + list(self.slopes)
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A parsed formula: response, fixed-effect terms in R's order, random terms."""
-
-    formula: str
-    response: str
-    intercept: bool
-    terms: tuple[Term, ...]
-    random: tuple[RandomTerm, ...] = ()
-
-    @property
-    def variables(self) -> list[str]:
-        """Predictor variables in first-appearance order (fixed, then random slopes)."""
-        seen: list[str] = []
-        for t in self.terms:
-            for v in t:
-                if v not in seen:
-                    seen.append(v)
-        for r in self.random:
-            for v in r.slopes:
-                if v not in seen:
-                    seen.append(v)
-        return seen
-
-    @property
-    def term_labels(self) -> list[str]:
-        """R's ``attr(terms, "term.labels")``: ``IC``, ``Dose``, ``IC:Dose``."""
-        return [":".join(t) for t in self.terms]
-
-
-def _strip(name: str) -> str:
-    name = name.strip()
-    if not _NAME.match(name):
-        raise ValueError(f"unsupported formula element {name!r}")
-    return name.strip("`")
-
-
-def parse_formula(formula: str) -> ModelSpec:
-    """Parse an R formula string into a :class:`ModelSpec` (ValueError when unsupported)."""
-    if formula.count("~") != 1:
-        raise ValueError(f"formula needs exactly one '~': {formula!r}")
-    lhs, rhs = formula.split("~")
-    response = _strip(lhs)
-    random: list[RandomTerm] = []
-    for expr, group in _RANDOM.findall(rhs):
-        random.append(_parse_random(expr, group))
-    rhs = _RANDOM.sub("", rhs)
-    intercept = True
-    ordered: list[Term] = []  # in order of appearance, before R's reordering
-    var_order: list[str] = []
-    # Split on '+' and '-' at top level (no nested parentheses are supported here).
-    tokens = re.findall(r"([+-]?)\s*([^+-]+)", rhs)
-    for sign, chunk in tokens:
-        chunk = chunk.strip()
-        if not chunk:
-            continue
-        if chunk in ("0", "1"):
-            if chunk == "0" or sign == "-":
-                intercept = False
-            continue
-        if sign == "-":
-            raise ValueError(f"removing terms is not supported: {formula!r}")
-        factors = chunk.split("*")
-        for f in factors:
-            for v in f.split(":"):
-                v = _strip(v)
-                if v not in var_order:
-                    var_order.append(v)
-        # a*b*c expands to every non-empty subset; each element may itself be a:b.
-        parts = [tuple(_strip(v) for v in f.split(":")) for f in factors]
-        for k in range(1, len(parts) + 1):
-            for combo in itertools.combinations(parts, k):
-                vs: list[str] = []
-                for p in combo:
-                    vs.extend(v for v in p if v not in vs)
-                term = tuple(sorted(vs, key=var_order.index))
-                if term not in ordered:
-                    ordered.append(term)
-    if not ordered and not intercept and not random:
-        raise ValueError(f"formula has no terms: {formula!r}")
-    terms = tuple(sorted(ordered, key=len))  # stable: keeps appearance order per order
-    return ModelSpec(formula.strip(), response, intercept, terms, tuple(random))
-
-
-def _parse_random(expr: str, group: str) -> RandomTerm:
-    intercept = True
-    slopes: list[str] = []
-    for sign, chunk in re.findall(r"([+-]?)\s*([^+-]+)", expr):
-        chunk = chunk.strip()
-        if chunk in ("0", "1"):
-            if chunk == "0" or sign == "-":
-                intercept = False
-            continue
-        if sign == "-":
-            raise ValueError(f"unsupported random term ({expr}|{group})")
-        slopes.append(_strip(chunk))
-    return RandomTerm(_strip(group), intercept, tuple(slopes))
+from problem_bank.formula import Formula, Term
 
 
 def _level_label(value: Any) -> str:
@@ -179,7 +55,7 @@ class Design:
     column, -1 for the intercept, as R's ``attr(X, "assign")`` minus one).
     """
 
-    def __init__(self, spec: ModelSpec, data: pd.DataFrame) -> None:
+    def __init__(self, spec: Formula, data: pd.DataFrame) -> None:
         self.spec = spec
         needed = [spec.response, *spec.variables, *[r.group for r in spec.random]]
         missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
@@ -193,45 +69,27 @@ class Design:
         self.n = len(frame)
         self.vars: dict[str, Variable] = {v: _variable(v, frame[v]) for v in spec.variables}
         self.y, self.response_levels = _response(frame[spec.response])
-        self._codings = self._term_codings()
-        self.column_names: list[str] = []
-        self.assign: list[int] = []
-        if spec.intercept:
-            self.column_names.append("(Intercept)")
-            self.assign.append(-1)
-        for ti, term in enumerate(spec.terms):
-            for name in self._term_column_names(term, self._codings[ti]):
-                self.column_names.append(name)
-                self.assign.append(ti)
+        self._codings = spec.codings()
+        self.column_names: list[str] = spec.coef_names(self.factor_labels())
+        self.assign: list[int] = [-1] if spec.intercept else []
+        for ti, (term, coding) in enumerate(zip(spec.terms, self._codings, strict=True)):
+            self.assign.extend([ti] * self._term_width(term, coding))
         self.X = self.matrix({v: frame[v].to_numpy() for v in spec.variables}, self.n)
         if spec.random:
             self.groups = {r.group: frame[r.group].astype(str).to_numpy() for r in spec.random}
 
-    # -- coding --------------------------------------------------------------------------
-    def _term_codings(self) -> list[tuple[bool, ...]]:
-        """Per term, per variable: True when a factor gets contrasts (drops level 1)."""
-        present = set(self.spec.terms)
-        codings = []
-        for term in self.spec.terms:
-            coding = []
-            for v in term:
-                rest = tuple(x for x in term if x != v)
-                coding.append(rest in present if rest else self.spec.intercept)
-            codings.append(tuple(coding))
-        return codings
+    # -- coding (the rule is problem_bank.formula's) -----------------------------------
+    def factor_labels(self) -> dict[str, list[str]]:
+        """Each factor's level labels, as the formula's naming rule takes them."""
+        return {v: list(x.labels) for v, x in self.vars.items() if x.labels is not None}
 
-    def _term_column_names(self, term: Term, coding: tuple[bool, ...]) -> list[str]:
-        pieces: list[list[str]] = []
+    def _term_width(self, term: Term, coding: tuple[bool, ...]) -> int:
+        width = 1
         for v, contrast in zip(term, coding, strict=True):
-            var = self.vars[v]
-            if var.is_factor:
-                assert var.labels is not None
-                labels = var.labels[1:] if contrast else var.labels
-                pieces.append([f"{v}{lab}" for lab in labels])
-            else:
-                pieces.append([v])
-        # First variable varies fastest, as R's model.matrix.
-        return [":".join(reversed(c)) for c in itertools.product(*reversed(pieces))]
+            labels = self.vars[v].labels
+            if labels is not None:
+                width *= len(labels) - 1 if contrast else len(labels)
+        return width
 
     def matrix(self, columns: Mapping[str, Any], n: int) -> np.ndarray:
         """Model matrix rows for raw variable values (arrays of length n)."""

@@ -24,7 +24,8 @@ from problem_bank.fitting.base import (
     as_json,
 )
 from problem_bank.fitting.emmeans import pairwise
-from problem_bank.fitting.formula import Design, ModelSpec
+from problem_bank.fitting.formula import Design
+from problem_bank.formula import Formula
 
 _EPS = np.finfo(float).eps
 _THRESH = 30.0
@@ -139,7 +140,7 @@ class GlmFit(Fitted):
 
     def __init__(
         self,
-        spec: ModelSpec,
+        spec: Formula,
         data: pd.DataFrame,
         distribution: str = "binomial",
         link: str | None = None,

@@ -31,7 +31,8 @@ import pandas as pd
 from scipy import special
 
 from problem_bank.fitting.base import Fitted, VarCorr, VarCorrTerm
-from problem_bank.fitting.formula import Design, ModelSpec
+from problem_bank.fitting.formula import Design
+from problem_bank.formula import Formula
 
 #: Diagonal entries of Λ below this are tried at exactly 0 after the optimisation.
 BOUNDARY_SNAP = 1e-3
@@ -52,7 +53,7 @@ class MixedFit(Fitted):
     family = "mixed"
     stat_name = "z"
 
-    def __init__(self, spec: ModelSpec, data: pd.DataFrame, method: str = "ML") -> None:
+    def __init__(self, spec: Formula, data: pd.DataFrame, method: str = "ML") -> None:
         if method not in ("ML", "REML"):
             raise ValueError(f"method must be 'ML' or 'REML', not {method!r}")
         if len(spec.random) != 1:

@@ -11,7 +11,8 @@ from scipy import special
 
 from problem_bank.fitting.base import AnovaRow, ContrastRow, Fitted
 from problem_bank.fitting.emmeans import pairwise
-from problem_bank.fitting.formula import Design, ModelSpec
+from problem_bank.fitting.formula import Design
+from problem_bank.formula import Formula
 
 
 class OlsFit(Fitted):
@@ -24,7 +25,7 @@ class OlsFit(Fitted):
     family = "ols"
     stat_name = "t"
 
-    def __init__(self, spec: ModelSpec, data: pd.DataFrame, **options: Any) -> None:
+    def __init__(self, spec: Formula, data: pd.DataFrame, **options: Any) -> None:
         if options:
             raise TypeError(f"ols takes no options, got {sorted(options)}")
         if spec.random:

@@ -166,7 +166,7 @@ def ptukey(
             scale, weight, panel, half_width = _u_nodes(float(df))
             probs = range_cdf(np.outer(qc, scale), nmeans, nranges) * weight
             sums = np.zeros((len(qc), _U_MAX_PANELS))
-            np.add.at(sums, (slice(None), panel), probs)
+            np.add.at(sums.T, panel, probs.T)  # sums[:, panel[j]] += probs[:, j]
             # Stop at the first panel past u = 1 that adds ≤ 1e-14 (not itself added).
             past_one = (np.arange(1, _U_MAX_PANELS + 1) * half_width) >= 1.0
             stop = past_one & (sums <= _U_STOP)

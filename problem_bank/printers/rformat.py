@@ -152,18 +152,20 @@ def format_num(
         use_e = wf > we if sci is None else sci
         d = de if use_e else max(rgt, nsmall)
     out = []
-    for x in xs:
-        if _isna(x):
+    for value in xs:
+        if value is None or _isna(value):
             out.append(na)
-        elif math.isinf(float(x)):  # type: ignore[arg-type]
-            out.append("Inf" if x > 0 else "-Inf")  # type: ignore[operator]
+            continue
+        x = float(value)
+        if math.isinf(x):
+            out.append("Inf" if x > 0 else "-Inf")
         elif use_e:
-            s = f"{float(x):.{d}e}"  # type: ignore[arg-type]
+            s = f"{x:.{d}e}"
             mant, exp = s.split("e")
             sign, num = exp[0], exp[1:].lstrip("0")
             out.append(f"{mant}e{sign}{num.rjust(e + 1, '0')}")
         else:
-            out.append(f"{float(x):.{d}f}")  # type: ignore[arg-type]
+            out.append(f"{x:.{d}f}")
     w = max([width, *(len(s) for s in out)])
     return [s.rjust(w) for s in out]
 
@@ -293,8 +295,9 @@ def print_coefmat(
     student reads, for the acceptance rule (:mod:`problem_bank.acceptance`)."""
     nr, nc = len(rows), len(colnames)
     cols: list[list[float | None]] = [[rows[i][j] for i in range(nr)] for j in range(nc)]
-    for j in zap_ind:
-        cols[j] = zapsmall(cols[j], digits)  # type: ignore[arg-type]
+    for j in zap_ind:  # as R's zapsmall: NA cells stay NA and do not count for the max
+        zapped = iter(zapsmall([x for x in cols[j] if x is not None], digits))
+        cols[j] = [None if x is None else next(zapped) for x in cols[j]]
     cf: list[list[str]] = [[""] * nc for _ in range(nr)]
     dig_tst = max(1, min(5, digits - 1))
     if cs_ind:

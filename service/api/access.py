@@ -1,31 +1,39 @@
 """Who is calling the API, and what they may reach: one place for every access rule.
 
 A caller is a live bearer token. It reaches a course only if the token's scope includes
-it and its user belongs to the course (an admin reaches every course in scope). Anything
-out of reach is answered with 404, never 403, so ids of other courses do not leak.
+it and its user may reach the course by services.access (the rules web pages and LTI use
+too; a scope narrows them, never widens them). Anything out of reach is answered with
+404, never 403, so ids of other courses do not leak.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import g, request
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
+from flask_smorest import abort as _smorest_abort
 from sqlalchemy import select
 
 from service.models import (
     ApiToken,
     AssignmentProblem,
     Course,
-    Enrollment,
     Role,
     Submission,
     User,
     Variant,
 )
-from service.services import teaching, tokens
+from service.services import access as policy
+from service.services import tokens
 from service.web_db import db
+
+
+def abort(status: int, **details: Any) -> NoReturn:
+    """flask_smorest's abort (a problem-details error), typed as what it is: it never returns."""
+    _smorest_abort(status, **details)
+    raise AssertionError("unreachable: abort raises")
 
 
 @dataclass
@@ -35,28 +43,18 @@ class Caller:
     course_ids: set[int] | None
 
     @property
-    def is_admin(self) -> bool:
-        return self.user.role == Role.admin
-
-    @property
     def is_author(self) -> bool:
-        """May use the problem bank (the site role; see services.teaching)."""
-        return teaching.is_author(self.user)
+        """May use the problem bank (the site role; see services.access)."""
+        return policy.is_author(self.user)
 
     def reaches(self, course_id: int) -> bool:
         return self.course_ids is None or course_id in self.course_ids
 
     def role_in(self, course_id: int) -> Role | None:
-        """The caller's role in a reachable course (admin counts as instructor)."""
+        """The caller's role in a course its token reaches (services.access decides)."""
         if not self.reaches(course_id):
             return None
-        if self.is_admin:
-            return Role.instructor
-        return db().scalar(
-            select(Enrollment.role).where(
-                Enrollment.user_id == self.user.id, Enrollment.course_id == course_id
-            )
-        )
+        return policy.role_in(db(), self.user, course_id)
 
     def teaches(self, course_id: int) -> bool:
         return self.role_in(course_id) == Role.instructor
@@ -118,13 +116,12 @@ def variant_for(variant_id: int) -> tuple[Variant, bool]:
     """The variant and whether the caller teaches its course; owners and teachers only."""
     variant = db().get(Variant, variant_id)
     who = caller()
-    if variant is None or variant.assignment_problem is None:
+    course_id = policy.course_of(variant) if variant is not None else None
+    if variant is None or course_id is None or not who.reaches(course_id):
         abort(404, message=f"No variant {variant_id}.")
-    course_id = variant.assignment_problem.assignment.course_id
-    teaches = who.teaches(course_id)
-    if not (teaches or (variant.user_id == who.user.id and who.reaches(course_id))):
+    if not policy.may_view_variant(db(), who.user, variant):
         abort(404, message=f"No variant {variant_id}.")
-    return variant, teaches
+    return variant, who.teaches(course_id)
 
 
 def submission_for(submission_id: int) -> Submission:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import abort
 from sqlalchemy import select
 
 from service.api import access, schemas
+from service.api.access import abort
 from service.models import Course, Enrollment, Role, User
 from service.services import enrollments
 from service.web_db import db

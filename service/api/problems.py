@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import abort
 from sqlalchemy import or_, select
 
 from service.api import access, schemas
+from service.api.access import abort
 from service.models import Problem, ProblemStatus
 from service.services import authoring
 from service.web_db import db

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from flask import url_for
-from flask_smorest import abort
 
 from service.api import access, schemas
+from service.api.access import abort
 from service.services import student_pages, submissions, timing
 from service.web_db import db
 

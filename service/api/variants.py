@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, url_for
-from flask_smorest import abort
 
 from problem_bank import acceptance
 from problem_bank.variant import Part as LibPart
 from service import prose
 from service.api import access, schemas
+from service.api.access import abort
 from service.models import Role, User, Variant
 from service.services import student_pages, variant_files, variants
 from service.web_db import db, seed_key
@@ -49,9 +49,10 @@ def issue(body: dict[str, Any], item_id: int) -> tuple[dict[str, Any], int]:
     if body.get("user_id") not in (None, who.user.id):
         if not who.teaches(course_id):
             abort(403, message="Only the course's instructors may issue variants for others.")
-        target = db().get(User, body["user_id"])
-        if target is None or _role(target, course_id) != Role.student:
+        student = db().get(User, body["user_id"])
+        if student is None or _role(student, course_id) != Role.student:
             abort(422, message=f"User {body['user_id']} is not a student of this course.")
+        target = student
     existed = variants.find(db(), target.id, item.id) is not None
     variant = variants.ensure(db(), seed_key(), target, item)
     return variant_dict(variant, who.teaches(course_id)), 200 if existed else 201
@@ -160,7 +161,7 @@ def variant_dict(variant: Variant, teaches: bool) -> dict[str, Any]:
                 explanation_html=str(prose.to_html(part.get("explanation", ""))),
             )
         parts.append(shown)
-    shown: dict[str, Any] = {
+    body: dict[str, Any] = {
         "id": variant.id,
         "user_id": variant.user_id,
         "item_id": variant.assignment_problem_id,
@@ -188,5 +189,5 @@ def variant_dict(variant: Variant, teaches: bool) -> dict[str, Any]:
         "parts": parts,
     }
     if teaches:  # never to a student: the seed rebuilds the variant, answers included
-        shown["seed"] = variant.seed
-    return shown
+        body["seed"] = variant.seed
+    return body

@@ -26,6 +26,7 @@ import jwt
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from service.db import rows_changed
 from service.lti import deep_link_settings, platforms
 from service.models import (
     Assignment,
@@ -43,7 +44,7 @@ from service.models import (
 )
 from service.origins import origin_of
 from service.routing import row_id
-from service.services import enrollments, timing
+from service.services import access, enrollments, timing
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 MESSAGE_TYPE = LTI + "message_type"
@@ -193,7 +194,7 @@ def purge_login_states(session: Session) -> int:
     """
     cutoff = utcnow() - STATE_LIFETIME
     result = session.execute(delete(LtiLoginState).where(LtiLoginState.created_at < cutoff))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rows_changed(result)
 
 
 def begin_login(session: Session, params: dict[str, str], redirect_uri: str) -> Login:
@@ -430,7 +431,7 @@ def validate(
         .where(LtiLoginState.id == state.id, LtiLoginState.used_at.is_(None))
         .values(used_at=utcnow())
     )
-    if spent.rowcount != 1:
+    if rows_changed(spent) != 1:
         session.rollback()
         raise LaunchRefused("This launch was already used (replayed state and nonce).", 401)
     session.commit()
@@ -483,7 +484,7 @@ def _storage_check(session: Session, state: LtiLoginState, token: str) -> Storag
         )
         .values(continuation_hash=_digest(check.continuation))
     )
-    if issued.rowcount != 1:
+    if rows_changed(issued) != 1:
         session.rollback()
         raise LaunchRefused(
             "This launch is already being checked (or was used) in another window; "
@@ -585,7 +586,7 @@ def user_for(
 
 def _may_link(session: Session, platform: LtiPlatform, user: User) -> bool:
     """An admin's explicit per-platform choice; never an admin account, never a second sub."""
-    if not platform.link_by_email or user.role == Role.admin:
+    if not platform.link_by_email or access.is_admin(user):
         return False
     taken = session.scalar(
         select(LtiIdentity.id).where(

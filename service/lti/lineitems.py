@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
+from service.db import rows_changed
 from service.lti import services
 from service.models import Assignment, LtiResourceLink, utcnow
 
@@ -134,7 +135,7 @@ def _claim(session: Session, link: LtiResourceLink) -> datetime | None:
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return now if taken.rowcount == 1 else None
+    return now if rows_changed(taken) == 1 else None
 
 
 def _release(session: Session, link: LtiResourceLink, claim: datetime) -> None:
@@ -156,7 +157,7 @@ def _store(session: Session, link: LtiResourceLink, url: str) -> str:
     )
     session.commit()
     session.refresh(link)
-    if stored.rowcount != 1 and link.lineitem_url != url:
+    if rows_changed(stored) != 1 and link.lineitem_url != url:
         # Only after a stale claim was taken over while this worker was still at it.
         log.warning(
             "link %s: line item %s made, but %s was stored first", link.id, url, link.lineitem_url

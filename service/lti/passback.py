@@ -32,7 +32,7 @@ from service.models import (
     SubmissionStatus,
     utcnow,
 )
-from service.services import points, student_pages
+from service.services import scoring, student_pages
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def score_for(
     for item in assignment.items:
         best = student_pages.best_points(session, user_id, item)
         variant = best["variant"]
-        maximum += points.item_total(item, variant.content) if variant else item.points
+        maximum += scoring.item_total(item, variant.content) if variant else item.points
         given += best["points"] or 0.0
         done += 1 if best["attempts_used"] else 0
         if variant is not None:

@@ -15,7 +15,7 @@ from flask_login import current_user
 from service import security_headers
 from service.lti import dynamic_registration
 from service.lti.views import tool_urls
-from service.models import Role
+from service.services import access
 from service.web_db import db
 
 bp = Blueprint("lti_registration", __name__, url_prefix="/lti")
@@ -37,7 +37,7 @@ def register():  # type: ignore[no-untyped-def]
     if not current_user.is_authenticated:
         login = url_for("auth.login", next=request.full_path)
         return render_template("lti/register_login.html", login_url=login), 401
-    if current_user.role != Role.admin:
+    if not access.is_admin(current_user):
         abort(403, "Only a mixgrade site admin can register an LMS.")
     try:
         config = dynamic_registration.discover(config_url)

@@ -1,6 +1,6 @@
 """The Celery task that posts a recorded score to the LMS, with retries and backoff.
 
-Registered on the one ``celery_app`` from graders.tasks, but kept here: the graders know
+Registered on the one Celery app (graders.celery_app), but kept here: the graders know
 nothing of HTTP or LTI. A platform that is down delays a score (exponential backoff up
 to an hour, for about a day); after that the row is marked failed, stays visible to the
 instructor, and ``mixgrade lti resend --failed`` or the course's LMS page sends it again.
@@ -14,7 +14,7 @@ from typing import Any
 from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
-from graders.tasks import celery_app
+from graders.celery_app import task
 from service.lti import services
 
 #: Retries before a send is marked failed (with backoff capped at MAX_BACKOFF: ~1 day).
@@ -45,13 +45,7 @@ def _fresh_sessions_after_fork(**_: Any) -> None:
     _sessions = None
 
 
-@celery_app.task(
-    name="mixgrade.lti.send_score",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=MAX_RETRIES,
-)
+@task("mixgrade.lti.send_score", max_retries=MAX_RETRIES)
 def send_score(self: Any, send_id: int) -> str:
     """Post one recorded score; retry with exponential backoff while the LMS is unavailable."""
     from service.lti import passback  # passback imports this module to send the task
@@ -67,7 +61,7 @@ def send_score(self: Any, send_id: int) -> str:
             raise self.retry(exc=error, countdown=delay) from None
 
 
-@celery_app.task(name="mixgrade.lti.resend_never_tried")
+@task("mixgrade.lti.resend_never_tried")
 def resend_never_tried(older_than_seconds: float = 300.0) -> list[int]:
     """Periodic sweep: send scores recorded while the broker was unreachable."""
     from service.lti import passback
@@ -76,7 +70,7 @@ def resend_never_tried(older_than_seconds: float = 300.0) -> list[int]:
         return passback.resend_never_tried(session, older_than_seconds)
 
 
-@celery_app.task(name="mixgrade.lti.purge_login_states")
+@task("mixgrade.lti.purge_login_states")
 def purge_login_states() -> int:
     """Periodic sweep: delete OIDC login states older than their lifetime, and the login
     counters whose window has ended.

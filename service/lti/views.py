@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
@@ -24,6 +23,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from service import cookies, security_headers
 from service.errors import respond
@@ -38,7 +38,7 @@ from service.models import (
     ScoreSendStatus,
 )
 from service.origins import origin_of
-from service.services import login_limits, teaching
+from service.services import access, login_limits
 from service.web_db import db
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -140,7 +140,7 @@ def _posted_by_our_page() -> bool:
     return sent is not None and sent == origin_of(request.host_url)
 
 
-def _launched(data: launch.Launch) -> Response:
+def _launched(data: launch.Launch) -> BaseResponse:
     """Provision the validated launch, log its user in and go where it points."""
     user, context = launch.provision(db(), data)
     if data.message_type == launch.DEEP_LINKING_REQUEST:
@@ -168,7 +168,7 @@ def _launched(data: launch.Launch) -> Response:
     return redirect(url_for("student.course", course_id=assignment.course_id))
 
 
-def _forget_login(response: Response) -> Response:
+def _forget_login(response: BaseResponse) -> BaseResponse:
     """Delete the login cookie of the launch just spent (same attributes, so the browser
     matches it, partitioned or not)."""
     name = launch.login_cookie_name(request.form.get("state", ""))
@@ -280,9 +280,7 @@ def resend(course_id: int):  # type: ignore[no-untyped-def]
 
 def _taught_course(course_id: int) -> Course:
     course = db().get(Course, course_id)
-    if course is None or not (
-        current_user.role == Role.admin or teaching.teaches(db(), current_user, course_id)
-    ):
+    if course is None or not access.teaches(db(), current_user, course_id):
         abort(404, "No such course.")
     return course
 
@@ -293,7 +291,7 @@ def _taught_course(course_id: int) -> Course:
 @bp.route("/platforms", methods=["GET", "POST"])
 @login_required
 def platforms_page():  # type: ignore[no-untyped-def]
-    if current_user.role != Role.admin:
+    if not access.is_admin(current_user):
         abort(403, "Only admins register LMS platforms.")
     form = request.form
     status = 200

@@ -201,6 +201,17 @@ def preview(problem: Problem, seed: int, budget: float = PREVIEW_SECONDS) -> pro
     return problem_bank.generate(problem_bank.parse_spec(problem.spec_text), seed, budget=budget)
 
 
+def preview_plot(problem: Problem, seed: int, budget: float = PREVIEW_SECONDS) -> bytes:
+    """The plot of :func:`preview`'s variant as PNG (b"" when the problem draws none)."""
+    spec = problem_bank.parse_spec(problem.spec_text)
+    return problem_bank.plot_png(spec, problem_bank.generate(spec, seed, budget=budget))
+
+
+def preview_plot_text(problem: Problem, variant: problem_bank.Variant) -> str:
+    """What that plot shows, in words ("" when there is none)."""
+    return problem_bank.plot_text(problem_bank.parse_spec(problem.spec_text), variant)
+
+
 def _line_of(text: str, key: str) -> int | None:
     """Line of a top-level key, to point at it when the error is about its value."""
     for number, line in enumerate(text.splitlines(), start=1):

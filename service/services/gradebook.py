@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.models import AssignmentProblem, Course, Submission, User, Variant
-from service.services import points, teaching, timing
+from service.services import scoring, teaching, timing
 
 
 @dataclass
@@ -69,7 +69,7 @@ def build(session: Session, course: Course) -> Gradebook:
     ).all()
     for v in variants:
         item = item_by_id[v.assignment_problem_id]  # type: ignore[index]
-        rows[v.user_id].cells[item.id] = Cell(possible=points.item_total(item, v.content))
+        rows[v.user_id].cells[item.id] = Cell(possible=scoring.item_total(item, v.content))
     for s in subs:
         v = by_variant[s.variant_id]
         item = item_by_id[v.assignment_problem_id]  # type: ignore[index]
@@ -77,7 +77,7 @@ def build(session: Session, course: Course) -> Gradebook:
         cell.attempts += 1
         cell.last_at = timing.as_utc(s.created_at)
         cell.late = cell.late or s.is_late
-        got = points.earned(item, v.content, s)
+        got = scoring.earned(item, v.content, s)
         if got is None:
             cell.pending = True
         elif cell.points is None or got[1] > cell.points:

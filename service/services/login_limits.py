@@ -14,8 +14,9 @@ The counters live in the database, so every web replica and process sees the sam
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import Table, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,9 +70,9 @@ def reserve_lti_login(session: Session, address: str | None) -> int:
 def _reserve(session: Session, keys: dict[str, int]) -> int:
     """Raise each key's counter in one upsert and commit; the wait if any is over its limit."""
     now = utcnow()
-    table = LoginTries.__table__
+    table = cast(Table, LoginTries.__table__)
     expired = table.c.window_started_at <= now - WINDOW
-    statement = _INSERT[session.get_bind().dialect.name](table).values(
+    statement: Any = _INSERT[session.get_bind().dialect.name](table).values(
         [{"key": key, "tries": 1, "window_started_at": now} for key in keys]
     )
     statement = statement.on_conflict_do_update(

@@ -1,18 +1,36 @@
-"""Turning a grader's raw score into the score that counts: the late penalty."""
+"""The score that counts, in one place: points per part, the late penalty, the totals.
+
+An item has ``points`` in total and optional ``part_points``; how parts share them is
+graders.scoring's rule. The share stored at grading time (sent to the gradebook and the
+LMS) and the points the pages show are both worked out here, so they never disagree, and
+the late penalty is applied by one function.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from graders import scoring as rule
 from graders.feedback import Feedback
-from service.services.points import part_points
+from service.models import AssignmentProblem, Submission
+
+part_points = rule.part_points
+
+
+def late_factor(*, is_late: bool, late_penalty: float | None) -> float:
+    """What a late submission keeps: 1 − the assignment's ``late_penalty`` (0.2 = 20 %)."""
+    penalty = (late_penalty or 0.0) if is_late else 0.0
+    return max(0.0, 1.0 - penalty)
 
 
 def final_score(raw: float, *, is_late: bool, late_penalty: float | None) -> float:
-    """A late submission loses the assignment's ``late_penalty`` fraction (0.2 = 20 %)."""
-    penalty = (late_penalty or 0.0) if is_late else 0.0
-    return max(0.0, raw * (1.0 - penalty))
+    """The stored score: the raw share after any late penalty."""
+    return max(0.0, raw * late_factor(is_late=is_late, late_penalty=late_penalty))
+
+
+def _weights(content: Mapping[str, Any]) -> list[tuple[str, float]]:
+    return [(p["id"], float(p.get("weight", 1.0))) for p in content.get("parts", [])]
 
 
 def points_fraction(
@@ -24,15 +42,35 @@ def points_fraction(
     """Share of the item's points earned, in [0, 1], before any late penalty.
 
     Without points set per part this is the grader's weighted score; with them, each part
-    counts by its points, so the stored score (sent to the gradebook and the LMS) is the
-    one the pages show.
+    counts by its points, so the stored score is the one the pages show.
     """
     if not fixed_part_points or not total_points:
         return feedback.score
-    weights = [(p["id"], float(p.get("weight", 1.0))) for p in content.get("parts", [])]
-    available = part_points(total_points, fixed_part_points, weights)
-    possible = sum(available.values())
-    if possible <= 0:
+    available = rule.part_points(total_points, fixed_part_points, _weights(content))
+    if sum(available.values()) <= 0:
         return feedback.score
-    earned = sum(available.get(p.id, 0.0) * p.score for p in feedback.parts)
-    return min(1.0, earned / possible)
+    return rule.share(available, {p.id: p.score for p in feedback.parts})
+
+
+def item_part_points(item: AssignmentProblem, content: Mapping[str, Any]) -> dict[str, float]:
+    """Points available per part of a stored variant of this item."""
+    return rule.part_points(item.points, item.part_points, _weights(content))
+
+
+def item_total(item: AssignmentProblem, content: Mapping[str, Any]) -> float:
+    return sum(item_part_points(item, content).values())
+
+
+def earned(
+    item: AssignmentProblem, content: Mapping[str, Any], submission: Submission
+) -> tuple[dict[str, float], float] | None:
+    """(points per part, total after any late penalty), or None while not graded."""
+    if submission.feedback is None:
+        return None
+    available = item_part_points(item, content)
+    per_part = {
+        p["id"]: available.get(p["id"], 0.0) * float(p.get("score", 0.0))
+        for p in submission.feedback.get("parts", [])
+    }
+    keeps = late_factor(is_late=submission.is_late, late_penalty=item.assignment.late_penalty)
+    return per_part, sum(per_part.values()) * keeps

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from service import prose
 from service.models import AssignmentProblem, Submission, SubmissionStatus, User, Variant
-from service.services import points, timing, variants
+from service.services import scoring, timing, variants
 
 
 @dataclass
@@ -98,10 +98,10 @@ def build(session: Session, variant: Variant) -> ProblemPage:
         closed=closed,
         late_now=timing.is_late(assignment),
         solution_visible=visible,
-        part_points=points.item_part_points(item, variant.content),
+        part_points=scoring.item_part_points(item, variant.content),
     )
     for sub in subs:
-        got = points.earned(item, variant.content, sub)
+        got = scoring.earned(item, variant.content, sub)
         if got is not None:
             page.earned[sub.id] = got
     return page
@@ -145,11 +145,11 @@ def best_points(session: Session, user_id: int, item: AssignmentProblem) -> dict
     if variant is None:
         return {"attempts_used": 0, "points": None, "possible": None, "variant": None}
     subs = submissions_of(session, variant)
-    totals = [got[1] for s in subs if (got := points.earned(item, variant.content, s))]
+    totals = [got[1] for s in subs if (got := scoring.earned(item, variant.content, s))]
     return {
         "attempts_used": len(subs),
         "points": max(totals) if totals else None,
-        "possible": points.item_total(item, variant.content),
+        "possible": scoring.item_total(item, variant.content),
         "variant": variant,
         "late": any(s.is_late for s in subs),
     }

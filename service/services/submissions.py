@@ -13,9 +13,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
-from sqlalchemy import Select, bindparam, func, insert, select
+from sqlalchemy import BindParameter, Select, Table, bindparam, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -222,7 +222,7 @@ class ItemTarget:
 
 
 def _item_target_query() -> Select[Any]:
-    user_id = bindparam("user_id")
+    user_id: BindParameter[int] = bindparam("user_id")
     enrolled = (Enrollment.course_id == Assignment.course_id) & (Enrollment.user_id == user_id)
     own_variant = (
         (Variant.assignment_problem_id == AssignmentProblem.id)
@@ -402,10 +402,10 @@ def submit(
     refusal: Refused | None = None
     if dates is not None and timing.is_closed(dates, now):
         refusal = Closed(_CLOSED)
-    elif _used_up(target.attempts_allowed, target.attempts_used):
-        refusal = AttemptsExhausted(
-            _USED_UP.format(allowed=plural(target.attempts_allowed, "attempt"))
-        )
+    elif target.attempts_allowed is not None and _used_up(
+        target.attempts_allowed, target.attempts_used
+    ):
+        refusal = AttemptsExhausted(_used_up_message(target.attempts_allowed))
     if refusal is not None:
         return _replay_or(
             session, user.id, target.variant_id, key, answers_digest(answers), refusal
@@ -439,7 +439,7 @@ def _insert_next_attempt(*, capped: bool) -> Any:
     ``capped``, the SELECT yields no row once ``attempts_allowed`` are used, so the check
     and the insert are one statement.
     """
-    table = Submission.__table__
+    table = cast(Table, Submission.__table__)
     c = table.c
     next_attempt = (
         select(func.coalesce(func.max(c.attempt_number), 0) + 1)
@@ -556,9 +556,7 @@ def create(
             row = session.connection().execute(statement, values).one_or_none()
             if row is None:  # every attempt is used
                 session.rollback()
-                refusal = AttemptsExhausted(
-                    _USED_UP.format(allowed=plural(attempts_allowed, "attempt"))
-                )
+                refusal = AttemptsExhausted(_used_up_message(attempts_allowed or 0))
                 return _replay_or(session, user_id, variant_id, idempotency_key, digest, refusal)
             inserted = row.id
             session.commit()

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, case, or_, select, update
 
+from service.db import rows_changed
 from service.models import Submission, SubmissionStatus, utcnow
 
 #: Rows handled per call: a big backlog is sent over a few runs, each a short transaction.
@@ -147,9 +148,11 @@ def requeue(connection: Connection, stuck: Iterable[Stuck]) -> list[int]:
     return [
         row.id
         for row in stuck
-        if connection.execute(
-            _REQUEUE[row.status], {"submission_id": row.id, "since": row.since, "now": now}
-        ).rowcount
+        if rows_changed(
+            connection.execute(
+                _REQUEUE[row.status], {"submission_id": row.id, "since": row.since, "now": now}
+            )
+        )
         == 1
     ]
 

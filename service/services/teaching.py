@@ -1,9 +1,7 @@
-"""Who may teach what, and building assignments in courses.
+"""Building assignments in courses: drafts, items, the students and problems they use.
 
-The access rule for teaching, in one place: what a person may do in a course comes from
-their enrollment in that course (``teaches``), never from the site-wide role. The site
-role (``User.role``) only decides site-wide things: writing and publishing problems in
-the shared bank (``is_author``), and admin pages. An LMS launch never changes it.
+Who may teach a course is decided in services.access; this module trusts its caller to
+have asked.
 """
 
 from __future__ import annotations
@@ -30,52 +28,17 @@ from service.models import (
     User,
     Variant,
 )
-from service.services import points
-
-
-def is_author(user: User) -> bool:
-    """May write, self-test and publish problems in the bank, which every course shares."""
-    return user.role in (Role.instructor, Role.admin)
-
-
-def may_teach(session: Session, user: User) -> bool:
-    """May open the teaching pages: an author, or an instructor of at least one course.
-
-    Each course page still checks ``teaches`` for that course.
-    """
-    return is_author(user) or (
-        session.scalar(
-            select(Enrollment.id)
-            .where(Enrollment.user_id == user.id, Enrollment.role == Role.instructor)
-            .limit(1)
-        )
-        is not None
-    )
+from service.services import access, scoring
 
 
 def courses_taught(session: Session, user: User) -> list[Course]:
-    return list(
-        session.scalars(
-            select(Course)
-            .join(Enrollment)
-            .where(Enrollment.user_id == user.id, Enrollment.role == Role.instructor)
-            .order_by(Course.code)
+    """The courses whose pages ``access.teaches`` opens to this user."""
+    query = select(Course).order_by(Course.code)
+    if not access.is_admin(user):
+        query = query.join(Enrollment).where(
+            Enrollment.user_id == user.id, Enrollment.role == Role.instructor
         )
-    )
-
-
-def teaches(session: Session, user: User, course_id: int) -> bool:
-    """True only for an instructor enrolled as instructor in this very course."""
-    return (
-        session.scalar(
-            select(Enrollment.id).where(
-                Enrollment.user_id == user.id,
-                Enrollment.course_id == course_id,
-                Enrollment.role == Role.instructor,
-            )
-        )
-        is not None
-    )
+    return list(session.scalars(query))
 
 
 def students(session: Session, course: Course) -> list[User]:
@@ -108,7 +71,7 @@ def parts_of(problem: Problem) -> list[tuple[str, float, str]]:
 
 def default_part_points(item: AssignmentProblem) -> dict[str, float]:
     parts = [(pid, w) for pid, w, _ in parts_of(item.problem)]
-    return points.part_points(item.points, item.part_points, parts)
+    return scoring.part_points(item.points, item.part_points, parts)
 
 
 @dataclass

@@ -15,8 +15,8 @@ from datetime import UTC, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import ApiToken, Course, Enrollment, Role, User, utcnow
-from service.services import teaching
+from service.models import ApiToken, Course, Enrollment, User, utcnow
+from service.services import access
 
 PREFIX = "mgt_"
 USE_STAMP_EVERY = timedelta(minutes=1)
@@ -32,7 +32,7 @@ def digest(token: str) -> str:
 
 def may_issue(user: User) -> bool:
     """Only instructors and admins (the site role) create tokens."""
-    return teaching.is_author(user)
+    return access.is_author(user)
 
 
 def create(
@@ -45,7 +45,7 @@ def create(
 ) -> tuple[ApiToken, str]:
     """Store a new token for ``user`` and return (row, secret). The secret is shown once."""
     scoped = list(courses)
-    if user.role != Role.admin:
+    if not access.is_admin(user):
         member_of = set(
             session.scalars(select(Enrollment.course_id).where(Enrollment.user_id == user.id))
         )
@@ -85,7 +85,7 @@ def authenticate(session: Session, secret: str) -> ApiToken | None:
 def course_ids(session: Session, token: ApiToken) -> set[int] | None:
     """Course ids the token may reach, or None for "every course" (an unscoped admin)."""
     scope = {c.id for c in token.courses}
-    if token.user.role == Role.admin:
+    if access.is_admin(token.user):
         return scope or None
     member_of = set(
         session.scalars(select(Enrollment.course_id).where(Enrollment.user_id == token.user_id))
@@ -107,6 +107,6 @@ def revoke(session: Session, token_id: int) -> ApiToken:
 def listed_for(session: Session, viewer: User) -> list[ApiToken]:
     """Tokens a person may see: their own, and everyone's for an admin."""
     query = select(ApiToken).order_by(ApiToken.id.desc())
-    if viewer.role != Role.admin:
+    if not access.is_admin(viewer):
         query = query.where((ApiToken.user_id == viewer.id) | (ApiToken.created_by_id == viewer.id))
     return list(session.scalars(query))

@@ -75,6 +75,14 @@ def file_body(variant: Variant, name: str) -> tuple[str, str]:
     return variant.content[key], content_type
 
 
+def plot_text(variant: Variant) -> str:
+    """What the variant's plot shows, in words (its alt text and caption); "" if none."""
+    if not offered(variant).plot:
+        return ""
+    spec = _spec(variant.problem.spec_text)
+    return problem_bank.plot_text(spec, problem_bank.Variant.from_dict(variant.content))
+
+
 def plot_png(session: Session, variant: Variant) -> bytes:
     """The variant's plot as PNG, drawn on first request and stored.
 

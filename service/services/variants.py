@@ -78,8 +78,17 @@ def store(
 
 
 def generate_content(spec_text: str, seed: int) -> dict[str, Any]:
-    """The pure library call: (spec, seed) → the variant as plain data."""
-    return problem_bank.generate(problem_bank.parse_spec(spec_text), seed).to_dict()
+    """The pure library call for a variant to STORE: (spec, seed) → the variant as data.
+
+    Cross-checked (:func:`problem_bank.issue`) here too, not only on the variants queue:
+    every stored variant is a key students are graded against, and the page that issues
+    inline is the one a student opens before any worker ran, so skipping the check here
+    would store exactly the unchecked keys the check exists to refuse. The web process
+    pays the statsmodels import once, on its first inline issue (lazily: a web process
+    that never issues inline never loads it). The instructor preview stores nothing and
+    does not check.
+    """
+    return problem_bank.issue(problem_bank.parse_spec(spec_text), seed).to_dict()
 
 
 def ensure(session: Session, seed_key: bytes, user: User, item: AssignmentProblem) -> Variant:

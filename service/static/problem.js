@@ -38,17 +38,38 @@
     form.querySelectorAll("[aria-invalid]").forEach(function (i) { i.removeAttribute("aria-invalid"); });
   }
 
-  function showErrors(errors, detail) {
+  // Mark what the server named (answer_checks.invalid_inputs): the listed cells of a
+  // table, else the part's input or its whole group of options, as the page would.
+  function markInvalid(id, cells) {
+    var inputs = Array.prototype.slice.call(form.querySelectorAll('[name="part-' + id + '"]'));
+    var group = document.getElementById("part-" + id);
+    if (group && group.getAttribute("role")) group.setAttribute("aria-invalid", "true");
+    var marked = cells && cells.length ? cells.map(function (i) { return inputs[i]; }) : inputs;
+    marked = marked.filter(Boolean);
+    marked.forEach(function (input) { input.setAttribute("aria-invalid", "true"); });
+    return marked[0] || null;
+  }
+
+  function showErrors(errors, detail, invalid) {
     var first = null;
     Object.keys(errors || {}).forEach(function (id) {
       var slot = document.getElementById("part-" + id + "-error");
       if (slot) slot.textContent = errors[id];
-      var input = document.getElementById("part-" + id) ||
-        form.querySelector('[name="part-' + id + '"]');
-      if (input) { input.setAttribute("aria-invalid", "true"); first = first || input; }
+      var input = markInvalid(id, (invalid || {})[id]);
+      first = first || input;
     });
     statusLine.textContent = detail + " No attempt was used.";
     if (first) first.focus();
+  }
+
+  // The one live region (#grading-status) says what came back; the parts' feedback is
+  // read where it stands, through each input's aria-describedby.
+  function summary(body) {
+    var parts = body.parts || [];
+    var right = parts.filter(function (p) { return p.verdict === "correct"; }).length;
+    return "Graded: attempt " + body.attempt + ", " + fmt(body.points) + " / " +
+      points(body.points_possible) + (body.is_late ? " (late)" : "") + "; " + right + " of " +
+      parts.length + (parts.length === 1 ? " part" : " parts") + " correct.";
   }
 
   function showResult(body) {
@@ -87,7 +108,7 @@
         points(body.points_possible) + (body.is_late ? " · late" : ""));
       history.insertBefore(item, history.firstChild);
     }
-    statusLine.textContent = "Graded.";
+    statusLine.textContent = summary(body);
   }
 
   function poll(url, delay) {
@@ -141,7 +162,7 @@
           statusLine.textContent = "grading…";
           poll(res.body.status_url, 250);
         } else if (res.code === 422) {
-          showErrors(res.body.errors, res.body.detail);
+          showErrors(res.body.errors, res.body.detail, res.body.invalid);
           button.disabled = false;
         } else {
           statusLine.textContent = res.body.detail || "The submission was refused.";

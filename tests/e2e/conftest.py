@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,8 +23,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def stack(tmp_path):
+@contextmanager
+def running_stack(tmp_path: Path) -> Iterator[Stack]:
+    """A migrated demo database with a web server and a worker, stopped on the way out."""
     running = Stack(env=process_env(tmp_path), log_dir=tmp_path)
     running.prepare()
     running.start_web()
@@ -31,6 +34,12 @@ def stack(tmp_path):
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def stack(tmp_path):
+    with running_stack(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

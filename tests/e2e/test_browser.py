@@ -55,9 +55,11 @@ def _fill(page: Page, answers: dict, parts: list[dict]) -> None:
         elif part["kind"] == "numeric":
             page.locator(f"#part-{part['id']}").fill(str(value))
         elif part["kind"] == "table":
-            cells = [(row, col) for row in part["rows"] for col in part["columns"]]
-            for (row, col), cell in zip(cells, value, strict=True):
-                page.get_by_label(f"{row}, {col}", exact=True).fill(str(cell))
+            # Each cell is named by the prompt, its row and its column (row-major order).
+            cells = [f"{row} {col}" for row in part["rows"] for col in part["columns"]]
+            for name, cell in zip(cells, value, strict=True):
+                box = page.locator(f"#part-{part['id']}-box")
+                box.get_by_role("textbox", name=re.compile(f"{re.escape(name)}$")).fill(str(cell))
 
 
 def test_student_wrong_then_right_answer(browser, stack: Stack):
@@ -67,7 +69,9 @@ def test_student_wrong_then_right_answer(browser, stack: Stack):
     page.get_by_role("link", name=re.compile("STAT-330")).click()
     page.get_by_role("link", name="Simple linear regression").click()
     expect(page.get_by_role("heading", name="Simple linear regression")).to_be_visible()
-    expect(page.get_by_role("img", name="Plot of your dataset")).to_be_visible()
+    expect(
+        page.get_by_role("img", name=re.compile(r"^Scatter plot of \w+ against"))
+    ).to_be_visible()
     content = _stored_variant(stack, STUDENT)
 
     with page.expect_download() as info:

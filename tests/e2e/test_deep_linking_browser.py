@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
+from tests.e2e.audit import page_problems
 from tests.e2e.test_browser import DESKTOP
 from tests.e2e.test_csp import _open_picker, _start_deep_linking
 from tests.lti.conftest import Tool, platform, tool  # noqa: F401  (fixtures)
@@ -38,6 +39,7 @@ def test_several_assignments_open_in_a_window(
     bank,  # noqa: F811
 ):
     page, complaints = _open_picker(context, tool, platform, accept_multiple=True)
+    assert page_problems(page) == []  # the picker (lti/deep_link.html)
     page.get_by_label(re.compile("Week 1: reading lm output")).check()
     page.get_by_label(re.compile("Week 2: GLM output")).check()
     page.get_by_label("in a new window").check()

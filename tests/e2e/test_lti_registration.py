@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from service.models import LtiPlatform
+from tests.e2e.audit import page_problems
 from tests.e2e.test_browser import DESKTOP, _log_in_at
 from tests.e2e.test_csp import _watch, _watched_page
 from tests.lti.conftest import Tool, tool  # noqa: F401  (fixture)
@@ -34,8 +35,10 @@ def test_the_lms_window_hears_the_close_message_after_the_admin_confirms(
     popup = opened.value
     _watch(popup, complaints)
     expect(popup.get_by_role("heading", name="Register this LMS with mixgrade?")).to_be_visible()
+    assert page_problems(popup) == []  # lti/register_confirm.html
     popup.get_by_role("button", name="Register mixgrade with this LMS").click()
     expect(popup.get_by_role("heading", name="Registered")).to_be_visible()
+    assert page_problems(popup) == []  # lti/register_done.html
     expect(page.locator("#status")).to_have_text(f"closed by {tool.base_url}")
 
     db_session.expire_all()

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from service.lti import launch, platforms
 from service.models import LtiIdentity, LtiLoginState
+from tests.e2e.audit import axe_violations
 from tests.e2e.test_browser import DESKTOP
 from tests.lti.conftest import Tool, tool  # noqa: F401  (fixture)
 from tests.lti.platform import LEARNER, STORAGE_FRAME, Platform, parse_form
@@ -138,6 +139,8 @@ def test_another_browsers_pair_fails_the_storage_check(
     frame = page.frame_locator('iframe[name="tool"]')
     expect(frame.locator("#lti-storage-failed")).to_be_visible(timeout=20_000)
     expect(frame.locator("#lti-storage-failed")).to_contain_text("did not start in this browser")
+    tool_frame = page.frame(name="tool")
+    assert tool_frame is not None and axe_violations(tool_frame) == []  # lti/launch_check.html
     assert continued == []
     assert _identity(db_session, "mallory") is None
     assert db_session.scalars(select(LtiLoginState.used_at)).one() is None

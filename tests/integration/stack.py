@@ -22,6 +22,7 @@ import yaml
 from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from service.config import Settings
 from service.db import make_engine, make_session_factory
 
 MIXGRADE = [sys.executable, "-m", "service.cli"]
@@ -86,6 +87,12 @@ def process_stats() -> Iterator[tuple[int, str, list[str]]]:
             continue
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         yield int(entry.name), name, stat[stat.rindex(")") + 2 :].split()
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every descendant (a prefork worker's pool processes), Linux only."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *(p for c in children for p in process_tree(int(c)))]
 
 
 def production_web_command(port: int, workers: int) -> list[str]:
@@ -283,3 +290,15 @@ def wait_for_status(session: requests.Session, url: str, wanted: set[str], timeo
             return body
         time.sleep(0.1)
     raise AssertionError(f"status stayed {body.get('status')!r} for {timeout}s")
+
+
+def prepared_stack(tmp_path: Path) -> tuple[Stack, Settings]:
+    """A migrated stack with the demo loaded in a private instance folder, and the settings
+    a test process needs to send tasks to its workers."""
+    env = process_env(tmp_path)
+    stack = Stack(env=env, log_dir=tmp_path)
+    stack.prepare()
+    settings = Settings.from_env(
+        {"MIXGRADE_INSTANCE": env["MIXGRADE_INSTANCE"], "SECRET_KEY": env["SECRET_KEY"]}
+    )
+    return stack, settings

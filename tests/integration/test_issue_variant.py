@@ -7,19 +7,13 @@ import time
 from sqlalchemy import func, select
 
 from service import queue
-from service.config import Settings
 from service.models import AssignmentProblem, User, Variant
 from service.services.variants import seed_for
-from tests.integration.stack import Stack, process_env
+from tests.integration.stack import prepared_stack
 
 
 def test_worker_issues_each_variant_once(tmp_path):
-    env = process_env(tmp_path)
-    stack = Stack(env=env, log_dir=tmp_path)
-    stack.prepare()
-    settings = Settings.from_env(
-        {"MIXGRADE_INSTANCE": env["MIXGRADE_INSTANCE"], "SECRET_KEY": env["SECRET_KEY"]}
-    )
+    stack, settings = prepared_stack(tmp_path)
     try:
         with stack.session() as session:
             users = session.scalars(select(User.id).where(User.role == "student")).all()

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import requests
 
@@ -75,7 +76,14 @@ def test_run_serves_demo_login_refuses_a_second_run_and_stops_cleanly(tmp_path):
         assert "already running" in second.stderr and "Traceback" not in second.stderr
 
         workers = _children(process.pid)
-        assert workers, "run must start a worker process"
+        queues = sorted(
+            arg
+            for pid in workers
+            for arg in Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+            if arg.startswith("--queues=")
+        )
+        # Two pools: grading (small, fast start) and variant issue (loads statsmodels).
+        assert queues == ["--queues=celery", "--queues=variants"], queues
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
         assert process.wait(timeout=30) == 0, log_path.read_text()
         time.sleep(0.5)

@@ -185,7 +185,7 @@ def test_the_purge_keeps_live_states_and_drops_used_ones_once_old(app, platform,
 
 
 def test_the_beat_task_purges_login_states(app, settings, platform, db_session, monkeypatch):
-    from graders.tasks import celery_app
+    from graders.celery_app import celery_app
     from service.lti import tasks
     from service.models import LtiPlatform
 

@@ -20,7 +20,7 @@ from graders.engine import grade
 from problem_bank import builtin_problem, generate
 from problem_bank.fitting import CountFit, fit_nb2, fit_zinb, fit_zip
 from problem_bank.fitting.formula import Design
-from problem_bank.fitting.formula import parse_formula as parse_model_formula
+from problem_bank.formula import parse_formula as parse_model_formula
 from problem_bank.variant import Variant
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from graders.celery_app import GRADING_QUEUE, QUEUES, VARIANTS_QUEUE
 from tests.conftest import IN_CI
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
@@ -29,6 +30,25 @@ def test_compose_has_the_production_services():
     assert env["DATABASE_URL"].startswith("postgresql+psycopg://")
     assert env["CELERY_BROKER_URL"].startswith("redis://")
     assert "SECRET_KEY" in env and "${SECRET_KEY" in env["SECRET_KEY"]
+
+
+def _queues(command: list[str]) -> set[str]:
+    """What a `mixgrade worker` command consumes (the CLI's default: every queue)."""
+    if "--queues" not in command:
+        return set(QUEUES)
+    return set(command[command.index("--queues") + 1].split(","))
+
+
+def test_compose_runs_grading_and_variant_issue_in_separate_pools():
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    workers = {
+        name: _queues(s["command"])
+        for name, s in services.items()
+        if s.get("command", [])[:2] == ["mixgrade", "worker"]
+    }
+    assert set().union(*workers.values()) == set(QUEUES), workers  # every queue consumed
+    assert workers["worker"] == {GRADING_QUEUE}  # grading never loads statsmodels
+    assert any(VARIANTS_QUEUE in q for q in workers.values())
 
 
 def test_the_image_runs_the_same_web_server_as_compose():

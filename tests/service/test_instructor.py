@@ -458,3 +458,31 @@ def test_worker_selftest_of_a_stored_spec_that_a_new_limit_refuses_fails_with_th
     result = db_session.get(Problem, problem.id).selftest
     assert result["ok"] is False and "no longer valid" in result["summary"]
     assert "less than or equal to 5000" in result["summary"]
+
+
+def test_preview_shows_the_plot_of_its_seed_with_its_text(client, world):
+    """Issue 13: the instructor preview never showed the plot."""
+    import problem_bank
+
+    as_user(client, "teacher")
+    page = client.get(f"/teach/problems/{world.problem.id}?seed=7").get_data(as_text=True)
+    found = re.search(r'<img src="([^"]+plot\.png\?seed=7)" alt="([^"]+)"', page)
+    assert found, page
+    spec = problem_bank.parse_spec(world.problem.spec_text)
+    words = problem_bank.plot_text(spec, problem_bank.generate(spec, 7))
+    assert found.group(2) == str(escape(words))
+    assert f"<p>{escape(words)}</p>" in page  # the same words, readable on the page
+    png = client.get(found.group(1).replace("&amp;", "&"))
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    assert png.data.startswith(b"\x89PNG")
+    assert png.data == problem_bank.plot_png(spec, problem_bank.generate(spec, 7))
+
+
+def test_preview_plot_of_a_bad_seed_or_a_problem_without_plot_is_a_404(client, world, db_session):
+    as_user(client, "teacher")
+    assert client.get(f"/teach/problems/{world.problem.id}/plot.png?seed=x").status_code == 404
+    assert client.get(f"/teach/problems/{world.problem.id}/plot.png?seed=-1").status_code == 404
+    design = db_session.scalar(select(Problem).where(Problem.slug == "which_random"))
+    page = client.get(f"/teach/problems/{design.id}?seed=1").get_data(as_text=True)
+    assert "plot.png" not in page
+    assert client.get(f"/teach/problems/{design.id}/plot.png?seed=1").status_code == 404

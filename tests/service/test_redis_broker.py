@@ -13,7 +13,7 @@ import pytest
 import redis
 from kombu import Connection
 
-from graders.tasks import celery_app
+from graders.celery_app import celery_app
 from service import queue, redis_broker
 from service.config import Settings
 from service.embedded_broker import TRANSPORT_PATH as EMBEDDED_TRANSPORT

@@ -71,7 +71,7 @@ def test_problem_page_shows_story_plot_files_output_parts_in_that_order(client, 
     marks += ['class="r-output"', 'id="parts-h"']
     positions = [html.index(m) for m in marks]
     assert positions == sorted(positions)
-    assert '<label for="part-intercept">Your answer</label>' in html
+    assert '<label for="part-intercept" id="part-intercept-label">Your answer</label>' in html
     assert "A number, e.g." in html  # a format hint next to a numeric input
     # ...and the precision asked, inside the text the input is described by (issue 13)
     assert re.search(
@@ -345,3 +345,51 @@ def test_a_right_choice_is_told_why_at_once(client, world, db_session, settings)
     assert part["verdict"] == "correct" and body["attempts_left"] == 2
     assert part["message"] == f"Correct. {decision['explanation']}"
     assert part["explanation"] == ""  # already in the message: not said twice
+
+
+def _attributes(html: str, tag_id: str) -> str:
+    """The opening tag of the element with id ``tag_id``."""
+    return re.search(rf'<[a-z]+ [^>]*id="{re.escape(tag_id)}"[^>]*>', html, re.S).group(0)
+
+
+def test_without_javascript_exactly_the_unreadable_inputs_are_marked_invalid(client, world):
+    """Server-rendered: the unreadable number and the unreadable choice group are marked,
+    the readable slope is not, and each input is named by its prompt, described by its hint,
+    error and feedback."""
+    as_user(client, "alice")
+    html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    answers = {"intercept": "one point two", "slope": "0.5", "decision": "perhaps"}
+    page = client.post(f"/items/{world.item.id}/submit", data=_form(html, answers))
+    assert page.status_code == 422
+    text = page.get_data(as_text=True)
+    intercept, slope = _attributes(text, "part-intercept"), _attributes(text, "part-slope")
+    assert 'aria-invalid="true"' in intercept and "aria-invalid" not in slope
+    assert 'aria-labelledby="part-intercept-prompt part-intercept-label"' in intercept
+    described = (
+        'aria-describedby="part-intercept-format part-intercept-error part-intercept-feedback"'
+    )
+    assert described in intercept
+    group = _attributes(text, "part-decision")
+    assert 'role="radiogroup"' in group and 'aria-invalid="true"' in group
+    assert 'aria-labelledby="part-decision-prompt"' in group
+    radios = re.findall(r'<input type="radio" name="part-decision"[^>]*>', text)
+    assert radios and all('aria-invalid="true"' in r for r in radios)
+    # The script is told the same, to mark the same inputs.
+    reply = _submit(client, world.item.id, answers)
+    assert reply.get_json()["invalid"] == {"decision": [], "intercept": []}
+
+
+def test_plot_has_a_text_saying_what_it_shows(client, world, db_session):
+    """Issue 13: the alt text was "Plot of your dataset"; now it says what is drawn."""
+    import problem_bank
+
+    as_user(client, "alice")
+    html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
+    variant = _variant(db_session, world.users["alice"], world.item)
+    spec = problem_bank.parse_spec(variant.problem.spec_text)
+    words = problem_bank.plot_text(spec, problem_bank.Variant.from_dict(variant.content))
+    assert words.startswith("Scatter plot of ReproductiveEffort against Foodavailability")
+    assert f'alt="{escape(words)}"' in html
+    assert (
+        f"<figcaption><details><summary>The plot in words</summary><p>{escape(words)}</p>" in html
+    )

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Connection, select, text, update
 
 import graders.tasks as tasks
+from graders.celery_app import celery_app
 from graders.tasks import bind_store
 from service import queue
 from service.config import Settings
@@ -228,7 +229,7 @@ def test_workers_and_beat_try_a_lost_broker_again_every_few_seconds(tmp_path):
     queue.configure(replace(settings, broker_url=f"redis://127.0.0.1:{free_port()}/0"))
     try:
         pauses: list[float] = []
-        connection = tasks.celery_app.connection_for_read()  # what the consumer uses
+        connection = celery_app.connection_for_read()  # what the consumer uses
         with pytest.raises(Exception):  # noqa: B017 - kombu's error depends on the transport
             connection.ensure_connection(lambda _error, pause: pauses.append(pause), 3)
         assert pauses == [0.5, 1.0, 1.5], "kombu's own would be 2, 4, 6"
