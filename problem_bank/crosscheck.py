@@ -112,12 +112,61 @@ def _mixed(fitted: Any) -> dict[str, float]:
     return _by_name(fitted, result.fe_params)
 
 
+def _count(kind: str) -> SecondFit:
+    def check(fitted: Any) -> dict[str, float]:
+        import warnings
+
+        import statsmodels.api as sm
+
+        X, y = fitted.design.X, fitted.design.y
+        ones = np.ones((len(y), 1))
+        p = X.shape[1]
+        with warnings.catch_warnings():
+            # Trial values of alpha below 0 warn on the way; the result is checked below.
+            warnings.simplefilter("ignore")
+            # Default tolerances stop short of the optimum in the 4th digit: Newton to the end.
+            nb_model = sm.NegativeBinomial(y, X, loglike_method="nb2")
+            nb = nb_model.fit(disp=0, maxiter=2000)
+            polished = nb_model.fit(
+                start_params=nb.params, method="newton", disp=0, maxiter=200, tol=1e-12
+            )
+            nb = polished if np.isfinite(polished.llf) else nb
+            if kind == "negbin":
+                return _by_name(fitted, nb.params[:p])
+            if kind == "zip":
+                zip_ = sm.ZeroInflatedPoisson(y, X, exog_infl=ones).fit(disp=0, maxiter=2000)
+                zip_ = sm.ZeroInflatedPoisson(y, X, exog_infl=ones).fit(
+                    start_params=zip_.params, method="newton", disp=0, maxiter=200, tol=1e-12
+                )
+                return _by_name(fitted, zip_.params[1 : 1 + p])
+            # statsmodels' default ZINB start ends at a NaN likelihood: start from its NB
+            # and from its ZIP fit (Nelder-Mead, then BFGS); keep the higher likelihood.
+            model = sm.ZeroInflatedNegativeBinomialP(y, X, exog_infl=ones, p=2)
+            zip_ = sm.ZeroInflatedPoisson(y, X, exog_infl=ones).fit(disp=0, maxiter=2000)
+            fits = []
+            for start in (np.concatenate([[-2.0], nb.params]), np.append(zip_.params, 0.1)):
+                res = model.fit(start_params=start, method="nm", disp=0, maxiter=20000)
+                res = model.fit(
+                    start_params=res.params, method="bfgs", disp=0, maxiter=5000, gtol=1e-10
+                )
+                if np.isfinite(res.llf):
+                    fits.append(res)
+            res = max(fits, key=lambda r: r.llf) if fits else res
+        return _by_name(fitted, res.params[1 : 1 + p])
+
+    check.__doc__ = f"statsmodels count model ({kind}): NB2, ZIP or ZINB-P(p=2)."
+    return check
+
+
 #: Model kind → statsmodels refit. A new fit family (NB, ZIP, ...) adds one entry.
 CHECKS: dict[str, SecondFit] = {
     "ols": _ols,
     "glm:binomial": _glm("binomial"),
     "glm:poisson": _glm("poisson"),
     "mixed": _mixed,
+    "count:negbin": _count("negbin"),
+    "count:zip": _count("zip"),
+    "count:zinb": _count("zinb"),
 }
 
 

@@ -114,6 +114,7 @@ SIGNATURES: dict[str, Signature] = {
     "observed_zeros": Signature(0, 0, _M, model=True),
     "predicted_zeros": Signature(0, 0, _M, model=True),
     "zero_ratio": Signature(0, 0, _M, model=True),
+    "aic": Signature(0, 0, _M, model=True, doc="AIC of a count model"),
     "nobs": Signature(0, 0, _M, model=True),
     "df_resid": Signature(0, 0, _M, model=True),
     "param": Signature(1, 1, string_args=(0,), doc="a value drawn for this variant"),
@@ -663,6 +664,7 @@ _MODEL_FUNCTIONS: dict[str, Callable[..., float]] = {
             "observed_zeros",
             "predicted_zeros",
             "zero_ratio",
+            "aic",
             "nobs",
             "df_resid",
         )

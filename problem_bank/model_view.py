@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from problem_bank.formula import Formula, parse_formula
-from problem_bank.spec import ModelSpec, ProblemSpec
+from problem_bank.spec import COUNT_FAMILIES, ModelSpec, ProblemSpec
 
 
 class FitFailed(RuntimeError):
@@ -28,6 +28,8 @@ def fitting_family(model: ModelSpec, formula: Formula) -> tuple[str, dict[str, A
         return "mixed", {"method": "REML" if model.reml else "ML"}
     if model.family == "gaussian":
         return "ols", {}
+    if model.family in COUNT_FAMILIES:
+        return "count", {"distribution": model.family}
     return "glm", {"distribution": model.family}
 
 
@@ -68,7 +70,7 @@ class FittedView:
         distribution = getattr(self.fitted, "distribution", None) or family
         if distribution in ("binomial",) or "binomial" in str(family):
             return 1.0 / (1.0 + math.exp(-eta))
-        if distribution in ("poisson",) or "poisson" in str(family):
+        if distribution in ("poisson", *COUNT_FAMILIES):
             return math.exp(eta)
         return eta
 
@@ -103,6 +105,7 @@ class FittedView:
             "observed_zeros": lambda: f.zero_inflation().observed,
             "predicted_zeros": lambda: f.zero_inflation().predicted,
             "zero_ratio": lambda: f.zero_inflation().ratio,
+            "aic": lambda: f.aic,
             "nobs": lambda: f.nobs,
             "df_resid": lambda: f.df_resid,
         }

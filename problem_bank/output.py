@@ -9,24 +9,29 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from problem_bank.printers.rformat import Printed
+from problem_bank.printers.rformat import OTHER_MODEL, Printed
+from problem_bank.scripts import r_var
 from problem_bank.spec import OutputSpec, ProblemSpec
 
-#: printer name -> how to call it for one output block (fitted, block, data name, printed).
-PrinterCall = Callable[[Any, OutputSpec, str, Printed], str]
+#: printer name -> how to call it for one output block (the block's fitted model, the block,
+#: data name, printed, every fitted model by name).
+PrinterCall = Callable[[Any, OutputSpec, str, Printed, Mapping[str, Any]], str]
 
 
 def _printers() -> dict[str, PrinterCall]:
     from problem_bank import printers as p
 
     return {
-        "summary_lm": lambda f, o, d, s: p.summary_lm(f, d, s),
-        "anova_lm": lambda f, o, d, s: p.anova_lm(f, s),
-        "emmeans_pairs": lambda f, o, d, s: p.emmeans_pairs(f, str(o.factor), s),
-        "summary_glm": lambda f, o, d, s: p.summary_glm(f, d, printed=s),
-        "summary_glmmtmb": lambda f, o, d, s: p.summary_glmmtmb(f, d, s),
-        "check_overdispersion": lambda f, o, d, s: p.check_overdispersion(f, s),
-        "check_zeroinflation": lambda f, o, d, s: p.check_zeroinflation(f, s),
+        "summary_lm": lambda f, o, d, s, _: p.summary_lm(f, d, s),
+        "anova_lm": lambda f, o, d, s, _: p.anova_lm(f, s),
+        "emmeans_pairs": lambda f, o, d, s, _: p.emmeans_pairs(f, str(o.factor), s),
+        "summary_glm": lambda f, o, d, s, _: p.summary_glm(f, d, printed=s),
+        "summary_glmmtmb": lambda f, o, d, s, _: p.summary_glmmtmb(f, d, s),
+        "check_overdispersion": lambda f, o, d, s, _: p.check_overdispersion(f, s),
+        "check_zeroinflation": lambda f, o, d, s, _: p.check_zeroinflation(f, s),
+        "aic_table": lambda f, o, d, s, fits: p.aic_table(
+            [(r_var(m), m, fits[m]) for m in o.models], s
+        ),
     }
 
 
@@ -45,10 +50,11 @@ def render_output(
     blocks = []
     for block in spec.output:
         shown: Printed = {}
-        text = printers[block.printer](fitted[block.model], block, data_name, shown)
+        text = printers[block.printer](fitted[block.model], block, data_name, shown, fitted)
         blocks.append(text.rstrip("\n"))
         if printed is not None:
             for key, texts in shown.items():
-                full = f"{block.model}:{key}"
+                own = key.startswith(OTHER_MODEL)
+                full = key.removeprefix(OTHER_MODEL) if own else f"{block.model}:{key}"
                 printed[full] = (*printed.get(full, ()), *texts)
     return "\n\n".join(blocks) + ("\n" if blocks else "")

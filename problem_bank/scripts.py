@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from problem_bank.formula import parse_formula
-from problem_bank.spec import ProblemSpec
+from problem_bank.spec import COUNT_FAMILIES, OutputSpec, ProblemSpec
 
 
 def _r_vector(values: list[str]) -> str:
@@ -29,6 +29,11 @@ _R_SE_AT_OPTIMUM = (
     "# Standard errors at the optimum (glmmTMB takes its Hessian before its last Newton steps)\n"
     "{var}$sdr <- TMB::sdreport({var}$obj, par.fixed = {var}$fit$par)"
 )
+
+
+def r_var(model: str) -> str:
+    """The R (and Python) variable a script fits spec model ``model`` into."""
+    return "fit" if model == "main" else f"fit_{model}"
 
 
 def r_fit_lines(spec: ProblemSpec, name: str, var: str) -> list[str]:
@@ -56,20 +61,30 @@ def _r_fit(spec: ProblemSpec, name: str) -> str:
         )
     if model.family == "gaussian":
         return f"lm({model.formula}, data = {spec.data_name})"
+    if model.family in COUNT_FAMILIES:
+        return f"glmmTMB({model.formula}, {_R_COUNT[model.family]}, data = {spec.data_name})"
     link = {"binomial": "logit", "poisson": "log"}[model.family]
     return (
         f'glm({model.formula}, family = {model.family}(link = "{link}"), data = {spec.data_name})'
     )
 
 
-_R_PRINT: dict[str, Callable[[str, str | None], str]] = {
-    "summary_lm": lambda fit, factor: f"summary({fit})",
-    "anova_lm": lambda fit, factor: f"anova({fit})",
-    "emmeans_pairs": lambda fit, factor: f"pairs(emmeans({fit}, ~ {factor}))",
-    "summary_glm": lambda fit, factor: f"summary({fit})",
-    "summary_glmmtmb": lambda fit, factor: f"summary({fit})",
-    "check_overdispersion": lambda fit, factor: f"check_overdispersion({fit})",
-    "check_zeroinflation": lambda fit, factor: f"check_zeroinflation({fit})",
+#: glmmTMB's arguments for the count families (ML, zero-inflation constant).
+_R_COUNT = {
+    "negbin": "family = nbinom2",
+    "zip": "ziformula = ~1, family = poisson",
+    "zinb": "ziformula = ~1, family = nbinom2",
+}
+
+_R_PRINT: dict[str, Callable[[str, OutputSpec], str]] = {
+    "summary_lm": lambda fit, o: f"summary({fit})",
+    "anova_lm": lambda fit, o: f"anova({fit})",
+    "emmeans_pairs": lambda fit, o: f"pairs(emmeans({fit}, ~ {o.factor}))",
+    "summary_glm": lambda fit, o: f"summary({fit})",
+    "summary_glmmtmb": lambda fit, o: f"summary({fit})",
+    "check_overdispersion": lambda fit, o: f"check_overdispersion({fit})",
+    "check_zeroinflation": lambda fit, o: f"check_zeroinflation({fit})",
+    "aic_table": lambda fit, o: f"AIC({', '.join(r_var(m) for m in o.models)})",
 }
 #: output.txt is each printout with its trailing blank lines dropped, one blank line between
 #: printouts. R's own print() ends some printouts with a blank line (summary) and not others
@@ -100,7 +115,10 @@ def r_script(spec: ProblemSpec, levels: dict[str, list[str]]) -> str:
     No seed in it: the script is handed to the student, and with the seed anyone could
     regenerate the variant, its reference answers included.
     """
-    libs = sorted({_R_LIBRARIES[o.printer] for o in spec.output if o.printer in _R_LIBRARIES})
+    libs = sorted(
+        {_R_LIBRARIES[o.printer] for o in spec.output if o.printer in _R_LIBRARIES}
+        | ({"glmmTMB"} if any(m.family in COUNT_FAMILIES for m in spec.models.values()) else set())
+    )
     lines = [
         f"# {spec.title}: problem {spec.id} v{spec.version}",
         "# Run with: Rscript fit.R   (reads data.csv from this script's folder)",
@@ -120,15 +138,15 @@ def r_script(spec: ProblemSpec, levels: dict[str, list[str]]) -> str:
         return "\n".join(lines) + "\n"
     fitted_names = []
     for name in sorted(spec.models, key=lambda n: n != "main"):
-        var = "fit" if name == "main" else f"fit_{name}"
+        var = r_var(name)
         fitted_names.append(var)
         lines.extend(r_fit_lines(spec, name, var))
     lines.append(_R_PRINT_BLOCK)
     for i, block in enumerate(spec.output):
-        var = "fit" if block.model == "main" else f"fit_{block.model}"
+        var = r_var(block.model)
         if i:
             lines.append('cat("\\n")')
-        lines.append(f"print_block({_R_PRINT[block.printer](var, block.factor)})")
+        lines.append(f"print_block({_R_PRINT[block.printer](var, block)})")
     return "\n".join(lines) + "\n"
 
 
@@ -219,7 +237,7 @@ def _py_model(spec: ProblemSpec, name: str) -> tuple[str, list[str]]:
     """(fit statement, print statements) for one model."""
     model = spec.models[name]
     f = parse_formula(model.formula)
-    var = "fit" if name == "main" else f"fit_{name}"
+    var = r_var(name)
     d = spec.data_name
     if f.random:
         fixed = f"{f.response} ~ " + (" + ".join(f.term_labels) or "1")
@@ -249,30 +267,75 @@ def _py_model(spec: ProblemSpec, name: str) -> tuple[str, list[str]]:
     ]
     if model.family == "gaussian":
         return f"{var} = smf.ols({model.formula!r}, data={d}).fit()", prints
+    if model.family in COUNT_FAMILIES:
+        return _PY_COUNT[model.family].format(var=var, f=model.formula, d=d), [
+            f"print({var}.summary())"
+        ]
     fam = {"binomial": "Binomial", "poisson": "Poisson"}[model.family]
     stmt = f"{var} = smf.glm({model.formula!r}, data={d}, family=sm.families.{fam}()).fit()"
     return stmt, prints
 
 
-_PY_EXTRA: dict[str, Callable[[str, str | None, ProblemSpec], list[str]]] = {
+#: statsmodels' count models (NB2: alpha = 1 / theta; zero inflation: a constant).
+_PY_COUNT = {
+    "negbin": "{var} = smf.negativebinomial({f!r}, data={d}).fit(disp=0, maxiter=500)",
+    "zip": (
+        "{var} = sm.ZeroInflatedPoisson.from_formula({f!r}, data={d},"
+        " exog_infl=np.ones((len({d}), 1))).fit(disp=0, maxiter=500)"
+    ),
+    "zinb": (
+        "{var} = fit_zinb(sm.ZeroInflatedNegativeBinomialP.from_formula({f!r}, data={d}, p=2,"
+        " exog_infl=np.ones((len({d}), 1))))"
+    ),
+}
+_PY_ZINB = '''
+def fit_zinb(model):
+    """ZINB started from the negative binomial fit, Nelder-Mead then BFGS.
+
+    From statsmodels' default start the fit often ends with a NaN likelihood (trial values
+    of alpha below 0); those trials' warnings are expected, so they are silenced.
+    """
+    nb = sm.NegativeBinomial(model.endog, model.exog, loglike_method="nb2").fit(disp=0)
+    start = np.concatenate([[-2.0], nb.params])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(start_params=start, method="nm", disp=0, maxiter=5000)
+        return model.fit(start_params=fit.params, method="bfgs", disp=0, maxiter=1000)
+'''
+
+
+def _py_zeros(v: str, spec: ProblemSpec, model: str) -> list[str]:
+    if spec.models[model].family == "negbin":
+        p0 = (
+            f"theta = 1 / {v}.params['alpha']",
+            f"mu = {v}.predict()",
+            "predicted = round(float(((theta / (theta + mu)) ** theta).sum()))",
+        )
+    else:
+        p0 = (f"predicted = round(float(np.exp(-{v}.fittedvalues).sum()))",)
+    return [
+        f"observed = int(({v}.model.endog == 0).sum())",
+        *p0,
+        "print('observed zeros:', observed, ' predicted zeros:', predicted,"
+        " ' ratio:', round(predicted / observed, 2))",
+    ]
+
+
+_PY_EXTRA: dict[str, Callable[[str, OutputSpec, ProblemSpec], list[str]]] = {
     # Type II: for the last term (the one asked about) it equals R's sequential anova.
-    "anova_lm": lambda v, factor, spec: [f"print(sm.stats.anova_lm({v}, typ=2))"],
-    "emmeans_pairs": lambda v, factor, spec: [
-        f"tukey_pairs({v}, {spec.data_name}, {factor!r}, "
-        f"list({spec.data_name}[{factor!r}].cat.categories))"
+    "anova_lm": lambda v, o, spec: [f"print(sm.stats.anova_lm({v}, typ=2))"],
+    "emmeans_pairs": lambda v, o, spec: [
+        f"tukey_pairs({v}, {spec.data_name}, {o.factor!r}, "
+        f"list({spec.data_name}[{o.factor!r}].cat.categories))"
     ],
-    "check_overdispersion": lambda v, factor, spec: [
+    "check_overdispersion": lambda v, o, spec: [
         f"chisq = float(({v}.resid_pearson ** 2).sum())",
         f"ratio = chisq / {v}.df_resid",
         f"print('dispersion ratio =', round(ratio, 3), ' Pearson chi2 =', round(chisq, 3),"
         f" ' p =', stats.chi2.sf(chisq, {v}.df_resid))",
     ],
-    "check_zeroinflation": lambda v, factor, spec: [
-        f"observed = int(({v}.model.endog == 0).sum())",
-        f"predicted = round(float(np.exp(-{v}.fittedvalues).sum()))",
-        "print('observed zeros:', observed, ' predicted zeros:', predicted,"
-        " ' ratio:', round(predicted / observed, 2))",
-    ],
+    "check_zeroinflation": lambda v, o, spec: _py_zeros(v, spec, o.model),
+    "aic_table": lambda v, o, spec: [f"print({r_var(m)!r}, {r_var(m)}.aic)" for m in o.models],
 }
 
 
@@ -285,11 +348,13 @@ def python_script(spec: ProblemSpec, levels: dict[str, list[str]]) -> str:
     text = _PY_HEADER.format(title=spec.title, id=spec.id, version=spec.version)
     if any(o.printer == "emmeans_pairs" for o in spec.output):
         text += _PY_EMMEANS.format()
-    if spec.output and any(parse_formula(m.formula).random for m in spec.models.values()):
+    mixed = any(parse_formula(m.formula).random for m in spec.models.values())
+    zinb = any(m.family == "zinb" for m in spec.models.values())
+    if spec.output and (mixed or zinb):
         text = text.replace(
             "from pathlib import Path\n", "import warnings\nfrom pathlib import Path\n"
         )
-        text += _PY_MIXED
+        text += (_PY_MIXED if mixed else "") + (_PY_ZINB if zinb else "")
     if not text.endswith("parent\n"):  # helper functions: two blank lines after them (PEP 8)
         text += "\n"
     dtypes = ", ".join(f"{c!r}: 'string'" for c in levels)
@@ -308,6 +373,6 @@ def python_script(spec: ProblemSpec, levels: dict[str, list[str]]) -> str:
             printed.add(name)
     for block in spec.output:
         if block.printer in _PY_EXTRA:
-            var = "fit" if block.model == "main" else f"fit_{block.model}"
-            body.extend(_PY_EXTRA[block.printer](var, block.factor, spec))
+            var = r_var(block.model)
+            body.extend(_PY_EXTRA[block.printer](var, block, spec))
     return text + "\n" + "\n".join(body) + "\n"

@@ -86,8 +86,11 @@ PRINTERS = (
     "summary_glmmtmb",
     "check_overdispersion",
     "check_zeroinflation",
+    "aic_table",
 )
-Family = Literal["gaussian", "binomial", "poisson"]
+Family = Literal["gaussian", "binomial", "poisson", "negbin", "zip", "zinb"]
+#: Families fitted by glmmTMB count models (nbinom2, zero-inflated Poisson / nbinom2).
+COUNT_FAMILIES = ("negbin", "zip", "zinb")
 DgpFamily = Literal["gaussian", "binomial", "poisson", "negbin", "zip"]
 #: Names every expression may read besides declared parameters.
 BUILTIN_VALUES = frozenset({"n", "n_groups", "answer"})
@@ -233,6 +236,8 @@ class OutputSpec(Strict):
     printer: Literal[PRINTERS]  # type: ignore[valid-type]
     model: str = "main"
     factor: str | None = None
+    #: aic_table: the models compared, in the order R's ``AIC(...)`` lists them.
+    models: list[str] = Field(default_factory=list, max_length=MAX_MODELS)
 
 
 class ParamSpec(Strict):
@@ -500,6 +505,7 @@ def _semantic_errors(spec: ProblemSpec) -> Iterator[tuple[Loc, str]]:
     for i, out in enumerate(spec.output):
         if out.model not in spec.models:
             yield ("output", i, "model"), f"no model named {out.model!r}"
+        yield from _output_model_errors(spec, i, out)
         if out.printer == "emmeans_pairs" and out.factor not in levels:
             yield ("output", i, "factor"), "emmeans_pairs needs `factor`: a factor of the data"
     if spec.plot is not None:
@@ -513,6 +519,30 @@ def _semantic_errors(spec: ProblemSpec) -> Iterator[tuple[Loc, str]]:
         yield from checker.expr(("require", i), cond)
     for i, part in enumerate(spec.parts):
         yield from _part_errors(part, ("parts", i), checker)
+
+
+#: Printers that need a particular model family (R errors on any other).
+_PRINTER_FAMILIES = {
+    "check_overdispersion": ("poisson",),
+    "check_zeroinflation": ("poisson", "negbin"),
+}
+
+
+def _output_model_errors(spec: ProblemSpec, i: int, out: OutputSpec) -> Iterator[tuple[Loc, str]]:
+    if out.model in spec.models and out.printer in _PRINTER_FAMILIES:
+        allowed = _PRINTER_FAMILIES[out.printer]
+        if spec.models[out.model].family not in allowed:
+            yield ("output", i, "model"), f"{out.printer} needs a {' or '.join(allowed)} model"
+    if out.printer == "aic_table":
+        if len(out.models) < 2:
+            yield ("output", i, "models"), "aic_table compares at least two models"
+        for name in out.models:
+            if name not in spec.models:
+                yield ("output", i, "models"), f"no model named {name!r}"
+            elif spec.models[name].family in ("gaussian", "binomial"):
+                yield ("output", i, "models"), "aic_table compares count models"
+    elif out.models:
+        yield ("output", i, "models"), "only aic_table takes `models`"
 
 
 def _too_many_coefficients(f: Formula, levels: dict[str, list[str]]) -> str | None:
@@ -741,9 +771,13 @@ class _ExpressionChecker:
             if isinstance(term, str) and term not in f.term_labels:
                 known = ", ".join(f.term_labels)
                 return f"{call.name}(): {term!r} is not a term of {f.text!r}; terms: {known}"
-        elif (
-            call.name in ("dispersion_ratio", "dispersion_p", "predicted_zeros", "zero_ratio")
-            and family != "poisson"
-        ):
+        elif call.name in ("dispersion_ratio", "dispersion_p") and family != "poisson":
             return f"{call.name}() needs a poisson model"
+        elif call.name in ("predicted_zeros", "zero_ratio") and family not in (
+            "poisson",
+            "negbin",
+        ):
+            return f"{call.name}() needs a poisson or negbin model"
+        elif call.name == "aic" and family in ("gaussian", "binomial"):
+            return "aic() needs a count model"
         return None

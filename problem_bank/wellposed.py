@@ -21,6 +21,10 @@ from problem_bank.variant import Part
 SEPARATION_EPS = 1e-6
 #: A random-effect SD below this share of the residual SD counts as at the boundary.
 BOUNDARY_SHARE = 0.02
+#: A negative binomial θ̂ above this is at its boundary (the Poisson limit): glmmTMB then
+#: stops anywhere along the flat ridge, and for some data its Hessian is not positive
+#: definite and R prints AIC NA (seen on a ZINB fit with θ̂ = 1.7e7).
+THETA_BOUNDARY = 1e4
 
 
 def data_problems(spec: ProblemSpec, dataset: Dataset) -> list[str]:
@@ -46,7 +50,7 @@ def data_problems(spec: ProblemSpec, dataset: Dataset) -> list[str]:
 
 
 def model_problems(spec: ProblemSpec, views: Mapping[str, FittedView]) -> list[str]:
-    """Separation in logistic fits; random-effect variances at the boundary."""
+    """Separation in logistic fits; random-effect variances and NB θ at the boundary."""
     reasons = []
     for name, view in views.items():
         fitted = view.fitted
@@ -62,6 +66,9 @@ def model_problems(spec: ProblemSpec, views: Mapping[str, FittedView]) -> list[s
             for term in vc.terms:
                 if term.sd < BOUNDARY_SHARE * vc.residual_sd:
                     reasons.append(f"{name}: SD of {term.group}/{term.name} at the boundary")
+        theta = fitted.theta if spec.models[name].family in ("negbin", "zinb") else None
+        if theta is not None and theta > THETA_BOUNDARY:
+            reasons.append(f"{name}: negative binomial theta at the boundary ({theta:.3g})")
         for coef in fitted.coef_names():
             if not math.isfinite(fitted.se(coef)):
                 reasons.append(f"{name}: SE of {coef} is not finite")

@@ -23,6 +23,7 @@ from problem_bank.fitting.base import (
     VarCorrTerm,
     ZeroInflationCheck,
 )
+from problem_bank.fitting.count import CountFit, CountModelFit, fit_nb2, fit_zinb, fit_zip
 from problem_bank.fitting.glm import GlmFit
 from problem_bank.fitting.mixed import MixedFit
 from problem_bank.fitting.ols import OlsFit
@@ -33,6 +34,7 @@ FAMILIES: dict[str, Callable[..., Fitted]] = {
     "ols": OlsFit,
     "glm": GlmFit,
     "mixed": MixedFit,
+    "count": CountModelFit,
 }
 
 
@@ -41,7 +43,9 @@ def fit(family: str, formula: str, data: pd.DataFrame, **options: Any) -> Fitted
 
     Families: ``"ols"`` (R's ``lm``), ``"glm"`` (``glm``; options ``distribution=
     "binomial"|"poisson"``, ``link``), ``"mixed"`` (gaussian ``glmmTMB`` with
-    ``(1 | g)`` / ``(x | g)`` terms; option ``method="ML"|"REML"``, ML by default).
+    ``(1 | g)`` / ``(x | g)`` terms; option ``method="ML"|"REML"``, ML by default),
+    ``"count"`` (glmmTMB ``nbinom2`` / zero-inflated counts; option ``distribution=
+    "negbin"|"zip"|"zinb"``).
     """
     try:
         cls = FAMILIES[family]
@@ -54,6 +58,8 @@ __all__ = [
     "FAMILIES",
     "AnovaRow",
     "ContrastRow",
+    "CountFit",
+    "CountModelFit",
     "DispersionCheck",
     "Fitted",
     "Formula",
@@ -65,5 +71,8 @@ __all__ = [
     "VarCorrTerm",
     "ZeroInflationCheck",
     "fit",
+    "fit_nb2",
+    "fit_zinb",
+    "fit_zip",
     "parse_formula",
 ]

@@ -371,6 +371,8 @@ def print_coefmat(
 #: What a printer showed of each quantity: leaf key (``coef:Length``, ``zero_ratio``...,
 #: as :mod:`problem_bank.expressions` names leaves, without the model) -> printed texts.
 Printed = dict[str, tuple[str, ...]]
+#: A Printed key starting with this names its own model (``@nb:aic``), not the block's.
+OTHER_MODEL = "@"
 
 
 def record(printed: Printed | None, key: str, text: str) -> None:

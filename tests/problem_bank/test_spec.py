@@ -268,3 +268,41 @@ def test_a_loader_error_names_the_field_as_well_as_the_line() -> None:
     err = _error(text)
     assert (err.line, err.field) == (_line_of(text, "kind: !foo"), "parts[0].kind")
     assert str(err).startswith(f"line {err.line}: parts[0].kind: tag !foo is not allowed")
+
+
+POISSON_ZEROS = _text("05_poisson_zeros.yaml")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "{printer: check_zeroinflation, model: nb}",
+            "{printer: check_zeroinflation, model: zip}",
+            "check_zeroinflation needs a poisson or negbin model",
+        ),
+        (
+            "{printer: aic_table, models: [main, nb, zip, zinb]}",
+            "{printer: aic_table, models: [main]}",
+            "aic_table compares at least two models",
+        ),
+        (
+            "{printer: aic_table, models: [main, nb, zip, zinb]}",
+            "{printer: aic_table, models: [main, nbx]}",
+            "no model named 'nbx'",
+        ),
+        (
+            "- check_overdispersion\n",
+            "- {printer: check_overdispersion, models: [main, nb]}\n",
+            "only aic_table takes `models`",
+        ),
+        (
+            'answer: predicted_zeros(model="nb")',
+            'answer: predicted_zeros(model="zinb")',
+            "predicted_zeros() needs a poisson or negbin model",
+        ),
+    ],
+)
+def test_count_model_outputs_are_validated(old: str, new: str, message: str) -> None:
+    assert old in POISSON_ZEROS
+    assert message in str(_error(POISSON_ZEROS.replace(old, new, 1)))
