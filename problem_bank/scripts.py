@@ -305,6 +305,7 @@ def fit_zinb(model):
 
 
 def _py_zeros(v: str, spec: ProblemSpec, model: str) -> list[str]:
+    p0: tuple[str, ...]
     if spec.models[model].family == "negbin":
         p0 = (
             f"theta = 1 / {v}.params['alpha']",

@@ -70,7 +70,7 @@ class _Counting(Composer):
     values = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()  # type: ignore[attr-defined]
+        event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
@@ -97,7 +97,7 @@ _BYTE_POSITIONS = bool(yaml.__with_libyaml__)
 if _BYTE_POSITIONS:
     from yaml._yaml import CParser
 
-    class _SpecLoader(_Counting, CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+    class _SpecLoader(_Counting, CParser, SafeConstructor, Resolver):
         """libyaml's scanner and parser (8x faster than PyYAML's) under the counting composer."""
 
         def __init__(self, text: str) -> None:

@@ -25,7 +25,7 @@ class LoginForm(FlaskForm):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login():
     form = LoginForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
@@ -48,7 +48,7 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.route("/logout", methods=["POST"])
 @login_required
-def logout():  # type: ignore[no-untyped-def]
+def logout():
     """End the session on the server: every copy of this user's session cookies (this
     browser's, an old saved one, other devices') stops working, not only this one."""
     current_user.end_sessions()

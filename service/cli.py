@@ -62,7 +62,7 @@ def demo() -> None:
         click.echo(f"  {login.role:<10} {login.email:<28} password: {login.password}")
 
 
-def _load_demo(settings: Settings):  # type: ignore[no-untyped-def]
+def _load_demo(settings: Settings):
     from service.services.demo import load_demo
 
     with database_session(settings) as session:

@@ -41,7 +41,7 @@ def make_engine(url: str, *, pre_ping: bool = True, autocommit: bool = False) ->
     return create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=20, **options)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")

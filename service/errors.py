@@ -40,18 +40,18 @@ def wants_json() -> bool:
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(error: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(error: CSRFError):
         return respond(400, "The form expired or was not sent from this site. Reload and retry.")
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(error: HTTPException):
         if request.path.startswith("/api/"):
             return problem_response(error)
         headers = {k: v for k, v in error.get_headers() if k.lower() == "retry-after"}
         return respond(error.code or 500, error.description or error.name, headers)
 
     @app.errorhandler(SQLAlchemyError)
-    def _database(error: SQLAlchemyError):  # type: ignore[no-untyped-def]
+    def _database(error: SQLAlchemyError):
         if not database_unavailable(error):
             return _unexpected(error)
         app.logger.warning("database unavailable: %s", error)
@@ -64,7 +64,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(problem_bank.SpecError)
     @app.errorhandler(problem_bank.GenerationError)
-    def _unusable_problem(error: Exception):  # type: ignore[no-untyped-def]
+    def _unusable_problem(error: Exception):
         # A stored problem that can no longer be parsed or drawn (saved before a limit it
         # now exceeds): the request is fine, the problem is not, and retrying will not help.
         app.logger.warning("stored problem unusable: %s", error)
@@ -74,7 +74,7 @@ def init_app(app: Flask) -> None:
         return respond(409, message)
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(error: Exception):
         app.logger.exception("unhandled error")
         if request.path.startswith("/api/"):
             return problem(500, UNEXPECTED)
@@ -92,7 +92,7 @@ def database_unavailable(error: BaseException) -> bool:
     return isinstance(error, OperationalError | InterfaceError | PoolTimeout)
 
 
-def respond(status: int, message: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def respond(status: int, message: str, headers: dict[str, str] | None = None):
     """An error as JSON for scripts, else as a page.
 
     A 503 page must not touch the database, which may be what is unavailable: it is
@@ -111,7 +111,7 @@ def respond(status: int, message: str, headers: dict[str, str] | None = None):  
 # ------------------------------------------------------- RFC 9457 problem details (/api/)
 
 
-def problem(status: int, detail: str, **extra: Any):  # type: ignore[no-untyped-def]
+def problem(status: int, detail: str, **extra: Any):
     """An ``application/problem+json`` response: type, title, status, detail and extras."""
     body = {
         "type": extra.pop("type", None) or "about:blank",
@@ -126,7 +126,7 @@ def problem(status: int, detail: str, **extra: Any):  # type: ignore[no-untyped-
     return response
 
 
-def problem_response(error: HTTPException):  # type: ignore[no-untyped-def]
+def problem_response(error: HTTPException):
     """Problem details for an HTTPException, keeping what flask-smorest's abort attached.
 
     ``abort(status, message=…, errors=…, type=…, headers=…)`` stores its keywords in

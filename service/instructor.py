@@ -32,7 +32,7 @@ bp = Blueprint("instructor", __name__, url_prefix="/teach")
 
 @bp.before_request
 @login_required
-def _instructors_only():  # type: ignore[no-untyped-def]
+def _instructors_only():
     if not access.may_teach(db(), current_user):
         abort(403, "This page is for instructors.")
 
@@ -58,7 +58,7 @@ def _author_only() -> None:
 
 
 @bp.route("/")
-def home():  # type: ignore[no-untyped-def]
+def home():
     return render_template(
         "teach/home.html",
         courses=teaching.courses_taught(db(), current_user),
@@ -67,7 +67,7 @@ def home():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/courses/<int:course_id>")
-def course(course_id: int):  # type: ignore[no-untyped-def]
+def course(course_id: int):
     course = _course(course_id)
     newer = {
         item.id: regrade.newer_version(db(), item) for a in course.assignments for item in a.items
@@ -85,7 +85,7 @@ def course(course_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/problems")
-def bank():  # type: ignore[no-untyped-def]
+def bank():
     problems = authoring.visible(db(), current_user)
     by_slug: dict[str, list[Problem]] = {}
     for p in problems:
@@ -94,7 +94,7 @@ def bank():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/problems/<int:problem_id>")
-def preview(problem_id: int):  # type: ignore[no-untyped-def]
+def preview(problem_id: int):
     problem = _problem(problem_id)
     try:
         seed = int(request.args.get("seed", "1"))
@@ -121,7 +121,7 @@ def preview(problem_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/problems/<int:problem_id>/plot.png")
-def preview_plot(problem_id: int):  # type: ignore[no-untyped-def]
+def preview_plot(problem_id: int):
     """The plot of the previewed seed: drawn on request, stored nowhere (as the preview)."""
     problem = _problem(problem_id)
     seed = request.args.get("seed", "1")
@@ -138,7 +138,7 @@ def preview_plot(problem_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/problems/new", methods=["GET", "POST"])
-def new_problem():  # type: ignore[no-untyped-def]
+def new_problem():
     _author_only()
     text = ""
     if request.method == "POST":
@@ -153,7 +153,7 @@ def new_problem():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/problems/<int:problem_id>/edit", methods=["GET", "POST"])
-def edit_problem(problem_id: int):  # type: ignore[no-untyped-def]
+def edit_problem(problem_id: int):
     _author_only()
     base = _problem(problem_id)
     if not authoring.can_edit(current_user, base):
@@ -172,7 +172,7 @@ def edit_problem(problem_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/problems/<int:problem_id>/selftest", methods=["POST"])
-def selftest(problem_id: int):  # type: ignore[no-untyped-def]
+def selftest(problem_id: int):
     _author_only()
     problem = _problem(problem_id)
     seeds = current_app.config.get("MIXGRADE_SELFTEST_SEEDS", authoring.SELFTEST_SEEDS)
@@ -189,7 +189,7 @@ def selftest(problem_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/problems/<int:problem_id>/publish", methods=["POST"])
-def publish(problem_id: int):  # type: ignore[no-untyped-def]
+def publish(problem_id: int):
     _author_only()
     problem = _problem(problem_id)
     try:
@@ -205,7 +205,7 @@ def publish(problem_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/courses/<int:course_id>/assignments/new", methods=["GET", "POST"])
-def new_assignment(course_id: int):  # type: ignore[no-untyped-def]
+def new_assignment(course_id: int):
     course = _course(course_id)
     problems = teaching.publishable(db())
     errors: dict[str, str] = {}
@@ -229,7 +229,7 @@ def new_assignment(course_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/assignments/<int:assignment_id>")
-def assignment(assignment_id: int):  # type: ignore[no-untyped-def]
+def assignment(assignment_id: int):
     assignment = db().get(Assignment, assignment_id)
     if assignment is None:
         abort(404, "No such assignment.")
@@ -242,7 +242,7 @@ def assignment(assignment_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/items/<int:item_id>/points", methods=["POST"])
-def part_points(item_id: int):  # type: ignore[no-untyped-def]
+def part_points(item_id: int):
     item = _item(item_id)
     errors = teaching.set_part_points(item, request.form)
     if errors:
@@ -258,13 +258,13 @@ def part_points(item_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/courses/<int:course_id>/gradebook")
-def gradebook_page(course_id: int):  # type: ignore[no-untyped-def]
+def gradebook_page(course_id: int):
     book = gradebook.build(db(), _course(course_id))
     return render_template("teach/gradebook.html", book=book, column_name=gradebook.column_name)
 
 
 @bp.route("/courses/<int:course_id>/gradebook.csv")
-def gradebook_csv(course_id: int):  # type: ignore[no-untyped-def]
+def gradebook_csv(course_id: int):
     course = _course(course_id)
     body = gradebook.to_csv(gradebook.build(db(), course))
     response = Response(body, content_type="text/csv; charset=utf-8")
@@ -276,13 +276,13 @@ def gradebook_csv(course_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/items/<int:item_id>/analytics")
-def item_analytics(item_id: int):  # type: ignore[no-untyped-def]
+def item_analytics(item_id: int):
     item = _item(item_id)
     return render_template("teach/analytics.html", item=item, stats=analytics.for_item(db(), item))
 
 
 @bp.route("/items/<int:item_id>/regrade", methods=["POST"])
-def regrade_item(item_id: int):  # type: ignore[no-untyped-def]
+def regrade_item(item_id: int):
     item = _item(item_id)
     count, sent = regrade.regrade_item(db(), item)
     message = f"Regrading {plural(count, 'submission')} of {item.problem.title}."
@@ -293,7 +293,7 @@ def regrade_item(item_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/items/<int:item_id>/switch-version", methods=["POST"])
-def switch_version(item_id: int):  # type: ignore[no-untyped-def]
+def switch_version(item_id: int):
     item = _item(item_id)
     newer = regrade.newer_version(db(), item)
     if newer is None:
@@ -345,7 +345,7 @@ def _uploaded_text() -> str:
     return request.form.get("spec_text", "")
 
 
-def _editor(text: str, problem: authoring.SpecProblem | None, base: Problem | None):  # type: ignore[no-untyped-def]
+def _editor(text: str, problem: authoring.SpecProblem | None, base: Problem | None):
     return render_template(
         "teach/editor.html",
         text=text,

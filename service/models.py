@@ -87,7 +87,7 @@ class User(Base):
         Incremented in SQL, so two concurrent ends (or an end racing a login) never undo
         each other.
         """
-        self.session_epoch = User.session_epoch + 1  # type: ignore[assignment]
+        self.session_epoch = User.session_epoch + 1
 
 
 class Course(Base):

@@ -46,7 +46,7 @@ class BrokerConnection(Connection):
     own (``check_broker``) keep them.
     """
 
-    def ensure_connection(  # type: ignore[override]
+    def ensure_connection(
         self,
         errback: Any = None,
         max_retries: int | None = None,
@@ -240,7 +240,7 @@ class _UnpublishedRecord:
 _unpublished = _UnpublishedRecord()
 
 
-def _send(task, *args: object) -> bool:  # type: ignore[no-untyped-def]
+def _send(task, *args: object) -> bool:
     try:
         # The argument reprs Celery puts in the message, given: its own safe repr (made for
         # arbitrary objects) was 2 % of a submit request; ours are a few ints.

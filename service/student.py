@@ -39,7 +39,7 @@ bp = Blueprint("student", __name__)
 
 @bp.route("/")
 @login_required
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard():
     enrollments = (
         db().scalars(select(Enrollment).where(Enrollment.user_id == current_user.id)).all()
     )
@@ -48,7 +48,7 @@ def dashboard():  # type: ignore[no-untyped-def]
 
 @bp.route("/courses/<int:course_id>")
 @login_required
-def course(course_id: int):  # type: ignore[no-untyped-def]
+def course(course_id: int):
     enrollment = _enrollment(course_id)
     rows = []
     for assignment in enrollment.course.assignments:
@@ -65,7 +65,7 @@ def course(course_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/items/<int:item_id>")
 @login_required
-def problem(item_id: int):  # type: ignore[no-untyped-def]
+def problem(item_id: int):
     item = _item_for_student(item_id)
     variant = variants.ensure(db(), seed_key(), current_user, item)
     return _render_problem(variant)
@@ -73,7 +73,7 @@ def problem(item_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/items/<int:item_id>/submit", methods=["POST"])
 @login_required
-def submit(item_id: int):  # type: ignore[no-untyped-def]
+def submit(item_id: int):
     # The hot path of the service: the access check, the variant's parts and the attempts
     # used come from one query, and the variant's dataset is never loaded.
     target = submissions.item_target(db(), current_user.id, item_id)
@@ -90,7 +90,7 @@ def submit(item_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/items/<int:item_id>/practice", methods=["POST"])
 @login_required
-def new_practice(item_id: int):  # type: ignore[no-untyped-def]
+def new_practice(item_id: int):
     item = _item_for_student(item_id)
     if not item.assignment.practice_allowed:
         abort(403, "Practice is not open for this assignment.")
@@ -100,13 +100,13 @@ def new_practice(item_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/practice/<int:variant_id>")
 @login_required
-def practice(variant_id: int):  # type: ignore[no-untyped-def]
+def practice(variant_id: int):
     return _render_problem(_own_practice_variant(variant_id))
 
 
 @bp.route("/practice/<int:variant_id>/submit", methods=["POST"])
 @login_required
-def practice_submit(variant_id: int):  # type: ignore[no-untyped-def]
+def practice_submit(variant_id: int):
     variant = _own_practice_variant(variant_id)
     return _submit(
         submissions.Target.of_variant(variant),
@@ -117,7 +117,7 @@ def practice_submit(variant_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/variants/<int:variant_id>/plot.png")
 @login_required
-def plot(variant_id: int):  # type: ignore[no-untyped-def]
+def plot(variant_id: int):
     variant = _variant_for_viewer(variant_id)
     try:
         png = variant_files.plot_png(db(), variant)
@@ -131,7 +131,7 @@ def plot(variant_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/variants/<int:variant_id>/files/<name>")
 @login_required
-def download(variant_id: int, name: str):  # type: ignore[no-untyped-def]
+def download(variant_id: int, name: str):
     variant = _variant_for_viewer(variant_id)
     try:
         body, content_type = variant_files.file_body(variant, name)
@@ -145,7 +145,7 @@ def download(variant_id: int, name: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/submissions/<int:submission_id>")
 @login_required
-def submission_status(submission_id: int):  # type: ignore[no-untyped-def]
+def submission_status(submission_id: int):
     # The student's own problem page polls this; teachers read work on the teaching pages.
     submission = db().get(Submission, submission_id)
     if submission is None or submission.user_id != current_user.id:
@@ -158,7 +158,7 @@ def submission_status(submission_id: int):  # type: ignore[no-untyped-def]
 
 def _render_problem(
     variant: Variant, errors: dict[str, str] | None = None, typed: dict[str, Any] | None = None
-):  # type: ignore[no-untyped-def]
+):
     page = student_pages.build(db(), variant)
     practice_list = []
     if page.item.assignment.practice_allowed:
@@ -177,9 +177,7 @@ def _render_problem(
     return body, 422 if errors else 200
 
 
-def _submit(  # type: ignore[no-untyped-def]
-    target: submissions.Target, *, practice: bool, item_id: int | None
-):
+def _submit(target: submissions.Target, *, practice: bool, item_id: int | None):
     """Read the form, run the submit use case, and answer as the page or its script expects."""
     typed = _answers_from_form(target.parts)
     try:
@@ -220,9 +218,7 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-def _reply(  # type: ignore[no-untyped-def]
-    refused: submissions.Refused, invalid: dict[str, list[int]] | None = None
-):
+def _reply(refused: submissions.Refused, invalid: dict[str, list[int]] | None = None):
     """A refused submit: JSON for the page's script, else the error page; never stored.
 
     ``invalid`` tells the script which inputs to mark, as the page would (see

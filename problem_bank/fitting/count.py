@@ -59,8 +59,9 @@ def _pois_logpmf(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
     return y * np.log(mu) - mu - special.gammaln(y + 1)
 
 
-def _nb2_logpmf(y: np.ndarray, mu: np.ndarray, log_theta: complex | float) -> np.ndarray:
+def _nb2_logpmf(y: np.ndarray, mu: np.ndarray, log_theta: Any) -> np.ndarray:
     # dnbinom(y, size = θ, mu = μ, log = TRUE); loggamma accepts the complex step.
+    # ``log_theta`` is a real or complex-step scalar (an element of the parameter array).
     theta = np.exp(log_theta)
     return (
         special.loggamma(y + theta)
@@ -71,7 +72,7 @@ def _nb2_logpmf(y: np.ndarray, mu: np.ndarray, log_theta: complex | float) -> np
     )
 
 
-def _zi_logpmf(y: np.ndarray, logpmf: np.ndarray, logit_pi: complex | float) -> np.ndarray:
+def _zi_logpmf(y: np.ndarray, logpmf: np.ndarray, logit_pi: Any) -> np.ndarray:
     """log of π·[y = 0] + (1 - π)·f(y), stable for π near 0 or 1."""
     log_pi = -np.logaddexp(0, -logit_pi) if np.isrealobj(logit_pi) else -np.log1p(np.exp(-logit_pi))
     log_1mpi = log_pi - logit_pi

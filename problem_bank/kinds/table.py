@@ -64,10 +64,7 @@ class TableKind:
         answer = ps.answer
         if not (isinstance(answer, list) and all(isinstance(r, list) for r in answer)):
             return "a table answer is a list of rows of expressions"
-        if len(answer) != len(ps.rows) or any(
-            len(r) != len(ps.columns)
-            for r in answer  # type: ignore[arg-type]
-        ):
+        if len(answer) != len(ps.rows) or any(len(r) != len(ps.columns) for r in answer):
             return "a table answer needs one row per `rows` and one cell per `columns`"
         for m in ps.misconceptions:
             if isinstance(m.expression, list) and not all(
@@ -92,7 +89,7 @@ class TableKind:
         cells: list[float] = []
         intervals: list[tuple[float, float]] = []
         for row in ps.answer:
-            for cell in row:  # type: ignore[union-attr]
+            for cell in row:
                 value, interval = ctx.interval(str(cell), ps.digits)
                 cells.append(typed_value(finite_number(value), ps.digits))
                 intervals.append(interval)
@@ -192,7 +189,7 @@ class TableKind:
                 getattr(value[i], "unit", 0.0),
                 reference[i],
                 digits,
-                ranges[i],  # type: ignore[index]
+                ranges[i],
             )
             for i in wrong
         )

@@ -117,7 +117,7 @@ def format_num(
     forbids scientific notation (``format(..., scientific = FALSE)``).
     """
     # R prints -0 as 0.
-    xs = [x if _isna(x) or x != 0 else 0.0 for x in xs]  # type: ignore[operator]
+    xs = [x if _isna(x) or x != 0 else 0.0 for x in xs]
     finite = [float(x) for x in xs if not _isna(x) and math.isfinite(float(x))]  # type: ignore[arg-type]
     neg = 0
     mxsl = rgt = mxe = mxns = -(10**9)

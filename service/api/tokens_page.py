@@ -15,13 +15,13 @@ bp = Blueprint("api_tokens", __name__, url_prefix="/settings/api-tokens")
 
 @bp.before_request
 @login_required
-def _instructors_only():  # type: ignore[no-untyped-def]
+def _instructors_only():
     if not tokens.may_issue(current_user):
         abort(403, "Only instructors and admins make API tokens.")
 
 
 @bp.route("/", methods=["GET", "POST"])
-def index():  # type: ignore[no-untyped-def]
+def index():
     courses = _courses()
     secret = None
     if request.method == "POST":
@@ -44,7 +44,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<int:token_id>/revoke", methods=["POST"])
-def revoke(token_id: int):  # type: ignore[no-untyped-def]
+def revoke(token_id: int):
     row = db().get(ApiToken, token_id)
     if row is None or row not in tokens.listed_for(db(), current_user):
         abort(404, "No such token.")

@@ -22,7 +22,7 @@ bp = Blueprint("lti_registration", __name__, url_prefix="/lti")
 
 
 @bp.route("/register", methods=["GET", "POST"])
-def register():  # type: ignore[no-untyped-def]
+def register():
     fields = request.form if request.method == "POST" else request.args
     config_url = fields.get("openid_configuration", "")
     token = fields.get("registration_token") or None

@@ -45,14 +45,14 @@ bp = Blueprint("lti", __name__, url_prefix="/lti")
 
 
 @bp.route("/jwks")
-def jwks():  # type: ignore[no-untyped-def]
+def jwks():
     response = jsonify(keys.jwks(db()))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login():
     """OIDC third-party login initiation: remember a state and nonce, go to the platform.
 
     The browser gets this login's cookie, which /lti/launch requires. A platform that
@@ -87,7 +87,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/launch", methods=["POST"])
-def launch_view():  # type: ignore[no-untyped-def]
+def launch_view():
     """Validate the id_token, provision user/course/enrollment, and go where it points.
 
     A launch without its login cookie, from a login that used platform storage, first
@@ -105,7 +105,7 @@ def launch_view():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/launch/continue", methods=["POST"])
-def launch_continue():  # type: ignore[no-untyped-def]
+def launch_continue():
     """The check page's post, once the platform's storage held this login's state.
 
     Only our own page may post it (a cross-site form carrying a continuation token its
@@ -181,7 +181,7 @@ def _forget_login(response: BaseResponse) -> BaseResponse:
 
 @bp.route("/deep-link/<key>", methods=["GET", "POST"])
 @login_required
-def deep_link(key: str):  # type: ignore[no-untyped-def]
+def deep_link(key: str):
     """The instructor picks what to place (or cancels); the page posts the answer to the LMS."""
     settings: dict[str, Any] | None = session.get("lti_deep_link")
     if not settings or settings.get("key") != key:
@@ -225,7 +225,7 @@ def deep_link(key: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/courses/<int:course_id>")
 @login_required
-def course_page(course_id: int):  # type: ignore[no-untyped-def]
+def course_page(course_id: int):
     course = _taught_course(course_id)
     contexts = db().scalars(select(LtiContext).where(LtiContext.course_id == course.id)).all()
     links = (
@@ -248,7 +248,7 @@ def course_page(course_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/courses/<int:course_id>/roster-sync", methods=["POST"])
 @login_required
-def roster_sync(course_id: int):  # type: ignore[no-untyped-def]
+def roster_sync(course_id: int):
     course = _taught_course(course_id)
     contexts = db().scalars(select(LtiContext).where(LtiContext.course_id == course.id)).all()
     if not contexts:
@@ -265,7 +265,7 @@ def roster_sync(course_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/courses/<int:course_id>/resend", methods=["POST"])
 @login_required
-def resend(course_id: int):  # type: ignore[no-untyped-def]
+def resend(course_id: int):
     course = _taught_course(course_id)
     ids = []
     for row in passback.sends_for_course(db(), course.id):
@@ -290,7 +290,7 @@ def _taught_course(course_id: int) -> Course:
 
 @bp.route("/platforms", methods=["GET", "POST"])
 @login_required
-def platforms_page():  # type: ignore[no-untyped-def]
+def platforms_page():
     if not access.is_admin(current_user):
         abort(403, "Only admins register LMS platforms.")
     form = request.form
