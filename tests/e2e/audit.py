@@ -20,6 +20,13 @@ FAILING_IMPACTS = frozenset({"serious", "critical"})
 NARROW_WIDTHS = (390, 320)
 
 
+#: axe.run, failing within a minute rather than waiting for ever (evaluate has no timeout).
+_AXE_RUN = """Promise.race([
+  axe.run(document, {resultTypes: ['violations', 'incomplete']}),
+  new Promise((_, reject) => setTimeout(() => reject(new Error('axe-core ran over 60 s')), 60000)),
+])"""
+
+
 @cache
 def _axe_source() -> str:
     return files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
@@ -32,7 +39,7 @@ def axe_violations(page: Page | Frame) -> list[str]:
     on an element with no role that way, and that is exactly issue 13's finding.
     """
     page.evaluate(_axe_source())
-    results = page.evaluate("axe.run(document, {resultTypes: ['violations', 'incomplete']})")
+    results = page.evaluate(_AXE_RUN)
     failing = [
         v for v in results["violations"] if v["impact"] in FAILING_IMPACTS or v["id"] in NAMED_RULES
     ] + [v for v in results["incomplete"] if v["id"] in NAMED_RULES]
