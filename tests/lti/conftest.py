@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 
-from service.lti import platforms
+from service.lti import launch, platforms
 from tests.integration.stack import Stack, process_env, serve_in_thread
 from tests.lti.platform import Platform
 
@@ -21,7 +21,14 @@ class Tool:
 
 @pytest.fixture
 def tool(app: Flask) -> Iterator[Tool]:
-    """The mixgrade app served over HTTP in a thread (its database is the app fixture's)."""
+    """The mixgrade app served over HTTP in a thread (its database is the app fixture's).
+
+    Each test's tool starts without the JWKS clients of earlier tests: a new test platform
+    can get an earlier one's port, hence its JWKS URL, and PyJWT (≥ 2.15) refetches a key
+    set for an unknown kid only 30 s after its last fetch, so the new platform's launches
+    would be refused as signed with a key it does not publish.
+    """
+    launch._jwks_clients.clear()
     served = serve_in_thread(app)
     yield Tool(app, f"http://127.0.0.1:{served.port}")
     served.stop()
