@@ -29,6 +29,9 @@ from service.services import access as policy
 from service.services import tokens
 from service.web_db import db
 
+#: Where the API's routes live (every blueprint made by ``blueprint``).
+PREFIX = "/api/v1"
+
 
 def abort(status: int, **details: Any) -> NoReturn:
     """flask_smorest's abort (a problem-details error), typed as what it is: it never returns."""
@@ -66,8 +69,6 @@ def caller() -> Caller:
 
 def blueprint(name: str, description: str) -> Blueprint:
     """A flask-smorest blueprint under /api/v1 whose every route needs a bearer token."""
-    from service.api import PREFIX
-
     blp = Blueprint(name, __name__, url_prefix=PREFIX, description=description)
     blp.before_request(_authenticate)
     return blp

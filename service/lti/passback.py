@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from service.lti import lineitems, services, tasks
+from graders.celery_app import celery_app
+from service.lti import lineitems, services
 from service.models import (
     Assignment,
     LtiContext,
@@ -35,6 +36,11 @@ from service.models import (
 from service.services import scoring, student_pages
 
 log = logging.getLogger(__name__)
+
+#: The registered name of the task that posts one score (service.lti.tasks.send_score).
+#: Sent by name, so this module needs no import of the task's module (which imports
+#: this one to deliver); the app's routes apply to a task sent by name as well.
+SEND_SCORE_TASK = "mixgrade.lti.send_score"
 
 
 def score_for(
@@ -167,7 +173,7 @@ def _queue_after_commit(session: Session, ids: list[int]) -> None:
 def queue_send(send_id: int, countdown: float = 0) -> bool:
     """Hand a score send to the workers; False (and left for resend) if the broker is down."""
     try:
-        tasks.send_score.apply_async(args=(send_id,), countdown=countdown, retry=False)
+        celery_app.send_task(SEND_SCORE_TASK, args=(send_id,), countdown=countdown, retry=False)
     except Exception as error:  # kombu/redis raise transport-specific errors
         log.warning("score send %s left for resend: %s", send_id, error)
         return False
