@@ -19,11 +19,11 @@ from service.models import (
     AssignmentProblem,
     LtiIdentity,
     Problem,
+    StoredVariant,
     Submission,
     SubmissionStatus,
     utcnow,
 )
-from service.models import Variant as VariantRow
 from service.services import scoring as scoring_rules
 from service.services import sweep, variants
 
@@ -45,15 +45,15 @@ def _scoring_columns() -> list[Any]:
     """
     item = (
         select(AssignmentProblem)
-        .join(VariantRow, VariantRow.assignment_problem_id == AssignmentProblem.id)
-        .where(VariantRow.id == Submission.variant_id)
+        .join(StoredVariant, StoredVariant.assignment_problem_id == AssignmentProblem.id)
+        .where(StoredVariant.id == Submission.variant_id)
         .correlate(Submission)
     )
     late_penalty = (
         select(Assignment.late_penalty)
         .join(AssignmentProblem, AssignmentProblem.assignment_id == Assignment.id)
-        .join(VariantRow, VariantRow.assignment_problem_id == AssignmentProblem.id)
-        .where(VariantRow.id == Submission.variant_id)
+        .join(StoredVariant, StoredVariant.assignment_problem_id == AssignmentProblem.id)
+        .where(StoredVariant.id == Submission.variant_id)
         .correlate(Submission)
     )
     return [
@@ -73,7 +73,7 @@ def _scoring_columns() -> list[Any]:
 
 
 # Built once: on the worker's hot path, building a statement costs more than running it.
-_CONTENT = select(VariantRow.content).where(VariantRow.id == bindparam("variant_id"))
+_CONTENT = select(StoredVariant.content).where(StoredVariant.id == bindparam("variant_id"))
 _MARK_GRADING = (
     update(Submission)
     .where(Submission.id == bindparam("submission_id"), Submission.status.not_in(FINAL))

@@ -182,11 +182,13 @@ class AssignmentProblem(Base):
     problem: Mapped[Problem] = relationship()
 
 
-class Variant(Base):
+class StoredVariant(Base):
     """A student's own version of a problem: the stored dataset and reference answers.
 
-    ``content`` is ``problem_bank.Variant.to_dict()`` as issued. It is never changed, so
-    what the student downloaded stays what they are graded against, even in a regrade.
+    The row that stores a ``problem_bank.Variant`` (the domain object), hence the name;
+    the table is ``variants``. ``content`` is ``problem_bank.Variant.to_dict()`` as issued.
+    It is never changed, so what the student downloaded stays what they are graded
+    against, even in a regrade.
     """
 
     __tablename__ = "variants"
@@ -261,7 +263,7 @@ class Submission(Base):
     #: When a send to the broker failed (it was down); None once the row is handed to it.
     unpublished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    variant: Mapped[Variant] = relationship()
+    variant: Mapped[StoredVariant] = relationship()
     user: Mapped[User] = relationship()
 
 

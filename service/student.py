@@ -22,7 +22,7 @@ from problem_bank.kinds import AnswerKind, kind_of
 from problem_bank.render import plural
 from problem_bank.variant import Part
 from service import errors
-from service.models import AssignmentProblem, Enrollment, Submission, Variant
+from service.models import AssignmentProblem, Enrollment, StoredVariant, Submission
 from service.services import (
     access,
     answer_checks,
@@ -157,7 +157,9 @@ def submission_status(submission_id: int):
 
 
 def _render_problem(
-    variant: Variant, errors: dict[str, str] | None = None, typed: dict[str, Any] | None = None
+    variant: StoredVariant,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, Any] | None = None,
 ):
     page = student_pages.build(db(), variant)
     practice_list = []
@@ -194,7 +196,7 @@ def _submit(target: submissions.Target, *, practice: bool, item_id: int | None):
             return _reply(
                 refused, invalid=answer_checks.invalid_inputs(target.parts, typed, refused.errors)
             )
-        stored = db().get(Variant, target.variant_id)
+        stored = db().get(StoredVariant, target.variant_id)
         assert stored is not None
         return _render_problem(stored, errors=refused.errors or {"": refused.detail}, typed=typed)
     except submissions.Refused as refused:
@@ -255,16 +257,16 @@ def _item_for_student(item_id: int) -> AssignmentProblem:
     return item
 
 
-def _own_practice_variant(variant_id: int) -> Variant:
-    variant = db().get(Variant, variant_id)
+def _own_practice_variant(variant_id: int) -> StoredVariant:
+    variant = db().get(StoredVariant, variant_id)
     if variant is None or variant.user_id != current_user.id or not variant.is_practice:
         abort(404, "No such practice version.")
     return variant
 
 
-def _variant_for_viewer(variant_id: int) -> Variant:
+def _variant_for_viewer(variant_id: int) -> StoredVariant:
     """The variant, for its owner or an instructor of its course; 404 for anyone else."""
-    variant = db().get(Variant, variant_id)
+    variant = db().get(StoredVariant, variant_id)
     if variant is None or not access.may_view_variant(db(), current_user, variant):
         abort(404, "No such dataset.")
     return variant

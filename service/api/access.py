@@ -21,9 +21,9 @@ from service.models import (
     AssignmentProblem,
     Course,
     Role,
+    StoredVariant,
     Submission,
     User,
-    Variant,
 )
 from service.services import access as policy
 from service.services import tokens
@@ -113,9 +113,9 @@ def item_for(item_id: int) -> AssignmentProblem:
     return item
 
 
-def variant_for(variant_id: int) -> tuple[Variant, bool]:
+def variant_for(variant_id: int) -> tuple[StoredVariant, bool]:
     """The variant and whether the caller teaches its course; owners and teachers only."""
-    variant = db().get(Variant, variant_id)
+    variant = db().get(StoredVariant, variant_id)
     who = caller()
     course_id = policy.course_of(variant) if variant is not None else None
     if variant is None or course_id is None or not who.reaches(course_id):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import AssignmentProblem, Submission, SubmissionStatus, Variant
+from service.models import AssignmentProblem, StoredVariant, Submission, SubmissionStatus
 
 
 @dataclass
@@ -33,11 +33,11 @@ class PartStats:
 def for_item(session: Session, item: AssignmentProblem) -> list[PartStats]:
     """Stats over the students' own (not practice) graded submissions of this item."""
     rows = session.execute(
-        select(Submission, Variant)
-        .join(Variant, Submission.variant_id == Variant.id)
+        select(Submission, StoredVariant)
+        .join(StoredVariant, Submission.variant_id == StoredVariant.id)
         .where(
-            Variant.assignment_problem_id == item.id,
-            Variant.is_practice.is_(False),
+            StoredVariant.assignment_problem_id == item.id,
+            StoredVariant.is_practice.is_(False),
             Submission.status == SubmissionStatus.graded,
         )
         .order_by(Submission.user_id, Submission.attempt_number)

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import AssignmentProblem, Course, Submission, User, Variant
+from service.models import AssignmentProblem, Course, StoredVariant, Submission, User
 from service.services import scoring, teaching, timing
 
 
@@ -55,10 +55,10 @@ def build(session: Session, course: Course) -> Gradebook:
     rows = {u.id: Row(u) for u in people}
     item_by_id = {i.id: i for i in items}
     variants = session.scalars(
-        select(Variant).where(
-            Variant.assignment_problem_id.in_(list(item_by_id)),
-            Variant.is_practice.is_(False),
-            Variant.user_id.in_(list(rows)),
+        select(StoredVariant).where(
+            StoredVariant.assignment_problem_id.in_(list(item_by_id)),
+            StoredVariant.is_practice.is_(False),
+            StoredVariant.user_id.in_(list(rows)),
         )
     ).all()
     by_variant = {v.id: v for v in variants}

@@ -15,9 +15,9 @@ from service.models import (
     AssignmentProblem,
     Problem,
     ProblemStatus,
+    StoredVariant,
     Submission,
     SubmissionStatus,
-    Variant,
     utcnow,
 )
 
@@ -30,9 +30,9 @@ def regrade_item(session: Session, item: AssignmentProblem) -> tuple[int, int]:
     """
     subs = session.scalars(
         select(Submission)
-        .join(Variant, Submission.variant_id == Variant.id)
+        .join(StoredVariant, Submission.variant_id == StoredVariant.id)
         .where(
-            Variant.assignment_problem_id == item.id,
+            StoredVariant.assignment_problem_id == item.id,
             Submission.status.in_([SubmissionStatus.graded, SubmissionStatus.failed]),
         )
         .order_by(Submission.id)

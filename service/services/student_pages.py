@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import prose
-from service.models import AssignmentProblem, Submission, SubmissionStatus, User, Variant
+from service.models import AssignmentProblem, StoredVariant, Submission, SubmissionStatus, User
 from service.services import scoring, timing, variants
 
 
@@ -26,7 +26,7 @@ class ProblemPage:
     """Everything the problem template needs, already decided."""
 
     item: AssignmentProblem
-    variant: Variant
+    variant: StoredVariant
     submissions: list[Submission]
     practice: bool
     attempts_left: int | None
@@ -68,7 +68,7 @@ class ProblemPage:
         return ""
 
 
-def submissions_of(session: Session, variant: Variant) -> list[Submission]:
+def submissions_of(session: Session, variant: StoredVariant) -> list[Submission]:
     return list(
         session.scalars(
             select(Submission).where(Submission.variant_id == variant.id).order_by(Submission.id)
@@ -76,7 +76,7 @@ def submissions_of(session: Session, variant: Variant) -> list[Submission]:
     )
 
 
-def build(session: Session, variant: Variant) -> ProblemPage:
+def build(session: Session, variant: StoredVariant) -> ProblemPage:
     """The page for one stored variant (an assignment one or a practice one)."""
     item = variant.assignment_problem
     assert item is not None, "every web variant belongs to an assignment item"
@@ -155,7 +155,7 @@ def best_points(session: Session, user_id: int, item: AssignmentProblem) -> dict
     }
 
 
-def new_practice_variant(session: Session, user: User, item: AssignmentProblem) -> Variant:
+def new_practice_variant(session: Session, user: User, item: AssignmentProblem) -> StoredVariant:
     """A fresh practice version of the item's problem with a new random seed.
 
     Practice variants are stored like any other (so their data never change) but are
@@ -164,7 +164,7 @@ def new_practice_variant(session: Session, user: User, item: AssignmentProblem) 
     for _ in range(5):
         seed = secrets.randbelow(2**variants.SEED_BITS)
         content = variants.generate_content(item.problem.spec_text, seed)
-        row = Variant(
+        row = StoredVariant(
             user_id=user.id,
             problem_id=item.problem_id,
             assignment_problem_id=item.id,
@@ -182,15 +182,15 @@ def new_practice_variant(session: Session, user: User, item: AssignmentProblem) 
     raise RuntimeError("could not draw a fresh practice seed")
 
 
-def practice_variants(session: Session, user_id: int, item_id: int) -> list[Variant]:
+def practice_variants(session: Session, user_id: int, item_id: int) -> list[StoredVariant]:
     return list(
         session.scalars(
-            select(Variant)
+            select(StoredVariant)
             .where(
-                Variant.user_id == user_id,
-                Variant.assignment_problem_id == item_id,
-                Variant.is_practice.is_(True),
+                StoredVariant.user_id == user_id,
+                StoredVariant.assignment_problem_id == item_id,
+                StoredVariant.is_practice.is_(True),
             )
-            .order_by(Variant.id)
+            .order_by(StoredVariant.id)
         )
     )

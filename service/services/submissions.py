@@ -26,9 +26,9 @@ from service.models import (
     Assignment,
     AssignmentProblem,
     Enrollment,
+    StoredVariant,
     Submission,
     SubmissionStatus,
-    Variant,
     utcnow,
 )
 from service.services import answer_checks, timing
@@ -178,7 +178,7 @@ class Target:
     attempts_used: int | None = None
 
     @classmethod
-    def of_variant(cls, variant: Variant) -> Target:
+    def of_variant(cls, variant: StoredVariant) -> Target:
         """The target of a loaded variant (practice or an assignment's)."""
         parts = variant.content.get("parts", [])
         if variant.is_practice:
@@ -222,15 +222,15 @@ def _item_target_query() -> Select[Any]:
     user_id: BindParameter[int] = bindparam("user_id")
     enrolled = (Enrollment.course_id == Assignment.course_id) & (Enrollment.user_id == user_id)
     own_variant = (
-        (Variant.assignment_problem_id == AssignmentProblem.id)
-        & (Variant.user_id == user_id)
-        & Variant.is_practice.is_(False)
+        (StoredVariant.assignment_problem_id == AssignmentProblem.id)
+        & (StoredVariant.user_id == user_id)
+        & StoredVariant.is_practice.is_(False)
         & Enrollment.id.is_not(None)
     )
     used = (
         select(func.count())
         .select_from(Submission)
-        .where(Submission.variant_id == Variant.id)
+        .where(Submission.variant_id == StoredVariant.id)
         .scalar_subquery()
     )
     return (
@@ -239,14 +239,14 @@ def _item_target_query() -> Select[Any]:
             Assignment.late_until,
             Assignment.attempts_allowed,
             Enrollment.id.label("enrollment_id"),
-            Variant.id.label("variant_id"),
-            Variant.content["parts"].label("parts"),
+            StoredVariant.id.label("variant_id"),
+            StoredVariant.content["parts"].label("parts"),
             used.label("attempts_used"),
         )
         .select_from(AssignmentProblem)
         .join(Assignment, Assignment.id == AssignmentProblem.assignment_id)
         .outerjoin(Enrollment, enrolled)
-        .outerjoin(Variant, own_variant)
+        .outerjoin(StoredVariant, own_variant)
         .where(AssignmentProblem.id == bindparam("item_id"))
     )
 

@@ -23,10 +23,10 @@ from service.models import (
     Problem,
     ProblemStatus,
     Role,
+    StoredVariant,
     Submission,
     SubmissionStatus,
     User,
-    Variant,
 )
 from service.services import access, scoring
 
@@ -199,8 +199,8 @@ def grading_problems(session: Session, course: Course, limit: int = 50) -> list[
     return list(
         session.scalars(
             select(Submission)
-            .join(Variant, Variant.id == Submission.variant_id)
-            .join(AssignmentProblem, AssignmentProblem.id == Variant.assignment_problem_id)
+            .join(StoredVariant, StoredVariant.id == Submission.variant_id)
+            .join(AssignmentProblem, AssignmentProblem.id == StoredVariant.assignment_problem_id)
             .join(Assignment, Assignment.id == AssignmentProblem.assignment_id)
             .where(
                 Assignment.course_id == course.id,

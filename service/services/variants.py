@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import problem_bank
-from service.models import AssignmentProblem, User, Variant
+from service.models import AssignmentProblem, StoredVariant, User
 
 #: Seeds are below 2**SEED_BITS (``variant.seed`` is a BIGINT column). With 31 bits a
 #: student who holds their data.csv could search every seed with the public generator
@@ -37,12 +37,12 @@ def seed_for(seed_key: bytes, user_id: int, item_id: int) -> int:
     return int.from_bytes(digest, "big") % 2**SEED_BITS
 
 
-def find(session: Session, user_id: int, item_id: int) -> Variant | None:
+def find(session: Session, user_id: int, item_id: int) -> StoredVariant | None:
     return session.scalar(
-        select(Variant).where(
-            Variant.user_id == user_id,
-            Variant.assignment_problem_id == item_id,
-            Variant.is_practice.is_(False),
+        select(StoredVariant).where(
+            StoredVariant.user_id == user_id,
+            StoredVariant.assignment_problem_id == item_id,
+            StoredVariant.is_practice.is_(False),
         )
     )
 
@@ -61,11 +61,11 @@ def pending(
 
 def store(
     session: Session, user_id: int, item_id: int, seed: int, content: dict[str, Any]
-) -> Variant:
+) -> StoredVariant:
     item = session.get(AssignmentProblem, item_id)
     if item is None:
         raise LookupError(f"assignment item {item_id} does not exist")
-    variant = Variant(
+    variant = StoredVariant(
         user_id=user_id,
         problem_id=item.problem_id,
         assignment_problem_id=item_id,
@@ -91,7 +91,7 @@ def generate_content(spec_text: str, seed: int) -> dict[str, Any]:
     return problem_bank.issue(problem_bank.parse_spec(spec_text), seed).to_dict()
 
 
-def ensure(session: Session, seed_key: bytes, user: User, item: AssignmentProblem) -> Variant:
+def ensure(session: Session, seed_key: bytes, user: User, item: AssignmentProblem) -> StoredVariant:
     """The student's variant of an item, issued now if it does not exist yet.
 
     Issuing inline keeps the problem page usable even before a worker ran issue_variant;

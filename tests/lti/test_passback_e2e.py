@@ -13,8 +13,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from service.models import Assignment, LtiScoreSend, ScoreSendStatus, User
-from service.models import Variant as VariantRow
+from service.models import Assignment, LtiScoreSend, ScoreSendStatus, StoredVariant, User
 from tests.integration.stack import (
     Stack,
     csrf_from,
@@ -96,8 +95,8 @@ def _round_trip(stack: Stack, lms: Platform, given_lineitem: bool) -> None:
     with stack.session() as session:
         user = session.scalar(select(User).where(User.email == "lms.student@uni.edu"))
         variant = session.scalar(
-            select(VariantRow).where(
-                VariantRow.user_id == user.id, VariantRow.assignment_problem_id == first_item
+            select(StoredVariant).where(
+                StoredVariant.user_id == user.id, StoredVariant.assignment_problem_id == first_item
             )
         )
         parts = variant.content["parts"]
