@@ -20,7 +20,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from graders.celery_app import celery_app
-from service.lti import lineitems, services
+from service.lti import advantage, lineitems
 from service.models import (
     Assignment,
     LtiContext,
@@ -181,7 +181,7 @@ def queue_send(send_id: int, countdown: float = 0) -> bool:
 
 
 def deliver(session: Session, send_id: int) -> str:
-    """Post one recorded score now. Raises services.PlatformUnavailable to be retried.
+    """Post one recorded score now. Raises advantage.PlatformUnavailable to be retried.
 
     The link's granted scopes are checked first: without the score scope nothing is
     sent (and no line item made for a score that could not go), and the row says why.
@@ -194,15 +194,15 @@ def deliver(session: Session, send_id: int) -> str:
     row.tries += 1
     link = row.resource_link
     try:
-        services.require(link.ags_scopes, services.POST_SCORE)
+        advantage.require(link.ags_scopes, advantage.POST_SCORE)
         url = row.lineitem_url or lineitems.url_for_link(session, link)
         row.lineitem_url = url
-        status = services.post_score(session, link.platform, url, row.payload, link.ags_scopes)
-    except services.PlatformUnavailable as error:
+        status = advantage.post_score(session, link.platform, url, row.payload, link.ags_scopes)
+    except advantage.PlatformUnavailable as error:
         row.last_error = str(error)[:2000]
         session.commit()
         raise
-    except services.PlatformRefused as error:
+    except advantage.PlatformRefused as error:
         row.status = ScoreSendStatus.failed
         row.response_status = error.status
         row.last_error = str(error)[:2000]

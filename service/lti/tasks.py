@@ -15,7 +15,7 @@ from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
 from graders.celery_app import task
-from service.lti import passback, services
+from service.lti import advantage, passback
 
 #: Retries before a send is marked failed (with backoff capped at MAX_BACKOFF: ~1 day).
 MAX_RETRIES = 30
@@ -51,7 +51,7 @@ def send_score(self: Any, send_id: int) -> str:
     with _session_factory()() as session:
         try:
             return passback.deliver(session, send_id)
-        except services.PlatformUnavailable as error:
+        except advantage.PlatformUnavailable as error:
             if self.request.retries >= self.max_retries:
                 passback.give_up(session, send_id, str(error))
                 return "failed"

@@ -52,7 +52,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from service.lti import keys, platforms, services
+from service.lti import advantage, keys, platforms
 from service.models import (
     Assignment,
     Course,
@@ -398,7 +398,7 @@ def test_key_rotation_as_the_library_token_endpoint_sees_it(app, tool, lms, db_s
         old_kid = jwt.get_unverified_header(early)["kid"]
         rotation = keys.rotate(db_session, timedelta(days=7))
         platform = db_session.scalar(select(LtiPlatform))
-        assert services.access_token(db_session, platform, [SCORE_SCOPE])
+        assert advantage.access_token(db_session, platform, [SCORE_SCOPE])
     assert rotation.new.kid != old_kid
     assert _ask_token(lms, early).status_code == 200
     _end_grace(db_session, old_kid)
