@@ -43,7 +43,7 @@ def _scoring_columns() -> list[Any]:
     joined into an UPDATE). The item's points and late penalty are read at every claim,
     never cached: an instructor may change them, while the variant never changes.
     """
-    item = (
+    assignment_problem = (
         select(AssignmentProblem)
         .join(StoredVariant, StoredVariant.assignment_problem_id == AssignmentProblem.id)
         .where(StoredVariant.id == Submission.variant_id)
@@ -61,8 +61,10 @@ def _scoring_columns() -> list[Any]:
         Submission.answers,
         Submission.is_late,
         late_penalty.scalar_subquery().label("late_penalty"),
-        item.with_only_columns(AssignmentProblem.points).scalar_subquery().label("points"),
-        item.with_only_columns(AssignmentProblem.part_points)
+        assignment_problem.with_only_columns(AssignmentProblem.points)
+        .scalar_subquery()
+        .label("points"),
+        assignment_problem.with_only_columns(AssignmentProblem.part_points)
         .scalar_subquery()
         .label("part_points"),
         exists()

@@ -106,11 +106,14 @@ def course_for(course_id: int, *, teach: bool = False) -> Course:
     return course
 
 
-def item_for(item_id: int) -> AssignmentProblem:
-    item = db().get(AssignmentProblem, item_id)
-    if item is None or caller().role_in(item.assignment.course_id) is None:
+def assignment_problem_for(item_id: int) -> AssignmentProblem:
+    assignment_problem = db().get(AssignmentProblem, item_id)
+    if (
+        assignment_problem is None
+        or caller().role_in(assignment_problem.assignment.course_id) is None
+    ):
         abort(404, message=f"No assignment item {item_id}.")
-    return item
+    return assignment_problem
 
 
 def variant_for(variant_id: int) -> tuple[StoredVariant, bool]:

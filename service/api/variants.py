@@ -43,8 +43,8 @@ def issue(body: dict[str, Any], item_id: int) -> tuple[dict[str, Any], int]:
     The seed itself is shown only to the course's instructors.
     """
     who = access.caller()
-    item = access.item_for(item_id)
-    course_id = item.assignment.course_id
+    assignment_problem = access.assignment_problem_for(item_id)
+    course_id = assignment_problem.assignment.course_id
     target = who.user
     if body.get("user_id") not in (None, who.user.id):
         if not who.teaches(course_id):
@@ -53,8 +53,8 @@ def issue(body: dict[str, Any], item_id: int) -> tuple[dict[str, Any], int]:
         if student is None or _role(student, course_id) != Role.student:
             abort(422, message=f"User {body['user_id']} is not a student of this course.")
         target = student
-    existed = variants.find(db(), target.id, item.id) is not None
-    variant = variants.ensure(db(), seed_key(), target, item)
+    existed = variants.find(db(), target.id, assignment_problem.id) is not None
+    variant = variants.ensure(db(), seed_key(), target, assignment_problem)
     return variant_dict(variant, who.teaches(course_id)), 200 if existed else 201
 
 

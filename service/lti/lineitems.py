@@ -45,7 +45,7 @@ def resource_id(assignment: Assignment) -> str:
 
 def max_score(assignment: Assignment) -> float:
     """The assignment's total points, as the line item's scoreMaximum."""
-    return round(sum(item.points for item in assignment.items), 4)
+    return round(sum(p.points for p in assignment.assignment_problems), 4)
 
 
 def fields_for(assignment: Assignment) -> dict[str, Any]:

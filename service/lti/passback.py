@@ -48,10 +48,14 @@ def score_for(
 ) -> dict[str, Any]:
     """The AGS score object for a student's assignment total, stamped now."""
     given, maximum, done, pending = 0.0, 0.0, 0, False
-    for item in assignment.items:
-        best = student_pages.best_points(session, user_id, item)
+    for assignment_problem in assignment.assignment_problems:
+        best = student_pages.best_points(session, user_id, assignment_problem)
         variant = best["variant"]
-        maximum += scoring.item_total(item, variant.content) if variant else item.points
+        maximum += (
+            scoring.assignment_problem_total(assignment_problem, variant.content)
+            if variant
+            else assignment_problem.points
+        )
         given += best["points"] or 0.0
         done += 1 if best["attempts_used"] else 0
         if variant is not None:
@@ -63,7 +67,9 @@ def score_for(
         "userId": subject,
         "scoreGiven": round(given, 4),
         "scoreMaximum": round(maximum, 4),
-        "activityProgress": "Completed" if done == len(assignment.items) else "InProgress",
+        "activityProgress": "Completed"
+        if done == len(assignment.assignment_problems)
+        else "InProgress",
         "gradingProgress": "Pending" if pending else "FullyGraded",
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
     }
@@ -97,8 +103,12 @@ def _record(session: Session, submission: Submission) -> list[int]:
     session.flush()
     session.refresh(submission)
     variant = submission.variant
-    item = variant.assignment_problem
-    if variant.is_practice or item is None or submission.status != SubmissionStatus.graded:
+    assignment_problem = variant.assignment_problem
+    if (
+        variant.is_practice
+        or assignment_problem is None
+        or submission.status != SubmissionStatus.graded
+    ):
         return []
     identities = {
         row.platform_id: row.subject
@@ -118,7 +128,7 @@ def _record(session: Session, submission: Submission) -> list[int]:
         select(LtiResourceLink)
         .join(LtiContext, LtiResourceLink.context_row_id == LtiContext.id)
         .where(
-            LtiResourceLink.assignment_id == item.assignment_id,
+            LtiResourceLink.assignment_id == assignment_problem.assignment_id,
             LtiResourceLink.lineitem_url.is_not(None) | LtiContext.lineitems_url.is_not(None),
             LtiResourceLink.platform_id.in_(list(identities)),
             LtiResourceLink.context_row_id.in_(member_of),
@@ -127,7 +137,7 @@ def _record(session: Session, submission: Submission) -> list[int]:
     created: list[LtiScoreSend] = []
     for link in links:
         payload = score_for(
-            session, submission.user_id, item.assignment, identities[link.platform_id]
+            session, submission.user_id, assignment_problem.assignment, identities[link.platform_id]
         )
         earlier = session.scalar(
             select(LtiScoreSend)

@@ -63,8 +63,8 @@ def may_teach(session: Session, user: User) -> bool:
 
 def course_of(variant: StoredVariant) -> int | None:
     """The course a variant was issued in (None for one not tied to an assignment)."""
-    item = variant.assignment_problem
-    return item.assignment.course_id if item is not None else None
+    assignment_problem = variant.assignment_problem
+    return assignment_problem.assignment.course_id if assignment_problem is not None else None
 
 
 def may_view_variant(session: Session, user: User, variant: StoredVariant) -> bool:

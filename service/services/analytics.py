@@ -30,13 +30,15 @@ class PartStats:
     misconceptions: list[MisconceptionCount] = field(default_factory=list)
 
 
-def for_item(session: Session, item: AssignmentProblem) -> list[PartStats]:
+def for_assignment_problem(
+    session: Session, assignment_problem: AssignmentProblem
+) -> list[PartStats]:
     """Stats over the students' own (not practice) graded submissions of this item."""
     rows = session.execute(
         select(Submission, StoredVariant)
         .join(StoredVariant, Submission.variant_id == StoredVariant.id)
         .where(
-            StoredVariant.assignment_problem_id == item.id,
+            StoredVariant.assignment_problem_id == assignment_problem.id,
             StoredVariant.is_practice.is_(False),
             Submission.status == SubmissionStatus.graded,
         )

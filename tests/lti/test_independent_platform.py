@@ -439,9 +439,9 @@ def _graded_round_trip(stack: Stack, lms: IndependentPlatform, names_line_item: 
             session, name="Independent LMS", link_by_email=True, **lms.for_mixgrade()
         )
         assignment = session.scalar(select(Assignment).order_by(Assignment.id))
-        assignment_id, first_item = assignment.id, assignment.items[0].id
-        possible = sum(i.points for i in assignment.items)
-        first_points = assignment.items[0].points
+        assignment_id, first_item = assignment.id, assignment.assignment_problems[0].id
+        possible = sum(i.points for i in assignment.assignment_problems)
+        first_points = assignment.assignment_problems[0].points
 
     action, fields = _picked(stack.base_url, lms, "instructor@demo.mixgrade", assignment_id)
     assert requests.post(action, data=fields, timeout=10).text == "placed"

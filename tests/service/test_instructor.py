@@ -237,8 +237,8 @@ def test_assignment_builder_with_points_per_part(client, world, db_session):
     assert response.status_code == 302
     made = db_session.scalar(select(Assignment).where(Assignment.title == "Homework 2"))
     assert made.attempts_allowed == 2 and made.late_penalty == pytest.approx(0.1)
-    assert made.practice_allowed and made.items[0].points == 20
-    item = made.items[0]
+    assert made.practice_allowed and made.assignment_problems[0].points == 20
+    item = made.assignment_problems[0]
     page = f"/teach/assignments/{made.id}"
     parts = {"intercept": "4", "slope": "4", "prediction": "4", "t_slope": "4", "decision": "4"}
     data = {f"part-{item.id}-{k}": v for k, v in parts.items()}
