@@ -45,7 +45,7 @@ def _logit_inv(eta: np.ndarray) -> np.ndarray:
     # R clamps at |eta| > 30 so that mu never reaches 0 or 1.
     e = np.exp(np.clip(eta, -_THRESH, _THRESH))
     e = np.where(eta < -_THRESH, _EPS, np.where(eta > _THRESH, 1 / _EPS, e))
-    return e / (1 + e)
+    return np.asarray(e / (1 + e))
 
 
 def _logit_mu_eta(eta: np.ndarray) -> np.ndarray:
@@ -101,8 +101,8 @@ class Distribution:
 
     def dev_resids(self, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
         if self.name == "binomial":
-            return 2 * (_ylogy(y, mu) + _ylogy(1 - y, 1 - mu))
-        return 2 * (_ylogy(y, mu) - (y - mu))
+            return np.asarray(2 * (_ylogy(y, mu) + _ylogy(1 - y, 1 - mu)))
+        return np.asarray(2 * (_ylogy(y, mu) - (y - mu)))
 
     def mustart(self, y: np.ndarray) -> np.ndarray:
         return (y + 0.5) / 2 if self.name == "binomial" else y + 0.1
@@ -135,7 +135,7 @@ class GlmFit(Fitted):
     ``iterations``, ``fitted_values`` (μ̂), ``deviance_residuals``.
     """
 
-    family = "glm"
+    fitter = "glm"
     stat_name = "z"
 
     def __init__(
