@@ -16,15 +16,17 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from problem_bank.families import FAMILIES, ModelFamily, family
 from problem_bank.formula import Formula
-from problem_bank.spec import NumericPredictor, ProblemSpec
 from problem_bank.variant import Variant
+
+if TYPE_CHECKING:  # the spec validator imports this module; here the spec is only read
+    from problem_bank.spec import ProblemSpec
 
 #: Marker → how the text alternative names it.
 MARKERS = {
@@ -128,7 +130,7 @@ def numeric_x(spec: ProblemSpec) -> str | None:
     """The x axis: the first numeric predictor of the main model."""
     assert spec.dgp is not None
     for name in spec.formula().variables:
-        if isinstance(spec.dgp.predictors.get(name), NumericPredictor):
+        if getattr(spec.dgp.predictors.get(name), "type", None) == "numeric":
             return name
     return None
 
@@ -443,8 +445,8 @@ def _family_problems(spec: ProblemSpec, kind: str) -> Iterator[str]:
         yield f"{PLOTS[kind].draws}: not for a model {shape} random effects"
 
 
-PlotFunction = Callable[[Any, ProblemSpec, pd.DataFrame, dict[str, float]], None]
-TextFunction = Callable[[ProblemSpec, pd.DataFrame, dict[str, float]], str]
+PlotFunction = Callable[[Any, "ProblemSpec", pd.DataFrame, dict[str, float]], None]
+TextFunction = Callable[["ProblemSpec", pd.DataFrame, dict[str, float]], str]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from problem_bank import expressions as ex
 from problem_bank.families import DGP_FAMILY_NAMES, FAMILY_NAMES, any_of, family, offering
 from problem_bank.formula import Formula, FormulaError, parse_formula
 from problem_bank.kinds import PartKind, kind_of
+from problem_bank.plots import plot_problems  # matplotlib is imported when a plot is drawn
 from problem_bank.yaml_lines import Loc, YamlError, line_for, load_with_lines
 
 M = TypeVar("M", bound=BaseModel)
@@ -515,8 +516,6 @@ def _semantic_errors(spec: ProblemSpec) -> Iterator[tuple[Loc, str]]:
         if out.printer == "emmeans_pairs" and out.factor not in levels:
             yield ("output", i, "factor"), "emmeans_pairs needs `factor`: a factor of the data"
     if spec.plot is not None:
-        from problem_bank.plots import plot_problems  # light: matplotlib is imported lazily
-
         for message in plot_problems(spec):
             yield ("plot",), message
     checker = _ExpressionChecker(spec, formulas, levels, values, group_name)
