@@ -24,7 +24,15 @@ from flask_login import current_user, login_required
 import problem_bank
 from problem_bank.render import plural
 from service.models import Assignment, AssignmentProblem, Course, Problem
-from service.services import access, analytics, authoring, gradebook, regrade, teaching
+from service.services import (
+    access,
+    analytics,
+    authoring,
+    gradebook,
+    regrade,
+    teaching,
+    unrecognised,
+)
 from service.web_db import db
 
 bp = Blueprint("instructor", __name__, url_prefix="/teach")
@@ -168,7 +176,8 @@ def edit_problem(problem_id: int):
         return redirect(url_for("instructor.preview", problem_id=problem.id))
     wanted = authoring.next_version(db(), base.slug)
     text = _with_version(base.spec_text, wanted)
-    return _editor(text, None, base)
+    text, added = unrecognised.prefill(text, request.args)
+    return _editor(text, None, base, added)
 
 
 @bp.route("/problems/<int:problem_id>/selftest", methods=["POST"])
@@ -281,6 +290,24 @@ def item_analytics(item_id: int):
     return render_template("teach/analytics.html", item=item, stats=analytics.for_item(db(), item))
 
 
+@bp.route("/assignments/<int:assignment_id>/unrecognised")
+def unrecognised_answers(assignment_id: int):
+    """Wrong answers no misconception named, grouped, with candidates to add."""
+    assignment = db().get(Assignment, assignment_id)
+    if assignment is None:
+        abort(404, "No such assignment.")
+    _course(assignment.course_id)
+    return render_template(
+        "teach/unrecognised.html",
+        assignment=assignment,
+        reports=unrecognised.for_assignment(db(), assignment),
+        editable=lambda problem: (
+            access.is_author(current_user) and authoring.can_edit(current_user, problem)
+        ),
+        editor_query=unrecognised.editor_query,
+    )
+
+
 @bp.route("/items/<int:item_id>/regrade", methods=["POST"])
 def regrade_item(item_id: int):
     item = _item(item_id)
@@ -345,12 +372,18 @@ def _uploaded_text() -> str:
     return request.form.get("spec_text", "")
 
 
-def _editor(text: str, problem: authoring.SpecProblem | None, base: Problem | None):
+def _editor(
+    text: str,
+    problem: authoring.SpecProblem | None,
+    base: Problem | None,
+    added: unrecognised.Added | None = None,
+):
     return render_template(
         "teach/editor.html",
         text=text,
         problem=problem,
         base=base,
+        added=added,
         max_kb=authoring.MAX_SPEC_BYTES // 1024,
     )
 
