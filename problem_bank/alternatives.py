@@ -382,8 +382,11 @@ def with_misconception(
     """
     entry = {"id": misconception_id, "expression": expression, "message": message}
     text = _insert_lines(spec_text, part_id, entry)
-    if text is not None and _has(text, part_id, misconception_id):
-        return text
+    try:
+        if text is not None and _has(text, part_id, misconception_id):
+            return text
+    except SpecError:
+        pass  # e.g. ``misconceptions: []`` written inline: the loader's rewrite follows
     data = yaml.safe_load(spec_text)
     for part in data.get("parts", []):
         if isinstance(part, dict) and part.get("id") == part_id:

@@ -1,0 +1,79 @@
+"""A course whose students typed wrong answers no misconception names, graded and stored.
+
+The problem is the instructor's own copy of simple_regression (so they may edit it):
+alice and bob report the slope as a percent (100 × the estimate, a slip no misconception
+of the part lists), alice once types a number nothing explains, and bob gets the
+intercept right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+import problem_bank
+from graders import grade
+from problem_bank import expressions as ex
+from problem_bank.generate import generate_with_context
+from service.models import Problem, ProblemStatus, Submission, SubmissionStatus, Variant
+from service.services import variants
+from service.services.problems import builtin_spec_texts
+from tests.service.web_world import World, build_world
+
+PERCENT = '100 * coef("Foodavailability")'
+SEEDS = {"alice": 11, "bob": 12}
+
+
+@dataclass
+class UnrecognisedWorld:
+    world: World
+    problem: Problem
+    variants: dict[str, Variant]
+
+
+def own_copy_text() -> str:
+    text = builtin_spec_texts()["01_simple_regression.yaml"]
+    return text.replace("id: simple_regression", "id: my_regression", 1)
+
+
+def build(session: Session) -> UnrecognisedWorld:
+    world = build_world(session)
+    text = own_copy_text()
+    problem = Problem(
+        slug="my_regression",
+        version=1,
+        title="My regression",
+        spec_text=text,
+        status=ProblemStatus.published,
+        builtin=False,
+        created_by_id=world.users["teacher"].id,
+    )
+    session.add(problem)
+    session.flush()
+    world.item.problem_id = problem.id
+    session.flush()
+    spec = problem_bank.parse_spec(text)
+    stored: dict[str, Variant] = {}
+    for who, seed in SEEDS.items():
+        data, ctx = generate_with_context(spec, seed)
+        row = variants.store(session, world.users[who].id, world.item.id, seed, data.to_dict())
+        stored[who] = row
+        slip = float(f"{float(ex.parse(PERCENT).evaluate(ctx)):.4g}")
+        tries = [{"slope": slip, "intercept": data.part("intercept").answer}]
+        if who == "alice":
+            tries.append({"slope": 98765.0})
+        for attempt, answers in enumerate(tries, start=1):
+            session.add(
+                Submission(
+                    variant_id=row.id,
+                    user_id=world.users[who].id,
+                    attempt_number=attempt,
+                    answers=answers,
+                    status=SubmissionStatus.graded,
+                    feedback=grade(data, answers).to_dict(),
+                )
+            )
+    session.commit()
+    session.refresh(world.item)
+    return UnrecognisedWorld(world, problem, stored)
