@@ -16,13 +16,21 @@ import problem_bank
 from graders import grade
 from problem_bank import expressions as ex
 from problem_bank.generate import generate_with_context
-from service.models import Problem, ProblemStatus, Submission, SubmissionStatus, Variant
+from service.models import (
+    AssignmentProblem,
+    Problem,
+    ProblemStatus,
+    Submission,
+    SubmissionStatus,
+    User,
+    Variant,
+)
 from service.services import variants
 from service.services.problems import builtin_spec_texts
 from tests.service.web_world import World, build_world
 
 PERCENT = '100 * coef("Foodavailability")'
-SEEDS = {"alice": 11, "bob": 12}
+SEEDS = ("alice", "bob")
 
 
 @dataclass
@@ -39,6 +47,16 @@ def own_copy_text() -> str:
 
 def build(session: Session) -> UnrecognisedWorld:
     world = build_world(session)
+    students = {who: world.users[who] for who in SEEDS}
+    problem, stored = stage(session, world.item, world.users["teacher"], students)
+    return UnrecognisedWorld(world, problem, stored)
+
+
+def stage(
+    session: Session, item: AssignmentProblem, teacher: User, students: dict[str, User]
+) -> tuple[Problem, dict[str, Variant]]:
+    """Point ``item`` at the teacher's own copy and store the students' graded slips;
+    the first student also types a number nothing explains."""
     text = own_copy_text()
     problem = Problem(
         slug="my_regression",
@@ -47,27 +65,28 @@ def build(session: Session) -> UnrecognisedWorld:
         spec_text=text,
         status=ProblemStatus.published,
         builtin=False,
-        created_by_id=world.users["teacher"].id,
+        created_by_id=teacher.id,
     )
     session.add(problem)
     session.flush()
-    world.item.problem_id = problem.id
+    item.problem_id = problem.id
     session.flush()
     spec = problem_bank.parse_spec(text)
     stored: dict[str, Variant] = {}
-    for who, seed in SEEDS.items():
+    for index, (who, user) in enumerate(students.items()):
+        seed = 11 + index
         data, ctx = generate_with_context(spec, seed)
-        row = variants.store(session, world.users[who].id, world.item.id, seed, data.to_dict())
+        row = variants.store(session, user.id, item.id, seed, data.to_dict())
         stored[who] = row
         slip = float(f"{float(ex.parse(PERCENT).evaluate(ctx)):.4g}")
         tries = [{"slope": slip, "intercept": data.part("intercept").answer}]
-        if who == "alice":
+        if index == 0:
             tries.append({"slope": 98765.0})
         for attempt, answers in enumerate(tries, start=1):
             session.add(
                 Submission(
                     variant_id=row.id,
-                    user_id=world.users[who].id,
+                    user_id=user.id,
                     attempt_number=attempt,
                     answers=answers,
                     status=SubmissionStatus.graded,
@@ -75,5 +94,5 @@ def build(session: Session) -> UnrecognisedWorld:
                 )
             )
     session.commit()
-    session.refresh(world.item)
-    return UnrecognisedWorld(world, problem, stored)
+    session.refresh(item)
+    return problem, stored
