@@ -239,10 +239,7 @@ def new_assignment(course_id: int):
 
 @bp.route("/assignments/<int:assignment_id>")
 def assignment(assignment_id: int):
-    assignment = db().get(Assignment, assignment_id)
-    if assignment is None:
-        abort(404, "No such assignment.")
-    _course(assignment.course_id)
+    assignment = _assignment(assignment_id)
     parts = {item.id: teaching.parts_of(item.problem) for item in assignment.items}
     shares = {item.id: teaching.default_part_points(item) for item in assignment.items}
     return render_template(
@@ -293,10 +290,7 @@ def item_analytics(item_id: int):
 @bp.route("/assignments/<int:assignment_id>/unrecognised")
 def unrecognised_answers(assignment_id: int):
     """Wrong answers no misconception named, grouped, with candidates to add."""
-    assignment = db().get(Assignment, assignment_id)
-    if assignment is None:
-        abort(404, "No such assignment.")
-    _course(assignment.course_id)
+    assignment = _assignment(assignment_id)
     return render_template(
         "teach/unrecognised.html",
         assignment=assignment,
@@ -343,6 +337,15 @@ def _course(course_id: int) -> Course:
     if course is None or not access.teaches(db(), current_user, course_id):
         abort(404, "No such course.")
     return course
+
+
+def _assignment(assignment_id: int) -> Assignment:
+    """The assignment if the current user teaches its course; 404 otherwise."""
+    assignment = db().get(Assignment, assignment_id)
+    if assignment is None:
+        abort(404, "No such assignment.")
+    _course(assignment.course_id)
+    return assignment
 
 
 def _item(item_id: int) -> AssignmentProblem:

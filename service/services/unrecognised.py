@@ -31,7 +31,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import problem_bank
@@ -42,7 +41,8 @@ from problem_bank.generate import GenerationError, VariantContext, generate_with
 from problem_bank.spec import PartSpec, SpecError
 from problem_bank.variant import Part
 from problem_bank.variant import Variant as VariantData
-from service.models import Assignment, AssignmentProblem, Submission, SubmissionStatus, Variant
+from service.models import Assignment, AssignmentProblem, Variant
+from service.services import analytics
 
 #: A candidate is offered as a misconception when it explains at least this share of a
 #: group and at least MIN_ANSWERS answers.
@@ -123,16 +123,7 @@ def for_assignment(session: Session, assignment: Assignment) -> list[ItemReport]
 
 def for_item(session: Session, item: AssignmentProblem) -> list[PartReport]:
     """The unrecognised answers of one assignment problem, grouped per part."""
-    rows = session.execute(
-        select(Submission, Variant)
-        .join(Variant, Submission.variant_id == Variant.id)
-        .where(
-            Variant.assignment_problem_id == item.id,
-            Variant.is_practice.is_(False),
-            Submission.status == SubmissionStatus.graded,
-        )
-        .order_by(Submission.user_id, Submission.attempt_number)
-    ).all()
+    rows = analytics.graded(session, item)
     reports: dict[str, PartReport] = {}
     found: dict[str, list[tuple[Answer, Variant, Part]]] = defaultdict(list)
     for spec_part in _spec_parts(item.problem.spec_text):
