@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from service.models import AssignmentProblem, User
+from tests.e2e.audit import page_problems
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_browser import DESKTOP, INSTRUCTOR, _log_in
 from tests.integration.stack import Stack
@@ -38,6 +39,8 @@ def test_instructor_accepts_a_suggested_misconception(browser, stack: Stack):
     expect(part).to_contain_text(PERCENT)
     expect(part).to_contain_text("explains 2 of 2")
     page.screenshot(path=str(ARTIFACTS / "unrecognised.png"), full_page=True)
+    assert page_problems(page) == []
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = false; })")
     part.get_by_role("link", name=re.compile("Add as misconception")).click()
 
     expect(page.get_by_role("heading", name=re.compile("Edit My regression"))).to_be_visible()
@@ -46,6 +49,7 @@ def test_instructor_accepts_a_suggested_misconception(browser, stack: Stack):
     slope = spec.split("- id: slope\n")[1].split("- id: prediction")[0]
     assert f"expression: '{PERCENT}'" in slope
     assert "version: 2" in spec
+    assert page_problems(page) == []
     page.get_by_role("button", name="Validate and save draft").click()
     expect(page.get_by_text(re.compile("Saved my_regression version 2 as a draft"))).to_be_visible()
     context.close()
