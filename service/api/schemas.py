@@ -400,7 +400,13 @@ class UnrecognisedPart(Schema):
     kind = fields.String(required=True)
     answers = fields.Integer(required=True)
     skipped = fields.String(required=True, metadata={"description": "Why not grouped, if not."})
-    not_rebuilt = fields.Integer(required=True)
+    not_rebuilt = fields.Integer(
+        required=True, metadata={"description": "Answers whose variant did not regenerate."}
+    )
+    unchecked = fields.Integer(
+        required=True,
+        metadata={"description": "Answers not checked yet (time budget spent): ask again."},
+    )
     groups = fields.List(
         fields.Nested(UnrecognisedGroup),
         required=True,

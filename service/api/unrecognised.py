@@ -42,6 +42,7 @@ def _part(part: unrecognised.PartReport) -> dict[str, Any]:
         "answers": part.answers,
         "skipped": part.skipped,
         "not_rebuilt": part.not_rebuilt,
+        "unchecked": part.unchecked,
         "groups": [_group(g) for g in part.groups],
         "clusters": [_group(g) for g in part.clusters],
     }

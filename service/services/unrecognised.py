@@ -19,14 +19,17 @@ no single value to explain; those parts are listed as skipped with the reason.
 
 Candidates are computed on the variant's fits, which are not stored: the variant is
 regenerated from its problem version and seed (and checked against the stored key; a
-variant that does not regenerate the same is counted, not guessed at). Regenerating
-fits costs time per student, so contexts are cached per process.
+variant that does not regenerate the same is counted, not guessed at). Refitting costs
+0.02 to 1 s per variant, so one request refits for at most BUDGET_SECONDS and the fits
+are cached per process: answers left unchecked are counted and the next request goes
+on where this one stopped. (Storing the fits' candidates at grading time would make the
+page instant; it needs a table, so it is left for later.)
 """
 
 from __future__ import annotations
 
-import functools
-from collections import defaultdict
+import time
+from collections import OrderedDict, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +46,12 @@ from problem_bank.variant import Part
 from problem_bank.variant import Variant as VariantData
 from service.models import Assignment, AssignmentProblem, Variant
 from service.services import analytics
+
+#: Seconds one page or API call may spend refitting variants; the fits are cached, so the
+#: answers left unchecked are checked by the next request.
+BUDGET_SECONDS = 15.0
+#: Variants' fits kept per process.
+MAX_CACHED_FITS = 512
 
 #: A candidate is offered as a misconception when it explains at least this share of a
 #: group and at least MIN_ANSWERS answers.
@@ -106,8 +115,10 @@ class PartReport:
     #: Raw value clusters, when every variant seen has the same key.
     clusters: list[Group] = field(default_factory=list)
     skipped: str = ""
-    #: Variants that did not regenerate as stored (no candidates for their answers).
+    #: Answers whose variant did not regenerate as stored (no candidates for them).
     not_rebuilt: int = 0
+    #: Answers not checked against candidates yet: the time budget ran out (reload).
+    unchecked: int = 0
 
 
 @dataclass
@@ -116,13 +127,19 @@ class ItemReport:
     parts: list[PartReport]
 
 
-def for_assignment(session: Session, assignment: Assignment) -> list[ItemReport]:
-    """Every problem of the assignment, part by part."""
-    return [ItemReport(item, for_item(session, item)) for item in assignment.items]
+def for_assignment(
+    session: Session, assignment: Assignment, budget: float = BUDGET_SECONDS
+) -> list[ItemReport]:
+    """Every problem of the assignment, part by part, refitting for at most ``budget`` s."""
+    until = time.monotonic() + budget
+    return [ItemReport(item, for_item(session, item, until)) for item in assignment.items]
 
 
-def for_item(session: Session, item: AssignmentProblem) -> list[PartReport]:
-    """The unrecognised answers of one assignment problem, grouped per part."""
+def for_item(
+    session: Session, item: AssignmentProblem, until: float | None = None
+) -> list[PartReport]:
+    """The unrecognised answers of one assignment problem, grouped per part; variants not
+    yet fitted when ``time.monotonic()`` passes ``until`` are left unchecked."""
     rows = analytics.graded(session, item)
     reports: dict[str, PartReport] = {}
     found: dict[str, list[tuple[Answer, Variant, Part]]] = defaultdict(list)
@@ -146,7 +163,7 @@ def for_item(session: Session, item: AssignmentProblem) -> list[PartReport]:
             answer = Answer(submission.user_id, variant.id, value, float(part.answer))  # type: ignore[arg-type]
             found[part.id].append((answer, variant, part))
     for part_id, answers in found.items():
-        _group(item.problem.spec_text, reports[part_id], answers)
+        _group(item.problem.spec_text, reports[part_id], answers, until)
     return list(reports.values())
 
 
@@ -175,21 +192,31 @@ def _wrong_value(part: Part, raw: Any) -> float | None:
     return float(parsed.value)
 
 
-def _group(spec_text: str, report: PartReport, rows: list[tuple[Answer, Variant, Part]]) -> None:
+def _group(
+    spec_text: str,
+    report: PartReport,
+    rows: list[tuple[Answer, Variant, Part]],
+    until: float | None,
+) -> None:
     report.answers = len(rows)
     spec = problem_bank.parse_spec(spec_text)
     ps = next(p for p in spec.parts if p.id == report.id)
-    found = alternatives.candidates(spec_text, report.id)
+    found = alternatives.candidates(spec_text, report.id)  # cached per spec and part
     explains: list[set[str]] = []
     by_id = {c.id: c for c in found}
-    for answer, variant, part in rows:
-        evaluated = _evaluated(spec_text, variant.seed, ps, part, tuple(found))
+    left: list[int] = []
+    for i, (answer, variant, part) in enumerate(rows):
+        explains.append(set())
+        try:
+            evaluated = _evaluated(spec_text, variant.seed, ps, part, found, until)
+        except _OutOfTime:
+            report.unchecked += 1
+            continue
+        left.append(i)
         if evaluated is None:
             report.not_rebuilt += 1
-            explains.append(set())
             continue
-        explains.append({e.candidate.id for e in evaluated if e.explains(part, answer.value)})
-    left = list(range(len(rows)))
+        explains[i] = {e.candidate.id for e in evaluated if e.explains(part, answer.value)}
     while True:
         counts: dict[str, int] = defaultdict(int)
         for i in left:
@@ -256,9 +283,10 @@ def _evaluated(
     seed: int,
     ps: PartSpec,
     part: Part,
-    found: tuple[alternatives.Candidate, ...],
+    found: list[alternatives.Candidate],
+    until: float | None,
 ) -> list[alternatives.Evaluated] | None:
-    ctx = _context(spec_text, seed)
+    ctx = _context(spec_text, seed, until)
     if ctx is None:
         return None
     rebuilt, context = ctx
@@ -271,16 +299,34 @@ def _evaluated(
         same = False
     if not same:
         return None
-    return alternatives.evaluate(ps, part, context, list(found))
+    return alternatives.evaluate(ps, part, context, found)
 
 
-@functools.lru_cache(maxsize=512)
-def _context(spec_text: str, seed: int) -> tuple[VariantData, VariantContext] | None:
+class _OutOfTime(Exception):
+    """The request's refitting budget is spent and this variant is not cached."""
+
+
+_Fit = tuple[VariantData, VariantContext] | None
+_FITS: OrderedDict[tuple[str, int], _Fit] = OrderedDict()
+
+
+def _context(spec_text: str, seed: int, until: float | None) -> _Fit:
     """The variant's fits, regenerated (cached: refitting is the slow step)."""
+    key = (spec_text, seed)
+    if key in _FITS:
+        _FITS.move_to_end(key)
+        return _FITS[key]
+    if until is not None and time.monotonic() > until:
+        raise _OutOfTime
+    fit: _Fit
     try:
-        return generate_with_context(problem_bank.parse_spec(spec_text), seed)
+        fit = generate_with_context(problem_bank.parse_spec(spec_text), seed)
     except (GenerationError, SpecError):
-        return None
+        fit = None
+    _FITS[key] = fit
+    while len(_FITS) > MAX_CACHED_FITS:
+        _FITS.popitem(last=False)
+    return fit
 
 
 def editor_query(group: Group, part_id: str) -> dict[str, str]:

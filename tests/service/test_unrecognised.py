@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import OrderedDict
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -39,6 +40,23 @@ def test_answers_are_grouped_by_the_candidate_that_reproduces_them(db_session, u
     assert first.offered
     assert rest.candidate is None and [a.value for a in rest.answers] == [98765.0]
     assert slope.clusters == []  # keys differ between the two datasets
+
+
+def test_the_same_key_for_everyone_also_gives_raw_value_clusters(db_session):
+    uw = build(db_session, same_seed=True)
+    slope = _slope(db_session, uw)
+    big, single = slope.clusters
+    assert (big.count, big.explained, big.offered) == (2, 2, True)
+    assert big.candidate is not None and big.candidate.expression == PERCENT
+    assert single.value == 98765.0 and single.candidate is None
+
+
+def test_refitting_stops_at_the_budget_and_the_next_request_goes_on(db_session, uw, monkeypatch):
+    monkeypatch.setattr(unrecognised, "_FITS", OrderedDict())
+    (report,) = unrecognised.for_assignment(db_session, uw.world.assignment, budget=-1)
+    slope = next(p for p in report.parts if p.id == "slope")
+    assert (slope.unchecked, slope.groups) == (3, [])
+    assert _slope(db_session, uw).groups[0].explained == 2
 
 
 def test_right_answers_and_choice_parts_are_not_listed(db_session, uw):

@@ -45,18 +45,25 @@ def own_copy_text() -> str:
     return text.replace("id: simple_regression", "id: my_regression", 1)
 
 
-def build(session: Session) -> UnrecognisedWorld:
+def build(session: Session, *, same_seed: bool = False) -> UnrecognisedWorld:
     world = build_world(session)
     students = {who: world.users[who] for who in SEEDS}
-    problem, stored = stage(session, world.item, world.users["teacher"], students)
+    teacher = world.users["teacher"]
+    problem, stored = stage(session, world.item, teacher, students, same_seed=same_seed)
     return UnrecognisedWorld(world, problem, stored)
 
 
 def stage(
-    session: Session, item: AssignmentProblem, teacher: User, students: dict[str, User]
+    session: Session,
+    item: AssignmentProblem,
+    teacher: User,
+    students: dict[str, User],
+    *,
+    same_seed: bool = False,
 ) -> tuple[Problem, dict[str, Variant]]:
     """Point ``item`` at the teacher's own copy and store the students' graded slips;
-    the first student also types a number nothing explains."""
+    the first student also types a number nothing explains. With ``same_seed`` every
+    student has the same dataset (so the same key)."""
     text = own_copy_text()
     problem = Problem(
         slug="my_regression",
@@ -74,7 +81,7 @@ def stage(
     spec = problem_bank.parse_spec(text)
     stored: dict[str, Variant] = {}
     for index, (who, user) in enumerate(students.items()):
-        seed = 11 + index
+        seed = 11 if same_seed else 11 + index
         data, ctx = generate_with_context(spec, seed)
         row = variants.store(session, user.id, item.id, seed, data.to_dict())
         stored[who] = row
