@@ -24,6 +24,7 @@ from flask_login import current_user, login_required
 import problem_bank
 from problem_bank.render import plural
 from service.models import Assignment, AssignmentProblem, Course, Problem
+from service.routing import row_id
 from service.services import (
     access,
     analytics,
@@ -157,7 +158,14 @@ def new_problem():
             return _editor(text, refused.problem, None), 422
         flash(f"Saved {problem.slug} version {problem.version} as a draft.", "ok")
         return redirect(url_for("instructor.preview", problem_id=problem.id))
-    return _editor(text, None, None)
+    copied = row_id(request.args.get("copy"))
+    if copied is None:
+        return _editor(text, None, None)
+    # A copy of a problem one may not edit (a built-in): a new id, version 1.
+    original = _problem(copied)
+    text = _with_key(_with_version(original.spec_text, 1), "id", f"{original.slug}_copy")
+    text, added = unrecognised.prefill(text, request.args)
+    return _editor(text, None, None, added)
 
 
 @bp.route("/problems/<int:problem_id>/edit", methods=["GET", "POST"])
@@ -298,6 +306,7 @@ def unrecognised_answers(assignment_id: int):
         editable=lambda problem: (
             access.is_author(current_user) and authoring.can_edit(current_user, problem)
         ),
+        may_author=access.is_author(current_user),
         editor_query=unrecognised.editor_query,
     )
 
@@ -393,10 +402,15 @@ def _editor(
 
 def _with_version(text: str, version: int) -> str:
     """The spec text with its top-level ``version:`` set to the next version."""
+    return _with_key(text, "version", str(version))
+
+
+def _with_key(text: str, key: str, value: str) -> str:
+    """The spec text with its first top-level ``key:`` line set to ``value``."""
     lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines):
-        if line.startswith("version:"):
-            lines[i] = f"version: {version}\n"
+        if line.startswith(f"{key}:"):
+            lines[i] = f"{key}: {value}\n"
             break
     return "".join(lines)
 

@@ -103,6 +103,13 @@ def test_an_unknown_assignment_is_404(client, uw):
     assert client.get("/teach/assignments/999999/unrecognised").status_code == 404
 
 
+@pytest.mark.parametrize("copy", ["99999999999999999999", "-1", "x", "999999"])
+def test_a_copy_of_a_bad_or_unknown_problem_is_never_a_500(client, uw, copy):
+    as_user(client, "teacher")
+    status = client.get("/teach/problems/new", query_string={"copy": copy}).status_code
+    assert status == (404 if copy == "999999" else 200)
+
+
 def test_a_prefill_the_spec_would_refuse_leaves_the_text_and_says_why(client, uw):
     as_user(client, "teacher")
     url = f"/teach/problems/{uw.problem.id}/edit"
@@ -115,3 +122,18 @@ def test_a_prefill_the_spec_would_refuse_leaves_the_text_and_says_why(client, uw
 
 def _textarea(body: str) -> str:
     return re.search(r'<textarea id="spec_text"[^>]*>(.*?)</textarea>', body, re.S)[1]
+
+
+def test_a_problem_one_may_not_edit_is_offered_as_a_copy_with_the_misconception(
+    client, db_session, uw
+):
+    uw.problem.created_by_id = uw.world.users["other_teacher"].id
+    db_session.commit()
+    as_user(client, "teacher")
+    page = client.get(f"/teach/assignments/{uw.world.assignment.id}/unrecognised")
+    body = page.get_data(as_text=True)
+    href = html.unescape(re.search(r'class="add-misconception" href="([^"]+)"', body)[1])
+    assert href.startswith("/teach/problems/new?")
+    spec = html.unescape(_textarea(client.get(href).get_data(as_text=True)))
+    assert "id: my_regression_copy\n" in spec and "version: 1\n" in spec
+    assert f"expression: '{PERCENT}'" in spec.split("- id: slope\n")[1]
