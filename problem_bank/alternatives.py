@@ -300,6 +300,9 @@ def _call_rewrites(spec: ProblemSpec, call: ast.Call) -> Iterator[_Rewrite]:
             if other_name == "residual_var"
             else "That is the residual SD; the variance is its square.",
         )
+    if name in ("varcorr", "ranef") and literal and isinstance(literal[0], str):
+        yield from _other_terms(spec, call, model, str(literal[0]))
+    yield from _other_levels(spec, call)
     if name == "contrast" and len(call.args) >= 3:
         new = _copy(call)
         assert isinstance(new, ast.Call)
@@ -320,6 +323,45 @@ def _call_rewrites(spec: ProblemSpec, call: ast.Call) -> Iterator[_Rewrite]:
                     label,
                     f"That is from another fit ({label}).",
                 )
+
+
+def _other_terms(spec: ProblemSpec, call: ast.Call, model: str, group: str) -> Iterator[_Rewrite]:
+    """Another random-effect term of the same grouping (the intercept for the slope)."""
+    terms = {r.group: r.names for r in spec.formula(model).random}.get(group, ())
+    position = 2 if _name(call) == "ranef" else 1
+    if len(call.args) <= position or not isinstance(call.args[position], ast.Constant):
+        return
+    term = call.args[position].value  # type: ignore[attr-defined]
+    for other in terms:
+        if other != term:
+            new = _copy(call)
+            assert isinstance(new, ast.Call)
+            new.args[position] = ast.Constant(other)
+            yield (
+                new,
+                "wrong_term",
+                f"the {other} term of {group} instead of {term}",
+                f"That is the {other} term of {group}; the question is about {term}.",
+            )
+
+
+def _other_levels(spec: ProblemSpec, call: ast.Call) -> Iterator[_Rewrite]:
+    """Another drawn level of the same factor (group B's BLUP for group A's)."""
+    factor_of = {n: p.level_of for n, p in spec.params.items() if p.level_of is not None}
+    named = {a.id for a in call.args if isinstance(a, ast.Name)}
+    for index, arg in enumerate(call.args):
+        if isinstance(arg, ast.Name) and arg.id in factor_of:
+            for other, factor in factor_of.items():
+                if other not in named and factor == factor_of[arg.id]:
+                    new = _copy(call)
+                    assert isinstance(new, ast.Call)
+                    new.args[index] = ast.Name(other)
+                    yield (
+                        new,
+                        "wrong_level",
+                        f"level {other} of {factor} instead of {arg.id}",
+                        f"That is for the other {factor} level; check which one is asked.",
+                    )
 
 
 def _model_slip(spec: ProblemSpec, asked: str, used: str) -> tuple[str, str]:

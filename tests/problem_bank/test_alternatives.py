@@ -78,6 +78,16 @@ def test_mixed_model_offers_the_lm_ignoring_groups_when_the_spec_declares_it():
     assert expressions['residual_sd(model="naive")'] == "ignores_grouping"
 
 
+def test_another_random_term_and_another_drawn_level_are_tried():
+    slope = {c.expression for c in alt.candidates(_spec_text("09_random_slope.yaml"), "slope_sd")}
+    assert 'varcorr("Subject", "(Intercept)", "sd")' in slope
+    dose = {
+        c.expression for c in alt.candidates(_spec_text("02_additive_dose.yaml"), "contrast_se")
+    }
+    assert 'contrast("Dose", a, a, "se")' not in dose
+    assert any("contrast(" in e for e in dose)
+
+
 def test_candidates_skip_the_key_and_existing_misconceptions():
     text = _spec_text("07_mixed_reading.yaml")
     expressions = [c.expression for c in alt.candidates(text, "region_variance")]
