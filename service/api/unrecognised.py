@@ -6,8 +6,6 @@ from dataclasses import asdict
 from typing import Any
 
 from service.api import access, schemas
-from service.api.access import abort
-from service.models import Assignment
 from service.services import unrecognised
 from service.web_db import db
 
@@ -18,10 +16,7 @@ blp = access.blueprint("unrecognised", "Unrecognised wrong answers and suggested
 @blp.response(200, schemas.Unrecognised)
 def get_unrecognised(assignment_id: int) -> dict[str, Any]:
     """Per problem and part: unrecognised wrong answers grouped, with the best candidate."""
-    assignment = db().get(Assignment, assignment_id)
-    if assignment is None or access.caller().role_in(assignment.course_id) is None:
-        abort(404, message=f"No assignment {assignment_id}.")
-    access.course_for(assignment.course_id, teach=True)
+    assignment = access.assignment_for(assignment_id, teach=True)
     return {
         "assignment_id": assignment.id,
         "items": [
