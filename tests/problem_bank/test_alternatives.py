@@ -126,3 +126,19 @@ def test_an_invalid_insertion_is_a_spec_error():
     text = _spec_text("07_mixed_reading.yaml")
     with pytest.raises(pb.SpecError):
         alt.with_misconception(text, "icc", "bad", "eval('1')", "m")
+
+
+def test_an_inline_empty_list_is_rewritten_through_the_loader():
+    data = yaml.safe_load(_spec_text("07_mixed_reading.yaml"))
+    next(p for p in data["parts"] if p["id"] == "icc")["misconceptions"] = []
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None)
+    assert "misconceptions: []" in text
+    out = alt.with_misconception(text, "icc", "percent", "100 * icc()", "A percent.")
+    icc = next(p for p in pb.parse_spec(out).parts if p.id == "icc")
+    assert [m.id for m in icc.misconceptions] == ["percent"]
+
+
+def test_an_odds_ratio_on_the_log_scale_is_a_link_scale_candidate():
+    text = _spec_text("04_logistic_cod.yaml", {"odds_ratio": ["log_odds"]})
+    found = {c.expression: c.id for c in alt.candidates(text, "odds_ratio")}
+    assert found.get('step * coef("Length")') == "link_not_response"
