@@ -8,16 +8,11 @@ Nothing else in this printout differs between R 4.2.2's and R-devel's print.summ
 
 from __future__ import annotations
 
+from problem_bank.families import glm_family_arg
 from problem_bank.fitting import Fitted
 from problem_bank.printers.lm import coef_rows, deleted_note, record_coefs, residual_quantiles
 from problem_bank.printers.rcall import deparse_call, deparse_formula
 from problem_bank.printers.rformat import Printed, format_num, print_coefmat
-
-#: How the family argument is written in the call, as the lecture writes it.
-FAMILY_ARG = {
-    "binomial": 'binomial(link = "{link}")',
-    "poisson": 'poisson(link = "{link}")',
-}
 
 
 def summary_glm(
@@ -34,7 +29,7 @@ def summary_glm(
     """
     digits = 4
     dist, link = fit.distribution, fit.link  # type: ignore[attr-defined]
-    fam = family_arg or FAMILY_ARG[dist].format(link=link)
+    fam = family_arg or glm_family_arg(dist, link)
     call = deparse_call(
         "glm",
         [("formula", deparse_formula(fit.formula)), ("family", fam), ("data", data_name)],
