@@ -30,15 +30,14 @@ import yaml
 
 from problem_bank import expressions as ex
 from problem_bank.acceptance import part_range
+from problem_bank.families import family
 from problem_bank.generate import VariantContext
 from problem_bank.kinds.building import acceptance_for, typed_value
 from problem_bank.kinds.numeric import NUMERIC
 from problem_bank.kinds.ranges import misconception_ranges, ranges_overlap
-from problem_bank.spec import COUNT_FAMILIES, PartSpec, ProblemSpec, SpecError, parse_spec
+from problem_bank.spec import PartSpec, ProblemSpec, SpecError, parse_spec
 from problem_bank.variant import Misconception, Part
 
-#: Families whose response scale differs from the link scale.
-_LINKED = frozenset({"binomial", "poisson", *COUNT_FAMILIES})
 _STATS = ("coef", "se", "tvalue", "pvalue")
 
 
@@ -235,7 +234,7 @@ def _call_rewrites(spec: ProblemSpec, call: ast.Call) -> Iterator[_Rewrite]:
     model = _model_of(call)
     if model not in spec.models:
         return
-    family = spec.models[model].family
+    linked = family(spec.models[model].family).link != "identity"
     literal = [a.value if isinstance(a, ast.Constant) else None for a in call.args]
     if name in _STATS and literal and isinstance(literal[0], str):
         for other in _coef_names(spec, model):
@@ -246,7 +245,7 @@ def _call_rewrites(spec: ProblemSpec, call: ast.Call) -> Iterator[_Rewrite]:
                     f"{other} read instead of {literal[0]}",
                     f"That is the {other} row; the question is about {literal[0]}.",
                 )
-    if name == "predict" and family in _LINKED:
+    if name == "predict" and linked:
         scale = next(
             (
                 k.value.value
