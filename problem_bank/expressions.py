@@ -63,6 +63,8 @@ class Signature:
     #: Reads a fitted model (so it takes ``model=``) rather than pure arithmetic.
     model: bool = False
     doc: str = ""
+    #: What the model must offer (a capability of :mod:`problem_bank.families`).
+    needs: str | None = None
 
 
 _M = frozenset({"model"})
@@ -94,9 +96,11 @@ SIGNATURES: dict[str, Signature] = {
     "ranef": Signature(
         3, 3, _M, string_args=(0, 1, 2), model=True, doc="BLUP: ranef(group, level, term)"
     ),
-    "residual_sd": Signature(0, 0, _M, model=True),
-    "residual_var": Signature(0, 0, _M, model=True),
-    "icc": Signature(0, 1, _M, string_args=(0,), model=True, doc="adjusted ICC"),
+    "residual_sd": Signature(0, 0, _M, model=True, needs="residual_sd"),
+    "residual_var": Signature(0, 0, _M, model=True, needs="residual_sd"),
+    "icc": Signature(
+        0, 1, _M, string_args=(0,), model=True, doc="adjusted ICC", needs="residual_sd"
+    ),
     "contrast": Signature(
         3,
         4,
@@ -105,16 +109,17 @@ SIGNATURES: dict[str, Signature] = {
         choices={3: frozenset({"estimate", "se", "t", "p"})},
         model=True,
         doc="emmeans Tukey pair a - b",
+        needs="emmeans_pairs",
     ),
-    "anova_f": Signature(1, 1, _M, string_args=(0,), model=True),
-    "anova_p": Signature(1, 1, _M, string_args=(0,), model=True),
-    "anova_df": Signature(1, 1, _M, string_args=(0,), model=True),
-    "dispersion_ratio": Signature(0, 0, _M, model=True),
-    "dispersion_p": Signature(0, 0, _M, model=True),
-    "observed_zeros": Signature(0, 0, _M, model=True),
-    "predicted_zeros": Signature(0, 0, _M, model=True),
-    "zero_ratio": Signature(0, 0, _M, model=True),
-    "aic": Signature(0, 0, _M, model=True, doc="AIC of a count model"),
+    "anova_f": Signature(1, 1, _M, string_args=(0,), model=True, needs="anova_lm"),
+    "anova_p": Signature(1, 1, _M, string_args=(0,), model=True, needs="anova_lm"),
+    "anova_df": Signature(1, 1, _M, string_args=(0,), model=True, needs="anova_lm"),
+    "dispersion_ratio": Signature(0, 0, _M, model=True, needs="check_overdispersion"),
+    "dispersion_p": Signature(0, 0, _M, model=True, needs="check_overdispersion"),
+    "observed_zeros": Signature(0, 0, _M, model=True, needs="check_zeroinflation"),
+    "predicted_zeros": Signature(0, 0, _M, model=True, needs="check_zeroinflation"),
+    "zero_ratio": Signature(0, 0, _M, model=True, needs="check_zeroinflation"),
+    "aic": Signature(0, 0, _M, model=True, doc="AIC of a count model", needs="aic"),
     "nobs": Signature(0, 0, _M, model=True),
     "df_resid": Signature(0, 0, _M, model=True),
     "param": Signature(1, 1, string_args=(0,), doc="a value drawn for this variant"),

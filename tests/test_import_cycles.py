@@ -124,8 +124,9 @@ def test_our_modules_import_each_other_without_a_cycle(room: str) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 14: spec ↔ plots and the answer-kind registry (kinds ↔ variant/spec/"
-    "generate) still import each other; their branches remove the cycles, then this mark",
+    reason="issue 14: the answer-kind registry still imports the modules that import it "
+    "(kinds -> kinds.base -> generate -> crosscheck -> acceptance -> variant -> kinds); "
+    "the branch reworking problem_bank/kinds removes the cycle, then this mark",
 )
 def test_problem_bank_imports_without_a_cycle() -> None:
     cycle = find_cycle(_room(import_graph(), "problem_bank"))

@@ -30,10 +30,11 @@ class PartStats:
     misconceptions: list[MisconceptionCount] = field(default_factory=list)
 
 
-def for_assignment_problem(
+def graded(
     session: Session, assignment_problem: AssignmentProblem
-) -> list[PartStats]:
-    """Stats over the students' own (not practice) graded submissions of this item."""
+) -> list[tuple[Submission, StoredVariant]]:
+    """The students' own (not practice) graded submissions of this item, per student in
+    attempt order: what the analytics count."""
     rows = session.execute(
         select(Submission, StoredVariant)
         .join(StoredVariant, Submission.variant_id == StoredVariant.id)
@@ -44,6 +45,14 @@ def for_assignment_problem(
         )
         .order_by(Submission.user_id, Submission.attempt_number)
     ).all()
+    return [(submission, variant) for submission, variant in rows]
+
+
+def for_assignment_problem(
+    session: Session, assignment_problem: AssignmentProblem
+) -> list[PartStats]:
+    """Stats over the students' own (not practice) graded submissions of this item."""
+    rows = graded(session, assignment_problem)
     prompts: dict[str, str] = {}
     messages: dict[tuple[str, str], str] = {}
     order: list[str] = []
