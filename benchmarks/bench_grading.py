@@ -99,8 +99,8 @@ def variants() -> list[Variant]:
     try:
         import problem_bank
 
-        for problem_id in sorted(problem_bank.builtin_problems()):
-            found.append(problem_bank.generate_builtin(problem_id, 1))
+        for slug in sorted(problem_bank.builtin_problems()):
+            found.append(problem_bank.generate_builtin(slug, 1))
     except (ImportError, AttributeError):
         pass
     return found

@@ -5,7 +5,7 @@ Public API::
     parse_spec(text) -> ProblemSpec          # validate an authored YAML spec (SpecError)
     builtin_problems() -> dict[str, ProblemSpec]
     generate(spec, seed, budget=None) -> Variant     # OverBudget past ``budget`` seconds
-    generate_builtin(problem_id, seed) -> Variant   # UnknownProblem for an unknown id
+    generate_builtin(slug, seed) -> Variant   # UnknownProblem for an unknown id
     issue(spec, seed) -> Variant             # generate + statsmodels cross-check: to store
     selftest(spec, seeds=50, budget=None) -> SelfTestReport   # stops when budget is spent
     plot_png(spec, variant) -> bytes
@@ -46,19 +46,17 @@ def builtin_problems() -> dict[str, ProblemSpec]:
     return out
 
 
-def builtin_problem(problem_id: str) -> ProblemSpec:
+def builtin_problem(slug: str) -> ProblemSpec:
     """One built-in spec; :class:`UnknownProblem` names the valid ids."""
     problems = builtin_problems()
-    if problem_id not in problems:
-        raise UnknownProblem(
-            f"unknown problem {problem_id!r}; known: {', '.join(sorted(problems))}"
-        )
-    return problems[problem_id]
+    if slug not in problems:
+        raise UnknownProblem(f"unknown problem {slug!r}; known: {', '.join(sorted(problems))}")
+    return problems[slug]
 
 
-def generate_builtin(problem_id: str, seed: int) -> Variant:
+def generate_builtin(slug: str, seed: int) -> Variant:
     """The variant of a built-in problem for ``seed``."""
-    return generate(builtin_problem(problem_id), seed)
+    return generate(builtin_problem(slug), seed)
 
 
 def issue(spec: ProblemSpec, seed: int) -> Variant:

@@ -35,9 +35,9 @@ def _fail(message: str) -> NoReturn:
     sys.exit(BAD_INPUT)
 
 
-def _problem(problem_id: str) -> ProblemSpec:
+def _problem(slug: str) -> ProblemSpec:
     try:
-        return builtin_problem(problem_id)
+        return builtin_problem(slug)
     except UnknownProblem as exc:
         _fail(str(exc))
 
@@ -80,12 +80,12 @@ def list_problems(as_json: bool) -> None:
 
 
 @problems.command("generate")
-@click.argument("problem_id")
+@click.argument("slug", metavar="PROBLEM_ID")
 @click.option("--seed", "seed_text", required=True, help="Non-negative integer seed.")
 @click.option("--out", "out_dir", required=True, type=click.Path(), help="Output folder.")
-def generate_command(problem_id: str, seed_text: str, out_dir: str) -> None:
+def generate_command(slug: str, seed_text: str, out_dir: str) -> None:
     """Write one variant: data.csv, output.txt, fit.R, fit.py, variant.json, plot.png."""
-    spec = _problem(problem_id)
+    spec = _problem(slug)
     seed = _seed(seed_text)
     out = Path(out_dir)
     try:
@@ -119,13 +119,13 @@ def generate_command(problem_id: str, seed_text: str, out_dir: str) -> None:
 
 
 @problems.command("check")
-@click.argument("problem_id", required=False)
+@click.argument("slug", metavar="[PROBLEM_ID]", required=False)
 @click.option("--seeds", "seeds_text", default=str(DEFAULT_SEEDS), show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
-def check_command(problem_id: str | None, seeds_text: str, as_json: bool) -> None:
+def check_command(slug: str | None, seeds_text: str, as_json: bool) -> None:
     """Self-test one problem (or all) over N seeds; exit 1 if any seed fails."""
     seeds = _count(seeds_text, "--seeds")
-    specs = [_problem(problem_id)] if problem_id else list(builtin_problems().values())
+    specs = [_problem(slug)] if slug else list(builtin_problems().values())
     reports = [run_selftest(spec, seeds) for spec in specs]
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2))

@@ -19,11 +19,11 @@ from service.models import (
     AssignmentProblem,
     LtiIdentity,
     Problem,
+    StoredVariant,
     Submission,
     SubmissionStatus,
     utcnow,
 )
-from service.models import Variant as VariantRow
 from service.services import scoring as scoring_rules
 from service.services import sweep, variants
 
@@ -43,17 +43,17 @@ def _scoring_columns() -> list[Any]:
     joined into an UPDATE). The item's points and late penalty are read at every claim,
     never cached: an instructor may change them, while the variant never changes.
     """
-    item = (
+    assignment_problem = (
         select(AssignmentProblem)
-        .join(VariantRow, VariantRow.assignment_problem_id == AssignmentProblem.id)
-        .where(VariantRow.id == Submission.variant_id)
+        .join(StoredVariant, StoredVariant.assignment_problem_id == AssignmentProblem.id)
+        .where(StoredVariant.id == Submission.variant_id)
         .correlate(Submission)
     )
     late_penalty = (
         select(Assignment.late_penalty)
         .join(AssignmentProblem, AssignmentProblem.assignment_id == Assignment.id)
-        .join(VariantRow, VariantRow.assignment_problem_id == AssignmentProblem.id)
-        .where(VariantRow.id == Submission.variant_id)
+        .join(StoredVariant, StoredVariant.assignment_problem_id == AssignmentProblem.id)
+        .where(StoredVariant.id == Submission.variant_id)
         .correlate(Submission)
     )
     return [
@@ -61,8 +61,10 @@ def _scoring_columns() -> list[Any]:
         Submission.answers,
         Submission.is_late,
         late_penalty.scalar_subquery().label("late_penalty"),
-        item.with_only_columns(AssignmentProblem.points).scalar_subquery().label("points"),
-        item.with_only_columns(AssignmentProblem.part_points)
+        assignment_problem.with_only_columns(AssignmentProblem.points)
+        .scalar_subquery()
+        .label("points"),
+        assignment_problem.with_only_columns(AssignmentProblem.part_points)
         .scalar_subquery()
         .label("part_points"),
         exists()
@@ -73,7 +75,7 @@ def _scoring_columns() -> list[Any]:
 
 
 # Built once: on the worker's hot path, building a statement costs more than running it.
-_CONTENT = select(VariantRow.content).where(VariantRow.id == bindparam("variant_id"))
+_CONTENT = select(StoredVariant.content).where(StoredVariant.id == bindparam("variant_id"))
 _MARK_GRADING = (
     update(Submission)
     .where(Submission.id == bindparam("submission_id"), Submission.status.not_in(FINAL))

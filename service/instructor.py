@@ -79,7 +79,9 @@ def home():
 def course(course_id: int):
     course = _course(course_id)
     newer = {
-        item.id: regrade.newer_version(db(), item) for a in course.assignments for item in a.items
+        assignment_problem.id: regrade.newer_version(db(), assignment_problem)
+        for a in course.assignments
+        for assignment_problem in a.assignment_problems
     }
     return render_template(
         "teach/course.html",
@@ -248,8 +250,14 @@ def new_assignment(course_id: int):
 @bp.route("/assignments/<int:assignment_id>")
 def assignment(assignment_id: int):
     assignment = _assignment(assignment_id)
-    parts = {item.id: teaching.parts_of(item.problem) for item in assignment.items}
-    shares = {item.id: teaching.default_part_points(item) for item in assignment.items}
+    parts = {
+        assignment_problem.id: teaching.parts_of(assignment_problem.problem)
+        for assignment_problem in assignment.assignment_problems
+    }
+    shares = {
+        assignment_problem.id: teaching.default_part_points(assignment_problem)
+        for assignment_problem in assignment.assignment_problems
+    }
     return render_template(
         "teach/assignment.html", assignment=assignment, parts=parts, shares=shares
     )
@@ -257,15 +265,18 @@ def assignment(assignment_id: int):
 
 @bp.route("/items/<int:item_id>/points", methods=["POST"])
 def part_points(item_id: int):
-    item = _item(item_id)
-    errors = teaching.set_part_points(item, request.form)
+    assignment_problem = _assignment_problem(item_id)
+    errors = teaching.set_part_points(assignment_problem, request.form)
     if errors:
         db().rollback()
         flash("; ".join(f"{k or 'points'}: {v}" for k, v in errors.items()), "error")
     else:
         db().commit()
-        flash(f"Points saved: {item.problem.title} is worth {plural(item.points, 'point')}.", "ok")
-    return redirect(url_for("instructor.assignment", assignment_id=item.assignment_id))
+        title, worth = assignment_problem.problem.title, plural(assignment_problem.points, "point")
+        flash(f"Points saved: {title} is worth {worth}.", "ok")
+    return redirect(
+        url_for("instructor.assignment", assignment_id=assignment_problem.assignment_id)
+    )
 
 
 # ---------------------------------------------------------------- gradebook and analytics
@@ -290,9 +301,13 @@ def gradebook_csv(course_id: int):
 
 
 @bp.route("/items/<int:item_id>/analytics")
-def item_analytics(item_id: int):
-    item = _item(item_id)
-    return render_template("teach/analytics.html", item=item, stats=analytics.for_item(db(), item))
+def assignment_problem_analytics(item_id: int):
+    assignment_problem = _assignment_problem(item_id)
+    return render_template(
+        "teach/analytics.html",
+        assignment_problem=assignment_problem,
+        stats=analytics.for_assignment_problem(db(), assignment_problem),
+    )
 
 
 @bp.route("/assignments/<int:assignment_id>/unrecognised")
@@ -312,29 +327,29 @@ def unrecognised_answers(assignment_id: int):
 
 
 @bp.route("/items/<int:item_id>/regrade", methods=["POST"])
-def regrade_item(item_id: int):
-    item = _item(item_id)
-    count, sent = regrade.regrade_item(db(), item)
-    message = f"Regrading {plural(count, 'submission')} of {item.problem.title}."
+def regrade_assignment_problem(item_id: int):
+    assignment_problem = _assignment_problem(item_id)
+    count, sent = regrade.regrade_assignment_problem(db(), assignment_problem)
+    message = f"Regrading {plural(count, 'submission')} of {assignment_problem.problem.title}."
     if sent < count:
         message += f" {count - sent} will be sent when the queue is back."
     flash(message, "ok")
-    return redirect(url_for("instructor.course", course_id=item.assignment.course_id))
+    return redirect(url_for("instructor.course", course_id=assignment_problem.assignment.course_id))
 
 
 @bp.route("/items/<int:item_id>/switch-version", methods=["POST"])
 def switch_version(item_id: int):
-    item = _item(item_id)
-    newer = regrade.newer_version(db(), item)
+    assignment_problem = _assignment_problem(item_id)
+    newer = regrade.newer_version(db(), assignment_problem)
     if newer is None:
         abort(409, "There is no newer published version.")
-    regrade.switch_version(db(), item, newer)
+    regrade.switch_version(db(), assignment_problem, newer)
     flash(
         f"New variants of this item now use version {newer.version}; "
         "variants already issued keep theirs.",
         "ok",
     )
-    return redirect(url_for("instructor.course", course_id=item.assignment.course_id))
+    return redirect(url_for("instructor.course", course_id=assignment_problem.assignment.course_id))
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -357,12 +372,12 @@ def _assignment(assignment_id: int) -> Assignment:
     return assignment
 
 
-def _item(item_id: int) -> AssignmentProblem:
-    item = db().get(AssignmentProblem, item_id)
-    if item is None:
+def _assignment_problem(item_id: int) -> AssignmentProblem:
+    assignment_problem = db().get(AssignmentProblem, item_id)
+    if assignment_problem is None:
         abort(404, "No such problem in an assignment.")
-    _course(item.assignment.course_id)
-    return item
+    _course(assignment_problem.assignment.course_id)
+    return assignment_problem
 
 
 def _problem(problem_id: int) -> Problem:

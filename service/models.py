@@ -159,13 +159,19 @@ class Assignment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="assignments")
-    items: Mapped[list[AssignmentProblem]] = relationship(
+    assignment_problems: Mapped[list[AssignmentProblem]] = relationship(
         back_populates="assignment", order_by="AssignmentProblem.position"
     )
 
 
 class AssignmentProblem(Base):
-    """A problem (one fixed version) placed in an assignment, with its points."""
+    """A problem (one fixed version) placed in an assignment, with its points.
+
+    In code it is an ``assignment_problem``, never an "item" (a word LTI uses for line
+    items and content items). Only the interfaces that named it before say item and keep
+    doing so: URLs (``/items/<item_id>``), JSON keys and route parameters (``item_id``),
+    the API's ``AssignmentItem`` and ``ItemCreate`` schemas, form field names.
+    """
 
     __tablename__ = "assignment_problems"
     __table_args__ = (UniqueConstraint("assignment_id", "position"),)
@@ -178,15 +184,17 @@ class AssignmentProblem(Base):
     #: Optional points per part id; parts not listed share the rest by their weights.
     part_points: Mapped[dict[str, float] | None] = mapped_column(JSON)
 
-    assignment: Mapped[Assignment] = relationship(back_populates="items")
+    assignment: Mapped[Assignment] = relationship(back_populates="assignment_problems")
     problem: Mapped[Problem] = relationship()
 
 
-class Variant(Base):
+class StoredVariant(Base):
     """A student's own version of a problem: the stored dataset and reference answers.
 
-    ``content`` is ``problem_bank.Variant.to_dict()`` as issued. It is never changed, so
-    what the student downloaded stays what they are graded against, even in a regrade.
+    The row that stores a ``problem_bank.Variant`` (the domain object), hence the name;
+    the table is ``variants``. ``content`` is ``problem_bank.Variant.to_dict()`` as issued.
+    It is never changed, so what the student downloaded stays what they are graded
+    against, even in a regrade.
     """
 
     __tablename__ = "variants"
@@ -261,7 +269,7 @@ class Submission(Base):
     #: When a send to the broker failed (it was down); None once the row is handed to it.
     unpublished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    variant: Mapped[Variant] = relationship()
+    variant: Mapped[StoredVariant] = relationship()
     user: Mapped[User] = relationship()
 
 

@@ -22,7 +22,7 @@ from problem_bank.kinds import AnswerKind, kind_of
 from problem_bank.render import plural
 from problem_bank.variant import Part
 from service import errors
-from service.models import AssignmentProblem, Enrollment, Submission, Variant
+from service.models import AssignmentProblem, Enrollment, StoredVariant, Submission
 from service.services import (
     access,
     answer_checks,
@@ -52,12 +52,12 @@ def course(course_id: int):
     enrollment = _enrollment(course_id)
     rows = []
     for assignment in enrollment.course.assignments:
-        for item in assignment.items:
+        for assignment_problem in assignment.assignment_problems:
             rows.append(
                 {
                     "assignment": assignment,
-                    "item": item,
-                    **student_pages.best_points(db(), current_user.id, item),
+                    "assignment_problem": assignment_problem,
+                    **student_pages.best_points(db(), current_user.id, assignment_problem),
                 }
             )
     return render_template("course.html", course=enrollment.course, rows=rows)
@@ -66,8 +66,8 @@ def course(course_id: int):
 @bp.route("/items/<int:item_id>")
 @login_required
 def problem(item_id: int):
-    item = _item_for_student(item_id)
-    variant = variants.ensure(db(), seed_key(), current_user, item)
+    assignment_problem = _assignment_problem_for_student(item_id)
+    variant = variants.ensure(db(), seed_key(), current_user, assignment_problem)
     return _render_problem(variant)
 
 
@@ -76,14 +76,14 @@ def problem(item_id: int):
 def submit(item_id: int):
     # The hot path of the service: the access check, the variant's parts and the attempts
     # used come from one query, and the variant's dataset is never loaded.
-    target = submissions.item_target(db(), current_user.id, item_id)
+    target = submissions.assignment_problem_target(db(), current_user.id, item_id)
     if target is None:
         abort(404, "No such problem.")
     if not target.enrolled:
         abort(404, "No such course.")
     if target.variant_id is None:  # submitted before the page issued it: issue it now
-        variants.ensure(db(), seed_key(), current_user, _item_for_student(item_id))
-        target = submissions.item_target(db(), current_user.id, item_id)
+        variants.ensure(db(), seed_key(), current_user, _assignment_problem_for_student(item_id))
+        target = submissions.assignment_problem_target(db(), current_user.id, item_id)
         assert target is not None and target.variant_id is not None
     return _submit(target.target(), practice=False, item_id=item_id)
 
@@ -91,10 +91,10 @@ def submit(item_id: int):
 @bp.route("/items/<int:item_id>/practice", methods=["POST"])
 @login_required
 def new_practice(item_id: int):
-    item = _item_for_student(item_id)
-    if not item.assignment.practice_allowed:
+    assignment_problem = _assignment_problem_for_student(item_id)
+    if not assignment_problem.assignment.practice_allowed:
         abort(403, "Practice is not open for this assignment.")
-    variant = student_pages.new_practice_variant(db(), current_user, item)
+    variant = student_pages.new_practice_variant(db(), current_user, assignment_problem)
     return redirect(url_for("student.practice", variant_id=variant.id))
 
 
@@ -157,12 +157,16 @@ def submission_status(submission_id: int):
 
 
 def _render_problem(
-    variant: Variant, errors: dict[str, str] | None = None, typed: dict[str, Any] | None = None
+    variant: StoredVariant,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, Any] | None = None,
 ):
     page = student_pages.build(db(), variant)
     practice_list = []
-    if page.item.assignment.practice_allowed:
-        practice_list = student_pages.practice_variants(db(), current_user.id, page.item.id)
+    if page.assignment_problem.assignment.practice_allowed:
+        practice_list = student_pages.practice_variants(
+            db(), current_user.id, page.assignment_problem.id
+        )
     body = render_template(
         "problem.html",
         page=page,
@@ -194,7 +198,7 @@ def _submit(target: submissions.Target, *, practice: bool, item_id: int | None):
             return _reply(
                 refused, invalid=answer_checks.invalid_inputs(target.parts, typed, refused.errors)
             )
-        stored = db().get(Variant, target.variant_id)
+        stored = db().get(StoredVariant, target.variant_id)
         assert stored is not None
         return _render_problem(stored, errors=refused.errors or {"": refused.detail}, typed=typed)
     except submissions.Refused as refused:
@@ -246,25 +250,25 @@ def _enrollment(course_id: int) -> Enrollment:
     return enrollment
 
 
-def _item_for_student(item_id: int) -> AssignmentProblem:
+def _assignment_problem_for_student(item_id: int) -> AssignmentProblem:
     """The item, if the current user is enrolled in its course; 404 otherwise (no leak)."""
-    item = db().get(AssignmentProblem, item_id)
-    if item is None:
+    assignment_problem = db().get(AssignmentProblem, item_id)
+    if assignment_problem is None:
         abort(404, "No such problem.")
-    _enrollment(item.assignment.course_id)
-    return item
+    _enrollment(assignment_problem.assignment.course_id)
+    return assignment_problem
 
 
-def _own_practice_variant(variant_id: int) -> Variant:
-    variant = db().get(Variant, variant_id)
+def _own_practice_variant(variant_id: int) -> StoredVariant:
+    variant = db().get(StoredVariant, variant_id)
     if variant is None or variant.user_id != current_user.id or not variant.is_practice:
         abort(404, "No such practice version.")
     return variant
 
 
-def _variant_for_viewer(variant_id: int) -> Variant:
+def _variant_for_viewer(variant_id: int) -> StoredVariant:
     """The variant, for its owner or an instructor of its course; 404 for anyone else."""
-    variant = db().get(Variant, variant_id)
+    variant = db().get(StoredVariant, variant_id)
     if variant is None or not access.may_view_variant(db(), current_user, variant):
         abort(404, "No such dataset.")
     return variant

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from celery.signals import worker_init
 
+import service.lti.tasks  # noqa: F401  (registers the LMS score sends on the app)
 from graders.celery_app import QUEUES, VARIANTS_QUEUE, celery_app
 from graders.tasks import bind_store
 from service import queue

@@ -14,9 +14,10 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from service.api import schemas
+from service.api.access import PREFIX
 from service.routing import RowId
 
-PREFIX = "/api/v1"
+__all__ = ["PREFIX", "init_app"]
 PROBLEM_JSON = "application/problem+json"
 
 

@@ -22,13 +22,16 @@ from service.models import (
     AssignmentProblem,
     Course,
     Role,
+    StoredVariant,
     Submission,
     User,
-    Variant,
 )
 from service.services import access as policy
 from service.services import tokens
 from service.web_db import db
+
+#: Where the API's routes live (every blueprint made by ``blueprint``).
+PREFIX = "/api/v1"
 
 
 def abort(status: int, **details: Any) -> NoReturn:
@@ -67,8 +70,6 @@ def caller() -> Caller:
 
 def blueprint(name: str, description: str) -> Blueprint:
     """A flask-smorest blueprint under /api/v1 whose every route needs a bearer token."""
-    from service.api import PREFIX
-
     blp = Blueprint(name, __name__, url_prefix=PREFIX, description=description)
     blp.before_request(_authenticate)
     return blp
@@ -117,16 +118,19 @@ def assignment_for(assignment_id: int, *, teach: bool = False) -> Assignment:
     return assignment
 
 
-def item_for(item_id: int) -> AssignmentProblem:
-    item = db().get(AssignmentProblem, item_id)
-    if item is None or caller().role_in(item.assignment.course_id) is None:
+def assignment_problem_for(item_id: int) -> AssignmentProblem:
+    assignment_problem = db().get(AssignmentProblem, item_id)
+    if (
+        assignment_problem is None
+        or caller().role_in(assignment_problem.assignment.course_id) is None
+    ):
         abort(404, message=f"No assignment item {item_id}.")
-    return item
+    return assignment_problem
 
 
-def variant_for(variant_id: int) -> tuple[Variant, bool]:
+def variant_for(variant_id: int) -> tuple[StoredVariant, bool]:
     """The variant and whether the caller teaches its course; owners and teachers only."""
-    variant = db().get(Variant, variant_id)
+    variant = db().get(StoredVariant, variant_id)
     who = caller()
     course_id = policy.course_of(variant) if variant is not None else None
     if variant is None or course_id is None or not who.reaches(course_id):

@@ -69,11 +69,11 @@ def assignment_dict(assignment: Assignment) -> dict[str, Any]:
         "practice_allowed": assignment.practice_allowed,
         "items": [
             {
-                "id": item.id,
-                "position": item.position,
-                "points": item.points,
-                "problem": problem_dict(item.problem),
+                "id": assignment_problem.id,
+                "position": assignment_problem.position,
+                "points": assignment_problem.points,
+                "problem": problem_dict(assignment_problem.problem),
             }
-            for item in assignment.items
+            for assignment_problem in assignment.assignment_problems
         ],
     }

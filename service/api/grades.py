@@ -35,18 +35,21 @@ def grades_json(course_id: int) -> dict[str, Any]:
         "possible": round(book.possible(), 4),
         "columns": [
             {
-                "item_id": item.id,
-                "assignment_id": item.assignment_id,
-                "name": gradebook.column_name(item),
-                "points": item.points,
+                "item_id": assignment_problem.id,
+                "assignment_id": assignment_problem.assignment_id,
+                "name": gradebook.column_name(assignment_problem),
+                "points": assignment_problem.points,
             }
-            for item in book.items
+            for assignment_problem in book.assignment_problems
         ],
         "rows": [
             {
                 "user": access.user_dict(row.student),
                 "total": round(row.total(), 4),
-                "cells": [_cell(item.id, row.cells.get(item.id)) for item in book.items],
+                "cells": [
+                    _cell(assignment_problem.id, row.cells.get(assignment_problem.id))
+                    for assignment_problem in book.assignment_problems
+                ],
             }
             for row in book.rows
         ],

@@ -1,4 +1,9 @@
-"""Marshmallow schemas of the REST API: they validate requests and generate the OpenAPI doc."""
+"""Marshmallow schemas of the REST API: they validate requests and generate the OpenAPI doc.
+
+A schema is named for its component in the OpenAPI document. Where that name is also a
+domain class (``Variant``, problem_bank's), the schema carries the suffix ``Schema``, which
+apispec strips: ``VariantSchema`` is the document's ``Variant``.
+"""
 
 from __future__ import annotations
 
@@ -159,7 +164,7 @@ class AssignmentCreate(Schema):
             raise ValidationError("the late cut-off must be after the due date", "late_until")
 
 
-class VariantIssue(Schema):
+class VariantIssueSchema(Schema):
     user_id = fields.Integer(
         load_default=None,
         allow_none=True,
@@ -210,13 +215,13 @@ class Part(Schema):
     explanation_html = fields.String(metadata={"description": AS_HTML})
 
 
-class VariantFile(Schema):
+class VariantFileSchema(Schema):
     name = fields.String(required=True)
     description = fields.String(required=True)
     url = fields.String(required=True)
 
 
-class Variant(Schema):
+class VariantSchema(Schema):
     id = fields.Integer(required=True)
     user_id = fields.Integer(required=True)
     item_id = fields.Integer(allow_none=True, required=True)
@@ -241,7 +246,7 @@ class Variant(Schema):
         metadata={"description": "The dataset as CSV; null when the problem has no data."},
     )
     files = fields.List(
-        fields.Nested(VariantFile),
+        fields.Nested(VariantFileSchema),
         required=True,
         metadata={"description": "Every download the variant offers (none is empty)."},
     )

@@ -21,8 +21,8 @@ def get_unrecognised(assignment_id: int) -> dict[str, Any]:
         "assignment_id": assignment.id,
         "items": [
             {
-                "item_id": report.item.id,
-                "problem_id": report.item.problem_id,
+                "item_id": report.assignment_problem.id,
+                "problem_id": report.assignment_problem.problem_id,
                 "parts": [_part(p) for p in report.parts],
             }
             for report in unrecognised.for_assignment(db(), assignment)

@@ -16,7 +16,7 @@ from problem_bank.variant import Part as LibPart
 from service import prose
 from service.api import access, schemas
 from service.api.access import abort
-from service.models import Role, User, Variant
+from service.models import Role, StoredVariant, User
 from service.services import student_pages, variant_files, variants
 from service.web_db import db, seed_key
 
@@ -33,9 +33,9 @@ CSV_DOC = {
 
 
 @blp.route("/items/<id:item_id>/variants", methods=["POST"])
-@blp.arguments(schemas.VariantIssue)
-@blp.response(201, schemas.Variant, description="Issued now.")
-@blp.alt_response(200, schema=schemas.Variant, description="Issued before; the same variant.")
+@blp.arguments(schemas.VariantIssueSchema)
+@blp.response(201, schemas.VariantSchema, description="Issued now.")
+@blp.alt_response(200, schema=schemas.VariantSchema, description="Issued before; the same variant.")
 def issue(body: dict[str, Any], item_id: int) -> tuple[dict[str, Any], int]:
     """Issue the caller's variant of an assignment item, or a student's (instructors).
 
@@ -43,8 +43,8 @@ def issue(body: dict[str, Any], item_id: int) -> tuple[dict[str, Any], int]:
     The seed itself is shown only to the course's instructors.
     """
     who = access.caller()
-    item = access.item_for(item_id)
-    course_id = item.assignment.course_id
+    assignment_problem = access.assignment_problem_for(item_id)
+    course_id = assignment_problem.assignment.course_id
     target = who.user
     if body.get("user_id") not in (None, who.user.id):
         if not who.teaches(course_id):
@@ -53,13 +53,13 @@ def issue(body: dict[str, Any], item_id: int) -> tuple[dict[str, Any], int]:
         if student is None or _role(student, course_id) != Role.student:
             abort(422, message=f"User {body['user_id']} is not a student of this course.")
         target = student
-    existed = variants.find(db(), target.id, item.id) is not None
-    variant = variants.ensure(db(), seed_key(), target, item)
+    existed = variants.find(db(), target.id, assignment_problem.id) is not None
+    variant = variants.ensure(db(), seed_key(), target, assignment_problem)
     return variant_dict(variant, who.teaches(course_id)), 200 if existed else 201
 
 
 @blp.route("/variants/<id:variant_id>")
-@blp.response(200, schemas.Variant)
+@blp.response(200, schemas.VariantSchema)
 def get_variant(variant_id: int) -> dict[str, Any]:
     variant, teaches = access.variant_for(variant_id)
     return variant_dict(variant, teaches)
@@ -131,7 +131,7 @@ def _role(user: User, course_id: int) -> Role | None:
     )
 
 
-def variant_dict(variant: Variant, teaches: bool) -> dict[str, Any]:
+def variant_dict(variant: StoredVariant, teaches: bool) -> dict[str, Any]:
     page = student_pages.build(db(), variant)
     reveal = teaches or page.solution_visible
     content = variant.content

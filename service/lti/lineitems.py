@@ -23,7 +23,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from service.db import rows_changed
-from service.lti import services
+from service.lti import advantage
 from service.models import Assignment, LtiResourceLink, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ CLAIM_SECONDS = 300
 TAG = "mixgrade"
 
 
-class LineItemPending(services.PlatformUnavailable):
+class LineItemPending(advantage.PlatformUnavailable):
     """Another worker is finding or creating this link's line item: send again later."""
 
 
@@ -45,7 +45,7 @@ def resource_id(assignment: Assignment) -> str:
 
 def max_score(assignment: Assignment) -> float:
     """The assignment's total points, as the line item's scoreMaximum."""
-    return round(sum(item.points for item in assignment.items), 4)
+    return round(sum(p.points for p in assignment.assignment_problems), 4)
 
 
 def fields_for(assignment: Assignment) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def new_lineitem(link: LtiResourceLink, assignment: Assignment) -> dict[str, Any
 def url_for_link(session: Session, link: LtiResourceLink) -> str:
     """The link's line item URL: the stored one, else found or created now.
 
-    Raises services.PlatformRefused (with the reason for the instructor's LMS page) when
+    Raises advantage.PlatformRefused (with the reason for the instructor's LMS page) when
     there is none to be had, and LineItemPending while another worker is on it. Commits.
     """
     session.refresh(link)  # another worker may have stored it since this session read it
@@ -79,21 +79,21 @@ def url_for_link(session: Session, link: LtiResourceLink) -> str:
         return link.lineitem_url
     assignment = link.assignment
     if assignment is None:
-        raise services.PlatformRefused(
+        raise advantage.PlatformRefused(
             "this LMS link opens no mixgrade assignment, so no grade column is made for it"
         )
     lineitems_url = link.context.lineitems_url
     if not lineitems_url:
-        raise services.PlatformRefused(
+        raise advantage.PlatformRefused(
             "the LMS gave this link neither a grade column (lineitem) nor a line-item service"
         )
     granted = link.ags_scopes
-    services.require(granted, services.READ_LINEITEMS)
+    advantage.require(granted, advantage.READ_LINEITEMS)
     claim = _claim(session, link)
     if claim is None:
         raise LineItemPending("waiting: another worker is finding or creating the grade column")
     try:
-        url = services.find_lineitem(
+        url = advantage.find_lineitem(
             session,
             link.platform,
             lineitems_url,
@@ -102,13 +102,13 @@ def url_for_link(session: Session, link: LtiResourceLink) -> str:
             resource_id=resource_id(assignment),
         )
         if url is None:
-            if not services.allows(granted, services.CREATE_LINEITEM):
-                raise services.ScopeNotGranted(
+            if not advantage.allows(granted, advantage.CREATE_LINEITEM):
+                raise advantage.ScopeNotGranted(
                     "the LMS has no grade column for this link and granted only read access "
                     "to line items (no lineitem scope), so mixgrade cannot create one; add "
                     "the column in the LMS or let the tool manage line items"
                 )
-            url = services.create_lineitem(
+            url = advantage.create_lineitem(
                 session, link.platform, lineitems_url, granted, new_lineitem(link, assignment)
             )
     except BaseException:

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from service.lti import lineitems, services, tasks
+from graders.celery_app import celery_app
+from service.lti import advantage, lineitems
 from service.models import (
     Assignment,
     LtiContext,
@@ -36,16 +37,25 @@ from service.services import scoring, student_pages
 
 log = logging.getLogger(__name__)
 
+#: The registered name of the task that posts one score (service.lti.tasks.send_score).
+#: Sent by name, so this module needs no import of the task's module (which imports
+#: this one to deliver); the app's routes apply to a task sent by name as well.
+SEND_SCORE_TASK = "mixgrade.lti.send_score"
+
 
 def score_for(
     session: Session, user_id: int, assignment: Assignment, subject: str
 ) -> dict[str, Any]:
     """The AGS score object for a student's assignment total, stamped now."""
     given, maximum, done, pending = 0.0, 0.0, 0, False
-    for item in assignment.items:
-        best = student_pages.best_points(session, user_id, item)
+    for assignment_problem in assignment.assignment_problems:
+        best = student_pages.best_points(session, user_id, assignment_problem)
         variant = best["variant"]
-        maximum += scoring.item_total(item, variant.content) if variant else item.points
+        maximum += (
+            scoring.assignment_problem_total(assignment_problem, variant.content)
+            if variant
+            else assignment_problem.points
+        )
         given += best["points"] or 0.0
         done += 1 if best["attempts_used"] else 0
         if variant is not None:
@@ -57,7 +67,9 @@ def score_for(
         "userId": subject,
         "scoreGiven": round(given, 4),
         "scoreMaximum": round(maximum, 4),
-        "activityProgress": "Completed" if done == len(assignment.items) else "InProgress",
+        "activityProgress": "Completed"
+        if done == len(assignment.assignment_problems)
+        else "InProgress",
         "gradingProgress": "Pending" if pending else "FullyGraded",
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
     }
@@ -91,8 +103,12 @@ def _record(session: Session, submission: Submission) -> list[int]:
     session.flush()
     session.refresh(submission)
     variant = submission.variant
-    item = variant.assignment_problem
-    if variant.is_practice or item is None or submission.status != SubmissionStatus.graded:
+    assignment_problem = variant.assignment_problem
+    if (
+        variant.is_practice
+        or assignment_problem is None
+        or submission.status != SubmissionStatus.graded
+    ):
         return []
     identities = {
         row.platform_id: row.subject
@@ -112,7 +128,7 @@ def _record(session: Session, submission: Submission) -> list[int]:
         select(LtiResourceLink)
         .join(LtiContext, LtiResourceLink.context_row_id == LtiContext.id)
         .where(
-            LtiResourceLink.assignment_id == item.assignment_id,
+            LtiResourceLink.assignment_id == assignment_problem.assignment_id,
             LtiResourceLink.lineitem_url.is_not(None) | LtiContext.lineitems_url.is_not(None),
             LtiResourceLink.platform_id.in_(list(identities)),
             LtiResourceLink.context_row_id.in_(member_of),
@@ -121,7 +137,7 @@ def _record(session: Session, submission: Submission) -> list[int]:
     created: list[LtiScoreSend] = []
     for link in links:
         payload = score_for(
-            session, submission.user_id, item.assignment, identities[link.platform_id]
+            session, submission.user_id, assignment_problem.assignment, identities[link.platform_id]
         )
         earlier = session.scalar(
             select(LtiScoreSend)
@@ -167,7 +183,7 @@ def _queue_after_commit(session: Session, ids: list[int]) -> None:
 def queue_send(send_id: int, countdown: float = 0) -> bool:
     """Hand a score send to the workers; False (and left for resend) if the broker is down."""
     try:
-        tasks.send_score.apply_async(args=(send_id,), countdown=countdown, retry=False)
+        celery_app.send_task(SEND_SCORE_TASK, args=(send_id,), countdown=countdown, retry=False)
     except Exception as error:  # kombu/redis raise transport-specific errors
         log.warning("score send %s left for resend: %s", send_id, error)
         return False
@@ -175,7 +191,7 @@ def queue_send(send_id: int, countdown: float = 0) -> bool:
 
 
 def deliver(session: Session, send_id: int) -> str:
-    """Post one recorded score now. Raises services.PlatformUnavailable to be retried.
+    """Post one recorded score now. Raises advantage.PlatformUnavailable to be retried.
 
     The link's granted scopes are checked first: without the score scope nothing is
     sent (and no line item made for a score that could not go), and the row says why.
@@ -188,15 +204,15 @@ def deliver(session: Session, send_id: int) -> str:
     row.tries += 1
     link = row.resource_link
     try:
-        services.require(link.ags_scopes, services.POST_SCORE)
+        advantage.require(link.ags_scopes, advantage.POST_SCORE)
         url = row.lineitem_url or lineitems.url_for_link(session, link)
         row.lineitem_url = url
-        status = services.post_score(session, link.platform, url, row.payload, link.ags_scopes)
-    except services.PlatformUnavailable as error:
+        status = advantage.post_score(session, link.platform, url, row.payload, link.ags_scopes)
+    except advantage.PlatformUnavailable as error:
         row.last_error = str(error)[:2000]
         session.commit()
         raise
-    except services.PlatformRefused as error:
+    except advantage.PlatformRefused as error:
         row.status = ScoreSendStatus.failed
         row.response_status = error.status
         row.last_error = str(error)[:2000]

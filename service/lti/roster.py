@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.lti import launch, services
+from service.lti import advantage, launch
 from service.models import Enrollment, LtiContext, LtiIdentity, Role, utcnow
 from service.services import enrollments
 
@@ -40,7 +40,7 @@ def sync(session: Session, context: LtiContext) -> SyncReport:
     """Add active members, update roles, and drop members the LMS marks inactive or deleted.
 
     People enrolled by other means (no identity from this platform) are left alone. The
-    whole roster is read and checked first (``services.roster``), and the changes are
+    whole roster is read and checked first (``advantage.roster``), and the changes are
     one transaction: a platform answer that is broken anywhere changes no enrollment.
     """
     if not context.memberships_url:
@@ -48,8 +48,8 @@ def sync(session: Session, context: LtiContext) -> SyncReport:
             "this LMS course has not offered a roster service (NRPS) in any launch yet"
         )
     try:
-        members = services.roster(session, context.platform, context.memberships_url)
-    except (services.PlatformUnavailable, services.PlatformRefused) as error:
+        members = advantage.roster(session, context.platform, context.memberships_url)
+    except (advantage.PlatformUnavailable, advantage.PlatformRefused) as error:
         raise RosterUnavailable(str(error)) from None
     try:
         report = _apply(session, context, members)

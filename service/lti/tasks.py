@@ -15,7 +15,7 @@ from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
 from graders.celery_app import task
-from service.lti import services
+from service.lti import advantage, passback
 
 #: Retries before a send is marked failed (with backoff capped at MAX_BACKOFF: ~1 day).
 MAX_RETRIES = 30
@@ -45,15 +45,13 @@ def _fresh_sessions_after_fork(**_: Any) -> None:
     _sessions = None
 
 
-@task("mixgrade.lti.send_score", max_retries=MAX_RETRIES)
+@task(passback.SEND_SCORE_TASK, max_retries=MAX_RETRIES)
 def send_score(self: Any, send_id: int) -> str:
     """Post one recorded score; retry with exponential backoff while the LMS is unavailable."""
-    from service.lti import passback  # passback imports this module to send the task
-
     with _session_factory()() as session:
         try:
             return passback.deliver(session, send_id)
-        except services.PlatformUnavailable as error:
+        except advantage.PlatformUnavailable as error:
             if self.request.retries >= self.max_retries:
                 passback.give_up(session, send_id, str(error))
                 return "failed"
@@ -64,8 +62,6 @@ def send_score(self: Any, send_id: int) -> str:
 @task("mixgrade.lti.resend_never_tried")
 def resend_never_tried(older_than_seconds: float = 300.0) -> list[int]:
     """Periodic sweep: send scores recorded while the broker was unreachable."""
-    from service.lti import passback
-
     with _session_factory()() as session:
         return passback.resend_never_tried(session, older_than_seconds)
 

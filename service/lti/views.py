@@ -163,8 +163,8 @@ def _launched(data: launch.Launch) -> BaseResponse:
         return make_response(respond(404, "This LMS link is not set up yet; ask your instructor."))
     if data.role == Role.instructor:
         return redirect(url_for("instructor.assignment", assignment_id=assignment.id))
-    if len(assignment.items) == 1:
-        return redirect(url_for("student.problem", item_id=assignment.items[0].id))
+    if len(assignment.assignment_problems) == 1:
+        return redirect(url_for("student.problem", item_id=assignment.assignment_problems[0].id))
     return redirect(url_for("student.course", course_id=assignment.course_id))
 
 

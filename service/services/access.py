@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import Enrollment, Role, User, Variant
+from service.models import Enrollment, Role, StoredVariant, User
 
 
 def is_admin(user: User) -> bool:
@@ -61,13 +61,13 @@ def may_teach(session: Session, user: User) -> bool:
     )
 
 
-def course_of(variant: Variant) -> int | None:
+def course_of(variant: StoredVariant) -> int | None:
     """The course a variant was issued in (None for one not tied to an assignment)."""
-    item = variant.assignment_problem
-    return item.assignment.course_id if item is not None else None
+    assignment_problem = variant.assignment_problem
+    return assignment_problem.assignment.course_id if assignment_problem is not None else None
 
 
-def may_view_variant(session: Session, user: User, variant: Variant) -> bool:
+def may_view_variant(session: Session, user: User, variant: StoredVariant) -> bool:
     """A variant (its data, plot, files, submissions) is its owner's and its teachers'."""
     if variant.user_id == user.id:
         return True

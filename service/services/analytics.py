@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import AssignmentProblem, Submission, SubmissionStatus, Variant
+from service.models import AssignmentProblem, StoredVariant, Submission, SubmissionStatus
 
 
 @dataclass
@@ -30,15 +30,17 @@ class PartStats:
     misconceptions: list[MisconceptionCount] = field(default_factory=list)
 
 
-def graded(session: Session, item: AssignmentProblem) -> list[tuple[Submission, Variant]]:
+def graded(
+    session: Session, assignment_problem: AssignmentProblem
+) -> list[tuple[Submission, StoredVariant]]:
     """The students' own (not practice) graded submissions of this item, per student in
     attempt order: what the analytics count."""
     rows = session.execute(
-        select(Submission, Variant)
-        .join(Variant, Submission.variant_id == Variant.id)
+        select(Submission, StoredVariant)
+        .join(StoredVariant, Submission.variant_id == StoredVariant.id)
         .where(
-            Variant.assignment_problem_id == item.id,
-            Variant.is_practice.is_(False),
+            StoredVariant.assignment_problem_id == assignment_problem.id,
+            StoredVariant.is_practice.is_(False),
             Submission.status == SubmissionStatus.graded,
         )
         .order_by(Submission.user_id, Submission.attempt_number)
@@ -46,9 +48,11 @@ def graded(session: Session, item: AssignmentProblem) -> list[tuple[Submission, 
     return [(submission, variant) for submission, variant in rows]
 
 
-def for_item(session: Session, item: AssignmentProblem) -> list[PartStats]:
+def for_assignment_problem(
+    session: Session, assignment_problem: AssignmentProblem
+) -> list[PartStats]:
     """Stats over the students' own (not practice) graded submissions of this item."""
-    rows = graded(session, item)
+    rows = graded(session, assignment_problem)
     prompts: dict[str, str] = {}
     messages: dict[tuple[str, str], str] = {}
     order: list[str] = []

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import AssignmentProblem, Course, Submission, User, Variant
+from service.models import AssignmentProblem, Course, StoredVariant, Submission, User
 from service.services import scoring, teaching, timing
 
 
@@ -42,23 +42,27 @@ class Row:
 @dataclass
 class Gradebook:
     course: Course
-    items: list[AssignmentProblem]
+    assignment_problems: list[AssignmentProblem]
     rows: list[Row]
 
     def possible(self) -> float:
-        return sum(item.points for item in self.items)
+        return sum(assignment_problem.points for assignment_problem in self.assignment_problems)
 
 
 def build(session: Session, course: Course) -> Gradebook:
-    items = [item for a in course.assignments for item in a.items]
+    assignment_problems = [
+        assignment_problem
+        for a in course.assignments
+        for assignment_problem in a.assignment_problems
+    ]
     people = teaching.students(session, course)
     rows = {u.id: Row(u) for u in people}
-    item_by_id = {i.id: i for i in items}
+    assignment_problem_by_id = {i.id: i for i in assignment_problems}
     variants = session.scalars(
-        select(Variant).where(
-            Variant.assignment_problem_id.in_(list(item_by_id)),
-            Variant.is_practice.is_(False),
-            Variant.user_id.in_(list(rows)),
+        select(StoredVariant).where(
+            StoredVariant.assignment_problem_id.in_(list(assignment_problem_by_id)),
+            StoredVariant.is_practice.is_(False),
+            StoredVariant.user_id.in_(list(rows)),
         )
     ).all()
     by_variant = {v.id: v for v in variants}
@@ -68,25 +72,28 @@ def build(session: Session, course: Course) -> Gradebook:
         .order_by(Submission.id)
     ).all()
     for v in variants:
-        item = item_by_id[v.assignment_problem_id]  # type: ignore[index]
-        rows[v.user_id].cells[item.id] = Cell(possible=scoring.item_total(item, v.content))
+        assignment_problem = assignment_problem_by_id[v.assignment_problem_id]  # type: ignore[index]
+        rows[v.user_id].cells[assignment_problem.id] = Cell(
+            possible=scoring.assignment_problem_total(assignment_problem, v.content)
+        )
     for s in subs:
         v = by_variant[s.variant_id]
-        item = item_by_id[v.assignment_problem_id]  # type: ignore[index]
-        cell = rows[v.user_id].cells[item.id]
+        assignment_problem = assignment_problem_by_id[v.assignment_problem_id]  # type: ignore[index]
+        cell = rows[v.user_id].cells[assignment_problem.id]
         cell.attempts += 1
         cell.last_at = timing.as_utc(s.created_at)
         cell.late = cell.late or s.is_late
-        got = scoring.earned(item, v.content, s)
+        got = scoring.earned(assignment_problem, v.content, s)
         if got is None:
             cell.pending = True
         elif cell.points is None or got[1] > cell.points:
             cell.points = got[1]
-    return Gradebook(course, items, list(rows.values()))
+    return Gradebook(course, assignment_problems, list(rows.values()))
 
 
-def column_name(item: AssignmentProblem) -> str:
-    return f"{item.assignment.title} / {item.position}. {item.problem.title}"
+def column_name(assignment_problem: AssignmentProblem) -> str:
+    placed = assignment_problem
+    return f"{placed.assignment.title} / {placed.position}. {placed.problem.title}"
 
 
 def _text(value: str) -> str:
@@ -97,8 +104,8 @@ def to_csv(book: Gradebook) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     header = ["student", "email"]
-    for item in book.items:
-        name = column_name(item)
+    for assignment_problem in book.assignment_problems:
+        name = column_name(assignment_problem)
         header += [
             f"{name}: points",
             f"{name}: out of",
@@ -110,11 +117,11 @@ def to_csv(book: Gradebook) -> str:
     writer.writerow([_text(h) for h in header])
     for row in book.rows:
         line: list[object] = [_text(row.student.name), _text(row.student.email)]
-        for item in book.items:
-            cell = row.cells.get(item.id, Cell())
+        for assignment_problem in book.assignment_problems:
+            cell = row.cells.get(assignment_problem.id, Cell())
             line += [
                 "" if cell.points is None else round(cell.points, 4),
-                round(cell.possible if cell.possible is not None else item.points, 4),
+                round(cell.possible if cell.possible is not None else assignment_problem.points, 4),
                 cell.attempts,
                 cell.last_at.strftime("%Y-%m-%d %H:%M:%S") if cell.last_at else "",
                 "yes" if cell.late else "no",

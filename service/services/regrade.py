@@ -15,14 +15,16 @@ from service.models import (
     AssignmentProblem,
     Problem,
     ProblemStatus,
+    StoredVariant,
     Submission,
     SubmissionStatus,
-    Variant,
     utcnow,
 )
 
 
-def regrade_item(session: Session, item: AssignmentProblem) -> tuple[int, int]:
+def regrade_assignment_problem(
+    session: Session, assignment_problem: AssignmentProblem
+) -> tuple[int, int]:
     """Re-queue every graded or failed submission of the item; (re-queued, sent now).
 
     They are marked queued and committed before sending, so any that cannot be sent
@@ -30,9 +32,9 @@ def regrade_item(session: Session, item: AssignmentProblem) -> tuple[int, int]:
     """
     subs = session.scalars(
         select(Submission)
-        .join(Variant, Submission.variant_id == Variant.id)
+        .join(StoredVariant, Submission.variant_id == StoredVariant.id)
         .where(
-            Variant.assignment_problem_id == item.id,
+            StoredVariant.assignment_problem_id == assignment_problem.id,
             Submission.status.in_([SubmissionStatus.graded, SubmissionStatus.failed]),
         )
         .order_by(Submission.id)
@@ -49,20 +51,25 @@ def regrade_item(session: Session, item: AssignmentProblem) -> tuple[int, int]:
     return len(subs), sent
 
 
-def newer_version(session: Session, item: AssignmentProblem) -> Problem | None:
+def newer_version(session: Session, assignment_problem: AssignmentProblem) -> Problem | None:
     """The newest published version of the item's problem, if newer than the item's."""
     newest = session.scalar(
         select(Problem)
-        .where(Problem.slug == item.problem.slug, Problem.status == ProblemStatus.published)
+        .where(
+            Problem.slug == assignment_problem.problem.slug,
+            Problem.status == ProblemStatus.published,
+        )
         .order_by(Problem.version.desc())
         .limit(1)
     )
-    if newest is None or newest.version <= item.problem.version:
+    if newest is None or newest.version <= assignment_problem.problem.version:
         return None
     return newest
 
 
-def switch_version(session: Session, item: AssignmentProblem, problem: Problem) -> None:
+def switch_version(
+    session: Session, assignment_problem: AssignmentProblem, problem: Problem
+) -> None:
     """Point the item at a newer version: only variants issued from now on use it."""
-    item.problem = problem
+    assignment_problem.problem = problem
     session.commit()

@@ -52,25 +52,33 @@ def points_fraction(
     return rule.share(available, {p.id: p.score for p in feedback.parts})
 
 
-def item_part_points(item: AssignmentProblem, content: Mapping[str, Any]) -> dict[str, float]:
+def assignment_problem_part_points(
+    assignment_problem: AssignmentProblem, content: Mapping[str, Any]
+) -> dict[str, float]:
     """Points available per part of a stored variant of this item."""
-    return rule.part_points(item.points, item.part_points, _weights(content))
+    return rule.part_points(
+        assignment_problem.points, assignment_problem.part_points, _weights(content)
+    )
 
 
-def item_total(item: AssignmentProblem, content: Mapping[str, Any]) -> float:
-    return sum(item_part_points(item, content).values())
+def assignment_problem_total(
+    assignment_problem: AssignmentProblem, content: Mapping[str, Any]
+) -> float:
+    return sum(assignment_problem_part_points(assignment_problem, content).values())
 
 
 def earned(
-    item: AssignmentProblem, content: Mapping[str, Any], submission: Submission
+    assignment_problem: AssignmentProblem, content: Mapping[str, Any], submission: Submission
 ) -> tuple[dict[str, float], float] | None:
     """(points per part, total after any late penalty), or None while not graded."""
     if submission.feedback is None:
         return None
-    available = item_part_points(item, content)
+    available = assignment_problem_part_points(assignment_problem, content)
     per_part = {
         p["id"]: available.get(p["id"], 0.0) * float(p.get("score", 0.0))
         for p in submission.feedback.get("parts", [])
     }
-    keeps = late_factor(is_late=submission.is_late, late_penalty=item.assignment.late_penalty)
+    keeps = late_factor(
+        is_late=submission.is_late, late_penalty=assignment_problem.assignment.late_penalty
+    )
     return per_part, sum(per_part.values()) * keeps

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import prose
-from service.models import AssignmentProblem, Submission, SubmissionStatus, User, Variant
+from service.models import AssignmentProblem, StoredVariant, Submission, SubmissionStatus, User
 from service.services import scoring, timing, variants
 
 
@@ -25,8 +25,8 @@ from service.services import scoring, timing, variants
 class ProblemPage:
     """Everything the problem template needs, already decided."""
 
-    item: AssignmentProblem
-    variant: Variant
+    assignment_problem: AssignmentProblem
+    variant: StoredVariant
     submissions: list[Submission]
     practice: bool
     attempts_left: int | None
@@ -68,7 +68,7 @@ class ProblemPage:
         return ""
 
 
-def submissions_of(session: Session, variant: Variant) -> list[Submission]:
+def submissions_of(session: Session, variant: StoredVariant) -> list[Submission]:
     return list(
         session.scalars(
             select(Submission).where(Submission.variant_id == variant.id).order_by(Submission.id)
@@ -76,11 +76,11 @@ def submissions_of(session: Session, variant: Variant) -> list[Submission]:
     )
 
 
-def build(session: Session, variant: Variant) -> ProblemPage:
+def build(session: Session, variant: StoredVariant) -> ProblemPage:
     """The page for one stored variant (an assignment one or a practice one)."""
-    item = variant.assignment_problem
-    assert item is not None, "every web variant belongs to an assignment item"
-    assignment = item.assignment
+    assignment_problem = variant.assignment_problem
+    assert assignment_problem is not None, "every web variant belongs to an assignment item"
+    assignment = assignment_problem.assignment
     subs = submissions_of(session, variant)
     closed = timing.is_closed(assignment)
     if variant.is_practice:
@@ -90,7 +90,7 @@ def build(session: Session, variant: Variant) -> ProblemPage:
         attempts_left = max(0, assignment.attempts_allowed - len(subs))
         visible = attempts_left == 0 or closed
     page = ProblemPage(
-        item=item,
+        assignment_problem=assignment_problem,
         variant=variant,
         submissions=subs,
         practice=variant.is_practice,
@@ -98,10 +98,10 @@ def build(session: Session, variant: Variant) -> ProblemPage:
         closed=closed,
         late_now=timing.is_late(assignment),
         solution_visible=visible,
-        part_points=scoring.item_part_points(item, variant.content),
+        part_points=scoring.assignment_problem_part_points(assignment_problem, variant.content),
     )
     for sub in subs:
-        got = scoring.earned(item, variant.content, sub)
+        got = scoring.earned(assignment_problem, variant.content, sub)
         if got is not None:
             page.earned[sub.id] = got
     return page
@@ -139,23 +139,29 @@ def status_body(session: Session, submission: Submission) -> dict[str, Any]:
     }
 
 
-def best_points(session: Session, user_id: int, item: AssignmentProblem) -> dict[str, Any]:
+def best_points(
+    session: Session, user_id: int, assignment_problem: AssignmentProblem
+) -> dict[str, Any]:
     """Attempts used and best points on an item's assignment variant (practice excluded)."""
-    variant = variants.find(session, user_id, item.id)
+    variant = variants.find(session, user_id, assignment_problem.id)
     if variant is None:
         return {"attempts_used": 0, "points": None, "possible": None, "variant": None}
     subs = submissions_of(session, variant)
-    totals = [got[1] for s in subs if (got := scoring.earned(item, variant.content, s))]
+    totals = [
+        got[1] for s in subs if (got := scoring.earned(assignment_problem, variant.content, s))
+    ]
     return {
         "attempts_used": len(subs),
         "points": max(totals) if totals else None,
-        "possible": scoring.item_total(item, variant.content),
+        "possible": scoring.assignment_problem_total(assignment_problem, variant.content),
         "variant": variant,
         "late": any(s.is_late for s in subs),
     }
 
 
-def new_practice_variant(session: Session, user: User, item: AssignmentProblem) -> Variant:
+def new_practice_variant(
+    session: Session, user: User, assignment_problem: AssignmentProblem
+) -> StoredVariant:
     """A fresh practice version of the item's problem with a new random seed.
 
     Practice variants are stored like any other (so their data never change) but are
@@ -163,11 +169,11 @@ def new_practice_variant(session: Session, user: User, item: AssignmentProblem) 
     """
     for _ in range(5):
         seed = secrets.randbelow(2**variants.SEED_BITS)
-        content = variants.generate_content(item.problem.spec_text, seed)
-        row = Variant(
+        content = variants.generate_content(assignment_problem.problem.spec_text, seed)
+        row = StoredVariant(
             user_id=user.id,
-            problem_id=item.problem_id,
-            assignment_problem_id=item.id,
+            problem_id=assignment_problem.problem_id,
+            assignment_problem_id=assignment_problem.id,
             seed=seed,
             is_practice=True,
             content=content,
@@ -182,15 +188,15 @@ def new_practice_variant(session: Session, user: User, item: AssignmentProblem) 
     raise RuntimeError("could not draw a fresh practice seed")
 
 
-def practice_variants(session: Session, user_id: int, item_id: int) -> list[Variant]:
+def practice_variants(session: Session, user_id: int, item_id: int) -> list[StoredVariant]:
     return list(
         session.scalars(
-            select(Variant)
+            select(StoredVariant)
             .where(
-                Variant.user_id == user_id,
-                Variant.assignment_problem_id == item_id,
-                Variant.is_practice.is_(True),
+                StoredVariant.user_id == user_id,
+                StoredVariant.assignment_problem_id == item_id,
+                StoredVariant.is_practice.is_(True),
             )
-            .order_by(Variant.id)
+            .order_by(StoredVariant.id)
         )
     )

@@ -26,9 +26,9 @@ from service.models import (
     Assignment,
     AssignmentProblem,
     Enrollment,
+    StoredVariant,
     Submission,
     SubmissionStatus,
-    Variant,
     utcnow,
 )
 from service.services import answer_checks, timing
@@ -178,19 +178,19 @@ class Target:
     attempts_used: int | None = None
 
     @classmethod
-    def of_variant(cls, variant: Variant) -> Target:
+    def of_variant(cls, variant: StoredVariant) -> Target:
         """The target of a loaded variant (practice or an assignment's)."""
         parts = variant.content.get("parts", [])
         if variant.is_practice:
             return cls(variant.id, parts, attempts_allowed=None, dates=None)
-        item = variant.assignment_problem
-        assert item is not None, "an assignment's variant belongs to one of its items"
-        assignment = item.assignment
+        assignment_problem = variant.assignment_problem
+        assert assignment_problem is not None, "an assignment's variant belongs to one of its items"
+        assignment = assignment_problem.assignment
         return cls(variant.id, parts, assignment.attempts_allowed, dates=assignment)
 
 
 @dataclass(frozen=True)
-class ItemTarget:
+class AssignmentProblemTarget:
     """An assignment item as one student submits to it, read in one round trip.
 
     Only the variant's parts are read: its dataset, printed output and scripts are the
@@ -218,19 +218,19 @@ class ItemTarget:
         )
 
 
-def _item_target_query() -> Select[Any]:
+def _assignment_problem_target_query() -> Select[Any]:
     user_id: BindParameter[int] = bindparam("user_id")
     enrolled = (Enrollment.course_id == Assignment.course_id) & (Enrollment.user_id == user_id)
     own_variant = (
-        (Variant.assignment_problem_id == AssignmentProblem.id)
-        & (Variant.user_id == user_id)
-        & Variant.is_practice.is_(False)
+        (StoredVariant.assignment_problem_id == AssignmentProblem.id)
+        & (StoredVariant.user_id == user_id)
+        & StoredVariant.is_practice.is_(False)
         & Enrollment.id.is_not(None)
     )
     used = (
         select(func.count())
         .select_from(Submission)
-        .where(Submission.variant_id == Variant.id)
+        .where(Submission.variant_id == StoredVariant.id)
         .scalar_subquery()
     )
     return (
@@ -239,23 +239,25 @@ def _item_target_query() -> Select[Any]:
             Assignment.late_until,
             Assignment.attempts_allowed,
             Enrollment.id.label("enrollment_id"),
-            Variant.id.label("variant_id"),
-            Variant.content["parts"].label("parts"),
+            StoredVariant.id.label("variant_id"),
+            StoredVariant.content["parts"].label("parts"),
             used.label("attempts_used"),
         )
         .select_from(AssignmentProblem)
         .join(Assignment, Assignment.id == AssignmentProblem.assignment_id)
         .outerjoin(Enrollment, enrolled)
-        .outerjoin(Variant, own_variant)
+        .outerjoin(StoredVariant, own_variant)
         .where(AssignmentProblem.id == bindparam("item_id"))
     )
 
 
 #: Built once: constructing the statement costs more than running it.
-_ITEM_TARGET = _item_target_query()
+_ASSIGNMENT_PROBLEM_TARGET = _assignment_problem_target_query()
 
 
-def item_target(session: Session, user_id: int, item_id: int) -> ItemTarget | None:
+def assignment_problem_target(
+    session: Session, user_id: int, item_id: int
+) -> AssignmentProblemTarget | None:
     """The item, whether the user is enrolled in its course, and their variant of it.
 
     None when the item does not exist. The variant is looked up only for an enrolled user,
@@ -265,17 +267,17 @@ def item_target(session: Session, user_id: int, item_id: int) -> ItemTarget | No
     # processing (entities, identity map) has nothing to do but would still cost its time.
     params = {"user_id": user_id, "item_id": item_id}
     try:
-        row = session.connection().execute(_ITEM_TARGET, params).one_or_none()
+        row = session.connection().execute(_ASSIGNMENT_PROBLEM_TARGET, params).one_or_none()
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
         # The submit's first read; nothing is written yet, so one more try on a fresh
         # connection is safe (the INSERT and COMMIT have their own, in ``create``).
         session.rollback()
-        row = session.connection().execute(_ITEM_TARGET, params).one_or_none()
+        row = session.connection().execute(_ASSIGNMENT_PROBLEM_TARGET, params).one_or_none()
     if row is None:
         return None
-    return ItemTarget(
+    return AssignmentProblemTarget(
         item_id=item_id,
         enrolled=row.enrollment_id is not None,
         due_at=row.due_at,

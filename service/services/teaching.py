@@ -23,10 +23,10 @@ from service.models import (
     Problem,
     ProblemStatus,
     Role,
+    StoredVariant,
     Submission,
     SubmissionStatus,
     User,
-    Variant,
 )
 from service.services import access, scoring
 
@@ -69,9 +69,9 @@ def parts_of(problem: Problem) -> list[tuple[str, float, str]]:
     return [(p.id, p.weight, p.prompt) for p in spec.parts]
 
 
-def default_part_points(item: AssignmentProblem) -> dict[str, float]:
-    parts = [(pid, w) for pid, w, _ in parts_of(item.problem)]
-    return scoring.part_points(item.points, item.part_points, parts)
+def default_part_points(assignment_problem: AssignmentProblem) -> dict[str, float]:
+    parts = [(pid, w) for pid, w, _ in parts_of(assignment_problem.problem)]
+    return scoring.part_points(assignment_problem.points, assignment_problem.part_points, parts)
 
 
 @dataclass
@@ -174,19 +174,21 @@ def create_assignment(session: Session, course: Course, draft: AssignmentDraft) 
     return assignment
 
 
-def set_part_points(item: AssignmentProblem, form: Any) -> dict[str, str]:
+def set_part_points(assignment_problem: AssignmentProblem, form: Any) -> dict[str, str]:
     """Read ``part-<part id>`` inputs; the item's total becomes their sum."""
     values: dict[str, float] = {}
-    for part_id, _weight, _prompt in parts_of(item.problem):
+    for part_id, _weight, _prompt in parts_of(assignment_problem.problem):
         try:
-            value = read_points(form.get(f"part-{item.id}-{part_id}"), 0, zero_allowed=True)
+            value = read_points(
+                form.get(f"part-{assignment_problem.id}-{part_id}"), 0, zero_allowed=True
+            )
         except ValueError:
             return {part_id: f"Points are numbers from 0 to {MAX_POINTS:g}."}
         values[part_id] = value
     if sum(values.values()) <= 0:
         return {"": "The parts need some points in total."}
-    item.part_points = values
-    item.points = sum(values.values())
+    assignment_problem.part_points = values
+    assignment_problem.points = sum(values.values())
     return {}
 
 
@@ -199,8 +201,8 @@ def grading_problems(session: Session, course: Course, limit: int = 50) -> list[
     return list(
         session.scalars(
             select(Submission)
-            .join(Variant, Variant.id == Submission.variant_id)
-            .join(AssignmentProblem, AssignmentProblem.id == Variant.assignment_problem_id)
+            .join(StoredVariant, StoredVariant.id == Submission.variant_id)
+            .join(AssignmentProblem, AssignmentProblem.id == StoredVariant.assignment_problem_id)
             .join(Assignment, Assignment.id == AssignmentProblem.assignment_id)
             .where(
                 Assignment.course_id == course.id,

@@ -42,9 +42,8 @@ from problem_bank import alternatives
 from problem_bank.acceptance import accepted_range, part_range, within
 from problem_bank.generate import GenerationError, VariantContext, generate_with_context
 from problem_bank.spec import PartSpec, SpecError
-from problem_bank.variant import Part
-from problem_bank.variant import Variant as VariantData
-from service.models import Assignment, AssignmentProblem, Variant
+from problem_bank.variant import Part, Variant
+from service.models import Assignment, AssignmentProblem, StoredVariant
 from service.services import analytics
 
 #: Seconds one page or API call may spend refitting variants; the fits are cached, so the
@@ -123,7 +122,7 @@ class PartReport:
 
 @dataclass
 class ItemReport:
-    item: AssignmentProblem
+    assignment_problem: AssignmentProblem
     parts: list[PartReport]
 
 
@@ -132,23 +131,26 @@ def for_assignment(
 ) -> list[ItemReport]:
     """Every problem of the assignment, part by part, refitting for at most ``budget`` s."""
     until = time.monotonic() + budget
-    return [ItemReport(item, for_item(session, item, until)) for item in assignment.items]
+    return [
+        ItemReport(assignment_problem, for_assignment_problem(session, assignment_problem, until))
+        for assignment_problem in assignment.assignment_problems
+    ]
 
 
-def for_item(
-    session: Session, item: AssignmentProblem, until: float | None = None
+def for_assignment_problem(
+    session: Session, assignment_problem: AssignmentProblem, until: float | None = None
 ) -> list[PartReport]:
     """The unrecognised answers of one assignment problem, grouped per part; variants not
     yet fitted when ``time.monotonic()`` passes ``until`` are left unchecked."""
-    rows = analytics.graded(session, item)
+    rows = analytics.graded(session, assignment_problem)
     reports: dict[str, PartReport] = {}
-    found: dict[str, list[tuple[Answer, Variant, Part]]] = defaultdict(list)
-    for spec_part in _spec_parts(item.problem.spec_text):
+    found: dict[str, list[tuple[Answer, StoredVariant, Part]]] = defaultdict(list)
+    for spec_part in _spec_parts(assignment_problem.problem.spec_text):
         reports[spec_part.id] = PartReport(spec_part.id, spec_part.kind, spec_part.prompt)
         if spec_part.kind != "numeric":
             reports[spec_part.id].skipped = _SKIPPED.get(spec_part.kind, "not a single number")
     for submission, variant in rows:
-        data = VariantData.from_dict(variant.content)
+        data = Variant.from_dict(variant.content)
         verdicts = {fb["id"]: fb for fb in (submission.feedback or {}).get("parts", [])}
         for part in data.parts:
             report = reports.get(part.id)
@@ -163,7 +165,7 @@ def for_item(
             answer = Answer(submission.user_id, variant.id, value, float(part.answer))  # type: ignore[arg-type]
             found[part.id].append((answer, variant, part))
     for part_id, answers in found.items():
-        _group(item.problem.spec_text, reports[part_id], answers, until)
+        _group(assignment_problem.problem.spec_text, reports[part_id], answers, until)
     return list(reports.values())
 
 
@@ -195,7 +197,7 @@ def _wrong_value(part: Part, raw: Any) -> float | None:
 def _group(
     spec_text: str,
     report: PartReport,
-    rows: list[tuple[Answer, Variant, Part]],
+    rows: list[tuple[Answer, StoredVariant, Part]],
     until: float | None,
 ) -> None:
     report.answers = len(rows)
@@ -247,7 +249,7 @@ def _group(
 
 
 def _clusters(
-    rows: list[tuple[Answer, Variant, Part]],
+    rows: list[tuple[Answer, StoredVariant, Part]],
     explains: list[set[str]],
     found: list[alternatives.Candidate],
 ) -> list[Group]:
@@ -306,7 +308,7 @@ class _OutOfTime(Exception):
     """The request's refitting budget is spent and this variant is not cached."""
 
 
-_Fit = tuple[VariantData, VariantContext] | None
+_Fit = tuple[Variant, VariantContext] | None
 _FITS: OrderedDict[tuple[str, int], _Fit] = OrderedDict()
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import problem_bank
-from service.models import Variant, VariantPlot
+from service.models import StoredVariant, VariantPlot
 
 #: Download name → (variant content key, the full Content-Type header, what it is). Give
 #: the header to a Response as ``content_type``: werkzeug adds a second charset to a
@@ -55,7 +55,7 @@ def _spec(spec_text: str) -> problem_bank.ProblemSpec:
     return problem_bank.parse_spec(spec_text)
 
 
-def offered(variant: Variant) -> Offered:
+def offered(variant: StoredVariant) -> Offered:
     """The downloads with content and the plot, if the problem draws one of this data."""
     content = variant.content
     downloads = tuple(
@@ -67,7 +67,7 @@ def offered(variant: Variant) -> Offered:
     return Offered(downloads, has_plot)
 
 
-def file_body(variant: Variant, name: str) -> tuple[str, str]:
+def file_body(variant: StoredVariant, name: str) -> tuple[str, str]:
     """(text, Content-Type) of an offered download; :class:`NoSuchFile` otherwise."""
     if name not in {d.name for d in offered(variant).downloads}:
         raise NoSuchFile(name)
@@ -75,7 +75,7 @@ def file_body(variant: Variant, name: str) -> tuple[str, str]:
     return variant.content[key], content_type
 
 
-def plot_text(variant: Variant) -> str:
+def plot_text(variant: StoredVariant) -> str:
     """What the variant's plot shows, in words (its alt text and caption); "" if none."""
     if not offered(variant).plot:
         return ""
@@ -83,7 +83,7 @@ def plot_text(variant: Variant) -> str:
     return problem_bank.plot_text(spec, problem_bank.Variant.from_dict(variant.content))
 
 
-def plot_png(session: Session, variant: Variant) -> bytes:
+def plot_png(session: Session, variant: StoredVariant) -> bytes:
     """The variant's plot as PNG, drawn on first request and stored.
 
     Stored rather than redrawn, because a later matplotlib or style change must not alter

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import problem_bank
-from service.models import AssignmentProblem, User, Variant
+from service.models import AssignmentProblem, StoredVariant, User
 
 #: Seeds are below 2**SEED_BITS (``variant.seed`` is a BIGINT column). With 31 bits a
 #: student who holds their data.csv could search every seed with the public generator
@@ -37,12 +37,12 @@ def seed_for(seed_key: bytes, user_id: int, item_id: int) -> int:
     return int.from_bytes(digest, "big") % 2**SEED_BITS
 
 
-def find(session: Session, user_id: int, item_id: int) -> Variant | None:
+def find(session: Session, user_id: int, item_id: int) -> StoredVariant | None:
     return session.scalar(
-        select(Variant).where(
-            Variant.user_id == user_id,
-            Variant.assignment_problem_id == item_id,
-            Variant.is_practice.is_(False),
+        select(StoredVariant).where(
+            StoredVariant.user_id == user_id,
+            StoredVariant.assignment_problem_id == item_id,
+            StoredVariant.is_practice.is_(False),
         )
     )
 
@@ -53,21 +53,21 @@ def pending(
     """(spec text, seed) when the student's variant of this item is not issued yet."""
     if find(session, user_id, item_id) is not None:
         return None
-    item = session.get(AssignmentProblem, item_id)
-    if item is None:
+    assignment_problem = session.get(AssignmentProblem, item_id)
+    if assignment_problem is None:
         return None
-    return item.problem.spec_text, seed_for(seed_key, user_id, item_id)
+    return assignment_problem.problem.spec_text, seed_for(seed_key, user_id, item_id)
 
 
 def store(
     session: Session, user_id: int, item_id: int, seed: int, content: dict[str, Any]
-) -> Variant:
-    item = session.get(AssignmentProblem, item_id)
-    if item is None:
+) -> StoredVariant:
+    assignment_problem = session.get(AssignmentProblem, item_id)
+    if assignment_problem is None:
         raise LookupError(f"assignment item {item_id} does not exist")
-    variant = Variant(
+    variant = StoredVariant(
         user_id=user_id,
-        problem_id=item.problem_id,
+        problem_id=assignment_problem.problem_id,
         assignment_problem_id=item_id,
         seed=seed,
         content=content,
@@ -91,26 +91,28 @@ def generate_content(spec_text: str, seed: int) -> dict[str, Any]:
     return problem_bank.issue(problem_bank.parse_spec(spec_text), seed).to_dict()
 
 
-def ensure(session: Session, seed_key: bytes, user: User, item: AssignmentProblem) -> Variant:
+def ensure(
+    session: Session, seed_key: bytes, user: User, assignment_problem: AssignmentProblem
+) -> StoredVariant:
     """The student's variant of an item, issued now if it does not exist yet.
 
     Issuing inline keeps the problem page usable even before a worker ran issue_variant;
     two racing requests are settled by the unique constraint, and the loser reads the
     winner's row, so a student never sees two datasets.
     """
-    existing = find(session, user.id, item.id)
+    existing = find(session, user.id, assignment_problem.id)
     if existing is not None:
         return existing
-    seed = seed_for(seed_key, user.id, item.id)
-    content = generate_content(item.problem.spec_text, seed)
+    seed = seed_for(seed_key, user.id, assignment_problem.id)
+    content = generate_content(assignment_problem.problem.spec_text, seed)
     try:
         with session.begin_nested():
-            variant = store(session, user.id, item.id, seed, content)
+            variant = store(session, user.id, assignment_problem.id, seed, content)
         session.commit()
         return variant
     except IntegrityError:
         session.rollback()
-        winner = find(session, user.id, item.id)
+        winner = find(session, user.id, assignment_problem.id)
         if winner is None:
             raise
         return winner

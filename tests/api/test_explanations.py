@@ -4,7 +4,7 @@ wrong, and why the right one is right only once the answer key is shown."""
 from __future__ import annotations
 
 from graders import grade
-from problem_bank.variant import Variant as LibVariant
+from problem_bank.variant import Variant
 from service.grading_store import SqlGradingStore
 from tests.api.conftest import ApiWorld, build_api_world
 
@@ -15,7 +15,7 @@ def _grade_now(settings, submission_id: int) -> None:
     store = SqlGradingStore(settings.database_url)
     job = store.claim(submission_id)
     assert job is not None
-    store.save_feedback(submission_id, grade(LibVariant.from_dict(job.variant), job.answers))
+    store.save_feedback(submission_id, grade(Variant.from_dict(job.variant), job.answers))
 
 
 def _decision(client, world: ApiWorld, submission_id: int) -> tuple[dict, dict]:
@@ -37,9 +37,9 @@ def test_submission_json_keeps_the_key_explanation_until_the_last_attempt(
     assert "explanation" not in decision and "answer" not in decision
     url = f"{API}/variants/{variant['id']}/submissions"
     # Which option is wrong, from the stored variant (the student's view does not say).
-    from service.models import Variant
+    from service.models import StoredVariant
 
-    stored = db_session.get(Variant, variant["id"]).content
+    stored = db_session.get(StoredVariant, variant["id"]).content
     key_part = next(p for p in stored["parts"] if p["id"] == "decision")
     wrong = next(c for c in key_part["choices"] if c["id"] != key_part["answer"])
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from service.models import User, Variant
+from service.models import StoredVariant, User
 from tests.e2e.conftest import ARTIFACTS
 from tests.integration.stack import Stack
 
@@ -40,9 +40,9 @@ def _stored_variant(stack: Stack, email: str) -> dict:
     with stack.session() as session:
         user = session.scalar(select(User).where(User.email == email))
         row = session.scalar(
-            select(Variant)
-            .where(Variant.user_id == user.id, Variant.is_practice.is_(False))
-            .order_by(Variant.id)
+            select(StoredVariant)
+            .where(StoredVariant.user_id == user.id, StoredVariant.is_practice.is_(False))
+            .order_by(StoredVariant.id)
         )
         return row.content
 
@@ -223,7 +223,7 @@ def test_student_fills_a_table_part(browser, stack: Stack):
     with stack.session() as session:
         user = session.scalar(select(User).where(User.email == STUDENT))
         parts = (
-            session.scalars(select(Variant).where(Variant.user_id == user.id))
+            session.scalars(select(StoredVariant).where(StoredVariant.user_id == user.id))
             .one()
             .content["parts"]
         )

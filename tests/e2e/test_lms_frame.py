@@ -164,7 +164,7 @@ def test_placing_then_doing_an_assignment_inside_the_lms_frame(
     stack, lms = setting.stack, setting.lms
     with stack.session() as session:
         assignment = session.scalar(select(Assignment).order_by(Assignment.id))
-        title, first_item = assignment.title, assignment.items[0].id
+        title, first_item = assignment.title, assignment.assignment_problems[0].id
     own_origins = f"{lms.base_url} {EXTRA_ORIGIN}"  # not the other registered LMS's
 
     # The instructor opens the Deep Linking placement inside the LMS page and picks.

@@ -45,13 +45,13 @@ def typed(part: Part, answer: Answer) -> Any:
 class Seeds:
     """Variants of one problem, generated on demand and kept for the module's tests."""
 
-    def __init__(self, problem_id: str) -> None:
-        self.problem_id = problem_id
+    def __init__(self, slug: str) -> None:
+        self.slug = slug
         self.cache: list[Variant] = []
 
     def __getitem__(self, seed: int) -> Variant:
         while len(self.cache) <= seed:
-            self.cache.append(problem_bank.generate_builtin(self.problem_id, len(self.cache)))
+            self.cache.append(problem_bank.generate_builtin(self.slug, len(self.cache)))
         return self.cache[seed]
 
 

@@ -74,6 +74,9 @@ def test_stored_score_and_page_points_agree(
     stored = service_scoring.final_score(raw, is_late=is_late, late_penalty=penalty)
     got = service_scoring.earned(item, content, submission)
     assert got is not None
-    possible = service_scoring.item_total(item, content)
-    if possible > 0 and sum(service_scoring.item_part_points(item, content).values()) > 0:
+    possible = service_scoring.assignment_problem_total(item, content)
+    if (
+        possible > 0
+        and sum(service_scoring.assignment_problem_part_points(item, content).values()) > 0
+    ):
         assert got[1] == pytest.approx(stored * possible, abs=1e-9)

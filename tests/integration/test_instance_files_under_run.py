@@ -13,7 +13,7 @@ import requests
 from sqlalchemy import select
 
 from service.db import make_engine, make_session_factory
-from service.models import AssignmentProblem, User, Variant
+from service.models import AssignmentProblem, StoredVariant, User
 from tests.integration.stack import (
     MIXGRADE,
     REPO,
@@ -33,9 +33,9 @@ def _first_item_and_right_answers(database_url: str, email: str) -> tuple[int, l
         with make_session_factory(engine)() as session:
             item_id = session.scalar(select(AssignmentProblem.id).order_by(AssignmentProblem.id))
             content = session.scalar(
-                select(Variant.content)
-                .join(User, User.id == Variant.user_id)
-                .where(User.email == email, Variant.assignment_problem_id == item_id)
+                select(StoredVariant.content)
+                .join(User, User.id == StoredVariant.user_id)
+                .where(User.email == email, StoredVariant.assignment_problem_id == item_id)
             )
     finally:
         engine.dispose()

@@ -7,7 +7,7 @@ import time
 from sqlalchemy import func, select
 
 from service import queue
-from service.models import AssignmentProblem, User, Variant
+from service.models import AssignmentProblem, StoredVariant, User
 from service.services.variants import seed_for
 from tests.integration.stack import prepared_stack
 
@@ -26,13 +26,13 @@ def test_worker_issues_each_variant_once(tmp_path):
         deadline = time.monotonic() + 60
         while True:
             with stack.session() as session:
-                count = session.scalar(select(func.count()).select_from(Variant))
+                count = session.scalar(select(func.count()).select_from(StoredVariant))
             if count >= len(users) or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
         time.sleep(1.0)  # let the duplicates run too
         with stack.session() as session:
-            rows = session.scalars(select(Variant)).all()
+            rows = session.scalars(select(StoredVariant)).all()
         assert len(rows) == len(users), stack.log("worker")
         for row in rows:
             assert row.seed == seed_for(settings.seed_key, row.user_id, item)

@@ -14,8 +14,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from service.models import AssignmentProblem, Submission, User
-from service.models import Variant as VariantRow
+from service.models import AssignmentProblem, StoredVariant, Submission, User
 from tests.integration.stack import (
     Stack,
     csrf_from,
@@ -54,13 +53,13 @@ def first_item_id(stack: Stack) -> int:
         return session.scalar(select(AssignmentProblem.id).order_by(AssignmentProblem.id).limit(1))
 
 
-def _stored_variant(stack: Stack, item_id: int, email: str = STUDENT) -> VariantRow:
+def _stored_variant(stack: Stack, item_id: int, email: str = STUDENT) -> StoredVariant:
     """The student's stored variant of the item."""
     with stack.session() as session:
         return session.scalar(
-            select(VariantRow)
-            .join(User, User.id == VariantRow.user_id)
-            .where(User.email == email, VariantRow.assignment_problem_id == item_id)
+            select(StoredVariant)
+            .join(User, User.id == StoredVariant.user_id)
+            .where(User.email == email, StoredVariant.assignment_problem_id == item_id)
         )
 
 

@@ -1,7 +1,8 @@
 """The package as production installs it (no extras) imports every one of its modules.
 
-`service/lti/services.py` imported `requests`, which only the dev extras brought in, so an
-image built with `pip install .` could not post LMS scores; the dev venv hid it. Two checks:
+`service/lti/advantage.py` (named services.py then) imported `requests`, which only the dev
+extras brought in, so an image built with `pip install .` could not post LMS scores; the dev
+venv hid it. Two checks:
 
 - every third-party module our code imports is declared in ``[project.dependencies]``
   (instant, and names the missing one);
@@ -133,7 +134,7 @@ def test_a_fresh_venv_without_extras_imports_every_module(tmp_path):
 
     assert not result["failed"], "\n".join(result["failed"])
     assert not result["dev_only"], f"dev extras leaked into the venv: {result['dev_only']}"
-    assert "service.lti.services" in result["imported"]
+    assert "service.lti.advantage" in result["imported"]
     assert len(result["imported"]) >= 50, result["imported"]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from service import queue
-from service.models import AssignmentProblem, User, Variant
+from service.models import AssignmentProblem, StoredVariant, User
 from tests.integration.stack import Stack, prepared_stack, process_tree
 
 
@@ -39,7 +39,7 @@ def test_variant_issue_runs_on_its_own_pool_and_grading_stays_small(tmp_path):
         assert queue.send_issue_variant(user, item)
         while True:
             with stack.session() as session:
-                row = session.scalar(select(Variant).where(Variant.user_id == user))
+                row = session.scalar(select(StoredVariant).where(StoredVariant.user_id == user))
             if row is not None:
                 break
             assert time.monotonic() < deadline, stack.log("variants")

@@ -37,7 +37,7 @@ def bank(db_session) -> dict[str, Any]:
     """The instructor's two assignments in one course, and a third in another course."""
     course, first = _course_with_assignment(db_session)
     teacher = db_session.scalar(select(User).where(User.email == "prof@uni.edu"))
-    problem = first.items[0].problem
+    problem = first.assignment_problems[0].problem
     second = Assignment(course=course, title="Week 2: GLM output", attempts_allowed=1)
     other_course = Course(code="OTHER", title="Another course")
     elsewhere = Assignment(course=other_course, title="Elsewhere", attempts_allowed=1)

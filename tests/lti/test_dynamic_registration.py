@@ -14,7 +14,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from service.lti import dynamic_registration, platforms, services
+from service.lti import advantage, dynamic_registration, platforms
 from service.models import LtiPlatform, Role, User
 from service.passwords import hash_password
 from tests.conftest import csrf_token
@@ -111,7 +111,7 @@ def test_admin_confirms_and_the_registered_platform_then_launches(tool, lms, db_
     assert launched.status_code == 302, launched.text
     assert "/lti/courses/" in launched.headers["Location"]
     # …and takes our service-token assertions, checked against the JWKS URL we registered.
-    assert services.access_token(db_session, platform, [SCORE_SCOPE])
+    assert advantage.access_token(db_session, platform, [SCORE_SCOPE])
 
 
 def test_only_what_the_platform_supports_is_asked_for(lms):

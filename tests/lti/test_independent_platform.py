@@ -52,7 +52,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from service.lti import keys, platforms, services
+from service.lti import advantage, keys, platforms
 from service.models import (
     Assignment,
     Course,
@@ -398,7 +398,7 @@ def test_key_rotation_as_the_library_token_endpoint_sees_it(app, tool, lms, db_s
         old_kid = jwt.get_unverified_header(early)["kid"]
         rotation = keys.rotate(db_session, timedelta(days=7))
         platform = db_session.scalar(select(LtiPlatform))
-        assert services.access_token(db_session, platform, [SCORE_SCOPE])
+        assert advantage.access_token(db_session, platform, [SCORE_SCOPE])
     assert rotation.new.kid != old_kid
     assert _ask_token(lms, early).status_code == 200
     _end_grace(db_session, old_kid)
@@ -439,9 +439,9 @@ def _graded_round_trip(stack: Stack, lms: IndependentPlatform, names_line_item: 
             session, name="Independent LMS", link_by_email=True, **lms.for_mixgrade()
         )
         assignment = session.scalar(select(Assignment).order_by(Assignment.id))
-        assignment_id, first_item = assignment.id, assignment.items[0].id
-        possible = sum(i.points for i in assignment.items)
-        first_points = assignment.items[0].points
+        assignment_id, first_item = assignment.id, assignment.assignment_problems[0].id
+        possible = sum(i.points for i in assignment.assignment_problems)
+        first_points = assignment.assignment_problems[0].points
 
     action, fields = _picked(stack.base_url, lms, "instructor@demo.mixgrade", assignment_id)
     assert requests.post(action, data=fields, timeout=10).text == "placed"

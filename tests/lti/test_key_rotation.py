@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from service.cli import main
-from service.lti import keys, services
+from service.lti import advantage, keys
 from service.models import LtiKey, LtiPlatform, Role, User, utcnow
 from service.passwords import hash_password
 from tests.conftest import login
@@ -96,9 +96,9 @@ def test_the_platform_takes_service_tokens_signed_with_the_new_key(
     """The LMS fetches our JWKS to check the client assertion: it must find the new kid."""
     row = db_session.scalar(select(LtiPlatform))
     with app.app_context():
-        assert services.access_token(db_session, row, [SCORE_SCOPE])
+        assert advantage.access_token(db_session, row, [SCORE_SCOPE])
         keys.rotate(db_session, timedelta(days=7))
-        assert services.access_token(db_session, row, [SCORE_SCOPE])
+        assert advantage.access_token(db_session, row, [SCORE_SCOPE])
     assert platform.token_requests == [{"scopes": [SCORE_SCOPE]}] * 2
 
 

@@ -16,7 +16,7 @@ from flask import Flask, jsonify
 from sqlalchemy import select
 
 from service import passwords
-from service.lti import lineitems, passback, services
+from service.lti import advantage, lineitems, passback
 from service.models import (
     LtiContext,
     LtiIdentity,
@@ -46,9 +46,9 @@ def settings(request, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _no_cached_tokens():
-    services.forget_tokens()  # ports are reused between tests; each LMS starts unknown
+    advantage.forget_tokens()  # ports are reused between tests; each LMS starts unknown
     yield
-    services.forget_tokens()
+    advantage.forget_tokens()
 
 
 @dataclass
@@ -302,7 +302,7 @@ def test_many_scores_share_one_access_token(course: Course, app, db_session):
     ]
     assert [course.deliver(db_session, i) for i in sends[:2]] == ["sent", "sent"]
     # Three workers at once on an empty cache still make one token request.
-    services.forget_tokens()
+    advantage.forget_tokens()
     lms.token_requests.clear()
     start = threading.Barrier(3)
     results: list[str] = []

@@ -54,7 +54,7 @@ def _victim_course(session, platform: Platform) -> tuple[Course, Assignment]:
 
 
 def _graded(session, user: User, assignment: Assignment) -> Submission:
-    variant = variants.ensure(session, b"binding test key", user, assignment.items[0])
+    variant = variants.ensure(session, b"binding test key", user, assignment.assignment_problems[0])
     submission = Submission(
         variant=variant,
         user=user,

@@ -13,8 +13,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from service.models import Assignment, LtiScoreSend, ScoreSendStatus, User
-from service.models import Variant as VariantRow
+from service.models import Assignment, LtiScoreSend, ScoreSendStatus, StoredVariant, User
 from tests.integration.stack import (
     Stack,
     csrf_from,
@@ -50,8 +49,8 @@ def _round_trip(stack: Stack, lms: Platform, given_lineitem: bool) -> None:
     with stack.session() as session:
         assignment = session.scalar(select(Assignment).order_by(Assignment.id))
         assignment_id, course_id = assignment.id, assignment.course_id
-        first_item = assignment.items[0].id
-        possible = sum(i.points for i in assignment.items)
+        first_item = assignment.assignment_problems[0].id
+        possible = sum(i.points for i in assignment.assignment_problems)
 
     # The demo instructor places the demo assignment through Deep Linking.
     teacher = requests.Session()
@@ -96,8 +95,8 @@ def _round_trip(stack: Stack, lms: Platform, given_lineitem: bool) -> None:
     with stack.session() as session:
         user = session.scalar(select(User).where(User.email == "lms.student@uni.edu"))
         variant = session.scalar(
-            select(VariantRow).where(
-                VariantRow.user_id == user.id, VariantRow.assignment_problem_id == first_item
+            select(StoredVariant).where(
+                StoredVariant.user_id == user.id, StoredVariant.assignment_problem_id == first_item
             )
         )
         parts = variant.content["parts"]
@@ -127,7 +126,7 @@ def _round_trip(stack: Stack, lms: Platform, given_lineitem: bool) -> None:
     assert len(lms.lineitem_posts) == (0 if given_lineitem else 1)
     assert score["userId"] == "lms-student"
     assert score["scoreMaximum"] == pytest.approx(possible)
-    assert score["scoreGiven"] == pytest.approx(assignment.items[0].points, rel=1e-3)
+    assert score["scoreGiven"] == pytest.approx(assignment.assignment_problems[0].points, rel=1e-3)
     assert score["gradingProgress"] == "FullyGraded"
     assert score["timestamp"].endswith("+00:00")
 

@@ -15,7 +15,7 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from service.cli import main
-from service.lti import roster, services
+from service.lti import advantage, roster
 from service.models import LtiContext
 from tests.lti.platform import INSTRUCTOR, LEARNER, Platform
 from tests.lti.test_roster_last_instructor import _roles, _sync
@@ -25,9 +25,9 @@ MEMBERS = [{"user_id": f"m-{n}", "roles": [LEARNER], "email": f"m{n}@uni.edu"} f
 
 @pytest.fixture(autouse=True)
 def _no_cached_tokens():
-    services.forget_tokens()
+    advantage.forget_tokens()
     yield
-    services.forget_tokens()
+    advantage.forget_tokens()
 
 
 def _html():
@@ -168,7 +168,7 @@ def test_the_roster_is_fetched_with_one_token_for_all_its_pages(tool, platform, 
     context = _launched_context(tool, platform, db_session)
     platform.members = MEMBERS  # three pages of two
     with app.app_context():
-        assert len(services.roster(db_session, context.platform, context.memberships_url)) == 6
+        assert len(advantage.roster(db_session, context.platform, context.memberships_url)) == 6
     assert len(platform.token_requests) == 1
 
 
@@ -184,5 +184,5 @@ def test_a_relative_next_link_is_followed_on_the_same_host(tool, platform, db_se
 
     platform.answers["members"] = relative_first_page
     with app.app_context():
-        found = services.roster(db_session, context.platform, context.memberships_url)
+        found = advantage.roster(db_session, context.platform, context.memberships_url)
     assert [m["user_id"] for m in found] == [m["user_id"] for m in MEMBERS]

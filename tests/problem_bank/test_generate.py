@@ -169,12 +169,12 @@ def test_plot_is_png() -> None:
 _LONG_SEED = 1_987_654_321
 
 
-@pytest.mark.parametrize("problem_id", sorted(pb.builtin_problems()))
-def test_nothing_handed_to_a_student_names_the_seed(problem_id: str) -> None:
+@pytest.mark.parametrize("slug", sorted(pb.builtin_problems()))
+def test_nothing_handed_to_a_student_names_the_seed(slug: str) -> None:
     """The seed rebuilds the variant, answers included: only the ``seed`` field holds it.
 
     Every other field (story, data, output, fit.R, fit.py, parts) may reach the student.
     """
-    content = pb.generate_builtin(problem_id, _LONG_SEED).to_dict()
+    content = pb.generate_builtin(slug, _LONG_SEED).to_dict()
     assert content.pop("seed") == _LONG_SEED
     assert str(_LONG_SEED) not in json.dumps(content)

@@ -125,16 +125,16 @@ def test_group_styles_never_repeat_and_never_rely_on_colour() -> None:
         plots.group_styles(plots.MAX_STYLED_GROUPS + 1)
 
 
-def _figure(problem_id: str, seed: int = 3):
-    spec = pb.builtin_problem(problem_id)
+def _figure(slug: str, seed: int = 3):
+    spec = pb.builtin_problem(slug)
     return spec, plots.figure(spec, pb.generate(spec, seed))
 
 
-@pytest.mark.parametrize("problem_id", WITH_PLOT)
-def test_legends_sit_outside_the_axes_and_inside_the_picture(problem_id: str) -> None:
+@pytest.mark.parametrize("slug", WITH_PLOT)
+def test_legends_sit_outside_the_axes_and_inside_the_picture(slug: str) -> None:
     import matplotlib.pyplot as plt
 
-    spec, fig = _figure(problem_id)
+    spec, fig = _figure(slug)
     try:
         renderer = fig.canvas.get_renderer()
         fig.canvas.draw()
@@ -150,11 +150,11 @@ def test_legends_sit_outside_the_axes_and_inside_the_picture(problem_id: str) ->
         plt.close(fig)
 
 
-@pytest.mark.parametrize("problem_id", WITH_PLOT)
-def test_every_drawn_group_has_its_own_marker_and_line_style(problem_id: str) -> None:
+@pytest.mark.parametrize("slug", WITH_PLOT)
+def test_every_drawn_group_has_its_own_marker_and_line_style(slug: str) -> None:
     import matplotlib.pyplot as plt
 
-    _, fig = _figure(problem_id)
+    _, fig = _figure(slug)
     try:
         lines = [ln for ln in fig.axes[0].get_lines() if not ln.get_label().startswith("_")]
         # the dash pattern itself: get_linestyle() says "--" for every custom dash
@@ -190,9 +190,9 @@ def test_logistic_title_names_the_year_the_curves_hold_fixed() -> None:
         plt.close(fig)
 
 
-@pytest.mark.parametrize("problem_id", WITH_PLOT)
-def test_plots_are_deterministic_pngs(problem_id: str) -> None:
-    spec = pb.builtin_problem(problem_id)
+@pytest.mark.parametrize("slug", WITH_PLOT)
+def test_plots_are_deterministic_pngs(slug: str) -> None:
+    spec = pb.builtin_problem(slug)
     variant = pb.generate(spec, 5)
     first = pb.plot_png(spec, variant)
     assert first.startswith(b"\x89PNG") and first == pb.plot_png(spec, variant)
@@ -250,8 +250,8 @@ def test_mixed_groups_text_lists_every_subject_and_its_cue() -> None:
     assert "thick solid black line is the fixed-effect line" in text
 
 
-@pytest.mark.parametrize("problem_id", WITH_PLOT)
-def test_every_built_in_plot_has_a_text_that_is_more_than_plot(problem_id: str) -> None:
-    spec = pb.builtin_problem(problem_id)
+@pytest.mark.parametrize("slug", WITH_PLOT)
+def test_every_built_in_plot_has_a_text_that_is_more_than_plot(slug: str) -> None:
+    spec = pb.builtin_problem(slug)
     text = pb.plot_text(spec, pb.generate(spec, 3))
     assert len(text) > 80 and spec.formula().response in text

@@ -15,9 +15,9 @@ from problem_bank.variant import Acceptance, Choice, Misconception, Part
 from problem_bank.wellposed import part_problems
 
 
-@pytest.mark.parametrize("problem_id", list(pb.builtin_problems()))
-def test_builtin_problem_passes_selftest(problem_id: str) -> None:
-    report = run_selftest(pb.builtin_problem(problem_id), seeds=50)
+@pytest.mark.parametrize("slug", list(pb.builtin_problems()))
+def test_builtin_problem_passes_selftest(slug: str) -> None:
+    report = run_selftest(pb.builtin_problem(slug), seeds=50)
     assert report.ok, report.summary()
     assert len(report.results) == 50
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from service.models import AssignmentProblem, Submission, Variant
+from service.models import AssignmentProblem, StoredVariant, Submission
 from service.services import tokens
 from tests.conftest import csrf_token
 from tests.service.web_world import World, as_user
@@ -67,10 +67,10 @@ class Front:
             self._csrf = csrf_token(page.get_data(as_text=True))
             self.session.expire_all()
             variant_id = self.session.scalar(
-                select(Variant.id).where(
-                    Variant.assignment_problem_id == item.id,
-                    Variant.user_id == self.world.users["alice"].id,
-                    Variant.is_practice.is_(False),
+                select(StoredVariant.id).where(
+                    StoredVariant.assignment_problem_id == item.id,
+                    StoredVariant.user_id == self.world.users["alice"].id,
+                    StoredVariant.is_practice.is_(False),
                 )
             )
         else:

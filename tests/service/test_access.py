@@ -19,9 +19,9 @@ from service.models import (
     Problem,
     ProblemStatus,
     Role,
+    StoredVariant,
     Submission,
     User,
-    Variant,
 )
 from service.services import variants
 from service.services.problems import builtin_spec_texts
@@ -42,14 +42,14 @@ def ids(db_session, settings) -> dict[str, int]:
     """Alice's variant, practice variant and submission, and the other teacher's draft."""
     world = build_world(db_session)
     alice = world.users["alice"]
-    own = Variant(
+    own = StoredVariant(
         user_id=alice.id,
         problem_id=world.problem.id,
         assignment_problem_id=world.item.id,
         seed=variants.seed_for(settings.seed_key, alice.id, world.item.id),
         content=_content(1),
     )
-    practice = Variant(
+    practice = StoredVariant(
         user_id=alice.id,
         problem_id=world.problem.id,
         assignment_problem_id=world.item.id,
@@ -276,7 +276,7 @@ def test_route_and_role(client, ids, method, url, role, status):
 def test_classmates_see_only_their_own_dataset(client, ids, db_session):
     as_user(client, "bob")
     html = client.get(f"/items/{ids['item']}").get_data(as_text=True)
-    alices = db_session.get(Variant, ids["variant"])
+    alices = db_session.get(StoredVariant, ids["variant"])
     assert f"/variants/{ids['variant']}/" not in html
     assert alices.content["data_csv"].splitlines()[1] not in html
 

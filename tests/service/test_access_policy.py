@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.models import Role, User, Variant
+from service.models import Role, StoredVariant, User
 from service.services import access, tokens, variants
 from service.services.problems import builtin_spec_texts
 from tests.conftest import login
@@ -27,7 +27,7 @@ def world(db_session, settings):
     world.users["admin"] = admin
     text = next(t for t in builtin_spec_texts().values() if "id: simple_regression" in t)
     alice = world.users["alice"]
-    variant = Variant(
+    variant = StoredVariant(
         user_id=alice.id,
         problem_id=world.problem.id,
         assignment_problem_id=world.item.id,
@@ -78,7 +78,7 @@ def test_an_admin_is_an_instructor_of_every_course_and_sees_them_listed(client, 
 def test_the_rules_themselves(db_session, world):
     users = world.users
     course = world.course.id
-    variant = db_session.get(Variant, world.variant_id)
+    variant = db_session.get(StoredVariant, world.variant_id)
     assert access.role_in(db_session, users["alice"], course) == Role.student
     assert access.role_in(db_session, users["outsider"], course) is None
     assert access.role_in(db_session, users["admin"], course) == Role.instructor

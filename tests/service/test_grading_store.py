@@ -17,10 +17,10 @@ from service.models import (
     Course,
     Problem,
     Role,
+    StoredVariant,
     Submission,
     SubmissionStatus,
     User,
-    Variant,
     utcnow,
 )
 from tests.conftest import settings_on
@@ -43,7 +43,9 @@ def _submission(db_session, *, is_late: bool = False, late_penalty: float = 0.25
     problem = Problem(slug="p", version=1, title="P", spec_text="id: p")
     assignment = Assignment(course=course, title="A", late_penalty=late_penalty)
     item = AssignmentProblem(assignment=assignment, problem=problem, position=1)
-    variant = Variant(user=user, problem=problem, assignment_problem=item, seed=1, content={"k": 1})
+    variant = StoredVariant(
+        user=user, problem=problem, assignment_problem=item, seed=1, content={"k": 1}
+    )
     submission = Submission(
         variant=variant, user=user, attempt_number=1, answers={"a": "1"}, is_late=is_late
     )

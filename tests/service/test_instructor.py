@@ -16,16 +16,16 @@ from werkzeug.datastructures import MultiDict
 
 from graders import grade
 from graders.tasks import bind_store, selftest_problem
-from problem_bank.variant import Variant as LibVariant
+from problem_bank.variant import Variant
 from service import queue
 from service.grading_store import SqlGradingStore
 from service.models import (
     Assignment,
     Problem,
     ProblemStatus,
+    StoredVariant,
     Submission,
     SubmissionStatus,
-    Variant,
 )
 from service.services.problems import builtin_spec_texts
 from tests.conftest import csrf_token, login
@@ -52,14 +52,16 @@ def _post(client, url: str, page: str, data: dict | None = None):
 def _grade_now(settings, submission_id: int) -> None:
     store = SqlGradingStore(settings.database_url)
     job = store.claim(submission_id)
-    store.save_feedback(submission_id, grade(LibVariant.from_dict(job.variant), job.answers))
+    store.save_feedback(submission_id, grade(Variant.from_dict(job.variant), job.answers))
 
 
 def _student_submits(client, world, db_session, settings, answers_from=None, change=None):
     """Alice opens the problem and submits (right answers, optionally changed), graded."""
     client.get(f"/items/{world.item.id}")
     db_session.expire_all()
-    variant = db_session.scalar(select(Variant).where(Variant.user_id == world.users["alice"].id))
+    variant = db_session.scalar(
+        select(StoredVariant).where(StoredVariant.user_id == world.users["alice"].id)
+    )
     answers = {p["id"]: p["answer"] for p in variant.content["parts"]}
     answers.update(change or {})
     html = client.get(f"/items/{world.item.id}").get_data(as_text=True)
@@ -235,8 +237,8 @@ def test_assignment_builder_with_points_per_part(client, world, db_session):
     assert response.status_code == 302
     made = db_session.scalar(select(Assignment).where(Assignment.title == "Homework 2"))
     assert made.attempts_allowed == 2 and made.late_penalty == pytest.approx(0.1)
-    assert made.practice_allowed and made.items[0].points == 20
-    item = made.items[0]
+    assert made.practice_allowed and made.assignment_problems[0].points == 20
+    item = made.assignment_problems[0]
     page = f"/teach/assignments/{made.id}"
     parts = {"intercept": "4", "slope": "4", "prediction": "4", "t_slope": "4", "decision": "4"}
     data = {f"part-{item.id}-{k}": v for k, v in parts.items()}
@@ -320,13 +322,17 @@ def test_switching_to_a_new_version_keeps_issued_variants(client, world, db_sess
     course = f"/teach/courses/{world.course.id}"
     _post(client, f"/teach/items/{world.item.id}/switch-version", course)
     db_session.expire_all()
-    variant = db_session.scalar(select(Variant).where(Variant.user_id == world.users["alice"].id))
+    variant = db_session.scalar(
+        select(StoredVariant).where(StoredVariant.user_id == world.users["alice"].id)
+    )
     assert variant.problem_id == world.problem.id  # alice keeps her version
     client.post("/logout", data={"csrf_token": csrf_token(client.get("/").get_data(True))})
     as_user(client, "bob")
     client.get(f"/items/{world.item.id}")
     db_session.expire_all()
-    bobs = db_session.scalar(select(Variant).where(Variant.user_id == world.users["bob"].id))
+    bobs = db_session.scalar(
+        select(StoredVariant).where(StoredVariant.user_id == world.users["bob"].id)
+    )
     assert bobs.problem_id == newer.id
 
 

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from service.models import AssignmentProblem, Variant
+from service.models import AssignmentProblem, StoredVariant
 from service.services import tokens
 from service.services.problems import sync_builtin
 from tests.service.web_world import as_user, build_world
@@ -71,7 +71,9 @@ def test_what_is_not_offered_is_404(client, world, db_session):
     client.get(f"/items/{world.items['mixed_fitting'].id}")
     by_problem = {
         v.assignment_problem.problem.slug: v
-        for v in db_session.query(Variant).filter(Variant.user_id == world.users["alice"].id)
+        for v in db_session.query(StoredVariant).filter(
+            StoredVariant.user_id == world.users["alice"].id
+        )
     }
     design, no_plot = by_problem["which_random"], by_problem["mixed_fitting"]
     for name in ("data.csv", "fit.R", "fit.py"):

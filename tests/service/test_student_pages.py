@@ -11,20 +11,20 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from graders import grade
-from problem_bank.variant import Variant as LibVariant
+from problem_bank.variant import Variant
 from service.grading_store import SqlGradingStore
-from service.models import Submission, SubmissionStatus, Variant, VariantPlot
+from service.models import StoredVariant, Submission, SubmissionStatus, VariantPlot
 from tests.conftest import csrf_token
 from tests.service.web_world import as_user, build_world
 
 
-def _variant(db_session, user, item) -> Variant:
+def _variant(db_session, user, item) -> StoredVariant:
     db_session.expire_all()
     return db_session.scalar(
-        select(Variant).where(
-            Variant.user_id == user.id,
-            Variant.assignment_problem_id == item.id,
-            Variant.is_practice.is_(False),
+        select(StoredVariant).where(
+            StoredVariant.user_id == user.id,
+            StoredVariant.assignment_problem_id == item.id,
+            StoredVariant.is_practice.is_(False),
         )
     )
 
@@ -46,7 +46,7 @@ def _grade_now(settings, submission_id: int) -> None:
     store = SqlGradingStore(settings.database_url)
     job = store.claim(submission_id)
     assert job is not None
-    store.save_feedback(submission_id, grade(LibVariant.from_dict(job.variant), job.answers))
+    store.save_feedback(submission_id, grade(Variant.from_dict(job.variant), job.answers))
 
 
 def _submit(client, url_item: int, answers: dict, *, practice_variant: int | None = None):
@@ -208,7 +208,7 @@ def test_practice_versions_are_new_seeds_and_kept_apart(client, world, db_sessio
     )
     assert response.status_code == 302
     practice_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    practice = db_session.get(Variant, practice_id)
+    practice = db_session.get(StoredVariant, practice_id)
     assert practice.is_practice and practice.seed != own.seed
     for _ in range(4):  # more than the 3 assignment attempts: practice has no limit
         sent = _submit(

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from service import queue
 from service.config import Settings
 from service.db import make_engine, make_session_factory
-from service.models import Submission, SubmissionStatus, Variant, utcnow
+from service.models import StoredVariant, Submission, SubmissionStatus, utcnow
 from service.services import submissions, timing
 from tests.conftest import settings_on
 from tests.service.web_world import World, build_world
@@ -29,8 +29,8 @@ def world(db_session) -> World:
 
 
 @pytest.fixture
-def variant(db_session, world) -> Variant:
-    row = Variant(
+def variant(db_session, world) -> StoredVariant:
+    row = StoredVariant(
         user=world.users["alice"],
         problem=world.problem,
         assignment_problem=world.item,

@@ -22,12 +22,12 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from graders import grade
-from problem_bank import Variant as LibVariant
+from problem_bank import Variant
 from problem_bank.cli import problems
 from service import create_app, migrate
 from service.config import Settings
 from service.grading_store import SqlGradingStore
-from service.models import Submission, User, Variant
+from service.models import StoredVariant, Submission, User
 from service.services import tokens, variants
 from tests.conftest import csrf_token
 from tests.service.web_world import World, as_user, build_world
@@ -60,21 +60,21 @@ def _world(app: Flask) -> _Ids:
         session.close()
 
 
-def _issued(app: Flask, user_id: int, item_id: int) -> Variant:
+def _issued(app: Flask, user_id: int, item_id: int) -> StoredVariant:
     session = app.extensions["mixgrade.sessions"]()
     try:
         return session.scalar(
-            select(Variant).where(
-                Variant.user_id == user_id,
-                Variant.assignment_problem_id == item_id,
-                Variant.is_practice.is_(False),
+            select(StoredVariant).where(
+                StoredVariant.user_id == user_id,
+                StoredVariant.assignment_problem_id == item_id,
+                StoredVariant.is_practice.is_(False),
             )
         )
     finally:
         session.close()
 
 
-def _open_problem(app: Flask, ids: _Ids, who: str = "alice") -> tuple[FlaskClient, Variant]:
+def _open_problem(app: Flask, ids: _Ids, who: str = "alice") -> tuple[FlaskClient, StoredVariant]:
     """Log in and open the problem page, which issues the variant; return it as stored."""
     client = as_user(app.test_client(), who)
     assert client.get(f"/items/{ids.item}").status_code == 200
@@ -143,7 +143,7 @@ def _grade_now(settings: Settings, submission_id: int) -> None:
     store = SqlGradingStore(settings.database_url)
     job = store.claim(submission_id)
     assert job is not None
-    store.save_feedback(submission_id, grade(LibVariant.from_dict(job.variant), job.answers))
+    store.save_feedback(submission_id, grade(Variant.from_dict(job.variant), job.answers))
 
 
 def _no_seed(seed: int, response, what: str) -> None:
@@ -180,7 +180,7 @@ def test_nothing_a_student_receives_names_their_seed(app, client, db_session, se
     as_user(client, "alice")
     item_page = f"/items/{world.item.id}"
     issued = client.post(f"{API}/items/{world.item.id}/variants", json={}, headers=bearer)
-    own = db_session.scalar(select(Variant).where(Variant.user_id == alice.id))
+    own = db_session.scalar(select(StoredVariant).where(StoredVariant.user_id == alice.id))
     seen = {"API issue": issued, **_student_surfaces(client, token, item_page, own.id)}
 
     html = client.get(item_page).get_data(as_text=True)
@@ -211,7 +211,9 @@ def test_nothing_a_student_receives_names_their_seed(app, client, db_session, se
     )
     assert practice.status_code == 302
     drawn = db_session.scalar(
-        select(Variant).where(Variant.user_id == alice.id, Variant.is_practice.is_(True))
+        select(StoredVariant).where(
+            StoredVariant.user_id == alice.id, StoredVariant.is_practice.is_(True)
+        )
     )
     practice_page = practice.headers["Location"]
     for what, response in _student_surfaces(client, token, practice_page, drawn.id).items():
@@ -235,7 +237,9 @@ def test_the_public_cli_cannot_rebuild_a_students_variant(app, client, db_sessio
     world = build_world(db_session)
     as_user(client, "alice")
     assert client.get(f"/items/{world.item.id}").status_code == 200
-    own = db_session.scalar(select(Variant).where(Variant.user_id == world.users["alice"].id))
+    own = db_session.scalar(
+        select(StoredVariant).where(StoredVariant.user_id == world.users["alice"].id)
+    )
     alice, item = own.user_id, own.assignment_problem_id
     guesses = {_sha256_seed(alice, item), alice, item, own.id, world.problem.id}
 
@@ -257,7 +261,9 @@ def test_a_student_cannot_open_the_instructor_preview(app, client, db_session, s
     world = build_world(db_session)
     as_user(client, "alice")
     client.get(f"/items/{world.item.id}")
-    own = db_session.scalar(select(Variant).where(Variant.user_id == world.users["alice"].id))
+    own = db_session.scalar(
+        select(StoredVariant).where(StoredVariant.user_id == world.users["alice"].id)
+    )
     value = own.seed if seed == "own" else seed
     response = client.get(f"/teach/problems/{world.problem.id}?seed={value}")
     assert response.status_code == 403

@@ -20,10 +20,10 @@ from service.models import (
     AssignmentProblem,
     Problem,
     ProblemStatus,
+    StoredVariant,
     Submission,
     SubmissionStatus,
     User,
-    Variant,
 )
 from service.services import variants
 from service.services.problems import builtin_spec_texts
@@ -37,7 +37,7 @@ SEEDS = ("alice", "bob")
 class UnrecognisedWorld:
     world: World
     problem: Problem
-    variants: dict[str, Variant]
+    variants: dict[str, StoredVariant]
 
 
 def own_copy_text() -> str:
@@ -60,7 +60,7 @@ def stage(
     students: dict[str, User],
     *,
     same_seed: bool = False,
-) -> tuple[Problem, dict[str, Variant]]:
+) -> tuple[Problem, dict[str, StoredVariant]]:
     """Point ``item`` at the teacher's own copy and store the students' graded slips;
     the first student also types a number nothing explains. With ``same_seed`` every
     student has the same dataset (so the same key)."""
@@ -79,7 +79,7 @@ def stage(
     item.problem_id = problem.id
     session.flush()
     spec = problem_bank.parse_spec(text)
-    stored: dict[str, Variant] = {}
+    stored: dict[str, StoredVariant] = {}
     for index, (who, user) in enumerate(students.items()):
         seed = 11 if same_seed else 11 + index
         data, ctx = generate_with_context(spec, seed)
