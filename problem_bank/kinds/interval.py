@@ -30,17 +30,15 @@ from problem_bank.kinds.base import (
 )
 from problem_bank.kinds.building import (
     acceptance_for,
-    applicable,
-    finite_number,
+    built_part,
     format_answer,
-    part_texts,
-    render_text,
-    typed_value,
+    number_misconceptions,
+    typed_numbers,
 )
 from problem_bank.kinds.parsing import ParseError, parse_typed_number
 from problem_bank.kinds.ranges import misconception_ranges, ranges_overlap
 from problem_bank.kinds.table import readable_number
-from problem_bank.variant import Misconception, Part
+from problem_bank.variant import Acceptance, Misconception, Part
 
 if TYPE_CHECKING:
     from problem_bank.generate import VariantContext
@@ -59,6 +57,7 @@ class IntervalKind:
     name = "interval"
     partial = "parts/interval.html"
     default_format_hint = "Two numbers, the lower and the upper bound."
+    answers_one_number = False
     bound_labels = BOUND_LABELS
 
     # -- spec and generation -----------------------------------------------------------
@@ -77,29 +76,23 @@ class IntervalKind:
 
     def build(self, ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
         """Both bounds and their rounding intervals; misconceptions are wrong intervals."""
-        bounds, intervals = _bounds(ps.answer, ps.digits, ctx)
+        assert isinstance(ps.answer, list)  # spec_shape: [lower, upper]
+        bounds, intervals = typed_numbers(ps.answer, ps.digits, ctx)
         if not bounds[0] < bounds[1]:
             raise ValueError(f"the interval's lower bound {bounds[0]} is not below {bounds[1]}")
-        misconceptions = []
-        for m in applicable(ps, ctx):
-            m_bounds, m_intervals = _bounds(m.expression, ps.digits, ctx)
-            misconceptions.append(
-                Misconception(
-                    m.id,
-                    m_bounds,
-                    render_text(m.message, ctx),
-                    acceptance_for(ps, intervals=m_intervals),
-                )
-            )
-        shown = " to ".join(format_answer(b, ps.digits) for b in bounds)
-        return Part(
-            id=ps.id,
+
+        def wrong(expressions: Any) -> tuple[list[float], Acceptance]:
+            m_bounds, m_intervals = typed_numbers(expressions, ps.digits, ctx)
+            return m_bounds, acceptance_for(ps, intervals=m_intervals)
+
+        return built_part(
+            ps,
+            ctx,
             kind="interval",
             answer=bounds,
+            misconceptions=number_misconceptions(ps, ctx, wrong),
             acceptance=acceptance_for(ps, intervals=intervals),
-            misconceptions=tuple(misconceptions),
-            weight=ps.weight,
-            **part_texts(ps, ctx, shown),
+            shown=" to ".join(format_answer(b, ps.digits) for b in bounds),
         )
 
     def problems(self, part: Part) -> list[str]:
@@ -218,18 +211,6 @@ def _two_expressions(answer: Any) -> bool:
         and len(answer) == 2
         and all(isinstance(a, str | int | float) and not isinstance(a, bool) for a in answer)
     )
-
-
-def _bounds(
-    expressions: Any, digits: int, ctx: VariantContext
-) -> tuple[list[float], tuple[tuple[float, float], ...]]:
-    """The typed value and rounding interval of each bound's expression."""
-    bounds, intervals = [], []
-    for source in expressions:
-        value, interval = ctx.interval(str(source), digits)
-        bounds.append(typed_value(finite_number(value), digits))
-        intervals.append(interval)
-    return bounds, tuple(intervals)
 
 
 def _as_pair(raw: Any) -> tuple[Any, Any] | None:

@@ -24,16 +24,15 @@ from problem_bank.kinds.base import (
 )
 from problem_bank.kinds.building import (
     acceptance_for,
-    applicable,
-    finite_number,
+    built_part,
     format_answer,
-    part_texts,
+    number_misconceptions,
     render_text,
-    typed_value,
+    typed_numbers,
 )
 from problem_bank.kinds.parsing import ParseError, parse_cells, parse_typed_number
 from problem_bank.kinds.ranges import misconception_ranges, ranges_overlap
-from problem_bank.variant import Misconception, Part
+from problem_bank.variant import Acceptance, Misconception, Part
 
 if TYPE_CHECKING:
     from problem_bank.generate import VariantContext
@@ -59,6 +58,7 @@ class TableKind:
     name = "table"
     partial = "parts/table.html"
     default_format_hint = ""
+    answers_one_number = False
 
     def spec_shape(self, ps: PartSpec) -> str:
         answer = ps.answer
@@ -86,40 +86,23 @@ class TableKind:
     def build(self, ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
         """A grid of numbers, row-major; one acceptance interval per cell."""
         assert isinstance(ps.answer, list)
-        cells: list[float] = []
-        intervals: list[tuple[float, float]] = []
-        for row in ps.answer:
-            for cell in row:
-                value, interval = ctx.interval(str(cell), ps.digits)
-                cells.append(typed_value(finite_number(value), ps.digits))
-                intervals.append(interval)
-        misconceptions = []
-        for m in applicable(ps, ctx):
-            assert isinstance(m.expression, list)
-            m_cells, m_intervals = [], []
-            for row in m.expression:
-                for cell in row:
-                    value, interval = ctx.interval(str(cell), ps.digits)
-                    m_cells.append(typed_value(finite_number(value), ps.digits))
-                    m_intervals.append(interval)
-            misconceptions.append(
-                Misconception(
-                    m.id,
-                    m_cells,
-                    render_text(m.message, ctx),
-                    acceptance_for(ps, intervals=tuple(m_intervals)),
-                )
-            )
-        return Part(
-            id=ps.id,
+        cells, intervals = typed_numbers(_row_major(ps.answer), ps.digits, ctx)
+
+        def wrong(expression: Any) -> tuple[list[float], Acceptance]:
+            assert isinstance(expression, list)
+            m_cells, m_intervals = typed_numbers(_row_major(expression), ps.digits, ctx)
+            return m_cells, acceptance_for(ps, intervals=m_intervals)
+
+        return built_part(
+            ps,
+            ctx,
             kind="table",
             answer=cells,
-            acceptance=acceptance_for(ps, intervals=tuple(intervals)),
-            misconceptions=tuple(misconceptions),
-            weight=ps.weight,
+            misconceptions=number_misconceptions(ps, ctx, wrong),
+            acceptance=acceptance_for(ps, intervals=intervals),
+            shown=", ".join(format_answer(c, ps.digits) for c in cells),
             rows=tuple(render_text(r, ctx) for r in ps.rows),
             columns=tuple(render_text(c, ctx) for c in ps.columns),
-            **part_texts(ps, ctx, ", ".join(format_answer(c, ps.digits) for c in cells)),
         )
 
     def problems(self, part: Part) -> list[str]:
@@ -234,6 +217,11 @@ def readable_number(cell: Any, percent_allowed: bool) -> bool:
     except ParseError:
         return False
     return True
+
+
+def _row_major(rows: list[Any]) -> list[Any]:
+    """A spec table's cell expressions, row by row."""
+    return [cell for row in rows for cell in row]
 
 
 def _reference_cells(part: Part) -> list[float]:
