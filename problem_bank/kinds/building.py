@@ -131,6 +131,43 @@ def built_part(
     )
 
 
+def numbers_part(
+    ps: PartSpec,
+    ctx: VariantContext,
+    *,
+    kind: PartKind,
+    expressions: Callable[[Any], list[Any]],
+    joiner: str,
+    check: Callable[[list[float]], None] = lambda numbers: None,
+    fields: Callable[[], dict[str, Any]] = dict,
+) -> Part:
+    """A part whose answer is several numbers (table cells, interval bounds), each with its
+    own rounding interval, as are a misconception's. ``expressions(answer)`` lists the
+    expressions of the spec's answer or a misconception's, ``check`` may refuse the answer
+    (ValueError, a redraw), ``joiner`` joins the numbers as the solution names them, and
+    ``fields()`` gives the kind's own fields (rendered after the numbers, as they always were).
+    """
+    numbers, intervals = typed_numbers(expressions(ps.answer), ps.digits, ctx)
+    check(numbers)
+
+    def wrong(expression: Any) -> tuple[list[float], Acceptance]:
+        m_numbers, m_intervals = typed_numbers(expressions(expression), ps.digits, ctx)
+        return m_numbers, acceptance_for(ps, intervals=m_intervals)
+
+    misconceptions = number_misconceptions(ps, ctx, wrong)
+    acceptance = acceptance_for(ps, intervals=intervals)
+    return built_part(
+        ps,
+        ctx,
+        kind=kind,
+        answer=numbers,
+        misconceptions=misconceptions,
+        acceptance=acceptance,
+        shown=joiner.join(format_answer(n, ps.digits) for n in numbers),
+        **fields(),
+    )
+
+
 class PartTexts(TypedDict):
     """The texts every kind's part carries, rendered on the variant."""
 

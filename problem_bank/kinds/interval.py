@@ -9,7 +9,7 @@ refused before it costs an attempt.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from problem_bank.acceptance import (
@@ -21,24 +21,15 @@ from problem_bank.acceptance import (
 )
 from problem_bank.kinds.base import (
     Comparison,
-    ExpressionChecker,
     FormFields,
-    Loc,
     all_values,
-    expression_items,
     scalar_ok,
 )
-from problem_bank.kinds.building import (
-    acceptance_for,
-    built_part,
-    format_answer,
-    number_misconceptions,
-    typed_numbers,
-)
+from problem_bank.kinds.building import numbers_part
 from problem_bank.kinds.parsing import ParseError, parse_typed_number
-from problem_bank.kinds.ranges import misconception_ranges, ranges_overlap
+from problem_bank.kinds.ranges import NumbersKind, misconception_ranges
 from problem_bank.kinds.table import readable_number
-from problem_bank.variant import Acceptance, Misconception, Part
+from problem_bank.variant import Misconception, Part
 
 if TYPE_CHECKING:
     from problem_bank.generate import VariantContext
@@ -51,13 +42,12 @@ BOUNDS = ("lower", "upper")
 BOUND_LABELS = ("Lower bound", "Upper bound")
 
 
-class IntervalKind:
+class IntervalKind(NumbersKind):
     """Two numbers, lower then upper; graded bound by bound."""
 
     name = "interval"
     partial = "parts/interval.html"
     default_format_hint = "Two numbers, the lower and the upper bound."
-    answers_one_number = False
     bound_labels = BOUND_LABELS
 
     # -- spec and generation -----------------------------------------------------------
@@ -69,30 +59,10 @@ class IntervalKind:
                 return f"misconception {m.id}: an interval is two expressions: [lower, upper]"
         return ""
 
-    def answer_errors(
-        self, answer: Any, loc: Loc, checker: ExpressionChecker, choice_ids: set[str]
-    ) -> Iterator[tuple[Loc, str]]:
-        return expression_items(answer, loc, checker, set())
-
     def build(self, ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
         """Both bounds and their rounding intervals; misconceptions are wrong intervals."""
-        assert isinstance(ps.answer, list)  # spec_shape: [lower, upper]
-        bounds, intervals = typed_numbers(ps.answer, ps.digits, ctx)
-        if not bounds[0] < bounds[1]:
-            raise ValueError(f"the interval's lower bound {bounds[0]} is not below {bounds[1]}")
-
-        def wrong(expressions: Any) -> tuple[list[float], Acceptance]:
-            m_bounds, m_intervals = typed_numbers(expressions, ps.digits, ctx)
-            return m_bounds, acceptance_for(ps, intervals=m_intervals)
-
-        return built_part(
-            ps,
-            ctx,
-            kind="interval",
-            answer=bounds,
-            misconceptions=number_misconceptions(ps, ctx, wrong),
-            acceptance=acceptance_for(ps, intervals=intervals),
-            shown=" to ".join(format_answer(b, ps.digits) for b in bounds),
+        return numbers_part(
+            ps, ctx, kind="interval", expressions=list, joiner=" to ", check=_lower_below_upper
         )
 
     def problems(self, part: Part) -> list[str]:
@@ -103,10 +73,6 @@ class IntervalKind:
             for m in part.misconceptions
             if all(within(float(w), r) for w, r in zip(_pair(m.answer), ranges, strict=True))
         ]
-
-    def overlap(self, part: Part, a: Misconception, b: Misconception) -> bool:
-        """One interval could match both: both bounds' ranges overlap."""
-        return ranges_overlap(misconception_ranges(part, a), misconception_ranges(part, b))
 
     def accepted_text(self, part: Part) -> str:
         acc = part.acceptance
@@ -211,6 +177,11 @@ def _two_expressions(answer: Any) -> bool:
         and len(answer) == 2
         and all(isinstance(a, str | int | float) and not isinstance(a, bool) for a in answer)
     )
+
+
+def _lower_below_upper(bounds: list[float]) -> None:
+    if not bounds[0] < bounds[1]:
+        raise ValueError(f"the interval's lower bound {bounds[0]} is not below {bounds[1]}")
 
 
 def _as_pair(raw: Any) -> tuple[Any, Any] | None:

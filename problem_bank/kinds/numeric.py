@@ -7,7 +7,6 @@ The rule for what is accepted, and for an answer that is right but typed too coa
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from problem_bank.acceptance import (
@@ -21,10 +20,7 @@ from problem_bank.acceptance import (
 )
 from problem_bank.kinds.base import (
     Comparison,
-    ExpressionChecker,
     FormFields,
-    Loc,
-    expression_items,
     first_value,
     one_value_problem,
 )
@@ -36,7 +32,7 @@ from problem_bank.kinds.building import (
     typed_numbers,
 )
 from problem_bank.kinds.parsing import parse_typed_number
-from problem_bank.kinds.ranges import misconception_ranges, ranges_overlap
+from problem_bank.kinds.ranges import NumbersKind
 from problem_bank.variant import Acceptance, Misconception, Part
 
 if TYPE_CHECKING:
@@ -48,7 +44,7 @@ _RIGHT = Comparison(1.0)
 _WRONG = Comparison(0.0)
 
 
-class NumericKind:
+class NumericKind(NumbersKind):
     """A single number; all or nothing (the spec gives no partial credit for numbers)."""
 
     name = "numeric"
@@ -60,11 +56,6 @@ class NumericKind:
         if not isinstance(ps.answer, str | int | float):
             return "a numeric answer is one expression"
         return ""
-
-    def answer_errors(
-        self, answer: Any, loc: Loc, checker: ExpressionChecker, choice_ids: set[str]
-    ) -> Iterator[tuple[Loc, str]]:
-        return expression_items(answer, loc, checker, set())
 
     def build(self, ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
         """A number; its acceptance interval covers answers worked from printed coefficients."""
@@ -97,9 +88,6 @@ class NumericKind:
             for m in part.misconceptions
             if within(float(m.answer), bounds)  # type: ignore[arg-type]
         ]
-
-    def overlap(self, part: Part, a: Misconception, b: Misconception) -> bool:
-        return ranges_overlap(misconception_ranges(part, a), misconception_ranges(part, b))
 
     def accepted_text(self, part: Part) -> str:
         acc = part.acceptance

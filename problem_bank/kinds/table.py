@@ -22,17 +22,10 @@ from problem_bank.kinds.base import (
     all_values,
     list_problem,
 )
-from problem_bank.kinds.building import (
-    acceptance_for,
-    built_part,
-    format_answer,
-    number_misconceptions,
-    render_text,
-    typed_numbers,
-)
+from problem_bank.kinds.building import numbers_part, render_text
 from problem_bank.kinds.parsing import ParseError, parse_cells, parse_typed_number
-from problem_bank.kinds.ranges import misconception_ranges, ranges_overlap
-from problem_bank.variant import Acceptance, Misconception, Part
+from problem_bank.kinds.ranges import NumbersKind
+from problem_bank.variant import Misconception, Part
 
 if TYPE_CHECKING:
     from problem_bank.generate import VariantContext
@@ -48,7 +41,7 @@ def cell_labels(part: Part) -> list[str]:
     return list(rows or columns)
 
 
-class TableKind:
+class TableKind(NumbersKind):
     """Each cell is graded like a numeric part against ``acceptance.intervals[i]``.
 
     All cells right scores 1. With ``acceptance.partial_credit`` each right cell earns an
@@ -58,7 +51,6 @@ class TableKind:
     name = "table"
     partial = "parts/table.html"
     default_format_hint = ""
-    answers_one_number = False
 
     def spec_shape(self, ps: PartSpec) -> str:
         answer = ps.answer
@@ -85,24 +77,16 @@ class TableKind:
 
     def build(self, ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
         """A grid of numbers, row-major; one acceptance interval per cell."""
-        assert isinstance(ps.answer, list)
-        cells, intervals = typed_numbers(_row_major(ps.answer), ps.digits, ctx)
-
-        def wrong(expression: Any) -> tuple[list[float], Acceptance]:
-            assert isinstance(expression, list)
-            m_cells, m_intervals = typed_numbers(_row_major(expression), ps.digits, ctx)
-            return m_cells, acceptance_for(ps, intervals=m_intervals)
-
-        return built_part(
+        return numbers_part(
             ps,
             ctx,
             kind="table",
-            answer=cells,
-            misconceptions=number_misconceptions(ps, ctx, wrong),
-            acceptance=acceptance_for(ps, intervals=intervals),
-            shown=", ".join(format_answer(c, ps.digits) for c in cells),
-            rows=tuple(render_text(r, ctx) for r in ps.rows),
-            columns=tuple(render_text(c, ctx) for c in ps.columns),
+            expressions=_row_major,
+            joiner=", ",
+            fields=lambda: {
+                "rows": tuple(render_text(r, ctx) for r in ps.rows),
+                "columns": tuple(render_text(c, ctx) for c in ps.columns),
+            },
         )
 
     def problems(self, part: Part) -> list[str]:
@@ -120,10 +104,6 @@ class TableKind:
             ):
                 reasons.append(f"{part.id}: misconception {m.id} not told apart")
         return reasons
-
-    def overlap(self, part: Part, a: Misconception, b: Misconception) -> bool:
-        """Numbers in both accepted ranges exist in every cell."""
-        return ranges_overlap(misconception_ranges(part, a), misconception_ranges(part, b))
 
     def accepted_text(self, part: Part) -> str:
         acc = part.acceptance
@@ -219,8 +199,9 @@ def readable_number(cell: Any, percent_allowed: bool) -> bool:
     return True
 
 
-def _row_major(rows: list[Any]) -> list[Any]:
-    """A spec table's cell expressions, row by row."""
+def _row_major(rows: Any) -> list[Any]:
+    """A spec table's cell expressions, row by row (spec_shape: a list of rows)."""
+    assert isinstance(rows, list)
     return [cell for row in rows for cell in row]
 
 
