@@ -43,6 +43,9 @@ celery_app.conf.update(
 
 def task(name: str, *, max_retries: int = 0) -> Callable[[Callable[..., Any]], Any]:
     """Register a task as ``name``; one that retries is bound, so it can call ``self.retry``."""
+    register: Callable[[Callable[..., Any]], Any]  # celery is untyped
     if max_retries:
-        return celery_app.task(name=name, bind=True, max_retries=max_retries)
-    return celery_app.task(name=name)
+        register = celery_app.task(name=name, bind=True, max_retries=max_retries)
+    else:
+        register = celery_app.task(name=name)
+    return register

@@ -108,10 +108,12 @@ def store() -> TaskStore:
     return _store
 
 
-@worker_process_init.connect
 def _fresh_store_after_fork(**_: Any) -> None:
     global _store
     _store = None
+
+
+worker_process_init.connect(_fresh_store_after_fork)  # celery's decorator is untyped
 
 
 class TransientError(Exception):

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from problem_bank.acceptance import last_digit_unit, printed_range
+from problem_bank.families import family as model_family
 from problem_bank.printers.rformat import Printed
 
 log = logging.getLogger(__name__)
@@ -72,9 +73,9 @@ class Disagreement:
 
 
 def model_kind(fitted: Any) -> str:
-    """The registry key of a fitted model: the fitting family, with its distribution."""
+    """The registry key of a fitted model: the fitter, with its distribution."""
     distribution = getattr(fitted, "distribution", None)
-    return f"{fitted.family}:{distribution}" if distribution else str(fitted.family)
+    return f"{fitted.fitter}:{distribution}" if distribution else str(fitted.fitter)
 
 
 def _by_name(fitted: Any, values: Any) -> dict[str, float]:
@@ -91,7 +92,9 @@ def _glm(family: str) -> SecondFit:
     def check(fitted: Any) -> dict[str, float]:
         import statsmodels.api as sm
 
-        sm_family = {"binomial": sm.families.Binomial, "poisson": sm.families.Poisson}[family]()
+        name = model_family(family).statsmodels_family
+        assert name is not None, f"{family} is not a GLM family"
+        sm_family = getattr(sm.families, name)()
         result = sm.GLM(fitted.design.y, fitted.design.X, family=sm_family).fit(tol=1e-12)
         return _by_name(fitted, result.params)
 

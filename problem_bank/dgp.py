@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from problem_bank.families import family
 from problem_bank.formula import Formula, parse_formula
 from problem_bank.spec import DgpSpec, FactorPredictor, NumericPredictor, ProblemSpec, Range
 
@@ -166,7 +167,7 @@ def draw_dataset(spec: ProblemSpec, seed: int, attempt: int = 0) -> Dataset:
 
     y = _response(rng, dgp, eta, truth)
     out = {f.response: y}
-    decimals[f.response] = dgp.response_decimals if dgp.family == "gaussian" else 0
+    decimals[f.response] = dgp.response_decimals if _continuous(dgp) else 0
     out.update({k: frame[k].to_numpy() for k in frame.columns})
     if dgp.groups is not None and group_index is not None:
         out[dgp.groups.name] = np.asarray(labels, dtype=object)[group_index]
@@ -210,58 +211,35 @@ def _random_effects(
     return contribution
 
 
+class _Parameters:
+    """The family's dgp parameters, drawn when the family's drawer asks for them."""
+
+    def __init__(self, rng: np.random.Generator, dgp: DgpSpec, truth: dict[str, float]):
+        self.rng, self.dgp, self.truth = rng, dgp, truth
+
+    def given(self, name: str) -> bool:
+        return getattr(self.dgp, name) is not None
+
+    def draw(self, name: str, lowest: float | None = None) -> float:
+        value = draw_range(self.rng, getattr(self.dgp, name))
+        if lowest is not None:
+            value = max(lowest, value)
+        self.truth[name] = value
+        return value
+
+
 def _response(
     rng: np.random.Generator, dgp: DgpSpec, eta: np.ndarray, truth: dict[str, float]
 ) -> np.ndarray:
-    """Draw y given the linear predictor, by family."""
-    return RESPONSES[dgp.family](rng, dgp, eta, truth)
+    """Draw y given the linear predictor, as the family draws it."""
+    draw = family(dgp.family).draw
+    assert draw is not None  # the spec allows only families the generator can draw
+    y = draw(rng, eta, _Parameters(rng, dgp, truth))
+    return np.round(y, dgp.response_decimals) if _continuous(dgp) else y
 
 
-def _gaussian(rng: np.random.Generator, dgp: DgpSpec, eta: np.ndarray, truth: dict) -> np.ndarray:
-    assert dgp.sigma is not None
-    sigma = draw_range(rng, dgp.sigma)
-    truth["sigma"] = sigma
-    return np.round(eta + rng.normal(0.0, sigma, eta.size), dgp.response_decimals)
-
-
-def _binomial(rng: np.random.Generator, dgp: DgpSpec, eta: np.ndarray, truth: dict) -> np.ndarray:
-    p = 1.0 / (1.0 + np.exp(-eta))
-    return (rng.uniform(size=eta.size) < p).astype(int)
-
-
-def _poisson(rng: np.random.Generator, dgp: DgpSpec, eta: np.ndarray, truth: dict) -> np.ndarray:
-    return rng.poisson(np.exp(eta)).astype(int)
-
-
-def _negbin(rng: np.random.Generator, dgp: DgpSpec, eta: np.ndarray, truth: dict) -> np.ndarray:
-    assert dgp.theta is not None
-    theta = draw_range(rng, dgp.theta)
-    truth["theta"] = theta
-    lam = rng.gamma(theta, np.exp(eta) / theta)
-    return rng.poisson(lam).astype(int)
-
-
-def _zip(rng: np.random.Generator, dgp: DgpSpec, eta: np.ndarray, truth: dict) -> np.ndarray:
-    assert dgp.zero_prob is not None
-    # A range reaching below 0 gives some variants without zero inflation at all.
-    pi = max(0.0, draw_range(rng, dgp.zero_prob))
-    truth["zero_prob"] = pi
-    counts = rng.poisson(np.exp(eta))
-    if dgp.theta is not None:
-        theta = draw_range(rng, dgp.theta)
-        truth["theta"] = theta
-        counts = rng.poisson(rng.gamma(theta, np.exp(eta) / theta))
-    structural = rng.uniform(size=eta.size) < pi
-    return np.where(structural, 0, counts).astype(int)
-
-
-RESPONSES = {
-    "gaussian": _gaussian,
-    "binomial": _binomial,
-    "poisson": _poisson,
-    "negbin": _negbin,
-    "zip": _zip,
-}
+def _continuous(dgp: DgpSpec) -> bool:
+    return family(dgp.family).response == "continuous"
 
 
 def _insert_missing(rng: np.random.Generator, dgp: DgpSpec, frame: pd.DataFrame) -> None:

@@ -64,6 +64,8 @@ class Signature:
     model: bool = False
     #: What the function gives, in a few words (docs/authoring.md describes it in full).
     doc: str = ""
+    #: What the model must offer (a capability of :mod:`problem_bank.families`).
+    needs: str | None = None
 
 
 _M = frozenset({"model"})
@@ -95,9 +97,15 @@ SIGNATURES: dict[str, Signature] = {
     "ranef": Signature(
         3, 3, _M, string_args=(0, 1, 2), model=True, doc="BLUP: ranef(group, level, term)"
     ),
-    "residual_sd": Signature(0, 0, _M, model=True, doc="residual SD (gaussian)"),
-    "residual_var": Signature(0, 0, _M, model=True, doc="residual variance (gaussian)"),
-    "icc": Signature(0, 1, _M, string_args=(0,), model=True, doc="adjusted ICC"),
+    "residual_sd": Signature(
+        0, 0, _M, model=True, doc="residual SD (gaussian)", needs="residual_sd"
+    ),
+    "residual_var": Signature(
+        0, 0, _M, model=True, doc="residual variance (gaussian)", needs="residual_sd"
+    ),
+    "icc": Signature(
+        0, 1, _M, string_args=(0,), model=True, doc="adjusted ICC", needs="residual_sd"
+    ),
     "contrast": Signature(
         3,
         4,
@@ -106,16 +114,33 @@ SIGNATURES: dict[str, Signature] = {
         choices={3: frozenset({"estimate", "se", "t", "p"})},
         model=True,
         doc="emmeans Tukey pair a - b",
+        needs="emmeans_pairs",
     ),
-    "anova_f": Signature(1, 1, _M, string_args=(0,), model=True, doc="sequential anova F"),
-    "anova_p": Signature(1, 1, _M, string_args=(0,), model=True, doc="sequential anova p"),
-    "anova_df": Signature(1, 1, _M, string_args=(0,), model=True, doc="sequential anova df"),
-    "dispersion_ratio": Signature(0, 0, _M, model=True, doc="Pearson chi2 / residual df"),
-    "dispersion_p": Signature(0, 0, _M, model=True, doc="overdispersion test p"),
-    "observed_zeros": Signature(0, 0, _M, model=True, doc="zeros in the response"),
-    "predicted_zeros": Signature(0, 0, _M, model=True, doc="zeros the model predicts"),
-    "zero_ratio": Signature(0, 0, _M, model=True, doc="predicted / observed zeros"),
-    "aic": Signature(0, 0, _M, model=True, doc="AIC of a count model"),
+    "anova_f": Signature(
+        1, 1, _M, string_args=(0,), model=True, doc="sequential anova F", needs="anova_lm"
+    ),
+    "anova_p": Signature(
+        1, 1, _M, string_args=(0,), model=True, doc="sequential anova p", needs="anova_lm"
+    ),
+    "anova_df": Signature(
+        1, 1, _M, string_args=(0,), model=True, doc="sequential anova df", needs="anova_lm"
+    ),
+    "dispersion_ratio": Signature(
+        0, 0, _M, model=True, doc="Pearson chi2 / residual df", needs="check_overdispersion"
+    ),
+    "dispersion_p": Signature(
+        0, 0, _M, model=True, doc="overdispersion test p", needs="check_overdispersion"
+    ),
+    "observed_zeros": Signature(
+        0, 0, _M, model=True, doc="zeros in the response", needs="check_zeroinflation"
+    ),
+    "predicted_zeros": Signature(
+        0, 0, _M, model=True, doc="zeros the model predicts", needs="check_zeroinflation"
+    ),
+    "zero_ratio": Signature(
+        0, 0, _M, model=True, doc="predicted / observed zeros", needs="check_zeroinflation"
+    ),
+    "aic": Signature(0, 0, _M, model=True, doc="AIC of a count model", needs="aic"),
     "nobs": Signature(0, 0, _M, model=True, doc="rows used in the fit"),
     "df_resid": Signature(0, 0, _M, model=True, doc="residual degrees of freedom"),
     "param": Signature(1, 1, string_args=(0,), doc="a value drawn for this variant"),

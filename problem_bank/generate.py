@@ -159,11 +159,32 @@ def generate_with_redraws(
     crosscheck: CrossCheck | None = None,
 ) -> tuple[Variant, list[str]]:
     """The variant and why earlier draws were rejected (for the self-test report)."""
+    variant, _ctx, reasons = _with_redraws(spec, seed, deadline, crosscheck)
+    return variant, reasons
+
+
+def generate_with_context(spec: ProblemSpec, seed: int) -> tuple[Variant, VariantContext]:
+    """The variant and the context its expressions were evaluated in (fits and values).
+
+    For evaluating expressions the spec does not hold yet on a stored variant (the
+    suggestions for unrecognised answers): the same draws as :func:`generate`, so a
+    caller compares the variant with the stored one before trusting the context.
+    """
+    variant, ctx, _reasons = _with_redraws(spec, seed, None, None)
+    return variant, ctx
+
+
+def _with_redraws(
+    spec: ProblemSpec,
+    seed: int,
+    deadline: Deadline | None,
+    crosscheck: CrossCheck | None,
+) -> tuple[Variant, VariantContext, list[str]]:
     seed = check_seed(seed)
     reasons: list[str] = []
     for attempt in range(MAX_ATTEMPTS):
         try:
-            variant = _attempt(spec, seed, attempt, deadline, crosscheck)
+            variant, ctx = _attempt(spec, seed, attempt, deadline, crosscheck)
         except _Redraw as exc:
             reasons.append(str(exc))
             continue
@@ -173,7 +194,7 @@ def generate_with_redraws(
             raise GenerationError(
                 f"{spec.id}: seed {seed} cannot be generated: {type(exc).__name__}: {exc}"
             ) from exc
-        return variant, reasons
+        return variant, ctx, reasons
     raise GenerationError(
         f"{spec.id}: no well-posed variant for seed {seed} in {MAX_ATTEMPTS} draws "
         f"(last: {reasons[-1] if reasons else '?'})"
@@ -190,7 +211,7 @@ def _attempt(
     attempt: int,
     deadline: Deadline | None,
     crosscheck: CrossCheck | None = None,
-) -> Variant:
+) -> tuple[Variant, VariantContext]:
     def step(doing: str) -> None:
         if deadline is not None:
             deadline.check(f"{doing} (draw {attempt + 1})")
@@ -247,7 +268,7 @@ def _attempt(
             raise _Redraw(problems[0])
     if scenario is not None:
         story = scenario.story + ("\n\n" + story if story.strip() else "")
-    return _variant(spec, seed, story, parts, dataset, views, output, scenario)
+    return _variant(spec, seed, story, parts, dataset, views, output, scenario), ctx
 
 
 def _variant(

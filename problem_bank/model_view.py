@@ -7,30 +7,27 @@ objects to it, so the vocabulary does not depend on how a family is fitted.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from problem_bank.families import THETA_BOUNDARY, ModelFamily, family
 from problem_bank.formula import Formula, parse_formula
-from problem_bank.spec import COUNT_FAMILIES, ModelSpec, ProblemSpec
+from problem_bank.spec import ModelSpec, ProblemSpec
 
 
 class FitFailed(RuntimeError):
     """A reference fit failed or did not converge: the draw is redrawn."""
 
 
-def fitting_family(model: ModelSpec, formula: Formula) -> tuple[str, dict[str, Any]]:
-    """The fitting package's family name and options for a spec model."""
+def fitter_for(model: ModelSpec, formula: Formula) -> tuple[str, dict[str, Any]]:
+    """The fitter and its options for a spec model (the family says which)."""
+    name, options = family(model.family).fitting(bool(formula.random))
     if formula.random:
-        return "mixed", {"method": "REML" if model.reml else "ML"}
-    if model.family == "gaussian":
-        return "ols", {}
-    if model.family in COUNT_FAMILIES:
-        return "count", {"distribution": model.family}
-    return "glm", {"distribution": model.family}
+        return name, {**options, "method": "REML" if model.reml else "ML"}
+    return name, dict(options)
 
 
 def fit_model(model: ModelSpec, frame: pd.DataFrame) -> Any:
@@ -38,24 +35,38 @@ def fit_model(model: ModelSpec, frame: pd.DataFrame) -> Any:
     from problem_bank.fitting import fit
 
     formula = parse_formula(model.formula)
-    family, options = fitting_family(model, formula)
+    fitter, options = fitter_for(model, formula)
     try:
         with np.errstate(all="ignore"):
-            fitted = fit(family, model.formula, frame, **options)
+            fitted = fit(fitter, model.formula, frame, **options)
     except (ValueError, np.linalg.LinAlgError, ArithmeticError, RuntimeError) as exc:
         raise FitFailed(f"{model.formula}: {exc}") from exc
-    if not getattr(fitted, "converged", True):
+    if not getattr(fitted, "converged", True) and not _theta_at_boundary(model, fitted):
         raise FitFailed(f"{model.formula}: did not converge")
     return fitted
+
+
+def _theta_at_boundary(model: ModelSpec, fitted: Any) -> bool:
+    """On the flat ridge θ → ∞ the gradient need not vanish: the draw is redrawn by
+    ``wellposed.model_problems``, which names the boundary as the reason."""
+    theta = getattr(fitted, "theta", None) if family(model.family).has_theta else None
+    return theta is not None and theta > THETA_BOUNDARY
 
 
 class FittedView:
     """A fitted model seen through the expression vocabulary (R names throughout)."""
 
-    def __init__(self, fitted: Any, formula: Formula, levels: Mapping[str, list[str]]) -> None:
+    def __init__(
+        self,
+        fitted: Any,
+        formula: Formula,
+        levels: Mapping[str, list[str]],
+        model_family: ModelFamily,
+    ) -> None:
         self.fitted = fitted
         self.formula = formula
         self.levels = levels
+        self.family = model_family
 
     def stat(self, what: str, name: str) -> float:
         f = self.fitted
@@ -66,13 +77,7 @@ class FittedView:
         return self.formula.design_row(values, self.levels)
 
     def inverse_link(self, eta: float) -> float:
-        family = getattr(self.fitted, "family", "ols")
-        distribution = getattr(self.fitted, "distribution", None) or family
-        if distribution in ("binomial",) or "binomial" in str(family):
-            return 1.0 / (1.0 + math.exp(-eta))
-        if distribution in ("poisson", *COUNT_FAMILIES):
-            return math.exp(eta)
-        return eta
+        return float(self.family.linkinv(np.asarray(eta)))
 
     def varcorr(self, group: str, term: str, which: str) -> float:
         t = self.fitted.varcorr().term(group, term)
@@ -122,5 +127,6 @@ def fit_all(
     views: dict[str, FittedView] = {}
     for name in sorted(spec.models, key=lambda n: n != "main"):
         model = spec.models[name]
-        views[name] = FittedView(fit_model(model, frame), parse_formula(model.formula), levels)
+        formula, fitted = parse_formula(model.formula), fit_model(model, frame)
+        views[name] = FittedView(fitted, formula, levels, family(model.family))
     return views

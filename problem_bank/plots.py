@@ -16,14 +16,17 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from problem_bank.families import FAMILIES, ModelFamily, family
 from problem_bank.formula import Formula
-from problem_bank.spec import NumericPredictor, ProblemSpec
 from problem_bank.variant import Variant
+
+if TYPE_CHECKING:  # the spec validator imports this module; here the spec is only read
+    from problem_bank.spec import ProblemSpec
 
 #: Marker → how the text alternative names it.
 MARKERS = {
@@ -96,17 +99,8 @@ class Curve:
 # ----------------------------------------------------------------------- what is shown
 
 
-def _family(spec: ProblemSpec) -> str:
-    return spec.models["main"].family
-
-
-def inverse_link(family: str) -> Callable[[np.ndarray], np.ndarray]:
-    """The canonical inverse link of a spec family (the link the reference fit uses)."""
-    if family == "gaussian":
-        return lambda eta: eta
-    from problem_bank.fitting.glm import DISTRIBUTIONS, LINKS
-
-    return LINKS[DISTRIBUTIONS[family].canonical].linkinv
+def _family(spec: ProblemSpec) -> ModelFamily:
+    return family(spec.models["main"].family)
 
 
 def _frame(spec: ProblemSpec, variant: Variant) -> pd.DataFrame:
@@ -125,7 +119,9 @@ def _coefs(variant: Variant) -> dict[str, float]:
     }
 
 
-def _eta(formula: Formula, spec: ProblemSpec, coefs: dict[str, float], values: dict) -> float:
+def _eta(
+    formula: Formula, spec: ProblemSpec, coefs: dict[str, float], values: dict[str, Any]
+) -> float:
     row = formula.design_row(values, spec.factor_levels())
     return sum(w * coefs.get(name, 0.0) for name, w in row.items())
 
@@ -134,7 +130,7 @@ def numeric_x(spec: ProblemSpec) -> str | None:
     """The x axis: the first numeric predictor of the main model."""
     assert spec.dgp is not None
     for name in spec.formula().variables:
-        if isinstance(spec.dgp.predictors.get(name), NumericPredictor):
+        if getattr(spec.dgp.predictors.get(name), "type", None) == "numeric":
             return name
     return None
 
@@ -180,7 +176,7 @@ def fitted_curves(
     the other predictors held (:func:`held_values`), on the response scale."""
     x, factor = numeric_x(spec), plotted_factor(spec)
     assert x is not None
-    formula, linkinv = spec.formula(), inverse_link(_family(spec))
+    formula, linkinv = spec.formula(), _family(spec).linkinv
     used = frame.dropna(subset=[x])
     base = held_values(spec, frame, _shown(spec))
     levels: list[str | None] = list(spec.factor_levels()[factor]) if factor else [None]
@@ -205,7 +201,7 @@ def expected_counts(
     y, formula = spec.formula().response, spec.formula()
     used = frame.dropna(subset=[*formula.variables, y])
     eta = np.array([_eta(formula, spec, coefs, row) for row in used.to_dict("records")])
-    mu = inverse_link(_family(spec))(eta)
+    mu = _family(spec).linkinv(eta)
     counts = used[y].astype(int).to_numpy()
     ks = np.arange(int(min(counts.max(), 20)) + 1)
     observed = np.array([(counts == k).sum() for k in ks])
@@ -252,12 +248,14 @@ def _draw_curves(ax: Any, curves: list[Curve], frame: pd.DataFrame, spec: Proble
     ax.set_ylabel(y)
 
 
-def _draw_scatter(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> None:
+def _draw_scatter(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]) -> None:
     """Points and the fitted mean (per level of the model's factor, if it has one)."""
     _draw_curves(ax, fitted_curves(spec, frame, coefs), frame, spec)
 
 
-def _draw_mixed_groups(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> None:
+def _draw_mixed_groups(
+    ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]
+) -> None:
     """Points by group with each group's own least-squares line; the fixed-effect line bold."""
     x, y = numeric_x(spec), spec.formula().response
     assert x is not None
@@ -289,7 +287,7 @@ def _mixed_styles(count: int) -> list[Style]:
     return group_styles(count) if count <= MAX_STYLED_GROUPS else [_ALIKE] * count
 
 
-def _draw_zeros(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> None:
+def _draw_zeros(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]) -> None:
     """Observed vs Poisson-expected frequency of each count (hatched = expected)."""
     ks, observed, expected = expected_counts(spec, frame, coefs)
     ax.bar(ks - 0.2, observed, width=0.4, color="C0", edgecolor="black", label="observed")
@@ -300,7 +298,9 @@ def _draw_zeros(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) ->
     _legend_outside(ax, None, 2)
 
 
-def _draw_logistic(ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> None:
+def _draw_logistic(
+    ax: Any, spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]
+) -> None:
     """0/1 outcomes (jittered) and the fitted probability curve for each level of a factor."""
     x, y = numeric_x(spec), spec.formula().response
     used = frame.dropna(subset=[x, y])
@@ -329,18 +329,11 @@ def _held_clause(spec: ProblemSpec, frame: pd.DataFrame, shown: set[str]) -> str
     return f" ({held})" if held else ""
 
 
-_CURVE_WORDS = {
-    "gaussian": "fitted regression line",
-    "poisson": "fitted Poisson curve (expected count)",
-    "binomial": "fitted probability curve",
-}
-
-
-def _describe_scatter(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> str:
+def _describe_scatter(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]) -> str:
     x, y, factor = numeric_x(spec), spec.formula().response, plotted_factor(spec)
     assert x is not None
     n = _n(frame, spec, [x, y])
-    what = _CURVE_WORDS[_family(spec)]
+    what = _family(spec).curve
     held = _held_clause(spec, frame, _shown(spec))
     if factor is None:
         return (
@@ -356,7 +349,7 @@ def _describe_scatter(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> st
     )
 
 
-def _describe_logistic(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> str:
+def _describe_logistic(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]) -> str:
     x, y, factor = numeric_x(spec), spec.formula().response, plotted_factor(spec)
     assert x is not None
     n = _n(frame, spec, [x, y])
@@ -371,7 +364,7 @@ def _describe_logistic(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> s
     return f"{start} for each {factor} ({_cue_list(levels, group_styles(len(levels)))}){held}."
 
 
-def _describe_zeros(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> str:
+def _describe_zeros(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]) -> str:
     y = spec.formula().response
     ks, observed, expected = expected_counts(spec, frame, coefs)
     return (
@@ -382,7 +375,7 @@ def _describe_zeros(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> str:
     )
 
 
-def _describe_mixed_groups(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict) -> str:
+def _describe_mixed_groups(spec: ProblemSpec, frame: pd.DataFrame, coefs: dict[str, float]) -> str:
     x, y = numeric_x(spec), spec.formula().response
     assert x is not None
     group, groups = _groups(spec, frame)
@@ -425,47 +418,85 @@ def _mixed_groups_problems(spec: ProblemSpec) -> Iterator[str]:
     assert spec.dgp is not None
     if not spec.formula().random or spec.dgp.groups is None:
         yield "needs a mixed model: a main model with random effects and dgp groups"
-    elif _family(spec) != "gaussian":
-        yield f"draws least-squares lines per group: for a gaussian model, not {_family(spec)}"
 
 
 def _zeros_problems(spec: ProblemSpec) -> Iterator[str]:
-    if _family(spec) != "poisson":
-        yield (
-            "compares observed with Poisson-expected counts: the main model must be "
-            f"family: poisson, not {_family(spec)}"
-        )
+    yield from ()  # the family is all it needs
 
 
 def _logistic_problems(spec: ProblemSpec) -> Iterator[str]:
-    if _family(spec) != "binomial":
-        yield (
-            "draws fitted probabilities of a 0/1 response: the main model must be "
-            f"family: binomial, not {_family(spec)}"
-        )
     yield from _needs_x(spec)
 
 
-PlotFunction = Callable[[Any, ProblemSpec, pd.DataFrame, dict[str, float]], None]
-TextFunction = Callable[[ProblemSpec, pd.DataFrame, dict[str, float]], str]
+def _family_problems(spec: ProblemSpec, kind: str) -> Iterator[str]:
+    """The plot kind is one the main model's family draws (the family registry says)."""
+    mixed = bool(spec.formula().random)
+    if kind in _family(spec).plots_for(mixed):
+        return
+    fitting = [n for n, f in FAMILIES.items() if kind in f.plots_for(mixed)]
+    shape = "with" if mixed else "without"
+    if fitting:
+        names = " or ".join(f"family: {n}" for n in fitting)
+        yield (
+            f"{PLOTS[kind].draws}: the main model must be {names}, not {_family(spec).name}"
+            f" ({shape} random effects)"
+        )
+    else:
+        yield f"{PLOTS[kind].draws}: not for a model {shape} random effects"
+
+
+PlotFunction = Callable[[Any, "ProblemSpec", pd.DataFrame, dict[str, float]], None]
+TextFunction = Callable[["ProblemSpec", pd.DataFrame, dict[str, float]], str]
 
 
 @dataclass(frozen=True)
 class PlotKind:
-    """A plot kind: how it is drawn, how it is told in words, and what spec it fits."""
+    """A plot kind: how it is drawn, how it is told in words, and what spec it fits.
+
+    Which families it fits is the family registry's word (``ModelFamily.plots``);
+    ``problems`` checks the rest (an x axis, a factor, random effects).
+    """
 
     draw: PlotFunction
     describe: TextFunction
     problems: Callable[[ProblemSpec], Iterator[str]]
+    #: What it draws, for messages: "logistic draws fitted probabilities …".
+    draws: str
 
 
-#: Plot kind → its parts. A new kind is three functions and one entry here.
+#: Plot kind → its parts. A new kind is three functions and one entry here, and the
+#: families it fits say so in problem_bank.families.
 PLOTS: dict[str, PlotKind] = {
-    "scatter": PlotKind(_draw_scatter, _describe_scatter, _scatter_problems),
-    "group_lines": PlotKind(_draw_scatter, _describe_scatter, _group_lines_problems),
-    "mixed_groups": PlotKind(_draw_mixed_groups, _describe_mixed_groups, _mixed_groups_problems),
-    "zeros": PlotKind(_draw_zeros, _describe_zeros, _zeros_problems),
-    "logistic": PlotKind(_draw_logistic, _describe_logistic, _logistic_problems),
+    "scatter": PlotKind(
+        _draw_scatter,
+        _describe_scatter,
+        _scatter_problems,
+        "draws the response against a numeric predictor with the fitted mean curve",
+    ),
+    "group_lines": PlotKind(
+        _draw_scatter,
+        _describe_scatter,
+        _group_lines_problems,
+        "draws the fitted mean curve of each factor level",
+    ),
+    "mixed_groups": PlotKind(
+        _draw_mixed_groups,
+        _describe_mixed_groups,
+        _mixed_groups_problems,
+        "draws least-squares lines per group",
+    ),
+    "zeros": PlotKind(
+        _draw_zeros,
+        _describe_zeros,
+        _zeros_problems,
+        "compares observed with Poisson-expected counts",
+    ),
+    "logistic": PlotKind(
+        _draw_logistic,
+        _describe_logistic,
+        _logistic_problems,
+        "draws fitted probabilities of a 0/1 response",
+    ),
 }
 
 
@@ -480,7 +511,8 @@ def plot_problems(spec: ProblemSpec) -> Iterator[str]:
     if spec.dgp is None:
         yield f"{spec.plot} plots data: this problem has no dgp"
         return
-    for reason in PLOTS[spec.plot].problems(spec):
+    reasons = list(PLOTS[spec.plot].problems(spec)) or list(_family_problems(spec, spec.plot))
+    for reason in reasons:
         yield f"{spec.plot} {reason}"
 
 

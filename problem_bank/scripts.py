@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from problem_bank.families import family
 from problem_bank.formula import parse_formula
-from problem_bank.spec import COUNT_FAMILIES, OutputSpec, ProblemSpec
+from problem_bank.spec import OutputSpec, ProblemSpec
 
 
 def _r_vector(values: list[str]) -> str:
@@ -59,22 +60,8 @@ def _r_fit(spec: ProblemSpec, name: str) -> str:
             f"glmmTMB({model.formula}, data = {spec.data_name}, REML = FALSE,\n"
             "  control = glmmTMBControl(profile = TRUE))"
         )
-    if model.family == "gaussian":
-        return f"lm({model.formula}, data = {spec.data_name})"
-    if model.family in COUNT_FAMILIES:
-        return f"glmmTMB({model.formula}, {_R_COUNT[model.family]}, data = {spec.data_name})"
-    link = {"binomial": "logit", "poisson": "log"}[model.family]
-    return (
-        f'glm({model.formula}, family = {model.family}(link = "{link}"), data = {spec.data_name})'
-    )
+    return family(model.family).r_call(model.formula, spec.data_name)
 
-
-#: glmmTMB's arguments for the count families (ML, zero-inflation constant).
-_R_COUNT = {
-    "negbin": "family = nbinom2",
-    "zip": "ziformula = ~1, family = poisson",
-    "zinb": "ziformula = ~1, family = nbinom2",
-}
 
 _R_PRINT: dict[str, Callable[[str, OutputSpec], str]] = {
     "summary_lm": lambda fit, o: f"summary({fit})",
@@ -117,7 +104,7 @@ def r_script(spec: ProblemSpec, levels: dict[str, list[str]]) -> str:
     """
     libs = sorted(
         {_R_LIBRARIES[o.printer] for o in spec.output if o.printer in _R_LIBRARIES}
-        | ({"glmmTMB"} if any(m.family in COUNT_FAMILIES for m in spec.models.values()) else set())
+        | {p for m in spec.models.values() if (p := family(m.family).r_package) is not None}
     )
     lines = [
         f"# {spec.title}: problem {spec.id} v{spec.version}",
@@ -265,48 +252,14 @@ def _py_model(spec: ProblemSpec, name: str) -> tuple[str, list[str]]:
         'print("Estimates:")',
         f"print({var}.params.to_string(float_format={_PY_G7!r}.format))",
     ]
-    if model.family == "gaussian":
-        return f"{var} = smf.ols({model.formula!r}, data={d}).fit()", prints
-    if model.family in COUNT_FAMILIES:
-        return _PY_COUNT[model.family].format(var=var, f=model.formula, d=d), [
-            f"print({var}.summary())"
-        ]
-    fam = {"binomial": "Binomial", "poisson": "Poisson"}[model.family]
-    stmt = f"{var} = smf.glm({model.formula!r}, data={d}, family=sm.families.{fam}()).fit()"
-    return stmt, prints
-
-
-#: statsmodels' count models (NB2: alpha = 1 / theta; zero inflation: a constant).
-_PY_COUNT = {
-    "negbin": "{var} = smf.negativebinomial({f!r}, data={d}).fit(disp=0, maxiter=500)",
-    "zip": (
-        "{var} = sm.ZeroInflatedPoisson.from_formula({f!r}, data={d},"
-        " exog_infl=np.ones((len({d}), 1))).fit(disp=0, maxiter=500)"
-    ),
-    "zinb": (
-        "{var} = fit_zinb(sm.ZeroInflatedNegativeBinomialP.from_formula({f!r}, data={d}, p=2,"
-        " exog_infl=np.ones((len({d}), 1))))"
-    ),
-}
-_PY_ZINB = '''
-def fit_zinb(model):
-    """ZINB started from the negative binomial fit, Nelder-Mead then BFGS.
-
-    From statsmodels' default start the fit often ends with a NaN likelihood (trial values
-    of alpha below 0); those trials' warnings are expected, so they are silenced.
-    """
-    nb = sm.NegativeBinomial(model.endog, model.exog, loglike_method="nb2").fit(disp=0)
-    start = np.concatenate([[-2.0], nb.params])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = model.fit(start_params=start, method="nm", disp=0, maxiter=5000)
-        return model.fit(start_params=fit.params, method="bfgs", disp=0, maxiter=1000)
-'''
+    fam = family(model.family)
+    stmt = fam.py_call.format(var=var, f=model.formula, d=d)
+    return stmt, prints if fam.py_estimates else [f"print({var}.summary())"]
 
 
 def _py_zeros(v: str, spec: ProblemSpec, model: str) -> list[str]:
     p0: tuple[str, ...]
-    if spec.models[model].family == "negbin":
+    if family(spec.models[model].family).has_theta:
         p0 = (
             f"theta = 1 / {v}.params['alpha']",
             f"mu = {v}.predict()",
@@ -350,12 +303,12 @@ def python_script(spec: ProblemSpec, levels: dict[str, list[str]]) -> str:
     if any(o.printer == "emmeans_pairs" for o in spec.output):
         text += _PY_EMMEANS.format()
     mixed = any(parse_formula(m.formula).random for m in spec.models.values())
-    zinb = any(m.family == "zinb" for m in spec.models.values())
-    if spec.output and (mixed or zinb):
+    helpers = dict.fromkeys(h for m in spec.models.values() if (h := family(m.family).py_helper))
+    if spec.output and (mixed or helpers):
         text = text.replace(
             "from pathlib import Path\n", "import warnings\nfrom pathlib import Path\n"
         )
-        text += (_PY_MIXED if mixed else "") + (_PY_ZINB if zinb else "")
+        text += (_PY_MIXED if mixed else "") + "".join(helpers)
     if not text.endswith("parent\n"):  # helper functions: two blank lines after them (PEP 8)
         text += "\n"
     dtypes = ", ".join(f"{c!r}: 'string'" for c in levels)

@@ -15,8 +15,10 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from problem_bank import expressions as ex
+from problem_bank.families import DGP_FAMILY_NAMES, FAMILY_NAMES, any_of, family, offering
 from problem_bank.formula import Formula, FormulaError, parse_formula
 from problem_bank.kinds import PartKind, kind_of
+from problem_bank.plots import plot_problems  # matplotlib is imported when a plot is drawn
 from problem_bank.yaml_lines import Loc, YamlError, line_for, load_with_lines
 
 M = TypeVar("M", bound=BaseModel)
@@ -88,10 +90,6 @@ PRINTERS = (
     "check_zeroinflation",
     "aic_table",
 )
-Family = Literal["gaussian", "binomial", "poisson", "negbin", "zip", "zinb"]
-#: Families fitted by glmmTMB count models (nbinom2, zero-inflated Poisson / nbinom2).
-COUNT_FAMILIES = ("negbin", "zip", "zinb")
-DgpFamily = Literal["gaussian", "binomial", "poisson", "negbin", "zip"]
 #: Names every expression may read besides declared parameters.
 BUILTIN_VALUES = frozenset({"n", "n_groups", "answer"})
 #: Names a scenario problem may read (filled from the scenario drawn).
@@ -199,7 +197,7 @@ class DgpSpec(Strict):
     n: RowRange | None = None
     predictors: dict[str, Predictor] = Field(max_length=MAX_PREDICTORS)
     coefficients: dict[str, Range] = Field(max_length=MAX_COEFFICIENTS)
-    family: DgpFamily = "gaussian"
+    family: Literal[DGP_FAMILY_NAMES] = "gaussian"  # type: ignore[valid-type]
     sigma: Range | None = None
     theta: Range | None = None
     zero_prob: Range | None = None
@@ -212,10 +210,9 @@ class DgpSpec(Strict):
 
     @model_validator(mode="after")
     def _family_needs(self) -> DgpSpec:
-        needs = {"gaussian": "sigma", "negbin": "theta", "zip": "zero_prob"}
-        need = needs.get(self.family)
-        if need and getattr(self, need) is None:
-            raise ValueError(f"family {self.family} needs {need}")
+        for need in family(self.family).dgp_parameters:
+            if getattr(self, need) is None:
+                raise ValueError(f"family {self.family} needs {need}")
         if self.groups is None and self.n is None:
             raise ValueError("n is required without groups")
         return self
@@ -224,7 +221,7 @@ class DgpSpec(Strict):
 class ModelSpec(Strict):
     """A model fitted to the variant's data. ``main`` is the one printed and asked about."""
 
-    family: Family = "gaussian"
+    family: Literal[FAMILY_NAMES] = "gaussian"  # type: ignore[valid-type]
     formula: FormulaText
     #: Mixed models: True for REML (glmmTMB's default is ML: REML=FALSE).
     reml: bool = False
@@ -475,6 +472,16 @@ def _semantic_errors(spec: ProblemSpec) -> Iterator[tuple[Loc, str]]:
         if msg := _too_many_coefficients(formulas[name], levels):
             yield ("models", name, "formula"), msg
             return
+        if formulas[name].random and family(model.family).mixed_fitter is None:
+            mixed = any_of(n for n in FAMILY_NAMES if family(n).mixed_fitter is not None)
+            yield (
+                ("models", name, "formula"),
+                (
+                    f"random effects need family {mixed}: a {model.family} model with random "
+                    "effects is not one the reference fits can fit"
+                ),
+            )
+            return
     group_name = None
     if spec.dgp is not None:
         yield from _dgp_errors(spec.dgp, levels)
@@ -509,8 +516,6 @@ def _semantic_errors(spec: ProblemSpec) -> Iterator[tuple[Loc, str]]:
         if out.printer == "emmeans_pairs" and out.factor not in levels:
             yield ("output", i, "factor"), "emmeans_pairs needs `factor`: a factor of the data"
     if spec.plot is not None:
-        from problem_bank.plots import plot_problems  # light: matplotlib is imported lazily
-
         for message in plot_problems(spec):
             yield ("plot",), message
     checker = _ExpressionChecker(spec, formulas, levels, values, group_name)
@@ -521,28 +526,51 @@ def _semantic_errors(spec: ProblemSpec) -> Iterator[tuple[Loc, str]]:
         yield from _part_errors(part, ("parts", i), checker)
 
 
-#: Printers that need a particular model family (R errors on any other).
-_PRINTER_FAMILIES = {
-    "check_overdispersion": ("poisson",),
-    "check_zeroinflation": ("poisson", "negbin"),
-}
+#: What an output block's model must offer (``problem_bank.families``) for the printer to
+#: print it: the printer itself, and for the AIC table the AIC of every model compared.
+PRINTER_NEEDS = {printer: printer for printer in PRINTERS} | {"aic_table": "aic"}
+
+
+def _offers(spec: ProblemSpec, model: str, capability: str) -> bool:
+    return capability in family(spec.models[model].family).offers_for(_mixed(spec, model))
+
+
+def _mixed(spec: ProblemSpec, model: str) -> bool:
+    return bool(parse_formula(spec.models[model].formula).random)
+
+
+def _needs_message(what: str, capability: str, mixed: bool) -> str:
+    """``summary_glm needs a binomial or poisson model``, saying which is wrong: the family,
+    or random effects where the printer or function takes none (or the other way round)."""
+    fixed, with_random = offering(capability, mixed=False), offering(capability, mixed=True)
+    if not fixed:
+        return f"{what} needs a {any_of(with_random)} model with random effects"
+    if not with_random:
+        return f"{what} needs a {any_of(fixed)} model" + (
+            " without random effects" if mixed else ""
+        )
+    return (
+        f"{what} needs a {any_of(fixed)} model without random effects, or a "
+        f"{any_of(with_random)} model with them"
+    )
 
 
 def _output_model_errors(spec: ProblemSpec, i: int, out: OutputSpec) -> Iterator[tuple[Loc, str]]:
-    if out.model in spec.models and out.printer in _PRINTER_FAMILIES:
-        allowed = _PRINTER_FAMILIES[out.printer]
-        if spec.models[out.model].family not in allowed:
-            yield ("output", i, "model"), f"{out.printer} needs a {' or '.join(allowed)} model"
+    need = PRINTER_NEEDS[out.printer]
     if out.printer == "aic_table":
         if len(out.models) < 2:
             yield ("output", i, "models"), "aic_table compares at least two models"
         for name in out.models:
             if name not in spec.models:
                 yield ("output", i, "models"), f"no model named {name!r}"
-            elif spec.models[name].family in ("gaussian", "binomial"):
-                yield ("output", i, "models"), "aic_table compares count models"
-    elif out.models:
+            elif not _offers(spec, name, need):
+                message = _needs_message(f"aic_table: {name}", need, _mixed(spec, name))
+                yield ("output", i, "models"), message
+        return
+    if out.models:
         yield ("output", i, "models"), "only aic_table takes `models`"
+    if out.model in spec.models and not _offers(spec, out.model, need):
+        yield ("output", i, "model"), _needs_message(out.printer, need, _mixed(spec, out.model))
 
 
 def _too_many_coefficients(f: Formula, levels: dict[str, list[str]]) -> str | None:
@@ -726,7 +754,8 @@ class _ExpressionChecker:
         if model not in self.formulas:
             return f"no model named {model!r}; declare it under models"
         f = self.formulas[model]
-        family = self.spec.models[model].family
+        if sig.needs and not _offers(self.spec, model, sig.needs):
+            return _needs_message(f"{call.name}()", sig.needs, bool(f.random))
         if call.name in ("coef", "se", "tvalue", "pvalue"):
             name = call.args[0]
             names = f.coef_names(self.levels)
@@ -753,11 +782,6 @@ class _ExpressionChecker:
             term = call.args[-1] if call.name == "ranef" else call.args[1]
             if isinstance(group, str) and isinstance(term, str) and term not in terms[group]:
                 return f"{call.name}(): {term!r} is not a random term of {group}"
-        elif call.name in ("residual_sd", "residual_var", "icc"):
-            if call.name == "icc" and not f.random:
-                return "icc() needs a model with random effects"
-            if family != "gaussian":
-                return f"{call.name}() needs a gaussian model"
         elif call.name == "contrast":
             factor = call.args[0]
             if isinstance(factor, str):
@@ -771,13 +795,4 @@ class _ExpressionChecker:
             if isinstance(term, str) and term not in f.term_labels:
                 known = ", ".join(f.term_labels)
                 return f"{call.name}(): {term!r} is not a term of {f.text!r}; terms: {known}"
-        elif call.name in ("dispersion_ratio", "dispersion_p") and family != "poisson":
-            return f"{call.name}() needs a poisson model"
-        elif call.name in ("predicted_zeros", "zero_ratio") and family not in (
-            "poisson",
-            "negbin",
-        ):
-            return f"{call.name}() needs a poisson or negbin model"
-        elif call.name == "aic" and family in ("gaussian", "binomial"):
-            return "aic() needs a count model"
         return None

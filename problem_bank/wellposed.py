@@ -12,6 +12,7 @@ import numpy as np
 
 from problem_bank.dgp import Dataset
 from problem_bank.expressions import parse
+from problem_bank.families import THETA_BOUNDARY, family
 from problem_bank.kinds import kind_of
 from problem_bank.model_view import FittedView
 from problem_bank.spec import ProblemSpec
@@ -21,10 +22,6 @@ from problem_bank.variant import Part
 SEPARATION_EPS = 1e-6
 #: A random-effect SD below this share of the residual SD counts as at the boundary.
 BOUNDARY_SHARE = 0.02
-#: A negative binomial θ̂ above this is at its boundary (the Poisson limit): glmmTMB then
-#: stops anywhere along the flat ridge, and for some data its Hessian is not positive
-#: definite and R prints AIC NA (seen on a ZINB fit with θ̂ = 1.7e7).
-THETA_BOUNDARY = 1e4
 
 
 def data_problems(spec: ProblemSpec, dataset: Dataset) -> list[str]:
@@ -41,7 +38,7 @@ def data_problems(spec: ProblemSpec, dataset: Dataset) -> list[str]:
                 missing = [lv for lv in dataset.levels[var] if lv not in present]
                 if missing:
                     reasons.append(f"level {missing[0]} of {var} is absent")
-        if model.family == "binomial" and used[f.response].nunique() < 2:
+        if family(model.family).response == "binary" and used[f.response].nunique() < 2:
             reasons.append("the binary response has one value only")
         for r in f.random:
             if used[r.group].value_counts().min() < 2:
@@ -54,7 +51,7 @@ def model_problems(spec: ProblemSpec, views: Mapping[str, FittedView]) -> list[s
     reasons = []
     for name, view in views.items():
         fitted = view.fitted
-        if spec.models[name].family == "binomial":
+        if view.family.response == "binary":
             mu = np.asarray(getattr(fitted, "fitted_values", []), dtype=float)
             if mu.size and (mu.min() < SEPARATION_EPS or mu.max() > 1 - SEPARATION_EPS):
                 reasons.append(f"{name}: fitted probabilities at 0 or 1 (separation)")
@@ -66,7 +63,7 @@ def model_problems(spec: ProblemSpec, views: Mapping[str, FittedView]) -> list[s
             for term in vc.terms:
                 if term.sd < BOUNDARY_SHARE * vc.residual_sd:
                     reasons.append(f"{name}: SD of {term.group}/{term.name} at the boundary")
-        theta = fitted.theta if spec.models[name].family in ("negbin", "zinb") else None
+        theta = fitted.theta if view.family.has_theta else None
         if theta is not None and theta > THETA_BOUNDARY:
             reasons.append(f"{name}: negative binomial theta at the boundary ({theta:.3g})")
         for coef in fitted.coef_names():
@@ -88,7 +85,7 @@ def part_problems(part: Part, probability: bool = False) -> list[str]:
 
 
 def probability_parts(spec: ProblemSpec) -> frozenset[str]:
-    """Numeric parts whose answer is a predicted probability (predict on a binomial model)."""
+    """Numeric parts whose answer is a predicted probability (predict on a 0/1 response)."""
     out = set()
     for part in spec.parts:
         if part.kind != "numeric":
@@ -98,7 +95,7 @@ def probability_parts(spec: ProblemSpec) -> frozenset[str]:
             if (
                 call.name == "predict"
                 and model is not None
-                and model.family == "binomial"
+                and family(model.family).response == "binary"
                 and call.keywords.get("scale", "response") == "response"
             ):
                 out.add(part.id)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.composer import Composer
@@ -68,6 +68,10 @@ class _Counting(Composer):
     depth = 0  # class defaults: the parser bases' __init__ signatures differ
     aliases = 0
     values = 0
+
+    if TYPE_CHECKING:  # mixed into a loader: the parser base brings it
+
+        def peek_event(self) -> Any: ...
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()

@@ -24,7 +24,16 @@ from flask_login import current_user, login_required
 import problem_bank
 from problem_bank.render import plural
 from service.models import Assignment, AssignmentProblem, Course, Problem
-from service.services import access, analytics, authoring, gradebook, regrade, teaching
+from service.routing import row_id
+from service.services import (
+    access,
+    analytics,
+    authoring,
+    gradebook,
+    regrade,
+    teaching,
+    unrecognised,
+)
 from service.web_db import db
 
 bp = Blueprint("instructor", __name__, url_prefix="/teach")
@@ -149,7 +158,14 @@ def new_problem():
             return _editor(text, refused.problem, None), 422
         flash(f"Saved {problem.slug} version {problem.version} as a draft.", "ok")
         return redirect(url_for("instructor.preview", problem_id=problem.id))
-    return _editor(text, None, None)
+    copied = row_id(request.args.get("copy"))
+    if copied is None:
+        return _editor(text, None, None)
+    # A copy of a problem one may not edit (a built-in): a new id, version 1.
+    original = _problem(copied)
+    text = _with_key(_with_version(original.spec_text, 1), "id", f"{original.slug}_copy")
+    text, added = unrecognised.prefill(text, request.args)
+    return _editor(text, None, None, added)
 
 
 @bp.route("/problems/<int:problem_id>/edit", methods=["GET", "POST"])
@@ -168,7 +184,8 @@ def edit_problem(problem_id: int):
         return redirect(url_for("instructor.preview", problem_id=problem.id))
     wanted = authoring.next_version(db(), base.slug)
     text = _with_version(base.spec_text, wanted)
-    return _editor(text, None, base)
+    text, added = unrecognised.prefill(text, request.args)
+    return _editor(text, None, base, added)
 
 
 @bp.route("/problems/<int:problem_id>/selftest", methods=["POST"])
@@ -230,10 +247,7 @@ def new_assignment(course_id: int):
 
 @bp.route("/assignments/<int:assignment_id>")
 def assignment(assignment_id: int):
-    assignment = db().get(Assignment, assignment_id)
-    if assignment is None:
-        abort(404, "No such assignment.")
-    _course(assignment.course_id)
+    assignment = _assignment(assignment_id)
     parts = {item.id: teaching.parts_of(item.problem) for item in assignment.items}
     shares = {item.id: teaching.default_part_points(item) for item in assignment.items}
     return render_template(
@@ -281,6 +295,22 @@ def item_analytics(item_id: int):
     return render_template("teach/analytics.html", item=item, stats=analytics.for_item(db(), item))
 
 
+@bp.route("/assignments/<int:assignment_id>/unrecognised")
+def unrecognised_answers(assignment_id: int):
+    """Wrong answers no misconception named, grouped, with candidates to add."""
+    assignment = _assignment(assignment_id)
+    return render_template(
+        "teach/unrecognised.html",
+        assignment=assignment,
+        reports=unrecognised.for_assignment(db(), assignment),
+        editable=lambda problem: (
+            access.is_author(current_user) and authoring.can_edit(current_user, problem)
+        ),
+        may_author=access.is_author(current_user),
+        editor_query=unrecognised.editor_query,
+    )
+
+
 @bp.route("/items/<int:item_id>/regrade", methods=["POST"])
 def regrade_item(item_id: int):
     item = _item(item_id)
@@ -318,6 +348,15 @@ def _course(course_id: int) -> Course:
     return course
 
 
+def _assignment(assignment_id: int) -> Assignment:
+    """The assignment if the current user teaches its course; 404 otherwise."""
+    assignment = db().get(Assignment, assignment_id)
+    if assignment is None:
+        abort(404, "No such assignment.")
+    _course(assignment.course_id)
+    return assignment
+
+
 def _item(item_id: int) -> AssignmentProblem:
     item = db().get(AssignmentProblem, item_id)
     if item is None:
@@ -345,22 +384,33 @@ def _uploaded_text() -> str:
     return request.form.get("spec_text", "")
 
 
-def _editor(text: str, problem: authoring.SpecProblem | None, base: Problem | None):
+def _editor(
+    text: str,
+    problem: authoring.SpecProblem | None,
+    base: Problem | None,
+    added: unrecognised.Added | None = None,
+):
     return render_template(
         "teach/editor.html",
         text=text,
         problem=problem,
         base=base,
+        added=added,
         max_kb=authoring.MAX_SPEC_BYTES // 1024,
     )
 
 
 def _with_version(text: str, version: int) -> str:
     """The spec text with its top-level ``version:`` set to the next version."""
+    return _with_key(text, "version", str(version))
+
+
+def _with_key(text: str, key: str, value: str) -> str:
+    """The spec text with its first top-level ``key:`` line set to ``value``."""
     lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines):
-        if line.startswith("version:"):
-            lines[i] = f"version: {version}\n"
+        if line.startswith(f"{key}:"):
+            lines[i] = f"{key}: {value}\n"
             break
     return "".join(lines)
 

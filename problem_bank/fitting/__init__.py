@@ -1,7 +1,7 @@
 """Reference model fitting that reproduces R's numbers (lm, glm, glmmTMB, emmeans, performance).
 
-Entry point: :func:`fit`. Families live in one module each and register themselves in
-:data:`FAMILIES`; nothing else branches on the family name.
+Entry point: :func:`fit`. Fitters live in one module each and are registered in
+:data:`FITTERS`; which fitter fits which spec family is ``problem_bank.families``' word.
 
 >>> fitted = fit("ols", "FC ~ IC + Dose", data)          # doctest: +SKIP
 >>> fitted.coef("Dosedose1"), fitted.pvalue("IC")        # doctest: +SKIP
@@ -29,8 +29,8 @@ from problem_bank.fitting.mixed import MixedFit
 from problem_bank.fitting.ols import OlsFit
 from problem_bank.formula import Formula, FormulaError, parse_formula
 
-#: Family name -> fitting class; each takes ``(spec, data, **options)``.
-FAMILIES: dict[str, Callable[..., Fitted]] = {
+#: Fitter name -> fitting class; each takes ``(formula, data, **options)``.
+FITTERS: dict[str, Callable[..., Fitted]] = {
     "ols": OlsFit,
     "glm": GlmFit,
     "mixed": MixedFit,
@@ -38,24 +38,24 @@ FAMILIES: dict[str, Callable[..., Fitted]] = {
 }
 
 
-def fit(family: str, formula: str, data: pd.DataFrame, **options: Any) -> Fitted:
-    """Fit ``formula`` (R syntax) to ``data`` with the named family.
+def fit(fitter: str, formula: str, data: pd.DataFrame, **options: Any) -> Fitted:
+    """Fit ``formula`` (R syntax) to ``data`` with the named fitter.
 
-    Families: ``"ols"`` (R's ``lm``), ``"glm"`` (``glm``; options ``distribution=
+    Fitters: ``"ols"`` (R's ``lm``), ``"glm"`` (``glm``; options ``distribution=
     "binomial"|"poisson"``, ``link``), ``"mixed"`` (gaussian ``glmmTMB`` with
     ``(1 | g)`` / ``(x | g)`` terms; option ``method="ML"|"REML"``, ML by default),
     ``"count"`` (glmmTMB ``nbinom2`` / zero-inflated counts; option ``distribution=
     "negbin"|"zip"|"zinb"``).
     """
     try:
-        cls = FAMILIES[family]
+        cls = FITTERS[fitter]
     except KeyError:
-        raise KeyError(f"unknown family {family!r}; known: {sorted(FAMILIES)}") from None
+        raise KeyError(f"unknown fitter {fitter!r}; known: {sorted(FITTERS)}") from None
     return cls(parse_formula(formula), data, **options)
 
 
 __all__ = [
-    "FAMILIES",
+    "FITTERS",
     "AnovaRow",
     "ContrastRow",
     "CountFit",

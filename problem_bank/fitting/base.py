@@ -119,7 +119,7 @@ class Fitted:
     ``singular`` (always ``False`` outside mixed models).
     """
 
-    family: str
+    fitter: str
     formula: str
     nobs: int
     n_deleted: int
@@ -189,7 +189,7 @@ class Fitted:
 
     # -- family-specific parts; the base says clearly what does not apply --------------
     def _not_for(self, what: str) -> NotImplementedError:
-        return NotImplementedError(f"{what} is not available for family {self.family!r}")
+        return NotImplementedError(f"{what} is not available for a {self.fitter} fit")
 
     def anova(self) -> list[AnovaRow]:
         """R's sequential ``anova()`` table."""
@@ -247,7 +247,8 @@ class Fitted:
     def reference(self) -> dict[str, Any]:
         """JSON-ready numbers for storage: coefficients and whatever else applies."""
         out: dict[str, Any] = {
-            "family": self.family,
+            # Stored variants name the fitter "family": the key stays.
+            "family": self.fitter,
             "formula": self.formula,
             "nobs": self.nobs,
             "n_deleted": self.n_deleted,

@@ -56,14 +56,14 @@ class CountFit:
 
 
 def _pois_logpmf(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    return y * np.log(mu) - mu - special.gammaln(y + 1)
+    return np.asarray(y * np.log(mu) - mu - special.gammaln(y + 1))
 
 
 def _nb2_logpmf(y: np.ndarray, mu: np.ndarray, log_theta: Any) -> np.ndarray:
     # dnbinom(y, size = θ, mu = μ, log = TRUE); loggamma accepts the complex step.
     # ``log_theta`` is a real or complex-step scalar (an element of the parameter array).
     theta = np.exp(log_theta)
-    return (
+    return np.asarray(
         special.loggamma(y + theta)
         - special.loggamma(theta)
         - special.gammaln(y + 1)
@@ -77,7 +77,7 @@ def _zi_logpmf(y: np.ndarray, logpmf: np.ndarray, logit_pi: Any) -> np.ndarray:
     log_pi = -np.logaddexp(0, -logit_pi) if np.isrealobj(logit_pi) else -np.log1p(np.exp(-logit_pi))
     log_1mpi = log_pi - logit_pi
     zero = np.log(np.exp(log_pi) + np.exp(log_1mpi + logpmf))
-    return np.where(y == 0, zero, log_1mpi + logpmf)
+    return np.asarray(np.where(y == 0, zero, log_1mpi + logpmf))
 
 
 def _loglik(kind: str, X: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], complex]:
@@ -91,7 +91,7 @@ def _loglik(kind: str, X: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], c
             terms = _nb2_logpmf(y, mu, par[p])
         else:
             terms = _zi_logpmf(y, _nb2_logpmf(y, mu, par[p]), par[p + 1])
-        return np.sum(terms)
+        return complex(np.sum(terms))
 
     return ll
 
@@ -114,7 +114,7 @@ def _hessian(ll: Callable[[np.ndarray], complex], par: np.ndarray) -> np.ndarray
         e[k] = h
         cols.append((_gradient(ll, par + e) - _gradient(ll, par - e)) / (2 * h))
     hess = np.array(cols)
-    return (hess + hess.T) / 2
+    return np.asarray((hess + hess.T) / 2)
 
 
 def _ml(kind: str, X: np.ndarray, y: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -212,7 +212,7 @@ class CountModelFit(Fitted):
     ``loglik``, ``theta`` and :meth:`zero_inflation`.
     """
 
-    family = "count"
+    fitter = "count"
     stat_name = "z"
 
     def __init__(self, spec: Formula, data: pd.DataFrame, distribution: str = "negbin") -> None:

@@ -25,7 +25,7 @@ def tukey_pvalues(t: ArrayLike, k: int, df: float) -> np.ndarray:
     size = np.abs(np.asarray(t, dtype=float))
     if k == 2:
         # The range of two means is |t|·√2: the plain two-sided p, P(|T_df| > |t|).
-        return 2.0 * (ndtr(-size) if math.isinf(df) else stdtr(df, -size))
+        return np.asarray(2.0 * (ndtr(-size) if math.isinf(df) else stdtr(df, -size)))
     return ptukey(size * math.sqrt(2.0), k, df, lower_tail=False)
 
 

@@ -126,7 +126,7 @@ class Design:
         for v, var in self.vars.items():
             if not var.is_factor:
                 cols[v] = cols[v].astype(float)
-        return self.matrix(cols, 1)[0]
+        return np.asarray(self.matrix(cols, 1)[0])
 
     # -- questions the emmeans layer asks ----------------------------------------------
     def levels(self, factor: str) -> list[str]:

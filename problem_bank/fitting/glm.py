@@ -8,7 +8,7 @@ Reproducing R's iteration (starting values, convergence rule |dev - dev_old| /
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,7 @@ def _logit_inv(eta: np.ndarray) -> np.ndarray:
     # R clamps at |eta| > 30 so that mu never reaches 0 or 1.
     e = np.exp(np.clip(eta, -_THRESH, _THRESH))
     e = np.where(eta < -_THRESH, _EPS, np.where(eta > _THRESH, 1 / _EPS, e))
-    return e / (1 + e)
+    return np.asarray(e / (1 + e))
 
 
 def _logit_mu_eta(eta: np.ndarray) -> np.ndarray:
@@ -90,40 +90,58 @@ def _ylogy(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Distribution:
-    """Variance function, unit deviance, starting values and AIC of an exponential family."""
+    """Variance function, unit deviance, starting values and log-likelihood of an
+    exponential family, as the functions of R's family object (``binomial()``, ``poisson()``)."""
 
     name: str
     canonical: str
     links: tuple[str, ...]
-
-    def variance(self, mu: np.ndarray) -> np.ndarray:
-        return mu * (1 - mu) if self.name == "binomial" else mu
-
-    def dev_resids(self, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
-        if self.name == "binomial":
-            return 2 * (_ylogy(y, mu) + _ylogy(1 - y, 1 - mu))
-        return 2 * (_ylogy(y, mu) - (y - mu))
-
-    def mustart(self, y: np.ndarray) -> np.ndarray:
-        return (y + 0.5) / 2 if self.name == "binomial" else y + 0.1
-
-    def loglik(self, y: np.ndarray, mu: np.ndarray) -> float:
-        # scipy.stats' binom(1, μ) / poisson(μ) logpmf, without its per-call overhead.
-        if self.name == "binomial":
-            k = np.round(y)
-            return float(np.sum(special.xlogy(k, mu) + special.xlog1py(1 - k, -mu)))
-        return float(np.sum(special.xlogy(y, mu) - special.gammaln(y + 1) - mu))
+    variance: Callable[[np.ndarray], np.ndarray]
+    dev_resids: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    mustart: Callable[[np.ndarray], np.ndarray]
+    #: scipy.stats' binom(1, μ) / poisson(μ) logpmf summed, without its per-call overhead.
+    loglik: Callable[[np.ndarray, np.ndarray], float]
+    #: Which responses the family takes, and the message for others.
+    valid: Callable[[np.ndarray], bool]
+    invalid_message: str
 
     def check(self, y: np.ndarray) -> None:
-        if self.name == "binomial" and np.any((y < 0) | (y > 1)):
-            raise ValueError("binomial response must be 0/1 (or a two-level factor)")
-        if self.name == "poisson" and np.any((y < 0) | (y != np.round(y))):
-            raise ValueError("poisson response must be non-negative counts")
+        if not self.valid(y):
+            raise ValueError(self.invalid_message)
+
+
+def _binomial_loglik(y: np.ndarray, mu: np.ndarray) -> float:
+    k = np.round(y)
+    return float(np.sum(special.xlogy(k, mu) + special.xlog1py(1 - k, -mu)))
+
+
+def _poisson_loglik(y: np.ndarray, mu: np.ndarray) -> float:
+    return float(np.sum(special.xlogy(y, mu) - special.gammaln(y + 1) - mu))
 
 
 DISTRIBUTIONS: dict[str, Distribution] = {
-    "binomial": Distribution("binomial", "logit", ("logit", "probit", "cloglog")),
-    "poisson": Distribution("poisson", "log", ("log", "identity")),
+    "binomial": Distribution(
+        "binomial",
+        "logit",
+        ("logit", "probit", "cloglog"),
+        variance=lambda mu: mu * (1 - mu),
+        dev_resids=lambda y, mu: np.asarray(2 * (_ylogy(y, mu) + _ylogy(1 - y, 1 - mu))),
+        mustart=lambda y: (y + 0.5) / 2,
+        loglik=_binomial_loglik,
+        valid=lambda y: not np.any((y < 0) | (y > 1)),
+        invalid_message="binomial response must be 0/1 (or a two-level factor)",
+    ),
+    "poisson": Distribution(
+        "poisson",
+        "log",
+        ("log", "identity"),
+        variance=lambda mu: mu,
+        dev_resids=lambda y, mu: np.asarray(2 * (_ylogy(y, mu) - (y - mu))),
+        mustart=lambda y: y + 0.1,
+        loglik=_poisson_loglik,
+        valid=lambda y: not np.any((y < 0) | (y != np.round(y))),
+        invalid_message="poisson response must be non-negative counts",
+    ),
 }
 
 
@@ -135,7 +153,7 @@ class GlmFit(Fitted):
     ``iterations``, ``fitted_values`` (μ̂), ``deviance_residuals``.
     """
 
-    family = "glm"
+    fitter = "glm"
     stat_name = "z"
 
     def __init__(

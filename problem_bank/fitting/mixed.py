@@ -50,7 +50,7 @@ class MixedFit(Fitted):
     ``aic``, ``bic``, ``deviance``, ``sigma``, ``n_groups``.
     """
 
-    family = "mixed"
+    fitter = "mixed"
     stat_name = "z"
 
     def __init__(self, spec: Formula, data: pd.DataFrame, method: str = "ML") -> None:
@@ -118,7 +118,7 @@ class MixedFit(Fitted):
         n, p = self.design.n, self.design.X.shape[1]
         if self.reml:
             m = n - p
-            return logdet + logdet_x + m * (1 + math.log(2 * math.pi * r2 / m))
+            return float(logdet + logdet_x + m * (1 + math.log(2 * math.pi * r2 / m)))
         return logdet + n * (1 + math.log(2 * math.pi * r2 / n))
 
     def _optimize(self) -> None:
@@ -439,7 +439,7 @@ class MixedFit(Fitted):
         np.add.at(Ztr, self._codes, self.Z * r[:, None])
         M = lam.T @ self.ZtZ @ lam + np.eye(self.q)
         u = np.linalg.solve(M, (Ztr @ lam)[:, :, None])[:, :, 0]
-        return u @ lam.T
+        return np.asarray(u @ lam.T)
 
     # -- public API ------------------------------------------------------------------------
     def ranef(self) -> dict[str, dict[str, float]]:

@@ -22,7 +22,7 @@ class OlsFit(Fitted):
     ``r_squared``, ``adj_r_squared``, ``fstatistic`` (value, numdf, dendf), ``f_pvalue``.
     """
 
-    family = "ols"
+    fitter = "ols"
     stat_name = "t"
 
     def __init__(self, spec: Formula, data: pd.DataFrame, **options: Any) -> None:

@@ -8,20 +8,15 @@ Nothing else in this printout differs between R 4.2.2's and R-devel's print.summ
 
 from __future__ import annotations
 
-from problem_bank.fitting import Fitted
+from problem_bank.families import glm_family_arg
+from problem_bank.fitting import GlmFit
 from problem_bank.printers.lm import coef_rows, deleted_note, record_coefs, residual_quantiles
 from problem_bank.printers.rcall import deparse_call, deparse_formula
 from problem_bank.printers.rformat import Printed, format_num, print_coefmat
 
-#: How the family argument is written in the call, as the lecture writes it.
-FAMILY_ARG = {
-    "binomial": 'binomial(link = "{link}")',
-    "poisson": 'poisson(link = "{link}")',
-}
-
 
 def summary_glm(
-    fit: Fitted,
+    fit: GlmFit,
     data_name: str,
     family_arg: str | None = None,
     deviance_residuals: bool = False,
@@ -33,8 +28,8 @@ def summary_glm(
     ``deviance_residuals`` is R's ``show.residuals`` (R <= 4.2 always showed them).
     """
     digits = 4
-    dist, link = fit.distribution, fit.link  # type: ignore[attr-defined]
-    fam = family_arg or FAMILY_ARG[dist].format(link=link)
+    dist, link = fit.distribution, fit.link
+    fam = family_arg or glm_family_arg(dist, link)
     call = deparse_call(
         "glm",
         [("formula", deparse_formula(fit.formula)), ("family", fam), ("data", data_name)],
@@ -42,7 +37,7 @@ def summary_glm(
     out = ["\nCall:\n", call, "\n"]
     if deviance_residuals:
         out.append("\nDeviance Residuals: \n")
-        out.append(residual_quantiles(fit.deviance_residuals, digits, gap=2))  # type: ignore[attr-defined]
+        out.append(residual_quantiles(fit.deviance_residuals, digits, gap=2))
     out.append("\nCoefficients:\n")
     cells: list[list[str]] = []
     out.append(
@@ -55,12 +50,12 @@ def summary_glm(
         )
     )
     record_coefs(printed, fit.coef_names(), cells)
-    dev = format_num([fit.null_deviance, fit.deviance], max(5, digits + 1))  # type: ignore[attr-defined]
-    dfs = format_num([fit.df_null, fit.df_resid])  # type: ignore[attr-defined]
+    dev = format_num([fit.null_deviance, fit.deviance], max(5, digits + 1))
+    dfs = format_num([fit.df_null, fit.df_resid])
     out.append(f"\n(Dispersion parameter for {dist} family taken to be 1)\n\n")
     out.append(f"    Null deviance: {dev[0]}  on {dfs[0]}  degrees of freedom\n")
     out.append(f"Residual deviance: {dev[1]}  on {dfs[1]}  degrees of freedom\n")
     out.append(deleted_note(fit))
-    aic = format_num([fit.aic], max(4, digits + 1))[0]  # type: ignore[attr-defined]
-    out.append(f"AIC: {aic}\n\nNumber of Fisher Scoring iterations: {fit.iterations}\n\n")  # type: ignore[attr-defined]
+    aic = format_num([fit.aic], max(4, digits + 1))[0]
+    out.append(f"AIC: {aic}\n\nNumber of Fisher Scoring iterations: {fit.iterations}\n\n")
     return "".join(out)

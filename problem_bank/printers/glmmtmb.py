@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from problem_bank.fitting import Fitted
+from problem_bank.fitting import MixedFit
 from problem_bank.printers.lm import coef_rows, record_coefs
 from problem_bank.printers.rcall import deparse_formula
 from problem_bank.printers.rformat import (
@@ -17,16 +17,16 @@ from problem_bank.printers.rformat import (
 )
 
 
-def _aic_table(fit: Fitted) -> str:
+def _aic_table(fit: MixedFit) -> str:
     """lme4's ``.prt.aictab``: values rounded to 1 decimal, formatted together; df.resid alone."""
-    vals = [r_round(v, 1) for v in (fit.aic, fit.bic, fit.loglik, fit.deviance)]  # type: ignore[attr-defined]
+    vals = [r_round(v, 1) for v in (fit.aic, fit.bic, fit.loglik, fit.deviance)]
     df_resid = r_round(fit.df_resid, 1)
     texts = format_num([*vals, df_resid])
     texts[-1] = format_num([df_resid])[0]
     return print_named(texts, ["AIC", "BIC", "logLik", "deviance", "df.resid"])
 
 
-def _varcorr_table(fit: Fitted, digits: int, printed: Printed | None = None) -> str:
+def _varcorr_table(fit: MixedFit, digits: int, printed: Printed | None = None) -> str:
     """glmmTMB's ``formatVC`` with both variances and SDs, correlations to 2 decimals."""
     vc = fit.varcorr()
     sds = [t.sd for t in vc.terms] + [vc.residual_sd]
@@ -58,7 +58,7 @@ def _varcorr_table(fit: Fitted, digits: int, printed: Printed | None = None) -> 
     return print_matrix(rows, cols, [""] * len(rows), right=False)
 
 
-def summary_glmmtmb(fit: Fitted, data_name: str, printed: Printed | None = None) -> str:
+def summary_glmmtmb(fit: MixedFit, data_name: str, printed: Printed | None = None) -> str:
     """``print(summary(glmmTMB(formula, data = <data_name>)))`` (``REML = TRUE`` when the fit
     used REML: glmmTMB prints the same layout with REML log-likelihood and AIC)."""
     digits = 4
@@ -76,7 +76,7 @@ def summary_glmmtmb(fit: Fitted, data_name: str, printed: Printed | None = None)
         "Random effects:\n",
         "\nConditional model:\n",
         _varcorr_table(fit, digits, printed),
-        f"Number of obs: {fit.nobs}, groups:  {fit.group}, {fit.n_groups}\n",  # type: ignore[attr-defined]
+        f"Number of obs: {fit.nobs}, groups:  {fit.group}, {fit.n_groups}\n",
         f"\nDispersion estimate for gaussian family (sigma^2): {dispersion} \n",
         "\nConditional model:\n",
         print_coefmat(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from problem_bank.fitting import Fitted
+from problem_bank.fitting import Fitted, OlsFit
 from problem_bank.printers.rcall import deparse_call, deparse_formula
 from problem_bank.printers.rformat import (
     Printed,
@@ -49,13 +49,13 @@ def record_coefs(printed: Printed | None, names: list[str], cells: list[list[str
             record(printed, f"{what}:{name}", text)
 
 
-def summary_lm(fit: Fitted, data_name: str, printed: Printed | None = None) -> str:
+def summary_lm(fit: OlsFit, data_name: str, printed: Printed | None = None) -> str:
     """``print(summary(lm(formula, data = <data_name>)))``; ``printed`` receives what each
     coefficient cell shows."""
     digits = 4
     call = deparse_call("lm", [("formula", deparse_formula(fit.formula)), ("data", data_name)])
     out = ["\nCall:\n", call, "\n\n", "Residuals:\n"]
-    resid = np.asarray(fit.residuals)  # type: ignore[attr-defined]
+    resid = np.asarray(fit.residuals)
     rdf = int(fit.df_resid)
     if rdf > 5:
         out.append(residual_quantiles(resid, digits, gap=1))
@@ -75,16 +75,16 @@ def summary_lm(fit: Fitted, data_name: str, printed: Printed | None = None) -> s
         )
     )
     record_coefs(printed, fit.coef_names(), cells)
-    sigma = fit.sigma  # type: ignore[attr-defined]
+    sigma = fit.sigma
     out.append(
         f"\nResidual standard error: {format1(signif(sigma, digits))} on {rdf} degrees of freedom\n"
     )
     out.append(deleted_note(fit))
-    fval, numdf, dendf = fit.fstatistic  # type: ignore[attr-defined]
-    pval = format_pval([fit.f_pvalue], digits)[0]  # type: ignore[attr-defined]
+    fval, numdf, dendf = fit.fstatistic
+    pval = format_pval([fit.f_pvalue], digits)[0]
     out.append(
-        f"Multiple R-squared:  {format_c(fit.r_squared, digits)},"  # type: ignore[attr-defined]
-        f"\tAdjusted R-squared:  {format_c(fit.adj_r_squared, digits)} "  # type: ignore[attr-defined]
+        f"Multiple R-squared:  {format_c(fit.r_squared, digits)},"
+        f"\tAdjusted R-squared:  {format_c(fit.adj_r_squared, digits)} "
         f"\nF-statistic: {format_c(fval, digits)} on {format1(numdf)} and {format1(dendf)} DF,"
         f"  p-value: {pval}\n"
     )

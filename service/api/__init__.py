@@ -60,6 +60,7 @@ def init_app(app: Flask) -> None:
         problems,
         submissions,
         tokens_page,
+        unrecognised,
         variants,
     )
     from service.extensions import csrf
@@ -89,7 +90,7 @@ def init_app(app: Flask) -> None:
     )
     api = MixgradeApi(app)
     api.register_converter(RowId, _row_id_schema)
-    for module in (courses, problems, assignments, variants, submissions, grades):
+    for module in (courses, problems, assignments, variants, submissions, grades, unrecognised):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)
     app.extensions["mixgrade.api"] = api

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from service.models import (
     ApiToken,
+    Assignment,
     AssignmentProblem,
     Course,
     Role,
@@ -103,6 +104,17 @@ def course_for(course_id: int, *, teach: bool = False) -> Course:
     if teach and not who.teaches(course_id):
         abort(403, message="Only the course's instructors may do this.")
     return course
+
+
+def assignment_for(assignment_id: int, *, teach: bool = False) -> Assignment:
+    """The assignment if the caller is in its course (404 otherwise); ``teach``: 403 for
+    one who is in the course but does not teach it."""
+    assignment = db().get(Assignment, assignment_id)
+    if assignment is None or caller().role_in(assignment.course_id) is None:
+        abort(404, message=f"No assignment {assignment_id}.")
+    if teach and not caller().teaches(assignment.course_id):
+        abort(403, message="Only the course's instructors may do this.")
+    return assignment
 
 
 def item_for(item_id: int) -> AssignmentProblem:

@@ -29,10 +29,7 @@ def list_assignments(args: dict[str, Any], course_id: int) -> dict[str, Any]:
 @blp.route("/assignments/<id:assignment_id>")
 @blp.response(200, schemas.Assignment)
 def get_assignment(assignment_id: int) -> dict[str, Any]:
-    assignment = db().get(Assignment, assignment_id)
-    if assignment is None or access.caller().role_in(assignment.course_id) is None:
-        abort(404, message=f"No assignment {assignment_id}.")
-    return assignment_dict(assignment)
+    return assignment_dict(access.assignment_for(assignment_id))
 
 
 @blp.route("/courses/<id:course_id>/assignments", methods=["POST"])

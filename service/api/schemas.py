@@ -360,3 +360,71 @@ class Grades(Schema):
     columns = fields.List(fields.Nested(GradeColumn), required=True)
     possible = fields.Float(required=True)
     rows = fields.List(fields.Nested(GradeRow), required=True)
+
+
+class UnrecognisedCandidate(Schema):
+    id = fields.String(required=True, metadata={"description": "Suggested misconception id."})
+    expression = fields.String(
+        required=True, metadata={"description": "In the spec vocabulary, ready to paste."}
+    )
+    label = fields.String(required=True)
+    message = fields.String(required=True, metadata={"description": "A draft message."})
+
+
+class UnrecognisedAnswer(Schema):
+    user_id = fields.Integer(required=True)
+    variant_id = fields.Integer(required=True)
+    value = fields.Float(required=True)
+    key = fields.Float(required=True, metadata={"description": "The student's own key."})
+
+
+class UnrecognisedGroup(Schema):
+    label = fields.String(required=True)
+    count = fields.Integer(required=True, metadata={"description": "Answers in the group."})
+    students = fields.Integer(required=True)
+    value = fields.Float(
+        allow_none=True, metadata={"description": "A value cluster's value (same key for all)."}
+    )
+    candidate = fields.Nested(UnrecognisedCandidate, allow_none=True)
+    explained = fields.Integer(required=True, metadata={"description": "Answers it explains."})
+    share = fields.Float(required=True)
+    also = fields.List(fields.String(), required=True)
+    offered = fields.Boolean(
+        required=True, metadata={"description": "Explains most of the group: worth adding."}
+    )
+    answers = fields.List(fields.Nested(UnrecognisedAnswer), required=True)
+
+
+class UnrecognisedPart(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    answers = fields.Integer(required=True)
+    skipped = fields.String(required=True, metadata={"description": "Why not grouped, if not."})
+    not_rebuilt = fields.Integer(
+        required=True, metadata={"description": "Answers whose variant did not regenerate."}
+    )
+    unchecked = fields.Integer(
+        required=True,
+        metadata={"description": "Answers not checked yet (time budget spent): ask again."},
+    )
+    groups = fields.List(
+        fields.Nested(UnrecognisedGroup),
+        required=True,
+        metadata={"description": "By the candidate that reproduces the answers."},
+    )
+    clusters = fields.List(
+        fields.Nested(UnrecognisedGroup),
+        required=True,
+        metadata={"description": "Raw value clusters, when every variant has the same key."},
+    )
+
+
+class UnrecognisedItem(Schema):
+    item_id = fields.Integer(required=True)
+    problem_id = fields.Integer(required=True)
+    parts = fields.List(fields.Nested(UnrecognisedPart), required=True)
+
+
+class Unrecognised(Schema):
+    assignment_id = fields.Integer(required=True)
+    items = fields.List(fields.Nested(UnrecognisedItem), required=True)

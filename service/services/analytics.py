@@ -30,8 +30,9 @@ class PartStats:
     misconceptions: list[MisconceptionCount] = field(default_factory=list)
 
 
-def for_item(session: Session, item: AssignmentProblem) -> list[PartStats]:
-    """Stats over the students' own (not practice) graded submissions of this item."""
+def graded(session: Session, item: AssignmentProblem) -> list[tuple[Submission, Variant]]:
+    """The students' own (not practice) graded submissions of this item, per student in
+    attempt order: what the analytics count."""
     rows = session.execute(
         select(Submission, Variant)
         .join(Variant, Submission.variant_id == Variant.id)
@@ -42,6 +43,12 @@ def for_item(session: Session, item: AssignmentProblem) -> list[PartStats]:
         )
         .order_by(Submission.user_id, Submission.attempt_number)
     ).all()
+    return [(submission, variant) for submission, variant in rows]
+
+
+def for_item(session: Session, item: AssignmentProblem) -> list[PartStats]:
+    """Stats over the students' own (not practice) graded submissions of this item."""
+    rows = graded(session, item)
     prompts: dict[str, str] = {}
     messages: dict[tuple[str, str], str] = {}
     order: list[str] = []

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from problem_bank.fitting import FAMILIES, fit, parse_formula
+from problem_bank.fitting import FITTERS, fit, parse_formula
 from problem_bank.fitting.emmeans import tukey_pvalue
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -267,7 +267,7 @@ def test_formula_terms_follow_r_order() -> None:
 
 
 def test_families_registry_and_errors() -> None:
-    assert set(FAMILIES) == {"ols", "glm", "mixed", "count"}
+    assert set(FITTERS) == {"ols", "glm", "mixed", "count"}
     data = pd.DataFrame({"y": [0, 1, 0, 1, 1], "x": [1.0, 2, 3, 4, 5]})
     with pytest.raises(KeyError, match="known"):
         fit("nb", "y ~ x", data)
