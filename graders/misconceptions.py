@@ -54,10 +54,15 @@ def percent_for_proportion(part: Part, value: Any) -> Match | None:
     return None
 
 
-#: Generic detectors by answer kind, tried in order after the spec's misconceptions.
-GENERIC_DETECTORS: dict[str, tuple[Detector, ...]] = {
-    "numeric": (percent_for_proportion,),
-}
+#: Generic detectors for a kind whose answer is one number
+#: (:attr:`~problem_bank.kinds.base.AnswerKind.answers_one_number`), tried in order after
+#: the spec's misconceptions. No other kind has generic detectors yet.
+ONE_NUMBER_DETECTORS: tuple[Detector, ...] = (percent_for_proportion,)
+
+
+def generic_detectors(kind: AnswerKind) -> tuple[Detector, ...]:
+    """The generic detectors that apply to answers of ``kind``, asked of the kind."""
+    return ONE_NUMBER_DETECTORS if kind.answers_one_number else ()
 
 
 def find_misconception(part: Part, kind: AnswerKind, value: Any) -> Match | None:
@@ -66,7 +71,7 @@ def find_misconception(part: Part, kind: AnswerKind, value: Any) -> Match | None
     if matching:
         nearest = min(matching, key=lambda m: kind.distance(part, m, value))
         return Match(nearest.id, nearest.message)
-    for detect in GENERIC_DETECTORS.get(kind.name, ()):
+    for detect in generic_detectors(kind):
         found = detect(part, value)
         if found is not None:
             return found

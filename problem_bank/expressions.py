@@ -2,7 +2,7 @@
 
 An expression is parsed with :mod:`ast` and every node is checked against a whitelist, so
 a spec uploaded by an instructor can never run code: there is no ``eval``/``exec``, no
-attribute access, no subscripts, no lambdas, and only the functions in :data:`FUNCTIONS`
+attribute access, no subscripts, no lambdas, and only the functions in :data:`SIGNATURES`
 can be called. Evaluation walks the checked tree against a :class:`Context`.
 
 Rounding-aware acceptance: while evaluating, every printed quantity an expression reads
@@ -62,6 +62,7 @@ class Signature:
     choices: Mapping[int, frozenset[str]] = field(default_factory=dict)
     #: Reads a fitted model (so it takes ``model=``) rather than pure arithmetic.
     model: bool = False
+    #: What the function gives, in a few words (docs/authoring.md describes it in full).
     doc: str = ""
     #: What the model must offer (a capability of :mod:`problem_bank.families`).
     needs: str | None = None
@@ -96,8 +97,12 @@ SIGNATURES: dict[str, Signature] = {
     "ranef": Signature(
         3, 3, _M, string_args=(0, 1, 2), model=True, doc="BLUP: ranef(group, level, term)"
     ),
-    "residual_sd": Signature(0, 0, _M, model=True, needs="residual_sd"),
-    "residual_var": Signature(0, 0, _M, model=True, needs="residual_sd"),
+    "residual_sd": Signature(
+        0, 0, _M, model=True, doc="residual SD (gaussian)", needs="residual_sd"
+    ),
+    "residual_var": Signature(
+        0, 0, _M, model=True, doc="residual variance (gaussian)", needs="residual_sd"
+    ),
     "icc": Signature(
         0, 1, _M, string_args=(0,), model=True, doc="adjusted ICC", needs="residual_sd"
     ),
@@ -111,28 +116,44 @@ SIGNATURES: dict[str, Signature] = {
         doc="emmeans Tukey pair a - b",
         needs="emmeans_pairs",
     ),
-    "anova_f": Signature(1, 1, _M, string_args=(0,), model=True, needs="anova_lm"),
-    "anova_p": Signature(1, 1, _M, string_args=(0,), model=True, needs="anova_lm"),
-    "anova_df": Signature(1, 1, _M, string_args=(0,), model=True, needs="anova_lm"),
-    "dispersion_ratio": Signature(0, 0, _M, model=True, needs="check_overdispersion"),
-    "dispersion_p": Signature(0, 0, _M, model=True, needs="check_overdispersion"),
-    "observed_zeros": Signature(0, 0, _M, model=True, needs="check_zeroinflation"),
-    "predicted_zeros": Signature(0, 0, _M, model=True, needs="check_zeroinflation"),
-    "zero_ratio": Signature(0, 0, _M, model=True, needs="check_zeroinflation"),
+    "anova_f": Signature(
+        1, 1, _M, string_args=(0,), model=True, doc="sequential anova F", needs="anova_lm"
+    ),
+    "anova_p": Signature(
+        1, 1, _M, string_args=(0,), model=True, doc="sequential anova p", needs="anova_lm"
+    ),
+    "anova_df": Signature(
+        1, 1, _M, string_args=(0,), model=True, doc="sequential anova df", needs="anova_lm"
+    ),
+    "dispersion_ratio": Signature(
+        0, 0, _M, model=True, doc="Pearson chi2 / residual df", needs="check_overdispersion"
+    ),
+    "dispersion_p": Signature(
+        0, 0, _M, model=True, doc="overdispersion test p", needs="check_overdispersion"
+    ),
+    "observed_zeros": Signature(
+        0, 0, _M, model=True, doc="zeros in the response", needs="check_zeroinflation"
+    ),
+    "predicted_zeros": Signature(
+        0, 0, _M, model=True, doc="zeros the model predicts", needs="check_zeroinflation"
+    ),
+    "zero_ratio": Signature(
+        0, 0, _M, model=True, doc="predicted / observed zeros", needs="check_zeroinflation"
+    ),
     "aic": Signature(0, 0, _M, model=True, doc="AIC of a count model", needs="aic"),
-    "nobs": Signature(0, 0, _M, model=True),
-    "df_resid": Signature(0, 0, _M, model=True),
+    "nobs": Signature(0, 0, _M, model=True, doc="rows used in the fit"),
+    "df_resid": Signature(0, 0, _M, model=True, doc="residual degrees of freedom"),
     "param": Signature(1, 1, string_args=(0,), doc="a value drawn for this variant"),
     "qt": Signature(2, 2, doc="R's qt(p, df): the p quantile of Student's t with df"),
-    "invlogit": Signature(1, 1),
-    "logit": Signature(1, 1),
-    "exp": Signature(1, 1),
-    "log": Signature(1, 1),
-    "sqrt": Signature(1, 1),
-    "abs": Signature(1, 1),
-    "round": Signature(1, 2),
-    "min": Signature(2, 2),
-    "max": Signature(2, 2),
+    "invlogit": Signature(1, 1, doc="1 / (1 + exp(-x))"),
+    "logit": Signature(1, 1, doc="log(p / (1 - p))"),
+    "exp": Signature(1, 1, doc="e to the x"),
+    "log": Signature(1, 1, doc="natural logarithm"),
+    "sqrt": Signature(1, 1, doc="square root"),
+    "abs": Signature(1, 1, doc="absolute value"),
+    "round": Signature(1, 2, doc="round(x, digits)"),
+    "min": Signature(2, 2, doc="the smaller of two"),
+    "max": Signature(2, 2, doc="the larger of two"),
     "ifelse": Signature(3, 3, doc="ifelse(condition, if_true, if_false)"),
 }
 

@@ -88,7 +88,7 @@ def probability_parts(spec: ProblemSpec) -> frozenset[str]:
     """Numeric parts whose answer is a predicted probability (predict on a 0/1 response)."""
     out = set()
     for part in spec.parts:
-        if part.kind != "numeric":
+        if not kind_of(part.kind).answers_one_number:
             continue
         for call in parse(str(part.answer)).calls:
             model = spec.models.get(call.keywords.get("model", "main"))

@@ -4,7 +4,11 @@ Adding a kind means writing a module with an object that satisfies
 :class:`problem_bank.kinds.base.AnswerKind` (spec shape, generation, well-posedness,
 parsing, comparison, misconception matching, form reading, API shape and its template
 partial), adding its name to :data:`PartKind` and registering it below. Generation, the
-graders and the service dispatch through :func:`kind_of`; nothing else changes.
+graders and the service dispatch through :func:`kind_of`; nothing else changes. A kind of
+numbers can start from :class:`~problem_bank.kinds.ranges.NumbersKind`, a kind of options
+from :class:`~problem_bank.kinds.options.OptionsKind`, and build its part with
+:mod:`problem_bank.kinds.building`. What other code must know about a kind is an attribute
+of it (``answers_one_number``, ``partial``, an options kind's ``input_type``), never its name.
 """
 
 from __future__ import annotations

@@ -61,6 +61,9 @@ class AnswerKind(Protocol):
     partial: str
     #: What the page says about the format when the spec gives no ``format_hint``.
     default_format_hint: str
+    #: True when the answer is one number (one expression in the spec, one float on the
+    #: part): checks that reason about a single value ask this, never the kind's name.
+    answers_one_number: bool
 
     # -- spec and generation (problem_bank) --------------------------------------------
     def spec_shape(self, ps: PartSpec) -> str:

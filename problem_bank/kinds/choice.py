@@ -13,14 +13,7 @@ from problem_bank.kinds.base import (
     first_value,
     one_value_problem,
 )
-from problem_bank.kinds.building import (
-    acceptance_for,
-    applicable,
-    choice_value,
-    part_choices,
-    part_texts,
-    render_text,
-)
+from problem_bank.kinds.building import built_part, choice_value, part_choices, part_misconceptions
 from problem_bank.kinds.options import OptionsKind
 from problem_bank.kinds.parsing import parse_choice
 from problem_bank.variant import Misconception, Part
@@ -28,7 +21,7 @@ from problem_bank.variant import Misconception, Part
 if TYPE_CHECKING:
     from problem_bank.generate import VariantContext
     from problem_bank.scenarios import Scenario
-    from problem_bank.spec import PartSpec
+    from problem_bank.spec import MisconceptionSpec, PartSpec
 
 _RIGHT = Comparison(1.0)
 _WRONG = Comparison(0.0)
@@ -38,6 +31,9 @@ class ChoiceKind(OptionsKind):
     """One option; right or wrong. A list as the reference means any of them is right."""
 
     name = "choice"
+    multiple = False
+    input_type = "radio"
+    group_role = "radiogroup"
 
     def overlap(self, part: Part, a: Misconception, b: Misconception) -> bool:
         """One option named by both."""
@@ -65,22 +61,20 @@ class ChoiceKind(OptionsKind):
         else:
             assert ps.answer is not None
             answer = choice_value(ps.answer, ctx, ids)
-        for m in applicable(ps, ctx):
+
+        def wrong(m: MisconceptionSpec) -> str | None:
             assert isinstance(m.choice, str)
-            if m.choice != answer:
-                misconceptions.append(Misconception(m.id, m.choice, render_text(m.message, ctx)))
-        texts = part_texts(ps, ctx, answer)
-        if explanation_extra:
-            texts["explanation"] = (texts["explanation"] + " " + explanation_extra).strip()
-        return Part(
-            id=ps.id,
+            return m.choice if m.choice != answer else None
+
+        return built_part(
+            ps,
+            ctx,
             kind="choice",
             answer=answer,
-            acceptance=acceptance_for(ps),
-            misconceptions=tuple(misconceptions),
+            misconceptions=(*misconceptions, *part_misconceptions(ps, ctx, wrong)),
+            shown=answer,
+            explanation_extra=explanation_extra,
             choices=choices,
-            weight=ps.weight,
-            **texts,
         )
 
     def parse(self, part: Part, raw: Any) -> str:

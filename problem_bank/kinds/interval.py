@@ -9,7 +9,7 @@ refused before it costs an attempt.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from problem_bank.acceptance import (
@@ -21,24 +21,13 @@ from problem_bank.acceptance import (
 )
 from problem_bank.kinds.base import (
     Comparison,
-    ExpressionChecker,
     FormFields,
-    Loc,
     all_values,
-    expression_items,
     scalar_ok,
 )
-from problem_bank.kinds.building import (
-    acceptance_for,
-    applicable,
-    finite_number,
-    format_answer,
-    part_texts,
-    render_text,
-    typed_value,
-)
+from problem_bank.kinds.building import numbers_part
 from problem_bank.kinds.parsing import ParseError, parse_typed_number
-from problem_bank.kinds.ranges import misconception_ranges, ranges_overlap
+from problem_bank.kinds.ranges import NumbersKind, misconception_ranges
 from problem_bank.kinds.table import readable_number
 from problem_bank.variant import Misconception, Part
 
@@ -53,7 +42,7 @@ BOUNDS = ("lower", "upper")
 BOUND_LABELS = ("Lower bound", "Upper bound")
 
 
-class IntervalKind:
+class IntervalKind(NumbersKind):
     """Two numbers, lower then upper; graded bound by bound."""
 
     name = "interval"
@@ -70,36 +59,10 @@ class IntervalKind:
                 return f"misconception {m.id}: an interval is two expressions: [lower, upper]"
         return ""
 
-    def answer_errors(
-        self, answer: Any, loc: Loc, checker: ExpressionChecker, choice_ids: set[str]
-    ) -> Iterator[tuple[Loc, str]]:
-        return expression_items(answer, loc, checker, set())
-
     def build(self, ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
         """Both bounds and their rounding intervals; misconceptions are wrong intervals."""
-        bounds, intervals = _bounds(ps.answer, ps.digits, ctx)
-        if not bounds[0] < bounds[1]:
-            raise ValueError(f"the interval's lower bound {bounds[0]} is not below {bounds[1]}")
-        misconceptions = []
-        for m in applicable(ps, ctx):
-            m_bounds, m_intervals = _bounds(m.expression, ps.digits, ctx)
-            misconceptions.append(
-                Misconception(
-                    m.id,
-                    m_bounds,
-                    render_text(m.message, ctx),
-                    acceptance_for(ps, intervals=m_intervals),
-                )
-            )
-        shown = " to ".join(format_answer(b, ps.digits) for b in bounds)
-        return Part(
-            id=ps.id,
-            kind="interval",
-            answer=bounds,
-            acceptance=acceptance_for(ps, intervals=intervals),
-            misconceptions=tuple(misconceptions),
-            weight=ps.weight,
-            **part_texts(ps, ctx, shown),
+        return numbers_part(
+            ps, ctx, kind="interval", expressions=list, joiner=" to ", check=_lower_below_upper
         )
 
     def problems(self, part: Part) -> list[str]:
@@ -110,10 +73,6 @@ class IntervalKind:
             for m in part.misconceptions
             if all(within(float(w), r) for w, r in zip(_pair(m.answer), ranges, strict=True))
         ]
-
-    def overlap(self, part: Part, a: Misconception, b: Misconception) -> bool:
-        """One interval could match both: both bounds' ranges overlap."""
-        return ranges_overlap(misconception_ranges(part, a), misconception_ranges(part, b))
 
     def accepted_text(self, part: Part) -> str:
         acc = part.acceptance
@@ -220,16 +179,9 @@ def _two_expressions(answer: Any) -> bool:
     )
 
 
-def _bounds(
-    expressions: Any, digits: int, ctx: VariantContext
-) -> tuple[list[float], tuple[tuple[float, float], ...]]:
-    """The typed value and rounding interval of each bound's expression."""
-    bounds, intervals = [], []
-    for source in expressions:
-        value, interval = ctx.interval(str(source), digits)
-        bounds.append(typed_value(finite_number(value), digits))
-        intervals.append(interval)
-    return bounds, tuple(intervals)
+def _lower_below_upper(bounds: list[float]) -> None:
+    if not bounds[0] < bounds[1]:
+        raise ValueError(f"the interval's lower bound {bounds[0]} is not below {bounds[1]}")
 
 
 def _as_pair(raw: Any) -> tuple[Any, Any] | None:

@@ -13,14 +13,7 @@ from problem_bank.kinds.base import (
     choice_ids,
     list_problem,
 )
-from problem_bank.kinds.building import (
-    acceptance_for,
-    applicable,
-    choice_value,
-    part_choices,
-    part_texts,
-    render_text,
-)
+from problem_bank.kinds.building import built_part, choice_value, part_choices, part_misconceptions
 from problem_bank.kinds.options import OptionsKind
 from problem_bank.kinds.parsing import parse_choice_set
 from problem_bank.variant import Misconception, Part
@@ -28,7 +21,7 @@ from problem_bank.variant import Misconception, Part
 if TYPE_CHECKING:
     from problem_bank.generate import VariantContext
     from problem_bank.scenarios import Scenario
-    from problem_bank.spec import PartSpec
+    from problem_bank.spec import MisconceptionSpec, PartSpec
 
 
 class MultiKind(OptionsKind):
@@ -39,6 +32,10 @@ class MultiKind(OptionsKind):
     """
 
     name = "multi"
+    multiple = True
+    input_type = "checkbox"
+    group_role = "group"
+    instruction = "Tick every option that applies."
 
     def overlap(self, part: Part, a: Misconception, b: Misconception) -> bool:
         """A multi-select misconception matches its exact set only."""
@@ -57,19 +54,18 @@ class MultiKind(OptionsKind):
         items = ps.answer if isinstance(ps.answer, list) else [ps.answer]
         picked = {choice_value(i, ctx, ids) for i in items}
         answer = [c.id for c in choices if c.id in picked]
-        misconceptions = []
-        for m in applicable(ps, ctx):
-            wrong = [m.choice] if isinstance(m.choice, str) else list(m.choice or [])
-            misconceptions.append(Misconception(m.id, wrong, render_text(m.message, ctx)))
-        return Part(
-            id=ps.id,
+
+        def wrong(m: MisconceptionSpec) -> list[str]:
+            return [m.choice] if isinstance(m.choice, str) else list(m.choice or [])
+
+        return built_part(
+            ps,
+            ctx,
             kind="multi",
             answer=answer,
-            acceptance=acceptance_for(ps),
-            misconceptions=tuple(misconceptions),
+            misconceptions=part_misconceptions(ps, ctx, wrong),
+            shown=", ".join(answer),
             choices=choices,
-            weight=ps.weight,
-            **part_texts(ps, ctx, ", ".join(answer)),
         )
 
     def parse(self, part: Part, raw: Any) -> frozenset[str]:

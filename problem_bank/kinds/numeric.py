@@ -7,7 +7,6 @@ The rule for what is accepted, and for an answer that is right but typed too coa
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from problem_bank.acceptance import (
@@ -21,25 +20,20 @@ from problem_bank.acceptance import (
 )
 from problem_bank.kinds.base import (
     Comparison,
-    ExpressionChecker,
     FormFields,
-    Loc,
-    expression_items,
     first_value,
     one_value_problem,
 )
 from problem_bank.kinds.building import (
     acceptance_for,
-    applicable,
-    finite_number,
+    built_part,
     format_answer,
-    part_texts,
-    render_text,
-    typed_value,
+    number_misconceptions,
+    typed_numbers,
 )
 from problem_bank.kinds.parsing import parse_typed_number
-from problem_bank.kinds.ranges import misconception_ranges, ranges_overlap
-from problem_bank.variant import Misconception, Part
+from problem_bank.kinds.ranges import NumbersKind
+from problem_bank.variant import Acceptance, Misconception, Part
 
 if TYPE_CHECKING:
     from problem_bank.generate import VariantContext
@@ -50,49 +44,36 @@ _RIGHT = Comparison(1.0)
 _WRONG = Comparison(0.0)
 
 
-class NumericKind:
+class NumericKind(NumbersKind):
     """A single number; all or nothing (the spec gives no partial credit for numbers)."""
 
     name = "numeric"
     partial = "parts/numeric.html"
     default_format_hint = "A number, e.g. 1.23 or -4.5e-3"
+    answers_one_number = True
 
     def spec_shape(self, ps: PartSpec) -> str:
         if not isinstance(ps.answer, str | int | float):
             return "a numeric answer is one expression"
         return ""
 
-    def answer_errors(
-        self, answer: Any, loc: Loc, checker: ExpressionChecker, choice_ids: set[str]
-    ) -> Iterator[tuple[Loc, str]]:
-        return expression_items(answer, loc, checker, set())
-
     def build(self, ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
         """A number; its acceptance interval covers answers worked from printed coefficients."""
-        value, interval = ctx.interval(str(ps.answer), ps.digits)
-        value = finite_number(value)
-        answer = typed_value(value, ps.digits)
-        misconceptions = []
-        for m in applicable(ps, ctx):
-            assert isinstance(m.expression, str)
-            m_value, m_interval = ctx.interval(m.expression, ps.digits)
-            m_value = finite_number(m_value)
-            misconceptions.append(
-                Misconception(
-                    m.id,
-                    typed_value(m_value, ps.digits),
-                    render_text(m.message, ctx),
-                    acceptance_for(ps, m_interval),
-                )
-            )
-        return Part(
-            id=ps.id,
+        (answer,), (interval,) = typed_numbers([ps.answer], ps.digits, ctx)
+
+        def wrong(expression: Any) -> tuple[float, Acceptance]:
+            assert isinstance(expression, str)
+            (value,), (m_interval,) = typed_numbers([expression], ps.digits, ctx)
+            return value, acceptance_for(ps, m_interval)
+
+        return built_part(
+            ps,
+            ctx,
             kind="numeric",
             answer=answer,
+            misconceptions=number_misconceptions(ps, ctx, wrong),
             acceptance=acceptance_for(ps, interval, printed=ctx.shown(str(ps.answer))),
-            misconceptions=tuple(misconceptions),
-            weight=ps.weight,
-            **part_texts(ps, ctx, format_answer(answer, ps.digits)),
+            shown=format_answer(answer, ps.digits),
         )
 
     def problems(self, part: Part) -> list[str]:
@@ -107,9 +88,6 @@ class NumericKind:
             for m in part.misconceptions
             if within(float(m.answer), bounds)  # type: ignore[arg-type]
         ]
-
-    def overlap(self, part: Part, a: Misconception, b: Misconception) -> bool:
-        return ranges_overlap(misconception_ranges(part, a), misconception_ranges(part, b))
 
     def accepted_text(self, part: Part) -> str:
         acc = part.acceptance

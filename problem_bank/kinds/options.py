@@ -45,11 +45,24 @@ def choice_problems(part: Part) -> list[str]:
 
 
 class OptionsKind:
-    """The parts of a kind whose answer is picked from the shown options."""
+    """The parts of a kind whose answer is picked from the shown options.
+
+    The partial lays the options out the same for every such kind; how they are ticked
+    (one radio or many checkboxes) is the kind's, so no template compares kind names.
+    """
 
     name: str
     partial = "parts/options.html"
     default_format_hint = ""
+    answers_one_number = False
+    #: True when the answer is a set of options, False when it is one of them.
+    multiple: bool
+    #: The ``type`` of each option's ``<input>``: "radio" or "checkbox".
+    input_type: str
+    #: The ARIA role of the group of options.
+    group_role: str
+    #: What the page says above the options ("" for nothing).
+    instruction: str = ""
 
     def spec_shape(self, ps: PartSpec) -> str:
         return "" if ps.choices or ps.choices_from else f"a {self.name} part needs choices"

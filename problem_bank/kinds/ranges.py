@@ -1,15 +1,18 @@
 """What the grader counts as a misconception on the number kinds, as ranges per input.
 
 Well-posedness asks whether two misconceptions can be told apart; it must ask with the
-grader's own ranges (:mod:`problem_bank.acceptance`), so both read them from here.
+grader's own ranges (:mod:`problem_bank.acceptance`), so both read them from here, and the
+number kinds share them through :class:`NumbersKind`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from typing import Any
 
 from problem_bank.acceptance import accepted_range
+from problem_bank.kinds.base import ExpressionChecker, Loc, expression_items
 from problem_bank.variant import Misconception, Part
 
 
@@ -34,3 +37,19 @@ def ranges_overlap(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, fl
     return len(a) == len(b) and all(
         x[0] <= y[1] and y[0] <= x[1] for x, y in zip(a, b, strict=True)
     )
+
+
+class NumbersKind:
+    """What the number kinds (numeric, table, interval) share: an answer of numbers written
+    as expressions (no choice ids), each number accepted within its own range."""
+
+    answers_one_number = False
+
+    def answer_errors(
+        self, answer: Any, loc: Loc, checker: ExpressionChecker, choice_ids: set[str]
+    ) -> Iterator[tuple[Loc, str]]:
+        return expression_items(answer, loc, checker, set())
+
+    def overlap(self, part: Part, a: Misconception, b: Misconception) -> bool:
+        """One answer could match both: each number's two ranges overlap."""
+        return ranges_overlap(misconception_ranges(part, a), misconception_ranges(part, b))

@@ -22,17 +22,9 @@ from problem_bank.kinds.base import (
     all_values,
     list_problem,
 )
-from problem_bank.kinds.building import (
-    acceptance_for,
-    applicable,
-    finite_number,
-    format_answer,
-    part_texts,
-    render_text,
-    typed_value,
-)
+from problem_bank.kinds.building import numbers_part, render_text
 from problem_bank.kinds.parsing import ParseError, parse_cells, parse_typed_number
-from problem_bank.kinds.ranges import misconception_ranges, ranges_overlap
+from problem_bank.kinds.ranges import NumbersKind
 from problem_bank.variant import Misconception, Part
 
 if TYPE_CHECKING:
@@ -49,7 +41,7 @@ def cell_labels(part: Part) -> list[str]:
     return list(rows or columns)
 
 
-class TableKind:
+class TableKind(NumbersKind):
     """Each cell is graded like a numeric part against ``acceptance.intervals[i]``.
 
     All cells right scores 1. With ``acceptance.partial_credit`` each right cell earns an
@@ -85,41 +77,16 @@ class TableKind:
 
     def build(self, ps: PartSpec, ctx: VariantContext, scenario: Scenario | None) -> Part:
         """A grid of numbers, row-major; one acceptance interval per cell."""
-        assert isinstance(ps.answer, list)
-        cells: list[float] = []
-        intervals: list[tuple[float, float]] = []
-        for row in ps.answer:
-            for cell in row:
-                value, interval = ctx.interval(str(cell), ps.digits)
-                cells.append(typed_value(finite_number(value), ps.digits))
-                intervals.append(interval)
-        misconceptions = []
-        for m in applicable(ps, ctx):
-            assert isinstance(m.expression, list)
-            m_cells, m_intervals = [], []
-            for row in m.expression:
-                for cell in row:
-                    value, interval = ctx.interval(str(cell), ps.digits)
-                    m_cells.append(typed_value(finite_number(value), ps.digits))
-                    m_intervals.append(interval)
-            misconceptions.append(
-                Misconception(
-                    m.id,
-                    m_cells,
-                    render_text(m.message, ctx),
-                    acceptance_for(ps, intervals=tuple(m_intervals)),
-                )
-            )
-        return Part(
-            id=ps.id,
+        return numbers_part(
+            ps,
+            ctx,
             kind="table",
-            answer=cells,
-            acceptance=acceptance_for(ps, intervals=tuple(intervals)),
-            misconceptions=tuple(misconceptions),
-            weight=ps.weight,
-            rows=tuple(render_text(r, ctx) for r in ps.rows),
-            columns=tuple(render_text(c, ctx) for c in ps.columns),
-            **part_texts(ps, ctx, ", ".join(format_answer(c, ps.digits) for c in cells)),
+            expressions=_row_major,
+            joiner=", ",
+            fields=lambda: {
+                "rows": tuple(render_text(r, ctx) for r in ps.rows),
+                "columns": tuple(render_text(c, ctx) for c in ps.columns),
+            },
         )
 
     def problems(self, part: Part) -> list[str]:
@@ -137,10 +104,6 @@ class TableKind:
             ):
                 reasons.append(f"{part.id}: misconception {m.id} not told apart")
         return reasons
-
-    def overlap(self, part: Part, a: Misconception, b: Misconception) -> bool:
-        """Numbers in both accepted ranges exist in every cell."""
-        return ranges_overlap(misconception_ranges(part, a), misconception_ranges(part, b))
 
     def accepted_text(self, part: Part) -> str:
         acc = part.acceptance
@@ -234,6 +197,12 @@ def readable_number(cell: Any, percent_allowed: bool) -> bool:
     except ParseError:
         return False
     return True
+
+
+def _row_major(rows: Any) -> list[Any]:
+    """A spec table's cell expressions, row by row (spec_shape: a list of rows)."""
+    assert isinstance(rows, list)
+    return [cell for row in rows for cell in row]
 
 
 def _reference_cells(part: Part) -> list[float]:

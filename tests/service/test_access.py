@@ -8,8 +8,6 @@ students; anonymous visitors are sent to the login page.
 
 from __future__ import annotations
 
-import functools
-
 import pytest
 from sqlalchemy import select
 
@@ -23,18 +21,10 @@ from service.models import (
     Submission,
     User,
 )
-from service.services import variants
-from service.services.problems import builtin_spec_texts
 from tests.conftest import csrf_token
-from tests.service.web_world import as_user, build_world
+from tests.service.web_world import as_user, build_world, issued_variant, simple_regression_content
 
 ROLES = ("anonymous", "alice", "bob", "outsider", "teacher", "other_teacher")
-
-
-@functools.cache
-def _content(seed: int) -> dict:
-    text = next(t for t in builtin_spec_texts().values() if "id: simple_regression" in t)
-    return variants.generate_content(text, seed)
 
 
 @pytest.fixture
@@ -42,20 +32,14 @@ def ids(db_session, settings) -> dict[str, int]:
     """Alice's variant, practice variant and submission, and the other teacher's draft."""
     world = build_world(db_session)
     alice = world.users["alice"]
-    own = StoredVariant(
-        user_id=alice.id,
-        problem_id=world.problem.id,
-        assignment_problem_id=world.item.id,
-        seed=variants.seed_for(settings.seed_key, alice.id, world.item.id),
-        content=_content(1),
-    )
+    own = issued_variant(world, settings.seed_key)
     practice = StoredVariant(
         user_id=alice.id,
         problem_id=world.problem.id,
         assignment_problem_id=world.item.id,
         seed=99,
         is_practice=True,
-        content=_content(2),
+        content=simple_regression_content(2),
     )
     db_session.add_all([own, practice])
     db_session.flush()

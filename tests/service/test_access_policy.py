@@ -10,10 +10,9 @@ from __future__ import annotations
 import pytest
 
 from service.models import Role, StoredVariant, User
-from service.services import access, tokens, variants
-from service.services.problems import builtin_spec_texts
+from service.services import access, tokens
 from tests.conftest import login
-from tests.service.web_world import PASSWORD, _password_hash, as_user, build_world
+from tests.service.web_world import PASSWORD, _password_hash, as_user, build_world, issued_variant
 
 
 @pytest.fixture
@@ -25,15 +24,7 @@ def world(db_session, settings):
     db_session.add(admin)
     db_session.commit()
     world.users["admin"] = admin
-    text = next(t for t in builtin_spec_texts().values() if "id: simple_regression" in t)
-    alice = world.users["alice"]
-    variant = StoredVariant(
-        user_id=alice.id,
-        problem_id=world.problem.id,
-        assignment_problem_id=world.item.id,
-        seed=variants.seed_for(settings.seed_key, alice.id, world.item.id),
-        content=variants.generate_content(text, 1),
-    )
+    variant = issued_variant(world, settings.seed_key)
     db_session.add(variant)
     db_session.commit()
     world.variant_id = variant.id  # type: ignore[attr-defined]

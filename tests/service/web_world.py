@@ -17,10 +17,12 @@ from service.models import (
     Enrollment,
     Problem,
     Role,
+    StoredVariant,
     User,
 )
 from service.passwords import hash_password
-from service.services.problems import sync_builtin
+from service.services import variants
+from service.services.problems import builtin_spec_texts, sync_builtin
 from tests.conftest import login
 
 PASSWORD = "correct horse battery"
@@ -98,6 +100,28 @@ def build_world(
     session.add_all([assignment, item])
     session.commit()
     return World(course, other, assignment, item, problem, users)
+
+
+@functools.cache
+def simple_regression_content(seed: int) -> dict:
+    """The stored content of the built-in simple regression's variant for ``seed``."""
+    text = next(t for t in builtin_spec_texts().values() if "id: simple_regression" in t)
+    return variants.generate_content(text, seed)
+
+
+def issued_variant(
+    world: World, seed_key: str, key: str = "alice", content_seed: int = 1
+) -> StoredVariant:
+    """A user's variant of the world's assignment problem, seeded as the service seeds it
+    (not added to the session)."""
+    user = world.users[key]
+    return StoredVariant(
+        user_id=user.id,
+        problem_id=world.problem.id,
+        assignment_problem_id=world.item.id,
+        seed=variants.seed_for(seed_key, user.id, world.item.id),
+        content=simple_regression_content(content_seed),
+    )
 
 
 def as_user(client: FlaskClient, key: str) -> FlaskClient:
