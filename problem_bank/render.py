@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from problem_bank import expressions as ex
-from problem_bank.spec import PLACEHOLDER, format_error, split_placeholder
+from problem_bank.placeholders import PLACEHOLDER, format_error, split_placeholder
 
 #: Longest text a story, prompt or solution may render to (a 64 KB spec of ``{x}``s with
 #: long values must not become a 20 MB page).
