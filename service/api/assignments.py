@@ -165,7 +165,8 @@ def _edit(use_case: Any, *args: Any, **kwargs: Any) -> Any:
         return use_case(db(), *args, **kwargs)
     except assignment_editing.EditRefused as refused:
         db().rollback()
-        abort(refused.status, message=refused.detail, errors=refused.errors or None)
+        details = {"errors": refused.errors} if refused.errors else {}
+        abort(refused.status, message=refused.detail, **details)
 
 
 def item_dict(assignment_problem: AssignmentProblem) -> dict[str, Any]:

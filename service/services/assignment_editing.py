@@ -263,8 +263,9 @@ def remove_problem(session: Session, assignment_problem: AssignmentProblem, acto
 def reorder(session: Session, assignment: Assignment, actor: User, order: Sequence[int]) -> None:
     """Put the active problems in this order (every active item id, each once).
 
-    A list that is not exactly the active set is refused with 409 when the set changed
-    under the form (another instructor added or removed one), else 422.
+    A list with ids of this assignment that is not its active set is refused with 409
+    (the form was made before another instructor added or removed one); a list with
+    repeated ids or ids of no problem of this assignment with 422.
     """
     _lock(session, assignment)
     active = [ap.id for ap in assignment.assignment_problems]
@@ -386,7 +387,7 @@ def rescore(
     )
     if assignment_problems is not None:
         query = query.where(AssignmentProblem.id.in_([ap.id for ap in assignment_problems]))
-    rows = list(session.execute(query).tuples())
+    rows = list(session.execute(query).all())
     user_ids = {submission.user_id for submission, _, _ in rows}
     exceptions = student_terms.for_assignments(session, [assignment.id], sorted(user_ids))
     for submission, variant, assignment_problem in rows:

@@ -133,9 +133,10 @@ def check_settings(settings: AssignmentSettings) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not settings.title.strip():
         errors["title"] = "Give the assignment a title."
-    if settings.late_until and not settings.due_at:
+    due, late = timing.as_utc(settings.due_at), timing.as_utc(settings.late_until)
+    if late and not due:
         errors["late_until"] = "A late cut-off needs a due date."
-    elif settings.late_until and settings.due_at and settings.late_until < settings.due_at:
+    elif late and due and late < due:
         errors["late_until"] = "The late cut-off must be after the due date."
     if not 1 <= settings.attempts_allowed <= MAX_ATTEMPTS:
         errors["attempts_allowed"] = f"Attempts must be a whole number from 1 to {MAX_ATTEMPTS}."

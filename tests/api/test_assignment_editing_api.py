@@ -93,8 +93,10 @@ def test_items_added_reordered_repointed_and_removed(client, db_session, world: 
     )
     assert [i["id"] for i in order.get_json()["items"]] == [new["id"], world.item.id]
     _problem(
-        client.put(_url(world, "/items/order"), json={"order": [new["id"]]}, headers=teacher), 422
+        client.put(_url(world, "/items/order"), json={"order": [new["id"]]}, headers=teacher), 409
     )
+    twice = {"order": [new["id"], new["id"], world.item.id]}
+    _problem(client.put(_url(world, "/items/order"), json=twice, headers=teacher), 422)
     _problem(client.put(_url(world, "/items/order"), json={"order": "x"}, headers=teacher), 422)
 
     parts = list(client.get(_url(world), headers=teacher).get_json()["items"][1]["part_points"])

@@ -288,11 +288,15 @@ def test_reorder_takes_exactly_the_active_set(db_session, world):
     assignment_editing.reorder(db_session, world.assignment, teacher, [c, a, b])
     db_session.expire_all()
     assert [ap.id for ap in world.assignment.assignment_problems] == [c, a, b]
-    for wrong in ([c, a], [c, a, b, a], [c, a, b, 999_999]):
+    for wrong in ([c, a, b, a], [c, a, b, 999_999]):
         with pytest.raises(EditRefused) as refused:
             assignment_editing.reorder(db_session, world.assignment, teacher, wrong)
         assert refused.value.status == 422
         db_session.rollback()
+    # Ids of this assignment but not its whole active set: made before a change, 409.
+    with pytest.raises(Stale):
+        assignment_editing.reorder(db_session, world.assignment, teacher, [c, a])
+    db_session.rollback()
     # The form was made before someone removed b: its order is stale, not wrong.
     assignment_editing.remove_problem(db_session, db_session.get(AssignmentProblem, b), teacher)
     with pytest.raises(Stale):
