@@ -60,7 +60,21 @@ def course(course_id: int):
         for assignment in enrollment.course.assignments
         if (told := audit.told_to_students(db(), assignment.id, current_user.id))
     ]
-    return render_template("course.html", course=enrollment.course, rows=rows, changes=changes)
+    # Removed problems this student submitted to: "What changed" links to their work.
+    removed = [
+        ap
+        for a in enrollment.course.assignments
+        for ap in a.every_assignment_problem
+        if ap.archived_at is not None
+    ]
+    kept = {
+        key[1]
+        for key, s in standings.standings(db(), removed, [current_user.id]).items()
+        if s.attempts
+    }
+    return render_template(
+        "course.html", course=enrollment.course, rows=rows, changes=changes, kept=kept
+    )
 
 
 @bp.route("/items/<int:item_id>")

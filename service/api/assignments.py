@@ -49,8 +49,7 @@ def create_assignment(body: dict[str, Any], course_id: int) -> dict[str, Any]:
         score_policy=ScorePolicy(body["score_policy"]),
         problems=[(p["problem_id"], p["points"]) for p in body["problems"]],
     )
-    if not draft.title:
-        abort(422, message="The request is not valid: json.title: the title is blank.")
+    _settings_valid(draft)
     try:
         assignment = teaching.create_assignment(db(), course, draft)
     except ValueError as error:
@@ -74,6 +73,7 @@ def edit_assignment(body: dict[str, Any], assignment_id: int) -> dict[str, Any]:
         settings.practice_allowed = body["practice_allowed"]
     if "score_policy" in body:
         settings.score_policy = ScorePolicy(body["score_policy"])
+    _settings_valid(settings)
     _edit(
         assignment_editing.edit_settings,
         assignment,
@@ -148,6 +148,14 @@ def edit_item(body: dict[str, Any], assignment_id: int, item_id: int) -> dict[st
     form = {f"part-{assignment_problem.id}-{pid}": str(v) for pid, v in values.items()}
     _edit(assignment_editing.set_points, assignment_problem, who, part_form=form)
     return item_dict(assignment_problem)
+
+
+def _settings_valid(settings: teaching.AssignmentSettings) -> None:
+    """422 naming each field the forms' own rule (teaching.check_settings) refuses."""
+    errors = teaching.check_settings(settings)
+    if errors:
+        fields = "; ".join(f"json.{name}: {message}" for name, message in errors.items())
+        abort(422, message=f"The request is not valid: {fields}", errors=errors)
 
 
 def _item(assignment_id: int, item_id: int) -> AssignmentProblem:

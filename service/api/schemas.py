@@ -221,13 +221,8 @@ class AssignmentCreate(Schema):
         fields.Nested(ItemCreate), required=True, validate=validate.Length(min=1, max=50)
     )
 
-    @validates_schema
-    def _dates(self, data: dict[str, Any], **_: Any) -> None:
-        due, late = data.get("due_at"), data.get("late_until")
-        if late is not None and due is None:
-            raise ValidationError("a late cut-off needs a due date", "late_until")
-        if late is not None and due is not None and late < due:
-            raise ValidationError("the late cut-off must be after the due date", "late_until")
+    # The dates' order and the title are checked with the forms' rule
+    # (teaching.check_settings), in the route.
 
 
 class VariantIssueSchema(Schema):

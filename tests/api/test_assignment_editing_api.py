@@ -146,3 +146,21 @@ def test_the_editing_routes_are_in_the_openapi_document(client):
     item = paths["/api/v1/assignments/{assignment_id}/items/{item_id}"]
     assert {"patch", "delete"} <= set(item)
     assert {"200", "204"} <= set(item["delete"]["responses"])
+
+
+def test_create_and_edit_share_the_settings_rule(client, world: ApiWorld):
+    """The dates' order is the forms' rule (teaching.check_settings), on create too."""
+    due = datetime.now(UTC) + timedelta(days=3)
+    body = {
+        "title": "Week 2",
+        "due_at": due.isoformat(),
+        "late_until": (due - timedelta(hours=1)).isoformat(),
+        "problems": [{"problem_id": world.problem.id}],
+    }
+    url = f"{API}/courses/{world.course.id}/assignments"
+    refused = _problem(client.post(url, json=body, headers=world.auth("teacher")), 422)
+    assert refused["errors"] == {"late_until": "The late cut-off must be after the due date."}
+    blank = _problem(
+        client.post(url, json={**body, "title": "  "}, headers=world.auth("teacher")), 422
+    )
+    assert "title" in blank["errors"]

@@ -60,7 +60,10 @@ def test_what_changed_and_a_removed_problem_with_work_kept(client, db_session, w
     assert "What changed in Homework 1" in course
     assert "The due date moved to 5 Dec 2030 17:00 UTC." in course
     assert f"{title} was removed from the assignment; your submissions to it are kept." in course
-    assert f'href="/items/{item_id}"' not in course and f'href="/items/{other.id}"' in course
+    assert f'href="/items/{other.id}"' in course
+    # Not listed as a problem; linked from what changed, to the work kept.
+    assert f'<a href="/items/{item_id}">Your work on it</a>' in course
+    assert course.count(f'href="/items/{item_id}"') == 1
     assert datetime.now(UTC).strftime("%Y-%m-%d") in course  # each change is dated
 
     page = client.get(f"/items/{item_id}")
@@ -80,3 +83,4 @@ def test_what_changed_and_a_removed_problem_with_work_kept(client, db_session, w
     # Bob never submitted to it: for him it is gone.
     as_user(client, "bob")
     assert client.get(f"/items/{item_id}").status_code == 404
+    assert "Your work on it" not in client.get(f"/courses/{world.course.id}").get_data(as_text=True)

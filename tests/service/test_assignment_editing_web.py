@@ -148,6 +148,7 @@ def test_add_move_order_and_remove_from_the_page(client, world, db_session):
     assert removed.status_code == 302
     page = client.get(removed.headers["Location"]).get_data(as_text=True)
     assert "Archived Simple linear regression" in page
+    assert "Removed problems" in page
     db_session.expire_all()
     assert db_session.get(AssignmentProblem, first.id).archived_at is not None
     second_id = second.id
