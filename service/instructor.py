@@ -8,6 +8,7 @@ bank needs the site role."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -388,9 +389,12 @@ def reorder_assignment(assignment_id: int):
         if raw is None:
             continue
         try:
-            placed.append((float(raw), ap.id))
+            position = float(raw)
+            if not math.isfinite(position):
+                raise ValueError(raw)
         except ValueError:
             return _refused(assignment, "order", "Positions are numbers.", 400)
+        placed.append((position, ap.id))
     order = [item_id for _, item_id in sorted(placed)]
     try:
         assignment_editing.reorder(db(), assignment, current_user, order)

@@ -133,6 +133,14 @@ def test_add_move_order_and_remove_from_the_page(client, world, db_session):
     assert ordered.status_code == 302
     db_session.expire_all()
     assert [ap.id for ap in world.assignment.assignment_problems] == [first.id, second.id]
+    for junk in ("nan", "inf", "first"):
+        hostile = client.post(
+            f"/teach/assignments/{world.assignment.id}/order",
+            data={"csrf_token": token, f"position-{first.id}": junk, f"position-{second.id}": "2"},
+        )
+        assert hostile.status_code == 400 and "Positions are numbers" in hostile.get_data(
+            as_text=True
+        )
     partial = client.post(
         f"/teach/assignments/{world.assignment.id}/order",
         data={"csrf_token": token, f"position-{first.id}": "1"},
