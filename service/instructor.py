@@ -23,7 +23,8 @@ from flask_login import current_user, login_required
 
 import problem_bank
 from problem_bank.render import plural
-from service.models import Assignment, AssignmentProblem, Course, Problem
+from service.models import Assignment, AssignmentProblem, Course, Problem, ProblemStatus
+from service.request_input import printable
 from service.routing import row_id
 from service.services import (
     access,
@@ -97,11 +98,50 @@ def course(course_id: int):
 
 @bp.route("/problems")
 def bank():
-    problems = authoring.visible(db(), current_user)
+    """The bank, filtered by the query (``status``, ``topic``, ``author``): bookmarkable."""
+    wanted = _bank_filter()
+    problems = authoring.visible(db(), current_user, wanted)
     by_slug: dict[str, list[Problem]] = {}
     for p in problems:
         by_slug.setdefault(p.slug, []).append(p)
-    return render_template("teach/bank.html", by_slug=by_slug)
+    topics, authors = authoring.bank_choices(db(), current_user)
+    return render_template(
+        "teach/bank.html",
+        by_slug=by_slug,
+        wanted=wanted,
+        statuses=authoring.STATUSES,
+        topics=topics,
+        authors=authors,
+        author_names=dict(authors),
+    )
+
+
+def _bank_filter() -> authoring.BankFilter:
+    """The bank's filter from the query string; an unknown value is a 400 that says so."""
+    raw_status = request.args.get("status", "").strip()
+    if raw_status and raw_status not in authoring.STATUSES:
+        abort(
+            400,
+            f"Unknown status {printable(raw_status[:40])!r}: "
+            f"choose one of {', '.join(authoring.STATUSES)}.",
+        )
+    raw_author = request.args.get("author", "").strip()
+    author: int | str | None = None
+    if raw_author == authoring.BUILTIN_AUTHOR:
+        author = authoring.BUILTIN_AUTHOR
+    elif raw_author:
+        author = row_id(raw_author)
+        if author is None:
+            abort(
+                400,
+                f"Unknown author {printable(raw_author[:40])!r}: "
+                f"give a user id or {authoring.BUILTIN_AUTHOR!r}.",
+            )
+    return authoring.BankFilter(
+        status=ProblemStatus(raw_status) if raw_status else None,
+        topic=request.args.get("topic", "").strip()[:128],
+        author=author,
+    )
 
 
 @bp.route("/problems/<int:problem_id>")
@@ -118,7 +158,9 @@ def preview(problem_id: int):
         variant = authoring.preview(problem, seed, budget)
     except (problem_bank.InvalidSeed, problem_bank.GenerationError, ValueError) as exc:
         error = str(exc)  # OverBudget included: the page says what took too long
-    versions = [p for p in authoring.visible(db(), current_user) if p.slug == problem.slug]
+    versions = authoring.visible(
+        db(), current_user, authoring.BankFilter(slug=problem.slug, with_archived=True)
+    )
     return render_template(
         "teach/preview.html",
         problem=problem,
@@ -128,6 +170,7 @@ def preview(problem_id: int):
         error=error,
         versions=versions,
         can_edit=authoring.can_edit(current_user, problem),
+        referenced=authoring.is_referenced(db(), problem.id),
     ), (422 if error else 200)
 
 
@@ -218,6 +261,27 @@ def publish(problem_id: int):
         return redirect(url_for("instructor.preview", problem_id=problem.id))
     flash(f"Published {problem.slug} version {problem.version}.", "ok")
     return redirect(url_for("instructor.preview", problem_id=problem.id))
+
+
+@bp.route("/problems/<int:problem_id>/delete", methods=["POST"])
+def delete_problem(problem_id: int):
+    """Delete a draft nothing uses, else archive it (authoring.delete_or_archive says why)."""
+    _author_only()
+    problem = _problem(problem_id)
+    slug, version = problem.slug, problem.version
+    try:
+        removed = authoring.delete_or_archive(db(), current_user, problem)
+    except authoring.Refused as refused:
+        abort(403, f"{str(refused).capitalize()}.")
+    if removed == authoring.Removed.deleted:
+        flash(f"Deleted {slug} version {version}.", "ok")
+        return redirect(url_for("instructor.bank"))
+    flash(
+        f"Archived {slug} version {version}: it is no longer offered for new assignments; "
+        "assignments that use it keep working.",
+        "ok",
+    )
+    return redirect(url_for("instructor.preview", problem_id=problem_id))
 
 
 # ---------------------------------------------------------------------------- assignments

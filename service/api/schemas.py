@@ -12,6 +12,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.routing import MAX_ROW_ID as MAX_ID
+from service.services.authoring import BUILTIN_AUTHOR, STATUSES
 from service.services.submissions import MAX_KEY_CHARS
 
 
@@ -97,6 +98,30 @@ class Problem(Schema):
     topic = fields.String(required=True)
     status = fields.String(required=True)
     builtin = fields.Boolean(required=True)
+
+
+class ProblemListArgs(PageArgs):
+    """The bank's filter, as on the web page (``services.authoring.BankFilter``)."""
+
+    status = fields.String(
+        validate=validate.OneOf(STATUSES),
+        metadata={
+            "description": "Only versions with this status; without it, archived versions "
+            "are left out."
+        },
+    )
+    topic = fields.String(
+        load_default="",
+        validate=validate.Length(max=128),
+        metadata={"description": "Only this topic (exact)."},
+    )
+    author = fields.String(
+        validate=validate.Regexp(
+            rf"^({BUILTIN_AUTHOR}|[1-9][0-9]{{0,9}})$",
+            error=f"give a user id or {BUILTIN_AUTHOR!r}",
+        ),
+        metadata={"description": f"A user id, or {BUILTIN_AUTHOR!r} for the bank's own."},
+    )
 
 
 class ProblemFull(Problem):

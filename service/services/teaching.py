@@ -53,14 +53,20 @@ def students(session: Session, course: Course) -> list[User]:
 
 
 def publishable(session: Session) -> list[Problem]:
-    """The newest published version of every problem: what an assignment can use."""
+    """The newest published version of every problem: what an assignment can use.
+
+    A problem whose newest released version is archived is withdrawn, not fallen back
+    to an older published version.
+    """
     newest: dict[str, Problem] = {}
+    released = (ProblemStatus.published, ProblemStatus.archived)
     rows = session.scalars(
-        select(Problem).where(Problem.status == ProblemStatus.published).order_by(Problem.version)
+        select(Problem).where(Problem.status.in_(released)).order_by(Problem.version)
     )
     for row in rows:
         newest[row.slug] = row
-    return sorted(newest.values(), key=lambda p: (p.topic, p.title))
+    offered = [p for p in newest.values() if p.status == ProblemStatus.published]
+    return sorted(offered, key=lambda p: (p.topic, p.title))
 
 
 def parts_of(problem: Problem) -> list[tuple[str, float, str]]:
