@@ -30,6 +30,7 @@ from service.services import (
     access,
     analytics,
     authoring,
+    copying,
     gradebook,
     regrade,
     teaching,
@@ -87,6 +88,7 @@ def course(course_id: int):
     return render_template(
         "teach/course.html",
         course=course,
+        copy_targets=_copy_targets(course.id),
         newer=newer,
         students=teaching.students(db(), course),
         failures=teaching.grading_problems(db(), course),
@@ -323,8 +325,53 @@ def assignment(assignment_id: int):
         for assignment_problem in assignment.assignment_problems
     }
     return render_template(
-        "teach/assignment.html", assignment=assignment, parts=parts, shares=shares
+        "teach/assignment.html",
+        assignment=assignment,
+        parts=parts,
+        shares=shares,
+        copy_targets=_copy_targets(assignment.course_id),
     )
+
+
+@bp.route("/assignments/<int:assignment_id>/copy", methods=["POST"])
+def copy_assignment(assignment_id: int):
+    """Copy the assignment (problems, points, settings; no student work) into a course
+    the user teaches."""
+    assignment = _assignment(assignment_id)
+    target, shift_days = _copy_form()
+    copy = copying.copy_assignment(db(), assignment, target, shift_days)
+    flash(f"Copied {assignment.title} into {target.code}.", "ok")
+    return redirect(url_for("instructor.assignment", assignment_id=copy.id))
+
+
+@bp.route("/courses/<int:course_id>/copy-assignments", methods=["POST"])
+def copy_course_assignments(course_id: int):
+    """Copy every assignment of the course into another course the user teaches."""
+    source = _course(course_id)
+    target, shift_days = _copy_form()
+    copies = copying.copy_course_assignments(db(), source, target, shift_days)
+    flash(f"Copied {plural(len(copies), 'assignment')} into {target.code}.", "ok")
+    return redirect(url_for("instructor.course", course_id=target.id))
+
+
+def _copy_targets(course_id: int) -> list[Course]:
+    """The courses a copy may go to: the others this user teaches."""
+    return [c for c in teaching.courses_taught(db(), current_user) if c.id != course_id]
+
+
+def _copy_form() -> tuple[Course, int]:
+    """The target course (403 unless the user teaches it) and the days to shift by."""
+    target_id = row_id(request.form.get("course_id"))
+    if target_id is None:
+        abort(400, "Choose the course to copy into.")
+    target = db().get(Course, target_id)
+    if target is None or not access.teaches(db(), current_user, target_id):
+        abort(403, "You can copy only into a course you teach.")
+    try:
+        shift_days = copying.read_shift_days(request.form.get("shift_days"))
+    except ValueError as error:
+        abort(400, f"{str(error).capitalize()}.")
+    return target, shift_days
 
 
 @bp.route("/items/<int:item_id>/points", methods=["POST"])

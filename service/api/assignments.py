@@ -10,7 +10,7 @@ from service.api import access, schemas
 from service.api.access import abort
 from service.api.problems import problem_dict
 from service.models import Assignment
-from service.services import teaching, timing
+from service.services import copying, teaching, timing
 from service.web_db import db
 
 blp = access.blueprint("assignments", "Assignments and their problems.")
@@ -55,6 +55,29 @@ def create_assignment(body: dict[str, Any], course_id: int) -> dict[str, Any]:
         db().rollback()
         abort(422, message=f"The request is not valid: json.problems: {error}.")
     return assignment_dict(assignment)
+
+
+@blp.route("/assignments/<id:assignment_id>/copy", methods=["POST"])
+@blp.arguments(schemas.AssignmentCopy)
+@blp.response(201, schemas.Assignment)
+def copy_assignment(body: dict[str, Any], assignment_id: int) -> dict[str, Any]:
+    """Copy the assignment into a course the caller teaches: problems, points and
+    settings (every column), dates moved by ``shift_days``; no student work."""
+    assignment = access.assignment_for(assignment_id, teach=True)
+    target = access.course_for(body["course_id"], teach=True)
+    copy = copying.copy_assignment(db(), assignment, target, body["shift_days"])
+    return assignment_dict(copy)
+
+
+@blp.route("/courses/<id:course_id>/copy-assignments", methods=["POST"])
+@blp.arguments(schemas.AssignmentCopy)
+@blp.response(201, schemas.AssignmentCopies)
+def copy_course_assignments(body: dict[str, Any], course_id: int) -> dict[str, Any]:
+    """Copy every assignment of the course into another course the caller teaches."""
+    source = access.course_for(course_id, teach=True)
+    target = access.course_for(body["course_id"], teach=True)
+    copies = copying.copy_course_assignments(db(), source, target, body["shift_days"])
+    return {"items": [assignment_dict(a) for a in copies]}
 
 
 def assignment_dict(assignment: Assignment) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from service.routing import MAX_ROW_ID as MAX_ID
 from service.services.authoring import BUILTIN_AUTHOR, STATUSES
+from service.services.copying import MAX_SHIFT_DAYS
 from service.services.submissions import MAX_KEY_CHARS
 
 
@@ -187,6 +188,25 @@ class AssignmentCreate(Schema):
             raise ValidationError("a late cut-off needs a due date", "late_until")
         if late is not None and due is not None and late < due:
             raise ValidationError("the late cut-off must be after the due date", "late_until")
+
+
+class AssignmentCopy(Schema):
+    """Where to copy an assignment (or all of a course's) to, for the next term."""
+
+    course_id = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "A course the caller teaches."},
+    )
+    shift_days = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=-MAX_SHIFT_DAYS, max=MAX_SHIFT_DAYS),
+        metadata={"description": "Move every date by this many days (0: keep them)."},
+    )
+
+
+class AssignmentCopies(Schema):
+    items = fields.List(fields.Nested(Assignment), required=True)
 
 
 class VariantIssueSchema(Schema):
