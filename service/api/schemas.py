@@ -412,6 +412,18 @@ class Grades(Schema):
     rows = fields.List(fields.Nested(GradeRow), required=True)
 
 
+class Rounded(fields.Float):
+    """A number rounded to ``places`` decimals when dumped (a share, not a measurement)."""
+
+    def __init__(self, places: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.places = places
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else round(float(value), self.places)
+
+
+# The Unrecognised* schemas dump services.unrecognised's dataclasses as they are.
 class UnrecognisedCandidate(Schema):
     id = fields.String(required=True, metadata={"description": "Suggested misconception id."})
     expression = fields.String(
@@ -437,7 +449,7 @@ class UnrecognisedGroup(Schema):
     )
     candidate = fields.Nested(UnrecognisedCandidate, allow_none=True)
     explained = fields.Integer(required=True, metadata={"description": "Answers it explains."})
-    share = fields.Float(required=True)
+    share = Rounded(4, required=True)
     also = fields.List(fields.String(), required=True)
     offered = fields.Boolean(
         required=True, metadata={"description": "Explains most of the group: worth adding."}
@@ -470,8 +482,8 @@ class UnrecognisedPart(Schema):
 
 
 class UnrecognisedItem(Schema):
-    item_id = fields.Integer(required=True)
-    problem_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True, attribute="assignment_problem.id")
+    problem_id = fields.Integer(required=True, attribute="assignment_problem.problem_id")
     parts = fields.List(fields.Nested(UnrecognisedPart), required=True)
 
 
