@@ -3,7 +3,7 @@
 The problem is the instructor's own copy of simple_regression (so they may edit it),
 uploaded, self-tested and published through the authoring use case; the variants are
 stored by the variants service, and the graded submissions carry the grader's own
-feedback:
+feedback. The story:
 alice and bob report the slope as a percent (100 × the estimate, a slip no misconception
 of the part lists), alice once types a number nothing explains, and bob gets the
 intercept right.
