@@ -141,3 +141,22 @@ def test_two_concurrent_deletes_of_one_draft_both_succeed(app, db_session, world
     # The HTTP answer for whoever comes after is a clean 404.
     late = app.test_client().delete(f"{API}/problems/{problem_id}", headers=world.auth("teacher"))
     assert late.status_code == 404
+
+
+def test_two_concurrent_delete_requests_are_never_a_500(app, db_session, world: ApiWorld):
+    problem_id = _draft(db_session, world, "api_race_http").id
+    statuses: list[int] = []
+
+    def send() -> None:
+        response = app.test_client().delete(
+            f"{API}/problems/{problem_id}", headers=world.auth("teacher")
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert 204 in statuses and set(statuses) <= {204, 404}, statuses
+    assert status_of(db_session, problem_id) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from service.models import AssignmentProblem, Problem, ProblemStatus, User
+from service.models import AssignmentProblem, Problem, ProblemStatus, StoredVariant, User
 from service.services import authoring, teaching
 from service.services.problems import builtin_spec_texts
 from tests.conftest import csrf_token
@@ -193,3 +193,15 @@ def test_the_form_needs_its_csrf_token(client, db_session, world):
     assert client.post(f"/teach/problems/{problem.id}/delete").status_code == 400
     db_session.expire_all()
     assert db_session.get(Problem, problem.id) is not None
+
+
+def test_a_draft_a_stored_variant_refers_to_is_archived(db_session, world):
+    """A variant (a student's dataset) refers to the version too, even without an item."""
+    problem = draft(db_session, world, "varied")
+    db_session.add(
+        StoredVariant(user_id=world.users["alice"].id, problem_id=problem.id, seed=1, content={})
+    )
+    db_session.commit()
+    removed = authoring.delete_or_archive(db_session, world.users["teacher"], problem)
+    assert removed == authoring.Removed.archived
+    assert status_of(db_session, problem.id) == ProblemStatus.archived
