@@ -55,18 +55,16 @@ def students(session: Session, course: Course) -> list[User]:
 def publishable(session: Session) -> list[Problem]:
     """The newest published version of every problem: what an assignment can use.
 
-    A problem whose newest released version is archived is withdrawn, not fallen back
-    to an older published version.
+    An archived version is not offered (its author withdrew it); archiving is per
+    version, as publishing is, so an older published version of the same problem is.
     """
     newest: dict[str, Problem] = {}
-    released = (ProblemStatus.published, ProblemStatus.archived)
     rows = session.scalars(
-        select(Problem).where(Problem.status.in_(released)).order_by(Problem.version)
+        select(Problem).where(Problem.status == ProblemStatus.published).order_by(Problem.version)
     )
     for row in rows:
         newest[row.slug] = row
-    offered = [p for p in newest.values() if p.status == ProblemStatus.published]
-    return sorted(offered, key=lambda p: (p.topic, p.title))
+    return sorted(newest.values(), key=lambda p: (p.topic, p.title))
 
 
 def parts_of(problem: Problem) -> list[tuple[str, float, str]]:

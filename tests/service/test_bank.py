@@ -205,3 +205,17 @@ def test_a_draft_a_stored_variant_refers_to_is_archived(db_session, world):
     removed = authoring.delete_or_archive(db_session, world.users["teacher"], problem)
     assert removed == authoring.Removed.archived
     assert status_of(db_session, problem.id) == ProblemStatus.archived
+
+
+def test_archiving_is_per_version_so_an_older_published_one_is_offered(db_session, world):
+    teacher = world.users["teacher"]
+    v1 = draft(db_session, world, "two_versions", status=ProblemStatus.published)
+    text = v1.spec_text.replace("version: 1", "version: 2", 1)
+    v2 = authoring.new_version(db_session, teacher, v1, text)
+    v2.status = ProblemStatus.published
+    db_session.commit()
+    offered = {p.slug: p.version for p in teaching.publishable(db_session)}
+    assert offered["two_versions"] == 2
+    authoring.delete_or_archive(db_session, teacher, v2)
+    offered = {p.slug: p.version for p in teaching.publishable(db_session)}
+    assert offered["two_versions"] == 1
