@@ -1,6 +1,6 @@
 """The gradebook: students × problems, the points that count, and what the instructor sorts by.
 
-Every cell's points come from ``_standings`` (the assignment's score policy with overrides,
+Every cell's points come from services/standings (the assignment's score policy with overrides,
 the number the student page and the LMS show), so the gradebook never has a scoring rule
 of its own. A ``View`` is what the query string asks for (one assignment or the whole
 course, problems or assignment totals, the sort and the name/email filter); the web page,
@@ -21,13 +21,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.models import Assignment, AssignmentProblem, Course, StoredVariant, Submission, User
-from service.services import scoring, teaching, timing
+from service.models import Assignment, AssignmentProblem, Course, User
+from service.services import standings, teaching
 
 #: Longest name/email filter read; anything longer is cut, never an error.
 MAX_QUERY_CHARS = 200
@@ -201,7 +199,7 @@ def build(session: Session, course: Course, view: View | None = None) -> Gradebo
         needle = view.q.casefold()
         people = [u for u in people if needle in u.name.casefold() or needle in u.email.casefold()]
     columns = [c for g in groups for c in g.columns]
-    cells = _standings(session, [c.assignment_problem for c in columns], [u.id for u in people])
+    cells = _cells(session, [c.assignment_problem for c in columns], [u.id for u in people])
     rows = []
     for user in people:
         row = Row(user)
@@ -215,80 +213,25 @@ def build(session: Session, course: Course, view: View | None = None) -> Gradebo
     return book
 
 
-def _standings(
+def _cells(
     session: Session, assignment_problems: Sequence[AssignmentProblem], user_ids: Sequence[int]
 ) -> dict[tuple[int, int], Cell]:
-    """One Cell per (user, assignment problem) with a variant issued."""
-    by_id = {ap.id: ap for ap in assignment_problems}
-    if not by_id or not user_ids:
-        return {}
-    variants = session.execute(
-        select(
-            StoredVariant.id,
-            StoredVariant.user_id,
-            StoredVariant.assignment_problem_id,
-            StoredVariant.problem_id,
-        ).where(
-            StoredVariant.assignment_problem_id.in_(list(by_id)),
-            StoredVariant.is_practice.is_(False),
-            StoredVariant.user_id.in_(list(user_ids)),
-        )
-    ).all()
-    parts = _parts_of(session, {v.problem_id for v in variants})
-    by_variant = {v.id: v for v in variants}
-    cells: dict[tuple[int, int], Cell] = {}
-    for v in variants:
-        ap = by_id[v.assignment_problem_id]
-        cells[(v.user_id, ap.id)] = Cell(
-            possible=scoring.assignment_problem_total(ap, parts[v.problem_id]), opened=True
-        )
-    subs = session.execute(
-        select(
-            Submission.variant_id, Submission.created_at, Submission.is_late, Submission.feedback
-        )
-        .where(Submission.variant_id.in_(list(by_variant)))
-        .order_by(Submission.id)
-    ).all()
-    for s in subs:
-        v = by_variant[s.variant_id]
-        ap = by_id[v.assignment_problem_id]
-        cell = cells[(v.user_id, ap.id)]
-        cell.attempts += 1
-        cell.last_at = timing.as_utc(s.created_at)
-        cell.late = cell.late or s.is_late
-        got = scoring.earned(ap, parts[v.problem_id], s)  # type: ignore[arg-type]
-        if got is None:
-            cell.pending = True
-        elif cell.points is None or got[1] > cell.points:
-            cell.points = got[1]
-    return cells
-
-
-def _parts_of(session: Session, problem_ids: set[int]) -> dict[int, dict[str, Any]]:
-    """The parts (id and weight) of each problem's variants, read from one variant each.
-
-    A problem row is one version of its spec, and a part's id and weight come from the spec
-    (problem_bank/kinds/building.py), so every variant of a problem has the same ones. A
-    stored variant is ~12 KB of dataset and output; reading all 7,500 of a course to learn
-    25 lists of weights took seconds.
-    """
-    if not problem_ids:
-        return {}
-    first = (
-        select(func.min(StoredVariant.id))
-        .where(StoredVariant.problem_id.in_(sorted(problem_ids)))
-        .group_by(StoredVariant.problem_id)
-    )
-    rows = session.execute(
-        select(StoredVariant.problem_id, StoredVariant.content["parts"]).where(
-            StoredVariant.id.in_(first)
-        )
-    ).all()
+    """One Cell per (student, problem): the points that count, as services/standings
+    decides them for the student page and the LMS too (score policy, overrides)."""
+    found = standings.standings(session, assignment_problems, user_ids)
     return {
-        problem_id: {
-            "parts": [{"id": p["id"], "weight": p.get("weight", 1.0)} for p in parts or []]
-        }
-        for problem_id, parts in rows
+        key: Cell(
+            points=standing.points,
+            possible=standing.possible,
+            attempts=len(standing.attempts),
+            last_at=standing.last_at,
+            late=standing.late,
+            pending=standing.pending,
+            overridden=standing.overridden,
+            exception=standing.exception is not None,
+            opened=bool(standing.versions),
+        )
+        for key, standing in found.items()
     }
 
 
