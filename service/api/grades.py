@@ -27,9 +27,13 @@ CSV_DOC = {
 }
 
 
+BAD_VIEW = "assignment_id is not an assignment of this course."
+
+
 @blp.route("/courses/<id:course_id>/gradebook")
 @blp.arguments(schemas.GradebookArgs, location="query")
 @blp.response(200, schemas.Grades)
+@blp.alt_response(400, description=BAD_VIEW)
 def gradebook_json(args: dict[str, Any], course_id: int) -> dict[str, Any]:
     """The gradebook page as JSON: the same view parameters, the same numbers (the points
     that count under each assignment's score policy, with overrides)."""
@@ -47,6 +51,7 @@ def grades_json(course_id: int) -> dict[str, Any]:
 
 @blp.route("/courses/<id:course_id>/grades.csv")
 @blp.arguments(schemas.GradebookArgs, location="query")
+@blp.alt_response(400, description=BAD_VIEW)
 @blp.doc(**CSV_DOC)
 def grades_csv(args: dict[str, Any], course_id: int) -> Response:
     """The gradebook as CSV (opens cleanly in a spreadsheet); ``assignment_id`` for one."""
