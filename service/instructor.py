@@ -549,20 +549,36 @@ def _refused(assignment: Assignment, field: str, message: str, status: int = 422
 
 @bp.route("/courses/<int:course_id>/gradebook")
 def gradebook_page(course_id: int):
-    book = gradebook.build(db(), _course(course_id))
-    return render_template("teach/gradebook.html", book=book, column_name=gradebook.column_name)
+    """The gradebook as the query string asks (see gradebook.View): bookmarkable, no JS."""
+    course = _course(course_id)
+    book = _gradebook(course)
+    return render_template(
+        "teach/gradebook.html",
+        book=book,
+        # Built once, not by url_for per cell: 7,500 cells at course scale.
+        cell_base=url_for("instructor.home") + "items/",
+    )
 
 
 @bp.route("/courses/<int:course_id>/gradebook.csv")
 def gradebook_csv(course_id: int):
     course = _course(course_id)
-    body = gradebook.to_csv(gradebook.build(db(), course))
+    book = _gradebook(course)
+    body = gradebook.to_csv(book)
     response = Response(body, content_type="text/csv; charset=utf-8")
+    part = f"-{_file_safe(book.groups[0].label)}" if book.view.assignment_id else ""
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="gradebook-{_file_safe(course.code)}.csv"'
+        f'attachment; filename="gradebook-{_file_safe(course.code)}{part}.csv"'
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _gradebook(course: Course) -> gradebook.Gradebook:
+    try:
+        return gradebook.build(db(), course, gradebook.View.from_args(request.args))
+    except gradebook.BadView as error:
+        abort(400, str(error))
 
 
 @bp.route("/items/<int:item_id>/analytics")

@@ -443,31 +443,84 @@ class SubmissionStatus(Schema):
     graded_at = fields.DateTime(allow_none=True, required=True)
 
 
+class GradebookArgs(Schema):
+    """The gradebook page's query string; the same rules read it (services.gradebook.View)."""
+
+    assignment_id = fields.String(
+        metadata={"description": "One assignment's problems and total (else the whole course)."}
+    )
+    show = fields.String(
+        metadata={"description": "`problems`: the whole course by problem, not by assignment."}
+    )
+    sort = fields.String(
+        metadata={
+            "description": "`name` (default), `email`, `total`, `a<assignment_id>` or "
+            "`i<item_id>`; an unknown key sorts by name."
+        }
+    )
+    dir = fields.String(metadata={"description": "`asc` (default) or `desc`."})
+    q = fields.String(
+        metadata={"description": "Only students whose name or email contains this (≤ 200)."}
+    )
+
+
 class GradeCell(Schema):
     item_id = fields.Integer(required=True)
-    points = fields.Float(allow_none=True, required=True)
+    points = fields.Float(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The points that count (score policy, overrides); null: none."},
+    )
     possible = fields.Float(allow_none=True, required=True)
     attempts = fields.Integer(required=True)
     last_submitted_at = fields.DateTime(allow_none=True, required=True)
     late = fields.Boolean(required=True)
     pending = fields.Boolean(required=True)
+    overridden = fields.Boolean(required=True)
+    exception = fields.Boolean(
+        required=True, metadata={"description": "The student has an exception on the assignment."}
+    )
+
+
+class GradeTotal(Schema):
+    assignment_id = fields.Integer(required=True)
+    points = fields.Float(required=True)
+    possible = fields.Float(required=True)
 
 
 class GradeRow(Schema):
     user = fields.Nested(User, required=True)
     total = fields.Float(required=True)
+    assignment_totals = fields.List(fields.Nested(GradeTotal), required=True)
     cells = fields.List(fields.Nested(GradeCell), required=True)
 
 
 class GradeColumn(Schema):
     item_id = fields.Integer(required=True)
     assignment_id = fields.Integer(required=True)
+    label = fields.String(required=True, metadata={"description": "Short, e.g. A2·3."})
     name = fields.String(required=True)
     points = fields.Float(required=True)
 
 
+class GradeAssignment(Schema):
+    assignment_id = fields.Integer(required=True)
+    label = fields.String(required=True, metadata={"description": "Short, e.g. A2."})
+    title = fields.String(required=True)
+    possible = fields.Float(required=True)
+
+
+class GradebookView(Schema):
+    assignment_id = fields.Integer(allow_none=True, required=True)
+    sort = fields.String(required=True)
+    dir = fields.String(required=True)
+    q = fields.String(required=True)
+
+
 class Grades(Schema):
     course = fields.Nested(Course, required=True)
+    view = fields.Nested(GradebookView, required=True)
+    assignments = fields.List(fields.Nested(GradeAssignment), required=True)
     columns = fields.List(fields.Nested(GradeColumn), required=True)
     possible = fields.Float(required=True)
     rows = fields.List(fields.Nested(GradeRow), required=True)
