@@ -58,10 +58,11 @@ class Column:
     assignment_problem: AssignmentProblem
     label: str
     title: str
+    #: The assignment problem's id, read once: the page looks it up for every cell.
+    id: int = field(init=False)
 
-    @property
-    def id(self) -> int:
-        return self.assignment_problem.id
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", self.assignment_problem.id)
 
 
 @dataclass(frozen=True)

@@ -182,10 +182,11 @@ def _standings(
     exceptions = student_terms.for_assignments(
         session, {ap.assignment_id for ap in assignment_problems}, users
     )
+    placed = [(ap, ap.id, ap.assignment_id) for ap in assignment_problems]
     out: dict[Key, Standing] = {
-        (u, ap.id): Standing(u, ap, exception=exceptions.get((ap.assignment_id, u)))
+        (u, ap_id): Standing(u, ap, exception=exceptions.get((assignment_id, u)))
         for u in users
-        for ap in assignment_problems
+        for ap, ap_id, assignment_id in placed
     }
     own = (
         StoredVariant.assignment_problem_id.in_(list(by_id)),
@@ -213,12 +214,13 @@ def _standings(
     parts = _parts_by_problem(session, {row.problem_id for row in rows})
     available: dict[tuple[int, int], dict[str, float]] = {}
 
-    def points_per_part(standing: Standing, version: Version) -> dict[str, float]:
-        """Worked out once per problem and version's parts, not once per attempt."""
-        key = (standing.assignment_problem.id, id(version.parts))
+    def points_per_part(assignment_problem_id: int, version: Version) -> dict[str, float]:
+        """Worked out once per problem and version's parts, not once per attempt (and by
+        id: an ORM attribute read costs more than the lookup, thousands of times over)."""
+        key = (assignment_problem_id, id(version.parts))
         if key not in available:
             available[key] = scoring.assignment_problem_part_points(
-                standing.assignment_problem, {"parts": version.parts}
+                by_id[assignment_problem_id], {"parts": version.parts}
             )
         return available[key]
 
@@ -233,7 +235,8 @@ def _standings(
             parts.get(row.problem_id, []),
         )
         standing.versions.append(version)
-        versions[row.id] = (standing, version, sum(points_per_part(standing, version).values()))
+        possible = sum(points_per_part(row.assignment_problem_id, version).values())
+        versions[row.id] = (standing, version, possible)
     of_these = select(StoredVariant.id).where(*own)
     overrides: dict[int, list[ScoreOverride]] = defaultdict(list)
     for override in session.scalars(
@@ -282,14 +285,16 @@ def _standings(
                 {"parts": version.parts},
                 graded,
                 mine,
-                available=points_per_part(standing, version),
+                available=points_per_part(standing.assignment_problem.id, version),
             )
         standing.attempts.append(Attempt(submission, version, got, mine))
-    for standing in out.values():
-        current = standing.current or (standing.versions[-1] if standing.versions else None)
-        if current is not None:
-            standing.possible = sum(points_per_part(standing, current).values())
-        policy = standing.assignment_problem.assignment.score_policy
+    policies = {ap.id: ap.assignment.score_policy for ap in assignment_problems}
+    for (_, assignment_problem_id), standing in out.items():
+        if not standing.versions:
+            continue
+        current = standing.current or standing.versions[-1]
+        standing.possible = sum(points_per_part(assignment_problem_id, current).values())
+        policy = policies[assignment_problem_id]
         standing.points = scoring.counted(policy, [a.earned for a in standing.attempts])
     return out
 
