@@ -50,6 +50,14 @@ class ProblemStatus(enum.StrEnum):
     published = "published"
 
 
+class ScorePolicy(enum.StrEnum):
+    """Which of a student's attempts at a problem counts (see services/scoring.counted)."""
+
+    best = "best"
+    last = "last"
+    average = "average"
+
+
 def _enum(kind: type[enum.Enum], name: str) -> Enum:
     # Stored as plain strings (no native ENUM type) so adding a value needs no DDL.
     return Enum(kind, name=name, native_enum=False, validate_strings=True, length=16)
@@ -156,11 +164,24 @@ class Assignment(Base):
     #: Late work (with the penalty) is accepted until then; after it, and after ``due_at``
     #: when this is None, the assignment is closed and worked solutions are shown.
     late_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    score_policy: Mapped[ScorePolicy] = mapped_column(
+        _enum(ScorePolicy, "score_policy"), default=ScorePolicy.best, server_default="best"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="assignments")
+    #: The problems students see, in order: archived ones (removed after students had
+    #: submitted) are left out. Read-only; rows are added through ``every_assignment_problem``
+    #: or with ``AssignmentProblem(assignment=...)``.
     assignment_problems: Mapped[list[AssignmentProblem]] = relationship(
-        back_populates="assignment", order_by="AssignmentProblem.position"
+        primaryjoin="and_(Assignment.id == AssignmentProblem.assignment_id, "
+        "AssignmentProblem.archived_at.is_(None))",
+        order_by="AssignmentProblem.position",
+        viewonly=True,
+    )
+    #: Every problem ever placed, archived ones included (their submissions are kept).
+    every_assignment_problem: Mapped[list[AssignmentProblem]] = relationship(
+        back_populates="assignment", order_by="AssignmentProblem.id"
     )
 
 
@@ -183,8 +204,11 @@ class AssignmentProblem(Base):
     points: Mapped[float] = mapped_column(Float, default=10.0)
     #: Optional points per part id; parts not listed share the rest by their weights.
     part_points: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    #: Set when the problem was removed after students had submitted: it leaves the
+    #: assignment (and its position, which becomes -id) but no submission is deleted.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    assignment: Mapped[Assignment] = relationship(back_populates="assignment_problems")
+    assignment: Mapped[Assignment] = relationship(back_populates="every_assignment_problem")
     problem: Mapped[Problem] = relationship()
 
 
@@ -214,6 +238,9 @@ class StoredVariant(Base):
     is_practice: Mapped[bool] = mapped_column(Boolean, default=False)
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: When an instructor gave the student a new version (a new dataset) instead: the row
+    #: and its submissions stay, unchanged, and the newest unreplaced one is current.
+    replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship()
     problem: Mapped[Problem] = relationship()
@@ -271,6 +298,106 @@ class Submission(Base):
 
     variant: Mapped[StoredVariant] = relationship()
     user: Mapped[User] = relationship()
+
+
+class AssignmentException(Base):
+    """One student's own terms on an assignment (an accommodation, an illness).
+
+    A None date means the assignment's own; ``extra_attempts`` adds to its allowance.
+    Read through services/student_terms.py, the one place the terms are combined.
+    """
+
+    __tablename__ = "assignment_exceptions"
+    __table_args__ = (UniqueConstraint("assignment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    late_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    extra_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    assignment: Mapped[Assignment] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class ScoreOverride(Base):
+    """An instructor's points for one part of an attempt, or for the whole attempt.
+
+    The graded submission is left as it was; the override is counted on top of it by
+    services/scoring.earned. One current override per (submission, part), and one for the
+    whole attempt (``part_id`` None); the audit log keeps every earlier value.
+    """
+
+    __tablename__ = "score_overrides"
+    __table_args__ = (
+        Index(
+            "uq_score_overrides_part",
+            "submission_id",
+            "part_id",
+            unique=True,
+            sqlite_where=text("part_id IS NOT NULL"),
+            postgresql_where=text("part_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_score_overrides_attempt",
+            "submission_id",
+            unique=True,
+            sqlite_where=text("part_id IS NULL"),
+            postgresql_where=text("part_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    part_id: Mapped[str | None] = mapped_column(String(64))
+    points: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    submission: Mapped[Submission] = relationship()
+
+
+class AuditEvent(Base):
+    """Who changed what, when, from what to what, and why: edits, overrides, exceptions.
+
+    ``summary`` is the sentence a student may read (on their assignment's page) when the
+    change concerns them or the whole assignment; None for what only instructors see.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_course", "course_id", "id"),
+        Index("ix_audit_events_assignment", "assignment_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    assignment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE")
+    )
+    assignment_problem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assignment_problems.id", ondelete="SET NULL")
+    )
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[Any | None] = mapped_column(JSON)
+    after: Mapped[Any | None] = mapped_column(JSON)
+    summary: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    student: Mapped[User | None] = relationship(foreign_keys=[student_id])
 
 
 class VariantPlot(Base):

@@ -26,6 +26,7 @@ from service.models import AssignmentProblem, Enrollment, StoredVariant, Submiss
 from service.services import (
     access,
     answer_checks,
+    standings,
     student_pages,
     submissions,
     timing,
@@ -50,16 +51,9 @@ def dashboard():
 @login_required
 def course(course_id: int):
     enrollment = _enrollment(course_id)
-    rows = []
-    for assignment in enrollment.course.assignments:
-        for assignment_problem in assignment.assignment_problems:
-            rows.append(
-                {
-                    "assignment": assignment,
-                    "assignment_problem": assignment_problem,
-                    **student_pages.best_points(db(), current_user.id, assignment_problem),
-                }
-            )
+    placed = [ap for a in enrollment.course.assignments for ap in a.assignment_problems]
+    mine = standings.standings(db(), placed, [current_user.id])
+    rows = [mine[(current_user.id, ap.id)] for ap in placed]
     return render_template("course.html", course=enrollment.course, rows=rows)
 
 
@@ -109,7 +103,7 @@ def practice(variant_id: int):
 def practice_submit(variant_id: int):
     variant = _own_practice_variant(variant_id)
     return _submit(
-        submissions.Target.of_variant(variant),
+        submissions.Target.of_variant(db(), variant),
         practice=True,
         item_id=variant.assignment_problem_id,
     )

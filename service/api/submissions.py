@@ -34,7 +34,7 @@ def submit(headers: dict[str, Any], body: dict[str, Any], variant_id: int) -> An
         submission, queued = submissions.submit(
             db(),
             who.user,
-            submissions.Target.of_variant(variant),
+            submissions.Target.of_variant(db(), variant),
             body["answers"],
             idempotency_key=headers.get("idempotency_key"),
         )

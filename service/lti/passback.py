@@ -6,13 +6,14 @@ too; the worker finds or creates the line item before posting (see ``lineitems``
 ``after_graded`` runs in the grading transaction and only writes rows; the Celery task is
 sent once that transaction commits, so a worker never looks for a row that is not there
 and a crash in between loses nothing (``resend_unsent`` picks such rows up). The score
-sent is the student's assignment total (best points per problem), so the LMS column
-matches mixgrade's gradebook.
+sent is the student's assignment total (each problem's points under the assignment's
+score policy, overrides counted), so the LMS column matches mixgrade's gradebook.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +34,7 @@ from service.models import (
     SubmissionStatus,
     utcnow,
 )
-from service.services import scoring, student_pages
+from service.services import standings
 
 log = logging.getLogger(__name__)
 
@@ -46,30 +47,25 @@ SEND_SCORE_TASK = "mixgrade.lti.send_score"
 def score_for(
     session: Session, user_id: int, assignment: Assignment, subject: str
 ) -> dict[str, Any]:
-    """The AGS score object for a student's assignment total, stamped now."""
+    """The AGS score object for a student's assignment total, stamped now.
+
+    The total is the one the gradebook shows: each problem's points under the score
+    policy, overrides counted (services/standings).
+    """
+    placed = assignment.assignment_problems
+    mine = standings.standings(session, placed, [user_id])
     given, maximum, done, pending = 0.0, 0.0, 0, False
-    for assignment_problem in assignment.assignment_problems:
-        best = student_pages.best_points(session, user_id, assignment_problem)
-        variant = best["variant"]
-        maximum += (
-            scoring.assignment_problem_total(assignment_problem, variant.content)
-            if variant
-            else assignment_problem.points
-        )
-        given += best["points"] or 0.0
-        done += 1 if best["attempts_used"] else 0
-        if variant is not None:
-            pending = pending or any(
-                s.status in (SubmissionStatus.queued, SubmissionStatus.grading)
-                for s in student_pages.submissions_of(session, variant)
-            )
+    for assignment_problem in placed:
+        standing = mine[(user_id, assignment_problem.id)]
+        maximum += standing.possible_or_default
+        given += standing.points or 0.0
+        done += 1 if standing.attempts else 0
+        pending = pending or standing.pending
     return {
         "userId": subject,
         "scoreGiven": round(given, 4),
         "scoreMaximum": round(maximum, 4),
-        "activityProgress": "Completed"
-        if done == len(assignment.assignment_problems)
-        else "InProgress",
+        "activityProgress": "Completed" if done == len(placed) else "InProgress",
         "gradingProgress": "Pending" if pending else "FullyGraded",
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
     }
@@ -110,25 +106,51 @@ def _record(session: Session, submission: Submission) -> list[int]:
         or submission.status != SubmissionStatus.graded
     ):
         return []
+    return _record_total(session, submission.user_id, assignment_problem.assignment, submission.id)
+
+
+def record_totals(session: Session, assignment: Assignment, user_ids: Iterable[int]) -> list[int]:
+    """Record (and, after the caller commits, send) these students' assignment totals.
+
+    For changes that move scores without a new grade: an edit of points or dates, an
+    override, an exception, a new version. Call it in the transaction that made the
+    change. A total the LMS already has unchanged is not sent again; students who never
+    came from an LMS are skipped. It never raises (see :func:`after_graded`).
+    """
+    ids: list[int] = []
+    for user_id in dict.fromkeys(user_ids):
+        try:
+            with session.begin_nested():
+                ids += _record_total(session, user_id, assignment, None)
+        except Exception:
+            log.exception("recording the LMS total of user %s failed", user_id)
+    return ids
+
+
+def _record_total(
+    session: Session, user_id: int, assignment: Assignment, submission_id: int | None
+) -> list[int]:
+    """Score sends of one student's total on one assignment, to each of their line items.
+
+    With a ``submission_id`` (a grade), a regrade with the same result sends nothing new;
+    without one (an instructor's change), a total equal to the last one sent to that line
+    item is not sent again.
+    """
     identities = {
         row.platform_id: row.subject
-        for row in session.scalars(
-            select(LtiIdentity).where(LtiIdentity.user_id == submission.user_id)
-        )
+        for row in session.scalars(select(LtiIdentity).where(LtiIdentity.user_id == user_id))
     }
     if not identities:
         return []
     # Only the line items of LMS courses this student is in: one assignment may be placed
     # in several LMS courses, and each gradebook gets only its own students.
-    member_of = select(LtiContextMember.context_row_id).where(
-        LtiContextMember.user_id == submission.user_id
-    )
+    member_of = select(LtiContextMember.context_row_id).where(LtiContextMember.user_id == user_id)
     # A link with a line item, or in an LMS course with a line-item service to make one.
     links = session.scalars(
         select(LtiResourceLink)
         .join(LtiContext, LtiResourceLink.context_row_id == LtiContext.id)
         .where(
-            LtiResourceLink.assignment_id == assignment_problem.assignment_id,
+            LtiResourceLink.assignment_id == assignment.id,
             LtiResourceLink.lineitem_url.is_not(None) | LtiContext.lineitems_url.is_not(None),
             LtiResourceLink.platform_id.in_(list(identities)),
             LtiResourceLink.context_row_id.in_(member_of),
@@ -136,24 +158,24 @@ def _record(session: Session, submission: Submission) -> list[int]:
     ).all()
     created: list[LtiScoreSend] = []
     for link in links:
-        payload = score_for(
-            session, submission.user_id, assignment_problem.assignment, identities[link.platform_id]
+        payload = score_for(session, user_id, assignment, identities[link.platform_id])
+        same = (
+            LtiScoreSend.submission_id == submission_id
+            if submission_id is not None
+            else LtiScoreSend.user_id == user_id
         )
         earlier = session.scalar(
             select(LtiScoreSend)
-            .where(
-                LtiScoreSend.submission_id == submission.id,
-                LtiScoreSend.resource_link_id == link.id,
-            )
+            .where(same, LtiScoreSend.resource_link_id == link.id)
             .order_by(LtiScoreSend.id.desc())
             .limit(1)
         )
         if earlier is not None and _same_score(earlier.payload, payload):
-            continue  # graded again with the same result: the LMS has it already
+            continue  # the LMS has this total already
         row = LtiScoreSend(
             resource_link=link,
-            user_id=submission.user_id,
-            submission_id=submission.id,
+            user_id=user_id,
+            submission_id=submission_id,
             lineitem_url=link.lineitem_url,
             payload=payload,
             status=ScoreSendStatus.pending,

@@ -1,4 +1,4 @@
-"""The gradebook: students × problems, best points, last submission time, late flags.
+"""The gradebook: students × problems, the points that count, last submission time, late flags.
 
 The CSV export is meant to open cleanly in a spreadsheet: UTF-8 with a byte-order mark
 (so Excel reads accents), CRLF line ends, one header row, plain numbers, ISO times in
@@ -13,11 +13,10 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import AssignmentProblem, Course, StoredVariant, Submission, User
-from service.services import scoring, teaching, timing
+from service.models import AssignmentProblem, Course, User
+from service.services import standings, teaching
 
 
 @dataclass
@@ -50,6 +49,7 @@ class Gradebook:
 
 
 def build(session: Session, course: Course) -> Gradebook:
+    """Every student × every problem, each cell the points that count (services/standings)."""
     assignment_problems = [
         assignment_problem
         for a in course.assignments
@@ -57,37 +57,18 @@ def build(session: Session, course: Course) -> Gradebook:
     ]
     people = teaching.students(session, course)
     rows = {u.id: Row(u) for u in people}
-    assignment_problem_by_id = {i.id: i for i in assignment_problems}
-    variants = session.scalars(
-        select(StoredVariant).where(
-            StoredVariant.assignment_problem_id.in_(list(assignment_problem_by_id)),
-            StoredVariant.is_practice.is_(False),
-            StoredVariant.user_id.in_(list(rows)),
+    found = standings.standings(session, assignment_problems, list(rows))
+    for (user_id, assignment_problem_id), standing in found.items():
+        if not standing.versions:
+            continue
+        rows[user_id].cells[assignment_problem_id] = Cell(
+            points=standing.points,
+            possible=standing.possible,
+            attempts=len(standing.attempts),
+            last_at=standing.last_at,
+            late=standing.late,
+            pending=standing.pending,
         )
-    ).all()
-    by_variant = {v.id: v for v in variants}
-    subs = session.scalars(
-        select(Submission)
-        .where(Submission.variant_id.in_(list(by_variant)))
-        .order_by(Submission.id)
-    ).all()
-    for v in variants:
-        assignment_problem = assignment_problem_by_id[v.assignment_problem_id]  # type: ignore[index]
-        rows[v.user_id].cells[assignment_problem.id] = Cell(
-            possible=scoring.assignment_problem_total(assignment_problem, v.content)
-        )
-    for s in subs:
-        v = by_variant[s.variant_id]
-        assignment_problem = assignment_problem_by_id[v.assignment_problem_id]  # type: ignore[index]
-        cell = rows[v.user_id].cells[assignment_problem.id]
-        cell.attempts += 1
-        cell.last_at = timing.as_utc(s.created_at)
-        cell.late = cell.late or s.is_late
-        got = scoring.earned(assignment_problem, v.content, s)
-        if got is None:
-            cell.pending = True
-        elif cell.points is None or got[1] > cell.points:
-            cell.points = got[1]
     return Gradebook(course, assignment_problems, list(rows.values()))
 
 

@@ -1,19 +1,22 @@
-"""The score that counts, in one place: points per part, the late penalty, the totals.
+"""The score that counts, in one place: points per part, the late penalty, overrides,
+the score policy and the totals.
 
 An item has ``points`` in total and optional ``part_points``; how parts share them is
 graders.scoring's rule. The share stored at grading time (sent to the gradebook and the
 LMS) and the points the pages show are both worked out here, so they never disagree, and
-the late penalty is applied by one function.
+the late penalty is applied by one function. An instructor's override is counted here on
+top of the graded attempt (the graded row is never rewritten), and the assignment's score
+policy picks which attempts count (:func:`counted`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from graders import scoring as rule
 from graders.feedback import Feedback
-from service.models import AssignmentProblem, Submission
+from service.models import AssignmentProblem, ScoreOverride, ScorePolicy, Submission
 
 part_points = rule.part_points
 
@@ -67,10 +70,26 @@ def assignment_problem_total(
     return sum(assignment_problem_part_points(assignment_problem, content).values())
 
 
+class Earned(NamedTuple):
+    """An attempt's points: per part, and in total after the late penalty and overrides."""
+
+    per_part: dict[str, float]
+    total: float
+    overridden: bool = False
+
+
 def earned(
-    assignment_problem: AssignmentProblem, content: Mapping[str, Any], submission: Submission
-) -> tuple[dict[str, float], float] | None:
-    """(points per part, total after any late penalty), or None while not graded."""
+    assignment_problem: AssignmentProblem,
+    content: Mapping[str, Any],
+    submission: Submission,
+    overrides: Iterable[ScoreOverride] = (),
+) -> Earned | None:
+    """The attempt's points, or None while it is not graded.
+
+    A part's override replaces the points that part earned; the late penalty then applies
+    to the total as it would have. An override of the whole attempt is the attempt's
+    points as the instructor gave them: no penalty is taken off again.
+    """
     if submission.feedback is None:
         return None
     available = assignment_problem_part_points(assignment_problem, content)
@@ -78,7 +97,41 @@ def earned(
         p["id"]: available.get(p["id"], 0.0) * float(p.get("score", 0.0))
         for p in submission.feedback.get("parts", [])
     }
+    whole: float | None = None
+    overridden = False
+    for override in overrides:
+        overridden = True
+        if override.part_id is None:
+            whole = override.points
+        else:
+            per_part[override.part_id] = override.points
+    if whole is not None:
+        return Earned(per_part, whole, True)
     keeps = late_factor(
         is_late=submission.is_late, late_penalty=assignment_problem.assignment.late_penalty
     )
-    return per_part, sum(per_part.values()) * keeps
+    return Earned(per_part, sum(per_part.values()) * keeps, overridden)
+
+
+#: How the student page names the attempts that count ("your score is your best attempt").
+POLICY_WORDS: dict[ScorePolicy, str] = {
+    ScorePolicy.best: "your best attempt",
+    ScorePolicy.last: "your last attempt",
+    ScorePolicy.average: "the average of your attempts",
+}
+
+
+def counted(policy: ScorePolicy, attempts: Sequence[Earned | None]) -> float | None:
+    """The problem's points under the score policy; None until an attempt is graded.
+
+    ``attempts`` in the order they were made; ungraded ones (queued, failed) are skipped:
+    "last" is the last graded attempt, "average" the mean of the graded ones.
+    """
+    totals = [a.total for a in attempts if a is not None]
+    if not totals:
+        return None
+    if policy == ScorePolicy.last:
+        return totals[-1]
+    if policy == ScorePolicy.average:
+        return sum(totals) / len(totals)
+    return max(totals)

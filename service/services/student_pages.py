@@ -17,8 +17,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import prose
-from service.models import AssignmentProblem, StoredVariant, Submission, SubmissionStatus, User
-from service.services import scoring, timing, variants
+from service.models import (
+    AssignmentProblem,
+    ScoreOverride,
+    StoredVariant,
+    Submission,
+    SubmissionStatus,
+    User,
+)
+from service.services import scoring, standings, student_terms, timing, variants
 
 
 @dataclass
@@ -34,7 +41,14 @@ class ProblemPage:
     late_now: bool
     solution_visible: bool
     part_points: dict[str, float]
-    earned: dict[int, tuple[dict[str, float], float]] = field(default_factory=dict)
+    #: The student's terms (an exception's dates and extra attempts applied).
+    terms: student_terms.Terms
+    #: Points per attempt (overrides counted), by submission id.
+    earned: dict[int, scoring.Earned] = field(default_factory=dict)
+    #: The instructor's overrides, by submission id.
+    overrides: dict[int, list[ScoreOverride]] = field(default_factory=dict)
+    #: The points that count under the score policy (None before a graded attempt).
+    counted: float | None = None
 
     @property
     def content(self) -> dict[str, Any]:
@@ -82,12 +96,13 @@ def build(session: Session, variant: StoredVariant) -> ProblemPage:
     assert assignment_problem is not None, "every web variant belongs to an assignment item"
     assignment = assignment_problem.assignment
     subs = submissions_of(session, variant)
-    closed = timing.is_closed(assignment)
+    terms = student_terms.for_student(session, assignment, variant.user_id)
+    closed = timing.is_closed(terms)
     if variant.is_practice:
         attempts_left = None
         visible = any(s.status == SubmissionStatus.graded for s in subs)
     else:
-        attempts_left = max(0, assignment.attempts_allowed - len(subs))
+        attempts_left = max(0, terms.attempts_allowed - len(subs))
         visible = attempts_left == 0 or closed
     page = ProblemPage(
         assignment_problem=assignment_problem,
@@ -96,12 +111,21 @@ def build(session: Session, variant: StoredVariant) -> ProblemPage:
         practice=variant.is_practice,
         attempts_left=attempts_left,
         closed=closed,
-        late_now=timing.is_late(assignment),
+        late_now=timing.is_late(terms),
         solution_visible=visible,
         part_points=scoring.assignment_problem_part_points(assignment_problem, variant.content),
+        terms=terms,
     )
+    if not variant.is_practice:
+        standing = standings.standing(session, variant.user_id, assignment_problem)
+        page.counted = standing.points
+        for attempt in standing.attempts:
+            if attempt.overrides:
+                page.overrides[attempt.submission.id] = attempt.overrides
     for sub in subs:
-        got = scoring.earned(assignment_problem, variant.content, sub)
+        got = scoring.earned(
+            assignment_problem, variant.content, sub, page.overrides.get(sub.id, ())
+        )
         if got is not None:
             page.earned[sub.id] = got
     return page
@@ -139,26 +163,6 @@ def status_body(session: Session, submission: Submission) -> dict[str, Any]:
     }
 
 
-def best_points(
-    session: Session, user_id: int, assignment_problem: AssignmentProblem
-) -> dict[str, Any]:
-    """Attempts used and best points on an item's assignment variant (practice excluded)."""
-    variant = variants.find(session, user_id, assignment_problem.id)
-    if variant is None:
-        return {"attempts_used": 0, "points": None, "possible": None, "variant": None}
-    subs = submissions_of(session, variant)
-    totals = [
-        got[1] for s in subs if (got := scoring.earned(assignment_problem, variant.content, s))
-    ]
-    return {
-        "attempts_used": len(subs),
-        "points": max(totals) if totals else None,
-        "possible": scoring.assignment_problem_total(assignment_problem, variant.content),
-        "variant": variant,
-        "late": any(s.is_late for s in subs),
-    }
-
-
 def new_practice_variant(
     session: Session, user: User, assignment_problem: AssignmentProblem
 ) -> StoredVariant:
@@ -189,14 +193,4 @@ def new_practice_variant(
 
 
 def practice_variants(session: Session, user_id: int, item_id: int) -> list[StoredVariant]:
-    return list(
-        session.scalars(
-            select(StoredVariant)
-            .where(
-                StoredVariant.user_id == user_id,
-                StoredVariant.assignment_problem_id == item_id,
-                StoredVariant.is_practice.is_(True),
-            )
-            .order_by(StoredVariant.id)
-        )
-    )
+    return variants.of_item(session, user_id, item_id, practice=True)

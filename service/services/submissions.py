@@ -24,6 +24,7 @@ from problem_bank.render import plural
 from service import queue
 from service.models import (
     Assignment,
+    AssignmentException,
     AssignmentProblem,
     Enrollment,
     StoredVariant,
@@ -31,7 +32,7 @@ from service.models import (
     SubmissionStatus,
     utcnow,
 )
-from service.services import answer_checks, timing
+from service.services import answer_checks, student_terms, timing
 
 #: Longest ``Idempotency-Key`` kept; a longer one is refused rather than cut (two keys
 #: that differ only past the cut would otherwise replay each other).
@@ -69,6 +70,13 @@ class Refused(Exception):
 class Closed(Refused):
     status = 403
     type = "urn:mixgrade:problem:assignment-closed"
+
+
+class Replaced(Refused):
+    """The variant is an older version: the instructor gave the student a new one."""
+
+    status = 409
+    type = "urn:mixgrade:problem:version-replaced"
 
 
 class AttemptsExhausted(Refused):
@@ -118,6 +126,15 @@ def _used_up_message(allowed: int) -> str:
 
 
 _CLOSED = "This assignment is closed; no more submissions. These answers were not stored."
+_REPLACED = (
+    "Your instructor gave you a new version of this problem (a new dataset), so answers to "
+    "this older version are no longer taken. These answers were not stored; open the "
+    "problem again to see the new version."
+)
+_REMOVED = (
+    "This problem was removed from the assignment; your earlier submissions are kept, but "
+    "no new ones are taken. These answers were not stored."
+)
 _KEY_REUSED = (
     "This Idempotency-Key was already used for a different submission (another problem or "
     "other answers), so these answers were NOT stored. Send them again with a new key."
@@ -176,17 +193,29 @@ class Target:
     dates: timing.Dated | None
     #: The variant's submissions, when the read that found the target counted them.
     attempts_used: int | None = None
+    #: An instructor gave the student a newer version: this one takes no more answers.
+    replaced: bool = False
+    #: The problem was removed from the assignment (archived with its submissions).
+    removed: bool = False
 
     @classmethod
-    def of_variant(cls, variant: StoredVariant) -> Target:
-        """The target of a loaded variant (practice or an assignment's)."""
+    def of_variant(cls, session: Session, variant: StoredVariant) -> Target:
+        """The target of a loaded variant (practice or an assignment's), on the student's
+        own terms (an exception's dates and extra attempts)."""
         parts = variant.content.get("parts", [])
         if variant.is_practice:
             return cls(variant.id, parts, attempts_allowed=None, dates=None)
         assignment_problem = variant.assignment_problem
         assert assignment_problem is not None, "an assignment's variant belongs to one of its items"
-        assignment = assignment_problem.assignment
-        return cls(variant.id, parts, assignment.attempts_allowed, dates=assignment)
+        terms = student_terms.for_student(session, assignment_problem.assignment, variant.user_id)
+        return cls(
+            variant.id,
+            parts,
+            terms.attempts_allowed,
+            dates=terms,
+            replaced=variant.replaced_at is not None,
+            removed=assignment_problem.archived_at is not None,
+        )
 
 
 @dataclass(frozen=True)
@@ -199,6 +228,7 @@ class AssignmentProblemTarget:
 
     item_id: int
     enrolled: bool
+    #: The student's own terms: an exception's dates and extra attempts already applied.
     due_at: datetime | None
     late_until: datetime | None
     attempts_allowed: int
@@ -206,6 +236,8 @@ class AssignmentProblemTarget:
     variant_id: int | None
     parts: list[dict[str, Any]]
     attempts_used: int
+    #: The problem was removed from the assignment after students had submitted.
+    archived: bool = False
 
     def target(self) -> Target:
         assert self.variant_id is not None, "issue the variant first"
@@ -215,6 +247,7 @@ class AssignmentProblemTarget:
             self.attempts_allowed,
             dates=self,
             attempts_used=self.attempts_used,
+            removed=self.archived,
         )
 
 
@@ -225,6 +258,12 @@ def _assignment_problem_target_query() -> Select[Any]:
         (StoredVariant.assignment_problem_id == AssignmentProblem.id)
         & (StoredVariant.user_id == user_id)
         & StoredVariant.is_practice.is_(False)
+        & StoredVariant.replaced_at.is_(None)
+        & Enrollment.id.is_not(None)
+    )
+    own_terms = (
+        (AssignmentException.assignment_id == Assignment.id)
+        & (AssignmentException.user_id == user_id)
         & Enrollment.id.is_not(None)
     )
     used = (
@@ -238,15 +277,20 @@ def _assignment_problem_target_query() -> Select[Any]:
             Assignment.due_at,
             Assignment.late_until,
             Assignment.attempts_allowed,
+            AssignmentProblem.archived_at,
             Enrollment.id.label("enrollment_id"),
             StoredVariant.id.label("variant_id"),
             StoredVariant.content["parts"].label("parts"),
             used.label("attempts_used"),
+            AssignmentException.due_at.label("own_due_at"),
+            AssignmentException.late_until.label("own_late_until"),
+            AssignmentException.extra_attempts,
         )
         .select_from(AssignmentProblem)
         .join(Assignment, Assignment.id == AssignmentProblem.assignment_id)
         .outerjoin(Enrollment, enrolled)
         .outerjoin(StoredVariant, own_variant)
+        .outerjoin(AssignmentException, own_terms)
         .where(AssignmentProblem.id == bindparam("item_id"))
     )
 
@@ -277,15 +321,24 @@ def assignment_problem_target(
         row = session.connection().execute(_ASSIGNMENT_PROBLEM_TARGET, params).one_or_none()
     if row is None:
         return None
+    due_at, late_until, attempts_allowed = student_terms.combine(
+        row.due_at,
+        row.late_until,
+        row.attempts_allowed,
+        exception_due_at=row.own_due_at,
+        exception_late_until=row.own_late_until,
+        extra_attempts=row.extra_attempts,
+    )
     return AssignmentProblemTarget(
         item_id=item_id,
         enrolled=row.enrollment_id is not None,
-        due_at=row.due_at,
-        late_until=row.late_until,
-        attempts_allowed=row.attempts_allowed,
+        due_at=due_at,
+        late_until=late_until,
+        attempts_allowed=attempts_allowed,
         variant_id=row.variant_id,
         parts=row.parts or [],
         attempts_used=row.attempts_used or 0,
+        archived=row.archived_at is not None,
     )
 
 
@@ -381,7 +434,11 @@ def submit(
     answers = clean_answers(target.parts, raw_answers)
     dates = target.dates
     refusal: Refused | None = None
-    if dates is not None and timing.is_closed(dates, now):
+    if target.replaced:
+        refusal = Replaced(_REPLACED)
+    elif target.removed:
+        refusal = Closed(_REMOVED)
+    elif dates is not None and timing.is_closed(dates, now):
         refusal = Closed(_CLOSED)
     elif target.attempts_allowed is not None and _used_up(
         target.attempts_allowed, target.attempts_used

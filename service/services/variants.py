@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import problem_bank
-from service.models import AssignmentProblem, StoredVariant, User
+from service.models import AssignmentProblem, StoredVariant, User, utcnow
 
 #: Seeds are below 2**SEED_BITS (``variant.seed`` is a BIGINT column). With 31 bits a
 #: student who holds their data.csv could search every seed with the public generator
@@ -28,23 +28,69 @@ from service.models import AssignmentProblem, StoredVariant, User
 SEED_BITS = 63
 
 
-def seed_for(seed_key: bytes, user_id: int, item_id: int) -> int:
-    """A stable seed per (student, assignment item), secret without the server's key.
+def seed_for(seed_key: bytes, user_id: int, item_id: int, version: int = 1) -> int:
+    """A stable seed per (student, assignment item, version), secret without the key.
 
     Stable, so that a variant issued twice (a race, a worker retry) is the same variant.
+    The first version's message is the one used before versions existed, so no variant
+    issued earlier would be issued differently now.
     """
-    digest = hmac.new(seed_key, f"{user_id}:{item_id}".encode(), hashlib.sha256).digest()
+    message = f"{user_id}:{item_id}" if version == 1 else f"{user_id}:{item_id}:v{version}"
+    digest = hmac.new(seed_key, message.encode(), hashlib.sha256).digest()
     return int.from_bytes(digest, "big") % 2**SEED_BITS
 
 
 def find(session: Session, user_id: int, item_id: int) -> StoredVariant | None:
+    """The student's current variant of the item (not one replaced by a newer version)."""
     return session.scalar(
         select(StoredVariant).where(
             StoredVariant.user_id == user_id,
             StoredVariant.assignment_problem_id == item_id,
             StoredVariant.is_practice.is_(False),
+            StoredVariant.replaced_at.is_(None),
         )
     )
+
+
+def of_item(session: Session, user_id: int, item_id: int, *, practice: bool) -> list[StoredVariant]:
+    """The student's variants of the item, oldest first: practice ones, or the versions
+    they were given to be graded on."""
+    return list(
+        session.scalars(
+            select(StoredVariant)
+            .where(
+                StoredVariant.user_id == user_id,
+                StoredVariant.assignment_problem_id == item_id,
+                StoredVariant.is_practice.is_(practice),
+            )
+            .order_by(StoredVariant.id)
+        )
+    )
+
+
+def versions(session: Session, user_id: int, item_id: int) -> list[StoredVariant]:
+    """Every version the student was given of the item, oldest first (practice excluded)."""
+    return of_item(session, user_id, item_id, practice=False)
+
+
+def replace(
+    session: Session, seed_key: bytes, user: User, assignment_problem: AssignmentProblem
+) -> StoredVariant:
+    """Give the student the next version of the item: a new dataset from a new seed.
+
+    The current variant is marked replaced (it and its submissions stay as they were);
+    flushed, not committed, so the caller commits it with its audit event. Two racing
+    calls compute the same next seed, and the unique (user, problem, seed) constraint
+    fails the second one's flush.
+    """
+    current = find(session, user.id, assignment_problem.id)
+    number = len(versions(session, user.id, assignment_problem.id)) + 1
+    seed = seed_for(seed_key, user.id, assignment_problem.id, number)
+    content = generate_content(assignment_problem.problem.spec_text, seed)
+    if current is not None:
+        current.replaced_at = utcnow()
+    variant = store(session, user.id, assignment_problem.id, seed, content)
+    return variant
 
 
 def pending(

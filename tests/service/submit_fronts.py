@@ -71,6 +71,7 @@ class Front:
                     StoredVariant.assignment_problem_id == item.id,
                     StoredVariant.user_id == self.world.users["alice"].id,
                     StoredVariant.is_practice.is_(False),
+                    StoredVariant.replaced_at.is_(None),
                 )
             )
         else:
