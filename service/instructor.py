@@ -20,11 +20,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 import problem_bank
 from problem_bank.render import plural
-from service.models import Assignment, AssignmentProblem, Course, Problem, Submission, User
+from service.models import Assignment, AssignmentProblem, Course, Problem, Submission
 from service.routing import row_id
 from service.services import (
     access,
@@ -478,7 +477,6 @@ def audit_log(course_id: int):
         students=teaching.students(db(), course),
         student_id=student_id,
         assignment_id=assignment_id,
-        people=_people([e.actor_id for e in events] + [e.student_id for e in events]),
         problems={ap.id: ap for a in course.assignments for ap in a.every_assignment_problem},
         assignments={a.id: a for a in course.assignments},
     )
@@ -504,7 +502,6 @@ def _student_page(
         plot_text=variant_files.plot_text(current.variant) if current else "",
         preview=variant_files.preview(current.variant) if current else None,
         error=refused.message if refused else None,
-        people=_people([e.actor_id for e in detail.events] + [detail.student.id]),
         problems={assignment_problem.id: assignment_problem},
     ), (refused.status if refused else 200)
 
@@ -533,14 +530,6 @@ def _audit_value(value: object) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k.replace('_', ' ')}: {_audit_value(v)}" for k, v in value.items())
     return str(value)
-
-
-def _people(ids: list[int | None]) -> dict[int, User]:
-    """Users by id, in one query: the names an audit log shows."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {u.id: u for u in db().scalars(select(User).where(User.id.in_(wanted)))}
 
 
 def _exceptions_page(assignment: Assignment, refused: overrides.Refused | None = None):

@@ -93,7 +93,7 @@ def _refuse(refused: exception_editing.Refused) -> NoReturn:
 def exception_dict(row: AssignmentException) -> dict[str, Any]:
     return {
         "assignment_id": row.assignment_id,
-        "user": access.user_dict(row.user) if hasattr(row, "user") else {"id": row.user_id},
+        "user": access.user_dict(row.user),
         "due_at": timing.as_utc(row.due_at),
         "late_until": timing.as_utc(row.late_until),
         "extra_attempts": row.extra_attempts,

@@ -45,7 +45,9 @@ def post_override(body: dict[str, Any], submission_id: int) -> dict[str, Any]:
     except overrides.Refused as refused:
         _refuse(refused)
     db().commit()
-    return override_dict(row)
+    shaped = override_dict(row)
+    assert shaped is not None
+    return shaped
 
 
 @blp.route("/submissions/<id:submission_id>/overrides", methods=["DELETE"])

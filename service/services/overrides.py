@@ -82,31 +82,6 @@ def possible_for(submission: Submission, part_id: str | None) -> tuple[float, st
     return available[part_id], f"part {number} of attempt {submission.attempt_number}"
 
 
-def for_submissions(
-    session: Session, submission_ids: Iterable[int]
-) -> dict[int, list[ScoreOverride]]:
-    """The current overrides of each submission (whole-attempt one first), in one query."""
-    ids = list(submission_ids)
-    found: dict[int, list[ScoreOverride]] = {i: [] for i in ids}
-    if not ids:
-        return found
-    rows = session.scalars(
-        select(ScoreOverride)
-        .where(ScoreOverride.submission_id.in_(ids))
-        .order_by(ScoreOverride.submission_id, ScoreOverride.id)
-    )
-    for row in rows:
-        found[row.submission_id].append(row)
-    for rows_of in found.values():
-        rows_of.sort(key=lambda o: o.part_id is not None)
-    return found
-
-
-def by_part(overrides: Iterable[ScoreOverride]) -> dict[str | None, ScoreOverride]:
-    """Overrides keyed by part id (None = the whole attempt), for the templates."""
-    return {o.part_id: o for o in overrides}
-
-
 def _locked(session: Session, submission: Submission) -> list[ScoreOverride]:
     """Lock the submission row, then read its overrides: one writer per attempt at a time."""
     session.execute(select(Submission.id).where(Submission.id == submission.id).with_for_update())

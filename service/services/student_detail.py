@@ -22,13 +22,14 @@ from service.models import (
     Submission,
     User,
 )
-from service.services import audit, overrides, scoring, standings, student_terms, teaching
+from service.services import audit, scoring, standings, student_terms, teaching, variants
 
 
 @dataclass
 class Attempt:
     submission: Submission
     earned: scoring.Earned | None
+    #: The current overrides by part id (None: the whole attempt).
     overrides: dict[str | None, ScoreOverride]
 
     @property
@@ -58,13 +59,18 @@ class StudentProblem:
     assignment_problem: AssignmentProblem
     student: User
     standing: standings.Standing
-    terms: student_terms.Terms
     versions: list[Version]
+    #: Audit events about this student on this problem (or on the whole assignment).
     events: list[AuditEvent]
 
     @property
+    def terms(self) -> student_terms.Terms:
+        return self.standing.terms
+
+    @property
     def current(self) -> Version | None:
-        return self.versions[-1] if self.versions else None
+        """The version the student answers now (None before they opened the problem)."""
+        return next((v for v in reversed(self.versions) if not v.replaced), None)
 
     @property
     def policy_words(self) -> str:
@@ -78,21 +84,19 @@ def build(session: Session, assignment_problem: AssignmentProblem, user_id: int)
     if student is None:
         raise LookupError("No such student in this course.")
     standing = standings.standing(session, student.id, assignment_problem)
-    found = overrides.for_submissions(session, [s.id for s, _ in standing.attempts])
     versions = {
         v.id: Version(
-            number,
-            v,
-            scoring.assignment_problem_part_points(assignment_problem, v.content),
+            number, v, scoring.assignment_problem_part_points(assignment_problem, v.content)
         )
-        for number, v in enumerate(standing.versions, start=1)
+        for number, v in enumerate(
+            variants.versions(session, student.id, assignment_problem.id), start=1
+        )
     }
-    for submission, earned in standing.attempts:
-        version = versions.get(submission.variant_id)
+    for attempt in standing.attempts:
+        version = versions.get(attempt.submission.variant_id)
         if version is not None:
-            version.attempts.append(
-                Attempt(submission, earned, overrides.by_part(found.get(submission.id, [])))
-            )
+            by_part = {o.part_id: o for o in attempt.overrides}
+            version.attempts.append(Attempt(attempt.submission, attempt.earned, by_part))
     events = [
         e
         for e in audit.for_course(
@@ -100,11 +104,4 @@ def build(session: Session, assignment_problem: AssignmentProblem, user_id: int)
         )
         if e.assignment_problem_id in (None, assignment_problem.id)
     ]
-    return StudentProblem(
-        assignment_problem=assignment_problem,
-        student=student,
-        standing=standing,
-        terms=student_terms.for_student(session, assignment, student.id),
-        versions=list(versions.values()),
-        events=events,
-    )
+    return StudentProblem(assignment_problem, student, standing, list(versions.values()), events)

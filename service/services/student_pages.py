@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session
 from service import prose
 from service.models import (
     AssignmentProblem,
+    AuditEvent,
     ScoreOverride,
     StoredVariant,
     Submission,
     SubmissionStatus,
     User,
 )
-from service.services import scoring, standings, student_terms, timing, variants
+from service.services import audit, scoring, standings, student_terms, timing, variants
 
 
 @dataclass
@@ -49,6 +50,8 @@ class ProblemPage:
     overrides: dict[int, list[ScoreOverride]] = field(default_factory=dict)
     #: The points that count under the score policy (None before a graded attempt).
     counted: float | None = None
+    #: What the instructor told this student about this problem (a new version), newest first.
+    notes: list[AuditEvent] = field(default_factory=list)
 
     @property
     def content(self) -> dict[str, Any]:
@@ -67,6 +70,12 @@ class ProblemPage:
         if self.practice:
             return True
         return not self.closed and (self.attempts_left is None or self.attempts_left > 0)
+
+    def override_of(self, submission_id: int, part_id: str | None) -> ScoreOverride | None:
+        """The instructor's current override of a part (None: of the whole attempt)."""
+        return next(
+            (o for o in self.overrides.get(submission_id, []) if o.part_id == part_id), None
+        )
 
     def last_answers(self) -> dict[str, Any]:
         return dict(self.latest.answers) if self.latest else {}
@@ -122,6 +131,11 @@ def build(session: Session, variant: StoredVariant) -> ProblemPage:
         for attempt in standing.attempts:
             if attempt.overrides:
                 page.overrides[attempt.submission.id] = attempt.overrides
+        page.notes = [
+            e
+            for e in audit.told_to_students(session, assignment.id, variant.user_id)
+            if e.action == "new_version" and e.assignment_problem_id == assignment_problem.id
+        ]
     for sub in subs:
         got = scoring.earned(
             assignment_problem, variant.content, sub, page.overrides.get(sub.id, ())
