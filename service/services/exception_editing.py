@@ -26,7 +26,7 @@ from service.models import (
     utcnow,
 )
 from service.services import audit, rescoring, student_terms, teaching, timing
-from service.services.overrides import Refused, read_reason
+from service.services.overrides import Refused, flush_or_refuse, read_reason
 
 #: Most attempts an exception may add: far past any accommodation, far below a typo's 10⁹.
 MAX_EXTRA_ATTEMPTS = 100
@@ -145,7 +145,7 @@ def set_exception(
     row.due_at, row.late_until = terms.due_at, terms.late_until
     row.extra_attempts, row.reason = terms.extra_attempts, why
     row.updated_at = utcnow()
-    session.flush()
+    flush_or_refuse(session)
     _after_change(session, actor, assignment, student, old_due, "exception_set", why, before, row)
     return row
 

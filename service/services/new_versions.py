@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.lti import passback
 from service.models import AssignmentProblem, StoredVariant, User
 from service.services import audit, variants
 from service.services.exception_editing import student_of
-from service.services.overrides import Refused, read_reason
+from service.services.overrides import RACED, Refused, read_reason
 
 
 def give(
@@ -34,7 +35,10 @@ def give(
     old = variants.find(session, student.id, assignment_problem.id)
     if old is None:
         raise Refused("This student has not opened this problem yet: they have no version.", 409)
-    new = variants.replace(session, seed_key, student, assignment_problem)
+    try:
+        new = variants.replace(session, seed_key, student, assignment_problem)
+    except IntegrityError:  # another request gave the same next version first
+        raise Refused(RACED, 409) from None
     number = len(variants.versions(session, student.id, assignment_problem.id))
     audit.record(
         session,

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.lti import passback
@@ -29,6 +30,10 @@ from service.services import audit, scoring
 MAX_REASON = 2000
 
 
+#: What a save that lost a race with another instructor's save of the same thing is told.
+RACED = "Someone saved a change to this at the same moment; reload the page and try again."
+
+
 class Refused(ValueError):
     """An override that cannot be stored, with the status and message to answer with."""
 
@@ -36,6 +41,17 @@ class Refused(ValueError):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def flush_or_refuse(session: Session) -> None:
+    """Flush; a unique row another request created first is a 409, never a 500.
+
+    The caller rolls the transaction back on Refused, as on any refusal.
+    """
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Refused(RACED, 409) from None
 
 
 def read_reason(raw: Any) -> str:
@@ -133,7 +149,7 @@ def set_override(
             created_by_id=actor.id,
         )
         session.add(row)
-    session.flush()
+    flush_or_refuse(session)
     _record(
         session,
         actor,

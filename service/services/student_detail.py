@@ -53,6 +53,13 @@ class Version:
     def replaced(self) -> bool:
         return self.variant.replaced_at is not None
 
+    def part_name(self, part_id: str | None) -> str:
+        """ "part 2" (by its place in the problem), or "the whole attempt" for None."""
+        if part_id is None:
+            return "the whole attempt"
+        ids = list(self.part_points)
+        return f"part {ids.index(part_id) + 1}" if part_id in ids else f"part {part_id}"
+
 
 @dataclass
 class StudentProblem:

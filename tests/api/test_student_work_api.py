@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from service.models import ScoreOverride
+from service.models import AssignmentException, ScoreOverride
 from service.services import tokens
 from tests.conftest import settings_on
 from tests.service.test_student_work import PARTS, _graded
@@ -212,3 +212,25 @@ def test_every_route_is_in_the_openapi_document(client):
     ):
         assert path in paths, path
     assert set(paths["/api/v1/submissions/{submission_id}/overrides"]) >= {"post", "delete"}
+
+
+def test_concurrent_exception_puts_never_500_and_leave_one_row(app, db_session, world):
+    headers = _auth(db_session, world, "teacher")
+    url = f"{API}/assignments/{world.assignment.id}/exceptions/{world.users['alice'].id}"
+    statuses: list[int] = []
+    barrier = threading.Barrier(4)
+
+    def put(n: int) -> None:
+        with app.test_client() as c:
+            barrier.wait()
+            body = {"extra_attempts": n + 1, "reason": f"r{n}"}
+            statuses.append(c.put(url, json=body, headers=headers).status_code)
+
+    threads = [threading.Thread(target=put, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert set(statuses) <= {200, 409} and 200 in statuses, statuses
+    count = db_session.scalar(select(func.count()).select_from(AssignmentException))
+    assert count == 1

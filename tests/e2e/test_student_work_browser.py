@@ -82,11 +82,14 @@ def test_an_override_from_the_gradebook_reaches_the_student(browser, stack: Stac
     assert page_problems(page) == []
     page.screenshot(path=str(ARTIFACTS / "student-detail.png"), full_page=True)
 
-    row = page.locator("tr[id$='-part-intercept']").first
-    row.locator("summary").click()
-    row.get_by_label(re.compile("^Points for part 1")).fill("2")
-    row.get_by_label(re.compile("^Reason for part 1")).fill("Your working shows the right idea")
-    row.get_by_role("button", name="Save override").click()
+    # The accessibility audit opens every <details>; close them as a user finds them.
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = false; })")
+    attempt = page.locator("article.attempt").first
+    attempt.get_by_text("Override points of attempt 1").click()
+    attempt.get_by_label("What to override").select_option(label="Part 1 (0 to 2)")
+    attempt.get_by_label("Points").fill("2")
+    attempt.get_by_label("Reason (the student sees it)").fill("Your working shows the right idea")
+    attempt.get_by_role("button", name="Save override").click()
     expect(page.get_by_text("Override saved")).to_be_visible()
     expect(page.locator("tr[id$='-part-intercept']").first).to_contain_text(
         "Changed to 2: Your working shows the right idea"
