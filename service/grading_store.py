@@ -162,16 +162,19 @@ class SqlGradingStore:
                     if found is None:
                         return False
                     scoring = self._scoring(found)
-            raw = scoring_rules.points_fraction(
-                feedback, scoring.content, scoring.points, scoring.part_points
+            raw, score = scoring_rules.stored_scores(
+                feedback,
+                scoring.content,
+                total_points=scoring.points,
+                fixed_part_points=scoring.part_points,
+                is_late=scoring.is_late,
+                late_penalty=scoring.late_penalty,
             )
             values = {
                 "submission_id": submission_id,
                 "feedback": feedback.to_dict(),
                 "raw_score": raw,
-                "score": scoring_rules.final_score(
-                    raw, is_late=scoring.is_late, late_penalty=scoring.late_penalty
-                ),
+                "score": score,
                 "now": utcnow(),
             }
             if not scoring.from_lms:

@@ -26,6 +26,7 @@ from service.models import AssignmentProblem, Enrollment, StoredVariant, Submiss
 from service.services import (
     access,
     answer_checks,
+    audit,
     standings,
     student_pages,
     submissions,
@@ -54,14 +55,38 @@ def course(course_id: int):
     placed = [ap for a in enrollment.course.assignments for ap in a.assignment_problems]
     mine = standings.standings(db(), placed, [current_user.id])
     rows = [mine[(current_user.id, ap.id)] for ap in placed]
-    return render_template("course.html", course=enrollment.course, rows=rows)
+    changes = [
+        (assignment, told)
+        for assignment in enrollment.course.assignments
+        if (told := audit.told_to_students(db(), assignment.id, current_user.id))
+    ]
+    # Removed problems this student submitted to: "What changed" links to their work.
+    removed = [
+        ap
+        for a in enrollment.course.assignments
+        for ap in a.every_assignment_problem
+        if ap.archived_at is not None
+    ]
+    kept = {
+        key[1]
+        for key, s in standings.standings(db(), removed, [current_user.id]).items()
+        if s.attempts
+    }
+    return render_template(
+        "course.html", course=enrollment.course, rows=rows, changes=changes, kept=kept
+    )
 
 
 @bp.route("/items/<int:item_id>")
 @login_required
 def problem(item_id: int):
     assignment_problem = _assignment_problem_for_student(item_id)
-    variant = variants.ensure(db(), seed_key(), current_user, assignment_problem)
+    if assignment_problem.archived_at is None:
+        return _render_problem(variants.ensure(db(), seed_key(), current_user, assignment_problem))
+    # Removed from the assignment: it opens, read-only, only for a student who submitted.
+    variant = variants.find(db(), current_user.id, item_id)
+    if variant is None or not student_pages.submissions_of(db(), variant):
+        abort(404, "This problem was removed from the assignment.")
     return _render_problem(variant)
 
 
@@ -86,6 +111,8 @@ def submit(item_id: int):
 @login_required
 def new_practice(item_id: int):
     assignment_problem = _assignment_problem_for_student(item_id)
+    if assignment_problem.archived_at is not None:
+        abort(404, "This problem was removed from the assignment.")
     if not assignment_problem.assignment.practice_allowed:
         abort(403, "Practice is not open for this assignment.")
     variant = student_pages.new_practice_variant(db(), current_user, assignment_problem)

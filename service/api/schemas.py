@@ -120,6 +120,17 @@ class AssignmentItem(Schema):
     id = fields.Integer(required=True)
     position = fields.Integer(required=True)
     points = fields.Float(required=True)
+    part_points = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        required=True,
+        metadata={"description": "Points available per part id."},
+    )
+    archived_at = fields.DateTime(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Set when it was removed while students had submissions."},
+    )
     problem = fields.Nested(Problem, required=True)
 
 
@@ -132,6 +143,16 @@ class Assignment(Schema):
     attempts_allowed = fields.Integer(required=True)
     late_penalty = fields.Float(required=True)
     practice_allowed = fields.Boolean(required=True)
+    score_policy = fields.String(
+        required=True, metadata={"description": "Which attempt counts: best, last or average."}
+    )
+    version = fields.String(
+        required=True,
+        metadata={
+            "description": "The settings' fingerprint; send it back in a PATCH to be "
+            "told (409) if someone changed them in between."
+        },
+    )
     items = fields.List(fields.Nested(AssignmentItem), required=True)
 
 
@@ -144,6 +165,50 @@ class ItemCreate(Schema):
     points = fields.Float(load_default=10.0, validate=validate.Range(min=0.01, max=1000))
 
 
+_POLICIES = ["best", "last", "average"]
+
+
+class AssignmentEdit(Schema):
+    """The settings to change; fields left out keep their values."""
+
+    title = fields.String(validate=validate.Length(min=1, max=255))
+    due_at = fields.AwareDateTime(allow_none=True)
+    late_until = fields.AwareDateTime(allow_none=True)
+    attempts_allowed = fields.Integer(validate=validate.Range(min=1, max=50))
+    late_penalty = fields.Float(validate=validate.Range(min=0, max=1))
+    practice_allowed = fields.Boolean()
+    score_policy = fields.String(validate=validate.OneOf(_POLICIES))
+    version = fields.String(
+        validate=validate.Length(max=64),
+        metadata={"description": "The assignment's ``version`` this edit was made from."},
+    )
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ItemEdit(Schema):
+    points = fields.Float(validate=validate.Range(min=0.01, max=1000))
+    part_points = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=128)),
+        values=fields.Float(validate=validate.Range(min=0, max=1000)),
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Points per part id; parts left out keep theirs."},
+    )
+
+    @validates_schema
+    def _one(self, data: dict[str, Any], **_: Any) -> None:
+        if ("points" in data) == ("part_points" in data):
+            raise ValidationError("send either points or part_points", "points")
+
+
+class ItemOrder(Schema):
+    order = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=MAX_ID)),
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Every active item id of the assignment, in the new order."},
+    )
+
+
 class AssignmentCreate(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=255))
     due_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
@@ -151,17 +216,13 @@ class AssignmentCreate(Schema):
     attempts_allowed = fields.Integer(load_default=3, validate=validate.Range(min=1, max=50))
     late_penalty = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=1))
     practice_allowed = fields.Boolean(load_default=False)
+    score_policy = fields.String(load_default="best", validate=validate.OneOf(_POLICIES))
     problems = fields.List(
         fields.Nested(ItemCreate), required=True, validate=validate.Length(min=1, max=50)
     )
 
-    @validates_schema
-    def _dates(self, data: dict[str, Any], **_: Any) -> None:
-        due, late = data.get("due_at"), data.get("late_until")
-        if late is not None and due is None:
-            raise ValidationError("a late cut-off needs a due date", "late_until")
-        if late is not None and due is not None and late < due:
-            raise ValidationError("the late cut-off must be after the due date", "late_until")
+    # The dates' order and the title are checked with the forms' rule
+    # (teaching.check_settings), in the route.
 
 
 class VariantIssueSchema(Schema):

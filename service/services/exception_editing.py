@@ -3,8 +3,9 @@
 An exception moves the student's own due date and late cut-off and adds attempts; the
 rules that read it are ``student_terms``'s. Writing one is audited (the reason stays in
 the log: it may be medical, so the sentence the student reads does not repeat it), and
-when the student's due date moves their late flags and scores are worked out again
-(``rescoring``) and the new total goes to the LMS, in the caller's transaction.
+when the student's due date moves their late flags and scores are worked out again (by
+``assignment_editing.rescore``, the recompute an assignment edit uses) and the new total
+goes to the LMS, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -20,12 +21,10 @@ from service.lti import passback
 from service.models import (
     Assignment,
     AssignmentException,
-    StoredVariant,
-    Submission,
     User,
     utcnow,
 )
-from service.services import audit, rescoring, student_terms, teaching, timing
+from service.services import assignment_editing, audit, student_terms, teaching, timing
 from service.services.overrides import Refused, flush_or_refuse, read_reason
 
 #: Most attempts an exception may add: far past any accommodation, far below a typo's 10⁹.
@@ -193,18 +192,7 @@ def _after_change(
         summary=_summary(terms),
     )
     if timing.as_utc(old_due) != timing.as_utc(terms.due_at):
-        submissions = session.scalars(
-            select(Submission)
-            .join(StoredVariant, Submission.variant_id == StoredVariant.id)
-            .where(
-                Submission.user_id == student.id,
-                StoredVariant.is_practice.is_(False),
-                StoredVariant.assignment_problem_id.in_(
-                    [ap.id for ap in assignment.every_assignment_problem]
-                ),
-            )
-        )
-        rescoring.rescore_submissions(session, submissions, {student.id: terms})
+        assignment_editing.rescore(session, assignment, user_ids=[student.id])
     passback.record_totals(session, assignment, [student.id])
 
 

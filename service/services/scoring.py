@@ -55,6 +55,21 @@ def points_fraction(
     return rule.share(available, {p.id: p.score for p in feedback.parts})
 
 
+def stored_scores(
+    feedback: Feedback,
+    content: Mapping[str, Any],
+    *,
+    total_points: float | None,
+    fixed_part_points: Mapping[str, float] | None,
+    is_late: bool,
+    late_penalty: float | None,
+) -> tuple[float, float]:
+    """(raw_score, score) a submission stores: when it is graded, and again when an
+    instructor changes points or dates (assignment_editing), so both agree."""
+    raw = points_fraction(feedback, content, total_points, fixed_part_points)
+    return raw, final_score(raw, is_late=is_late, late_penalty=late_penalty)
+
+
 def assignment_problem_part_points(
     assignment_problem: AssignmentProblem, content: Mapping[str, Any]
 ) -> dict[str, float]:

@@ -21,6 +21,7 @@ from service.models import (
     AssignmentProblem,
     AuditEvent,
     ScoreOverride,
+    ScorePolicy,
     StoredVariant,
     Submission,
     SubmissionStatus,
@@ -50,8 +51,22 @@ class ProblemPage:
     overrides: dict[int, list[ScoreOverride]] = field(default_factory=dict)
     #: The points that count under the score policy (None before a graded attempt).
     counted: float | None = None
-    #: What the instructor told this student about this problem (a new version), newest first.
-    notes: list[AuditEvent] = field(default_factory=list)
+    #: What the instructor changed that the student is told, newest first.
+    changes: list[AuditEvent] = field(default_factory=list)
+
+    @property
+    def archived(self) -> bool:
+        """Removed from the assignment after the student submitted: shown, read-only."""
+        return self.assignment_problem.archived_at is not None
+
+    @property
+    def policy_text(self) -> str:
+        """Which attempt counts and what that makes: "your score is your best attempt,
+        10/10" (blank for practice, or before an attempt is graded)."""
+        if self.practice or self.counted is None:
+            return ""
+        words = scoring.POLICY_WORDS[ScorePolicy(self.assignment_problem.assignment.score_policy)]
+        return f"your score is {words}, {_pts(self.counted)}/{_pts(self.points_possible)}"
 
     @property
     def content(self) -> dict[str, Any]:
@@ -67,6 +82,8 @@ class ProblemPage:
 
     @property
     def can_submit(self) -> bool:
+        if self.archived:
+            return False
         if self.practice:
             return True
         return not self.closed and (self.attempts_left is None or self.attempts_left > 0)
@@ -124,6 +141,7 @@ def build(session: Session, variant: StoredVariant) -> ProblemPage:
         solution_visible=visible,
         part_points=scoring.assignment_problem_part_points(assignment_problem, variant.content),
         terms=terms,
+        changes=audit.told_to_students(session, assignment.id, variant.user_id),
     )
     if not variant.is_practice:
         standing = standings.standing(session, variant.user_id, assignment_problem)
@@ -131,11 +149,6 @@ def build(session: Session, variant: StoredVariant) -> ProblemPage:
         for attempt in standing.attempts:
             if attempt.overrides:
                 page.overrides[attempt.submission.id] = attempt.overrides
-        page.notes = [
-            e
-            for e in audit.told_to_students(session, assignment.id, variant.user_id)
-            if e.action == "new_version" and e.assignment_problem_id == assignment_problem.id
-        ]
     for sub in subs:
         got = scoring.earned(
             assignment_problem, variant.content, sub, page.overrides.get(sub.id, ())
@@ -172,9 +185,14 @@ def status_body(session: Session, submission: Submission) -> dict[str, Any]:
         "points": round(got[1], 2) if got else None,
         "points_possible": round(page.points_possible, 2),
         "attempts_left": page.attempts_left,
+        "policy_text": page.policy_text,
         "solution_available": page.solution_visible,
         "failed": submission.status == SubmissionStatus.failed,
     }
+
+
+def _pts(value: float) -> str:
+    return f"{round(value, 2):g}"
 
 
 def new_practice_variant(

@@ -23,12 +23,13 @@ from service.models import (
     Problem,
     ProblemStatus,
     Role,
+    ScorePolicy,
     StoredVariant,
     Submission,
     SubmissionStatus,
     User,
 )
-from service.services import access, scoring
+from service.services import access, scoring, timing
 
 
 def courses_taught(session: Session, user: User) -> list[Course]:
@@ -88,8 +89,8 @@ def default_part_points(assignment_problem: AssignmentProblem) -> dict[str, floa
 
 
 @dataclass
-class AssignmentDraft:
-    """A validated assignment form."""
+class AssignmentSettings:
+    """An assignment's own settings, as the create and the edit forms set them."""
 
     title: str = ""
     due_at: datetime | None = None
@@ -97,11 +98,34 @@ class AssignmentDraft:
     attempts_allowed: int = 3
     late_penalty: float = 0.0
     practice_allowed: bool = False
+    score_policy: ScorePolicy = ScorePolicy.best
+
+    @classmethod
+    def of(cls, assignment: Assignment) -> AssignmentSettings:
+        """The settings an assignment has now (the edit form's starting values)."""
+        return cls(
+            title=assignment.title,
+            due_at=timing.as_utc(assignment.due_at),
+            late_until=timing.as_utc(assignment.late_until),
+            attempts_allowed=assignment.attempts_allowed,
+            late_penalty=assignment.late_penalty,
+            practice_allowed=assignment.practice_allowed,
+            score_policy=ScorePolicy(assignment.score_policy),
+        )
+
+
+@dataclass
+class AssignmentDraft(AssignmentSettings):
+    """A validated assignment form: the settings and the problems with their points."""
+
     problems: list[tuple[int, float]] = field(default_factory=list)
 
 
 #: Most points one problem or part may be worth.
 MAX_POINTS = 1000.0
+
+#: Most attempts an assignment may allow.
+MAX_ATTEMPTS = 50
 
 
 def read_points(raw: str | None, default: float, *, zero_allowed: bool) -> float:
@@ -117,38 +141,60 @@ def read_points(raw: str | None, default: float, *, zero_allowed: bool) -> float
     return value
 
 
-def read_assignment_form(form: Any) -> tuple[AssignmentDraft, dict[str, str]]:
-    """The draft and field → message for what is wrong. Dates are read as UTC."""
-    draft = AssignmentDraft()
+def check_settings(settings: AssignmentSettings) -> dict[str, str]:
+    """Field → message for settings that cannot be stored; the form and the API both ask."""
     errors: dict[str, str] = {}
-    draft.title = (form.get("title") or "").strip()[:255]
-    if not draft.title:
+    if not settings.title.strip():
         errors["title"] = "Give the assignment a title."
+    due, late = timing.as_utc(settings.due_at), timing.as_utc(settings.late_until)
+    if late and not due:
+        errors["late_until"] = "A late cut-off needs a due date."
+    elif late and due and late < due:
+        errors["late_until"] = "The late cut-off must be after the due date."
+    if not 1 <= settings.attempts_allowed <= MAX_ATTEMPTS:
+        errors["attempts_allowed"] = f"Attempts must be a whole number from 1 to {MAX_ATTEMPTS}."
+    if not (math.isfinite(settings.late_penalty) and 0 <= settings.late_penalty <= 1):
+        errors["late_penalty"] = "The late penalty is a percentage from 0 to 100."
+    return errors
+
+
+def read_settings(form: Any, into: AssignmentSettings) -> dict[str, str]:
+    """Read the settings fields of the create or edit form into ``into``; field → message.
+
+    Dates are read as UTC; the late penalty is typed as a percentage.
+    """
+    errors: dict[str, str] = {}
+    into.title = (form.get("title") or "").strip()[:255]
     for name in ("due_at", "late_until"):
         raw = (form.get(name) or "").strip()
+        setattr(into, name, None)
         if raw:
             try:
-                setattr(draft, name, datetime.fromisoformat(raw).replace(tzinfo=UTC))
+                setattr(into, name, datetime.fromisoformat(raw).replace(tzinfo=UTC))
             except ValueError:
                 errors[name] = "Use the date picker (YYYY-MM-DDTHH:MM)."
-    if draft.late_until and not draft.due_at:
-        errors["late_until"] = "A late cut-off needs a due date."
-    elif draft.late_until and draft.due_at and draft.late_until < draft.due_at:
-        errors["late_until"] = "The late cut-off must be after the due date."
     try:
-        draft.attempts_allowed = int(form.get("attempts_allowed") or 3)
-        if not 1 <= draft.attempts_allowed <= 50:
-            raise ValueError
+        into.attempts_allowed = int(form.get("attempts_allowed") or 3)
     except ValueError:
-        errors["attempts_allowed"] = "Attempts must be a whole number from 1 to 50."
+        into.attempts_allowed = 0  # check_settings says what is wrong
     try:
-        percent = float(form.get("late_penalty") or 0)
-        if not 0 <= percent <= 100:
-            raise ValueError
-        draft.late_penalty = percent / 100
+        into.late_penalty = float(form.get("late_penalty") or 0) / 100
     except ValueError:
-        errors["late_penalty"] = "The late penalty is a percentage from 0 to 100."
-    draft.practice_allowed = form.get("practice_allowed") == "on"
+        into.late_penalty = math.nan
+    into.practice_allowed = form.get("practice_allowed") == "on"
+    try:
+        into.score_policy = ScorePolicy(form.get("score_policy") or ScorePolicy.best)
+    except ValueError:
+        errors["score_policy"] = "Choose which attempt counts: best, last or the average."
+    for name, message in check_settings(into).items():
+        errors.setdefault(name, message)
+    return errors
+
+
+def read_assignment_form(form: Any) -> tuple[AssignmentDraft, dict[str, str]]:
+    """The draft and field → message for what is wrong."""
+    draft = AssignmentDraft()
+    errors = read_settings(form, draft)
     for raw_id in form.getlist("problem"):
         try:
             problem_id = int(raw_id)
@@ -162,6 +208,14 @@ def read_assignment_form(form: Any) -> tuple[AssignmentDraft, dict[str, str]]:
     return draft, errors
 
 
+def published_problem(session: Session, problem_id: int) -> Problem:
+    """The problem if an assignment may use it (published), else ValueError."""
+    problem = session.get(Problem, problem_id)
+    if problem is None or problem.status != ProblemStatus.published:
+        raise ValueError(f"problem {problem_id} is not published")
+    return problem
+
+
 def create_assignment(session: Session, course: Course, draft: AssignmentDraft) -> Assignment:
     """Store the assignment; only published problems are accepted."""
     assignment = Assignment(
@@ -172,12 +226,11 @@ def create_assignment(session: Session, course: Course, draft: AssignmentDraft) 
         attempts_allowed=draft.attempts_allowed,
         late_penalty=draft.late_penalty,
         practice_allowed=draft.practice_allowed,
+        score_policy=draft.score_policy,
     )
     session.add(assignment)
     for position, (problem_id, value) in enumerate(draft.problems, start=1):
-        problem = session.get(Problem, problem_id)
-        if problem is None or problem.status != ProblemStatus.published:
-            raise ValueError(f"problem {problem_id} is not published")
+        problem = published_problem(session, problem_id)
         session.add(
             AssignmentProblem(
                 assignment=assignment, problem=problem, position=position, points=value
@@ -188,7 +241,7 @@ def create_assignment(session: Session, course: Course, draft: AssignmentDraft) 
 
 
 def set_part_points(assignment_problem: AssignmentProblem, form: Any) -> dict[str, str]:
-    """Read ``part-<part id>`` inputs; the item's total becomes their sum."""
+    """Read ``part-<item id>-<part id>`` inputs; the item's total becomes their sum."""
     values: dict[str, float] = {}
     for part_id, _weight, _prompt in parts_of(assignment_problem.problem):
         try:

@@ -95,6 +95,7 @@
     total.textContent = "Attempt " + body.attempt + ": ";
     total.appendChild(el("strong", "", fmt(body.points) + " / " + points(body.points_possible)));
     if (body.is_late) total.appendChild(el("span", "badge late", "late"));
+    if (body.policy_text) total.appendChild(document.createTextNode(" · " + body.policy_text));
     var left = document.getElementById("attempts-left");
     if (left && body.attempts_left !== null) left.textContent = body.attempts_left;
     if (body.solution_available && !document.getElementById("solution")) {
