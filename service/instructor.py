@@ -9,6 +9,7 @@ bank needs the site role."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -527,42 +528,31 @@ def student_problem(item_id: int, user_id: int):
 
 @bp.route("/submissions/<int:submission_id>/overrides", methods=["POST"])
 def override_points(submission_id: int):
-    submission, assignment_problem = _submission(submission_id)
-    part_id = request.form.get("part_id") or None
-    try:
-        overrides.set_override(
+    form = request.form
+    return _change_override(
+        submission_id,
+        lambda submission: overrides.set_override(
             db(),
             current_user,
             submission,
-            part_id,
-            request.form.get("points"),
-            request.form.get("reason"),
-        )
-    except overrides.Refused as refused:
-        db().rollback()
-        return _student_page(assignment_problem, submission.user_id, refused)
-    db().commit()
-    flash("Override saved; the student sees it with your reason.", "ok")
-    return _back_to_student(assignment_problem, submission.user_id)
+            form.get("part_id") or None,
+            form.get("points"),
+            form.get("reason"),
+        ),
+        "Override saved; the student sees it with your reason.",
+    )
 
 
 @bp.route("/submissions/<int:submission_id>/overrides/remove", methods=["POST"])
 def remove_override(submission_id: int):
-    submission, assignment_problem = _submission(submission_id)
-    try:
-        overrides.remove_override(
-            db(),
-            current_user,
-            submission,
-            request.form.get("part_id") or None,
-            request.form.get("reason"),
-        )
-    except overrides.Refused as refused:
-        db().rollback()
-        return _student_page(assignment_problem, submission.user_id, refused)
-    db().commit()
-    flash("Override removed; the grader's points count again.", "ok")
-    return _back_to_student(assignment_problem, submission.user_id)
+    form = request.form
+    return _change_override(
+        submission_id,
+        lambda submission: overrides.remove_override(
+            db(), current_user, submission, form.get("part_id") or None, form.get("reason")
+        ),
+        "Override removed; the grader's points count again.",
+    )
 
 
 @bp.route("/items/<int:item_id>/students/<int:user_id>/new-version", methods=["POST"])
@@ -661,6 +651,20 @@ def _student_page(
         error=refused.message if refused else None,
         problems={assignment_problem.id: assignment_problem},
     ), (refused.status if refused else 200)
+
+
+def _change_override(submission_id: int, change: Callable[[Submission], object], done: str):
+    """Run an override use case on the submission: back to the student's page, or the page
+    again with the refusal's message and status."""
+    submission, assignment_problem = _submission(submission_id)
+    try:
+        change(submission)
+    except overrides.Refused as refused:
+        db().rollback()
+        return _student_page(assignment_problem, submission.user_id, refused)
+    db().commit()
+    flash(done, "ok")
+    return _back_to_student(assignment_problem, submission.user_id)
 
 
 def _back_to_student(assignment_problem: AssignmentProblem, user_id: int):

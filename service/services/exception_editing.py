@@ -17,15 +17,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.lti import passback
 from service.models import (
     Assignment,
     AssignmentException,
     User,
     utcnow,
 )
-from service.services import assignment_editing, audit, student_terms, teaching, timing
-from service.services.overrides import Refused, flush_or_refuse, read_reason
+from service.services import assignment_editing, student_terms, teaching, timing
+from service.services.overrides import (
+    Refused,
+    flush_or_refuse,
+    read_reason,
+    record_student_change,
+)
 
 #: Most attempts an exception may add: far past any accommodation, far below a typo's 10⁹.
 MAX_EXTRA_ATTEMPTS = 100
@@ -179,21 +183,19 @@ def _after_change(
     row: AssignmentException | None,
 ) -> None:
     terms = student_terms.terms(assignment, row)
-    audit.record(
+    if timing.as_utc(old_due) != timing.as_utc(terms.due_at):
+        assignment_editing.rescore(session, assignment, user_ids=[student.id])
+    record_student_change(
         session,
-        course_id=assignment.course_id,
-        actor_id=actor.id,
+        actor=actor,
+        assignment=assignment,
+        student_id=student.id,
         action=action,
         reason=reason,
         before=before,
         after=_described(row),
-        student_id=student.id,
-        assignment_id=assignment.id,
         summary=_summary(terms),
     )
-    if timing.as_utc(old_due) != timing.as_utc(terms.due_at):
-        assignment_editing.rescore(session, assignment, user_ids=[student.id])
-    passback.record_totals(session, assignment, [student.id])
 
 
 def _summary(terms: student_terms.Terms) -> str:

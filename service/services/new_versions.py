@@ -13,11 +13,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.lti import passback
 from service.models import AssignmentProblem, StoredVariant, User
-from service.services import audit, variants
+from service.services import variants
 from service.services.exception_editing import student_of
-from service.services.overrides import RACED, Refused, read_reason
+from service.services.overrides import RACED, Refused, read_reason, record_student_change
 
 
 def give(
@@ -40,21 +39,19 @@ def give(
     except IntegrityError:  # another request gave the same next version first
         raise Refused(RACED, 409) from None
     number = len(variants.versions(session, student.id, assignment_problem.id))
-    audit.record(
+    record_student_change(
         session,
-        course_id=assignment.course_id,
-        actor_id=actor.id,
+        actor=actor,
+        assignment=assignment,
+        student_id=student.id,
         action="new_version",
         reason=why,
         before={"variant_id": old.id},
         after={"variant_id": new.id, "version": number},
-        student_id=student.id,
-        assignment_id=assignment.id,
-        assignment_problem_id=assignment_problem.id,
         summary=(
             f"Your instructor gave you a new version of {assignment_problem.problem.title}, "
             "with a new dataset."
         ),
+        assignment_problem_id=assignment_problem.id,
     )
-    passback.record_totals(session, assignment, [student.id])
     return new

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.lti import passback
-from service.models import ScoreOverride, Submission, User, utcnow
+from service.models import Assignment, ScoreOverride, Submission, User, utcnow
 from service.services import audit, scoring
 
 #: The longest reason kept: a sentence or a short paragraph, not an essay.
@@ -204,22 +204,52 @@ def _record(
 ) -> None:
     assignment_problem = submission.variant.assignment_problem
     assert assignment_problem is not None
-    assignment = assignment_problem.assignment
+    record_student_change(
+        session,
+        actor=actor,
+        assignment=assignment_problem.assignment,
+        student_id=submission.user_id,
+        action=action,
+        reason=reason,
+        before=dict(before),
+        after=dict(after),
+        summary=summary,
+        assignment_problem_id=assignment_problem.id,
+        submission_id=submission.id,
+    )
+
+
+def record_student_change(
+    session: Session,
+    *,
+    actor: User,
+    assignment: Assignment,
+    student_id: int,
+    action: str,
+    reason: str,
+    before: Any,
+    after: Any,
+    summary: str,
+    assignment_problem_id: int | None = None,
+    submission_id: int | None = None,
+) -> None:
+    """Audit one instructor change to a student's work and record their new LMS total:
+    the last step of each use case here, in exception_editing and in new_versions."""
     audit.record(
         session,
         course_id=assignment.course_id,
         actor_id=actor.id,
         action=action,
         reason=reason,
-        before=dict(before),
-        after=dict(after),
-        student_id=submission.user_id,
+        before=before,
+        after=after,
+        student_id=student_id,
         assignment_id=assignment.id,
-        assignment_problem_id=assignment_problem.id,
-        submission_id=submission.id,
+        assignment_problem_id=assignment_problem_id,
+        submission_id=submission_id,
         summary=summary,
     )
-    passback.record_totals(session, assignment, [submission.user_id])
+    passback.record_totals(session, assignment, [student_id])
 
 
 def _rounded(value: float | None) -> float | None:

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from service.lti import platforms
 from service.models import (
     AuditEvent,
     LtiScoreSend,
@@ -30,7 +29,7 @@ from service.services import (
     variants,
 )
 from tests.conftest import csrf_token, settings_on
-from tests.lti.test_passback import _placed
+from tests.lti.test_passback import _placed, lms_platform
 from tests.service.web_world import World, as_user, build_world
 
 KEY = b"student work test key"
@@ -316,15 +315,7 @@ def test_concurrent_overrides_leave_one_current_row(app, db_session, world):
 
 
 def test_an_override_sends_the_new_total_to_the_lms(client, db_session, world):
-    platform = platforms.register(
-        db_session,
-        issuer="https://lms.test",
-        client_id="c1",
-        auth_login_url="https://lms.test/auth",
-        auth_token_url="https://lms.test/token",
-        jwks_url="https://lms.test/jwks",
-        deployment_ids=["d1"],
-    )
+    platform = lms_platform(db_session)
     _placed(db_session, world, platform, "ctx", "alice", "rl", "https://lms.test/lineitems/1")
     first = _graded(db_session, world, {"slope": 1.0})
     as_user(client, "teacher")
