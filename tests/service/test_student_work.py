@@ -467,3 +467,11 @@ def test_a_new_version_keeps_old_submissions_and_shows_a_new_dataset(client, db_
     page = client.get(f"/items/{world.item.id}").get_data(as_text=True)
     assert f"/variants/{new.id}/files/data.csv" in page
     assert "Your instructor gave you a new version" in page
+
+
+def test_every_gradebook_cell_opens_the_students_problem(client, db_session, world):
+    _graded(db_session, world, {"slope": 1.0})
+    as_user(client, "teacher")
+    body = client.get(f"/teach/courses/{world.course.id}/gradebook").get_data(as_text=True)
+    for key in ("alice", "bob"):  # bob has not opened it: his cell opens an empty page
+        assert f'href="{_detail_url(world, key)}"' in body
