@@ -33,9 +33,11 @@ from service.models import (
     AssignmentProblem,
     Course,
     Problem,
+    ProblemStatus,
     ScorePolicy,
     Submission,
 )
+from service.request_input import printable
 from service.routing import row_id
 from service.services import (
     access,
@@ -43,6 +45,7 @@ from service.services import (
     assignment_editing,
     audit,
     authoring,
+    copying,
     exception_editing,
     gradebook,
     new_versions,
@@ -107,6 +110,7 @@ def course(course_id: int):
     return render_template(
         "teach/course.html",
         course=course,
+        copy_targets=_copy_targets(course.id),
         newer=newer,
         students=teaching.students(db(), course),
         failures=teaching.grading_problems(db(), course),
@@ -118,11 +122,50 @@ def course(course_id: int):
 
 @bp.route("/problems")
 def bank():
-    problems = authoring.visible(db(), current_user)
+    """The bank, filtered by the query (``status``, ``topic``, ``author``): bookmarkable."""
+    wanted = _bank_filter()
+    problems = authoring.visible(db(), current_user, wanted)
     by_slug: dict[str, list[Problem]] = {}
     for p in problems:
         by_slug.setdefault(p.slug, []).append(p)
-    return render_template("teach/bank.html", by_slug=by_slug)
+    topics, authors = authoring.bank_choices(db(), current_user)
+    return render_template(
+        "teach/bank.html",
+        by_slug=by_slug,
+        wanted=wanted,
+        statuses=authoring.STATUSES,
+        topics=topics,
+        authors=authors,
+        author_names=dict(authors),
+    )
+
+
+def _bank_filter() -> authoring.BankFilter:
+    """The bank's filter from the query string; an unknown value is a 400 that says so."""
+    raw_status = request.args.get("status", "").strip()
+    if raw_status and raw_status not in authoring.STATUSES:
+        abort(
+            400,
+            f"Unknown status {printable(raw_status[:40])!r}: "
+            f"choose one of {', '.join(authoring.STATUSES)}.",
+        )
+    raw_author = request.args.get("author", "").strip()
+    author: int | str | None = None
+    if raw_author == authoring.BUILTIN_AUTHOR:
+        author = authoring.BUILTIN_AUTHOR
+    elif raw_author:
+        author = row_id(raw_author)
+        if author is None:
+            abort(
+                400,
+                f"Unknown author {printable(raw_author[:40])!r}: "
+                f"give a user id or {authoring.BUILTIN_AUTHOR!r}.",
+            )
+    return authoring.BankFilter(
+        status=ProblemStatus(raw_status) if raw_status else None,
+        topic=request.args.get("topic", "").strip()[:128],
+        author=author,
+    )
 
 
 @bp.route("/problems/<int:problem_id>")
@@ -139,7 +182,9 @@ def preview(problem_id: int):
         variant = authoring.preview(problem, seed, budget)
     except (problem_bank.InvalidSeed, problem_bank.GenerationError, ValueError) as exc:
         error = str(exc)  # OverBudget included: the page says what took too long
-    versions = [p for p in authoring.visible(db(), current_user) if p.slug == problem.slug]
+    versions = authoring.visible(
+        db(), current_user, authoring.BankFilter(slug=problem.slug, with_archived=True)
+    )
     return render_template(
         "teach/preview.html",
         problem=problem,
@@ -149,6 +194,7 @@ def preview(problem_id: int):
         error=error,
         versions=versions,
         can_edit=authoring.can_edit(current_user, problem),
+        referenced=authoring.is_referenced(db(), problem.id),
     ), (422 if error else 200)
 
 
@@ -241,6 +287,27 @@ def publish(problem_id: int):
     return redirect(url_for("instructor.preview", problem_id=problem.id))
 
 
+@bp.route("/problems/<int:problem_id>/delete", methods=["POST"])
+def delete_problem(problem_id: int):
+    """Delete a draft nothing uses, else archive it (authoring.delete_or_archive says why)."""
+    _author_only()
+    problem = _problem(problem_id)
+    slug, version = problem.slug, problem.version
+    try:
+        removed = authoring.delete_or_archive(db(), current_user, problem)
+    except authoring.Refused as refused:
+        abort(403, f"{str(refused).capitalize()}.")
+    if removed == authoring.Removed.deleted:
+        flash(f"Deleted {slug} version {version}.", "ok")
+        return redirect(url_for("instructor.bank"))
+    flash(
+        f"Archived {slug} version {version}: it is no longer offered for new assignments; "
+        "assignments that use it keep working.",
+        "ok",
+    )
+    return redirect(url_for("instructor.preview", problem_id=problem_id))
+
+
 # ---------------------------------------------------------------------------- assignments
 
 
@@ -292,6 +359,7 @@ def _assignment_page(
         parts=parts,
         shares=shares,
         submitted={ap.id: assignment_editing.has_submissions(session, ap) for ap in active},
+        copy_targets=_copy_targets(assignment.course_id),
         problems=teaching.publishable(session),
         policies=_policies(),
         errors=errors or {},
@@ -419,6 +487,47 @@ def reorder_assignment(assignment_id: int):
     return redirect(url_for("instructor.assignment", assignment_id=assignment.id))
 
 
+@bp.route("/assignments/<int:assignment_id>/copy", methods=["POST"])
+def copy_assignment(assignment_id: int):
+    """Copy the assignment (problems, points, settings; no student work) into a course
+    the user teaches."""
+    assignment = _assignment(assignment_id)
+    target, shift_days = _copy_form()
+    copy = copying.copy_assignment(db(), assignment, target, shift_days)
+    flash(f"Copied {assignment.title} into {target.code}.", "ok")
+    return redirect(url_for("instructor.assignment", assignment_id=copy.id))
+
+
+@bp.route("/courses/<int:course_id>/copy-assignments", methods=["POST"])
+def copy_course_assignments(course_id: int):
+    """Copy every assignment of the course into another course the user teaches."""
+    source = _course(course_id)
+    target, shift_days = _copy_form()
+    copies = copying.copy_course_assignments(db(), source, target, shift_days)
+    flash(f"Copied {plural(len(copies), 'assignment')} into {target.code}.", "ok")
+    return redirect(url_for("instructor.course", course_id=target.id))
+
+
+def _copy_targets(course_id: int) -> list[Course]:
+    """The courses a copy may go to: the others this user teaches."""
+    return [c for c in teaching.courses_taught(db(), current_user) if c.id != course_id]
+
+
+def _copy_form() -> tuple[Course, int]:
+    """The target course (403 unless the user teaches it) and the days to shift by."""
+    target_id = row_id(request.form.get("course_id"))
+    if target_id is None:
+        abort(400, "Choose the course to copy into.")
+    target = db().get(Course, target_id)
+    if target is None or not access.teaches(db(), current_user, target_id):
+        abort(403, "You can copy only into a course you teach.")
+    try:
+        shift_days = copying.read_shift_days(request.form.get("shift_days"))
+    except ValueError as error:
+        abort(400, f"{str(error).capitalize()}.")
+    return target, shift_days
+
+
 @bp.route("/items/<int:item_id>/points", methods=["POST"])
 def part_points(item_id: int):
     assignment_problem = _assignment_problem(item_id)
@@ -449,20 +558,36 @@ def _refused(assignment: Assignment, field: str, message: str, status: int = 422
 
 @bp.route("/courses/<int:course_id>/gradebook")
 def gradebook_page(course_id: int):
-    book = gradebook.build(db(), _course(course_id))
-    return render_template("teach/gradebook.html", book=book, column_name=gradebook.column_name)
+    """The gradebook as the query string asks (see gradebook.View): bookmarkable, no JS."""
+    course = _course(course_id)
+    book = _gradebook(course)
+    return render_template(
+        "teach/gradebook.html",
+        book=book,
+        # Built once, not by url_for per cell: 7,500 cells at course scale.
+        cell_base=url_for("instructor.home") + "items/",
+    )
 
 
 @bp.route("/courses/<int:course_id>/gradebook.csv")
 def gradebook_csv(course_id: int):
     course = _course(course_id)
-    body = gradebook.to_csv(gradebook.build(db(), course))
+    book = _gradebook(course)
+    body = gradebook.to_csv(book)
     response = Response(body, content_type="text/csv; charset=utf-8")
+    part = f"-{_file_safe(book.groups[0].label)}" if book.view.assignment_id else ""
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="gradebook-{_file_safe(course.code)}.csv"'
+        f'attachment; filename="gradebook-{_file_safe(course.code)}{part}.csv"'
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _gradebook(course: Course) -> gradebook.Gradebook:
+    try:
+        return gradebook.build(db(), course, gradebook.View.from_args(request.args))
+    except gradebook.BadView as error:
+        abort(400, str(error))
 
 
 @bp.route("/items/<int:item_id>/analytics")

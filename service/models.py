@@ -48,6 +48,9 @@ class SubmissionStatus(enum.StrEnum):
 class ProblemStatus(enum.StrEnum):
     draft = "draft"
     published = "published"
+    #: Withdrawn by its author: not offered for new assignments, still working in those
+    #: that use it (see services.authoring.delete_or_archive).
+    archived = "archived"
 
 
 class ScorePolicy(enum.StrEnum):

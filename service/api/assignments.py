@@ -11,7 +11,7 @@ from service.api import access, schemas
 from service.api.access import abort
 from service.api.problems import problem_dict
 from service.models import Assignment, AssignmentProblem, ScorePolicy
-from service.services import assignment_editing, teaching, timing
+from service.services import assignment_editing, copying, teaching, timing
 from service.web_db import db
 
 blp = access.blueprint("assignments", "Assignments and their problems.")
@@ -186,6 +186,29 @@ def item_dict(assignment_problem: AssignmentProblem) -> dict[str, Any]:
         "archived_at": timing.as_utc(assignment_problem.archived_at),
         "problem": problem_dict(assignment_problem.problem),
     }
+
+
+@blp.route("/assignments/<id:assignment_id>/copy", methods=["POST"])
+@blp.arguments(schemas.AssignmentCopy)
+@blp.response(201, schemas.Assignment)
+def copy_assignment(body: dict[str, Any], assignment_id: int) -> dict[str, Any]:
+    """Copy the assignment into a course the caller teaches: problems, points and
+    settings (every column), dates moved by ``shift_days``; no student work."""
+    assignment = access.assignment_for(assignment_id, teach=True)
+    target = access.course_for(body["course_id"], teach=True)
+    copy = copying.copy_assignment(db(), assignment, target, body["shift_days"])
+    return assignment_dict(copy)
+
+
+@blp.route("/courses/<id:course_id>/copy-assignments", methods=["POST"])
+@blp.arguments(schemas.AssignmentCopy)
+@blp.response(201, schemas.AssignmentCopies)
+def copy_course_assignments(body: dict[str, Any], course_id: int) -> dict[str, Any]:
+    """Copy every assignment of the course into another course the caller teaches."""
+    source = access.course_for(course_id, teach=True)
+    target = access.course_for(body["course_id"], teach=True)
+    copies = copying.copy_course_assignments(db(), source, target, body["shift_days"])
+    return {"items": [assignment_dict(a) for a in copies]}
 
 
 def assignment_dict(assignment: Assignment) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from flask import Response
 
 from service.api import access, schemas
 from service.api.access import abort
@@ -25,34 +25,54 @@ def _author() -> access.Caller:
 
 
 @blp.route("/problems")
-@blp.arguments(schemas.PageArgs, location="query")
+@blp.arguments(schemas.ProblemListArgs, location="query")
 @blp.response(200, schemas.ProblemPage)
 def list_problems(args: dict[str, Any]) -> dict[str, Any]:
-    """Every version the caller may see: built-in, published, or their own drafts."""
+    """Every version the caller may see (built-in, published or archived, or their own
+    drafts), filtered by status, topic and author; archived ones only when asked for."""
     who = _author()
-    query = (
-        select(Problem)
-        .where(
-            or_(
-                Problem.builtin.is_(True),
-                Problem.status == ProblemStatus.published,
-                Problem.created_by_id == who.user.id,
-            )
-        )
-        .order_by(Problem.slug, Problem.version)
+    author = args.get("author")
+    wanted = authoring.BankFilter(
+        status=ProblemStatus(args["status"]) if "status" in args else None,
+        topic=args["topic"].strip(),
+        author=int(author) if author and author != authoring.BUILTIN_AUTHOR else author,
     )
-    rows, page = access.paginate(query, args)
+    rows, page = access.paginate(authoring.visible_query(who.user, wanted), args)
     return {**page, "items": [problem_dict(p) for p in rows]}
+
+
+def _visible(problem_id: int) -> tuple[access.Caller, Problem]:
+    who = _author()
+    problem = db().get(Problem, problem_id)
+    if problem is None or not authoring.can_see(who.user, problem):
+        abort(404, message=f"No problem {problem_id}.")
+    return who, problem
 
 
 @blp.route("/problems/<id:problem_id>")
 @blp.response(200, schemas.ProblemFull)
 def get_problem(problem_id: int) -> dict[str, Any]:
-    who = _author()
-    problem = db().get(Problem, problem_id)
-    if problem is None or not authoring.can_see(who.user, problem):
-        abort(404, message=f"No problem {problem_id}.")
+    _who, problem = _visible(problem_id)
     return {**problem_dict(problem), "spec": problem.spec_text, "selftest": problem.selftest}
+
+
+@blp.route("/problems/<id:problem_id>", methods=["DELETE"])
+@blp.response(200, schemas.Problem, description="Something uses it: archived instead.")
+@blp.alt_response(204, description="The draft was deleted.")
+@blp.alt_response(403, description="Not the author's, or a built-in problem.")
+@blp.alt_response(404, description="No such problem, or a draft of another author.")
+def delete_problem(problem_id: int) -> Any:
+    """Delete a draft nothing uses; archive a used draft or a published version (authors
+    only; built-ins never). An archived version is no longer offered for new assignments,
+    and the assignments that use it keep working."""
+    who, problem = _visible(problem_id)
+    try:
+        removed = authoring.delete_or_archive(db(), who.user, problem)
+    except authoring.Refused as refused:
+        abort(403, message=f"{str(refused).capitalize()}.")
+    if removed == authoring.Removed.deleted:
+        return Response(status=204)
+    return problem_dict(problem)
 
 
 @blp.route("/problems", methods=["POST"])

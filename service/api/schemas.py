@@ -12,6 +12,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.routing import MAX_ROW_ID as MAX_ID
+from service.services.authoring import BUILTIN_AUTHOR, STATUSES
+from service.services.copying import MAX_SHIFT_DAYS
 from service.services.submissions import MAX_KEY_CHARS
 
 
@@ -97,6 +99,30 @@ class Problem(Schema):
     topic = fields.String(required=True)
     status = fields.String(required=True)
     builtin = fields.Boolean(required=True)
+
+
+class ProblemListArgs(PageArgs):
+    """The bank's filter, as on the web page (``services.authoring.BankFilter``)."""
+
+    status = fields.String(
+        validate=validate.OneOf(STATUSES),
+        metadata={
+            "description": "Only versions with this status; without it, archived versions "
+            "are left out."
+        },
+    )
+    topic = fields.String(
+        load_default="",
+        validate=validate.Length(max=128),
+        metadata={"description": "Only this topic (exact)."},
+    )
+    author = fields.String(
+        validate=validate.Regexp(
+            rf"^({BUILTIN_AUTHOR}|[1-9][0-9]{{0,9}})$",
+            error=f"give a user id or {BUILTIN_AUTHOR!r}",
+        ),
+        metadata={"description": f"A user id, or {BUILTIN_AUTHOR!r} for the bank's own."},
+    )
 
 
 class ProblemFull(Problem):
@@ -223,6 +249,25 @@ class AssignmentCreate(Schema):
 
     # The dates' order and the title are checked with the forms' rule
     # (teaching.check_settings), in the route.
+
+
+class AssignmentCopy(Schema):
+    """Where to copy an assignment (or all of a course's) to, for the next term."""
+
+    course_id = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "A course the caller teaches."},
+    )
+    shift_days = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=-MAX_SHIFT_DAYS, max=MAX_SHIFT_DAYS),
+        metadata={"description": "Move every date by this many days (0: keep them)."},
+    )
+
+
+class AssignmentCopies(Schema):
+    items = fields.List(fields.Nested(Assignment), required=True)
 
 
 class VariantIssueSchema(Schema):
@@ -398,36 +443,101 @@ class SubmissionStatus(Schema):
     graded_at = fields.DateTime(allow_none=True, required=True)
 
 
+class GradebookArgs(Schema):
+    """The gradebook page's query string; the same rules read it (services.gradebook.View)."""
+
+    assignment_id = fields.String(
+        metadata={"description": "One assignment's problems and total (else the whole course)."}
+    )
+    show = fields.String(
+        metadata={"description": "`problems`: the whole course by problem, not by assignment."}
+    )
+    sort = fields.String(
+        metadata={
+            "description": "`name` (default), `email`, `total`, `a<assignment_id>` or "
+            "`i<item_id>`; an unknown key sorts by name."
+        }
+    )
+    dir = fields.String(metadata={"description": "`asc` (default) or `desc`."})
+    q = fields.String(
+        metadata={"description": "Only students whose name or email contains this (≤ 200)."}
+    )
+
+
 class GradeCell(Schema):
     item_id = fields.Integer(required=True)
-    points = fields.Float(allow_none=True, required=True)
+    points = fields.Float(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The points that count (score policy, overrides); null: none."},
+    )
     possible = fields.Float(allow_none=True, required=True)
     attempts = fields.Integer(required=True)
     last_submitted_at = fields.DateTime(allow_none=True, required=True)
     late = fields.Boolean(required=True)
     pending = fields.Boolean(required=True)
+    overridden = fields.Boolean(required=True)
+    exception = fields.Boolean(
+        required=True, metadata={"description": "The student has an exception on the assignment."}
+    )
+
+
+class GradeTotal(Schema):
+    assignment_id = fields.Integer(required=True)
+    points = fields.Float(required=True)
+    possible = fields.Float(required=True)
 
 
 class GradeRow(Schema):
     user = fields.Nested(User, required=True)
     total = fields.Float(required=True)
+    assignment_totals = fields.List(fields.Nested(GradeTotal), required=True)
     cells = fields.List(fields.Nested(GradeCell), required=True)
 
 
 class GradeColumn(Schema):
     item_id = fields.Integer(required=True)
     assignment_id = fields.Integer(required=True)
+    label = fields.String(required=True, metadata={"description": "Short, e.g. A2·3."})
     name = fields.String(required=True)
     points = fields.Float(required=True)
 
 
+class GradeAssignment(Schema):
+    assignment_id = fields.Integer(required=True)
+    label = fields.String(required=True, metadata={"description": "Short, e.g. A2."})
+    title = fields.String(required=True)
+    possible = fields.Float(required=True)
+
+
+class GradebookView(Schema):
+    assignment_id = fields.Integer(allow_none=True, required=True)
+    sort = fields.String(required=True)
+    dir = fields.String(required=True)
+    q = fields.String(required=True)
+
+
 class Grades(Schema):
     course = fields.Nested(Course, required=True)
+    view = fields.Nested(GradebookView, required=True)
+    assignments = fields.List(fields.Nested(GradeAssignment), required=True)
     columns = fields.List(fields.Nested(GradeColumn), required=True)
     possible = fields.Float(required=True)
     rows = fields.List(fields.Nested(GradeRow), required=True)
 
 
+class Rounded(fields.Float):
+    """A number rounded to ``places`` decimals when dumped (a share, not a measurement)."""
+
+    def __init__(self, places: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.places = places
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else round(float(value), self.places)
+
+
+# The Unrecognised* schemas dump services.unrecognised's dataclasses as they are.
 class UnrecognisedCandidate(Schema):
     id = fields.String(required=True, metadata={"description": "Suggested misconception id."})
     expression = fields.String(
@@ -453,7 +563,7 @@ class UnrecognisedGroup(Schema):
     )
     candidate = fields.Nested(UnrecognisedCandidate, allow_none=True)
     explained = fields.Integer(required=True, metadata={"description": "Answers it explains."})
-    share = fields.Float(required=True)
+    share = Rounded(4, required=True)
     also = fields.List(fields.String(), required=True)
     offered = fields.Boolean(
         required=True, metadata={"description": "Explains most of the group: worth adding."}
@@ -486,8 +596,8 @@ class UnrecognisedPart(Schema):
 
 
 class UnrecognisedItem(Schema):
-    item_id = fields.Integer(required=True)
-    problem_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True, attribute="assignment_problem.id")
+    problem_id = fields.Integer(required=True, attribute="assignment_problem.problem_id")
     parts = fields.List(fields.Nested(UnrecognisedPart), required=True)
 
 

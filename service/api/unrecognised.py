@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from service.api import access, schemas
@@ -19,40 +18,5 @@ def get_unrecognised(assignment_id: int) -> dict[str, Any]:
     assignment = access.assignment_for(assignment_id, teach=True)
     return {
         "assignment_id": assignment.id,
-        "items": [
-            {
-                "item_id": report.assignment_problem.id,
-                "problem_id": report.assignment_problem.problem_id,
-                "parts": [_part(p) for p in report.parts],
-            }
-            for report in unrecognised.for_assignment(db(), assignment)
-        ],
-    }
-
-
-def _part(part: unrecognised.PartReport) -> dict[str, Any]:
-    return {
-        "id": part.id,
-        "kind": part.kind,
-        "answers": part.answers,
-        "skipped": part.skipped,
-        "not_rebuilt": part.not_rebuilt,
-        "unchecked": part.unchecked,
-        "groups": [_group(g) for g in part.groups],
-        "clusters": [_group(g) for g in part.clusters],
-    }
-
-
-def _group(group: unrecognised.Group) -> dict[str, Any]:
-    return {
-        "label": group.label,
-        "count": group.count,
-        "students": group.students,
-        "value": group.value,
-        "candidate": asdict(group.candidate) if group.candidate else None,
-        "explained": group.explained,
-        "share": round(group.share, 4),
-        "also": group.also,
-        "offered": group.offered,
-        "answers": [asdict(a) for a in group.answers],
+        "items": unrecognised.for_assignment(db(), assignment),
     }

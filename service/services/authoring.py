@@ -8,15 +8,18 @@ issued keep the version they were made from.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, delete, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import problem_bank
 from service import queue
-from service.models import Problem, ProblemStatus, User, utcnow
+from service.db import rows_changed
+from service.models import AssignmentProblem, Problem, ProblemStatus, StoredVariant, User, utcnow
 
 #: Largest spec accepted, in bytes (the app-wide request limit is larger); the library's.
 MAX_SPEC_BYTES = problem_bank.MAX_SPEC_BYTES
@@ -57,28 +60,79 @@ def check_spec(text: str) -> problem_bank.ProblemSpec:
         raise Refused(SpecProblem(error.reason, error.line, error.field)) from None
 
 
-def visible(session: Session, user: User) -> list[Problem]:
-    """Every version an instructor may see: built-in, published, or their own drafts."""
-    return list(
-        session.scalars(
-            select(Problem)
-            .where(
-                or_(
-                    Problem.builtin.is_(True),
-                    Problem.status == ProblemStatus.published,
-                    Problem.created_by_id == user.id,
-                )
-            )
-            .order_by(Problem.slug, Problem.version)
+#: Statuses the bank can be filtered by (the API's schema and the web page offer these).
+STATUSES = tuple(status.value for status in ProblemStatus)
+#: The ``author`` filter value that means "the bank's own files".
+BUILTIN_AUTHOR = "builtin"
+
+
+@dataclass(frozen=True)
+class BankFilter:
+    """Which of the visible versions to list. Archived versions are listed only when
+    asked for by status: the bank shows what can still be used."""
+
+    status: ProblemStatus | None = None
+    topic: str = ""
+    #: A user id, BUILTIN_AUTHOR, or None for everyone.
+    author: int | str | None = None
+    #: With no status asked for, list archived versions too (a problem's version list).
+    with_archived: bool = False
+    slug: str = ""
+
+
+def visible_query(user: User, wanted: BankFilter = BankFilter()) -> Select[Problem]:
+    """Every version an instructor may see (built-in, published or archived, or their own
+    drafts), narrowed by ``wanted``, by slug and version.
+
+    An archived version stays visible to those who saw it published: assignments that
+    use it still show it, and its preview must keep working for their instructors.
+    """
+    query = select(Problem).where(
+        or_(
+            Problem.builtin.is_(True),
+            Problem.status != ProblemStatus.draft,
+            Problem.created_by_id == user.id,
         )
     )
+    if wanted.status is not None:
+        query = query.where(Problem.status == wanted.status)
+    elif not wanted.with_archived:
+        query = query.where(Problem.status != ProblemStatus.archived)
+    if wanted.slug:
+        query = query.where(Problem.slug == wanted.slug)
+    if wanted.topic:
+        query = query.where(Problem.topic == wanted.topic)
+    if wanted.author == BUILTIN_AUTHOR:
+        query = query.where(Problem.builtin.is_(True))
+    elif wanted.author is not None:
+        query = query.where(Problem.created_by_id == wanted.author, Problem.builtin.is_(False))
+    return query.order_by(Problem.slug, Problem.version)
+
+
+def visible(session: Session, user: User, wanted: BankFilter = BankFilter()) -> list[Problem]:
+    """:func:`visible_query`'s rows."""
+    return list(session.scalars(visible_query(user, wanted)))
+
+
+def bank_choices(session: Session, user: User) -> tuple[list[str], list[tuple[str, str]]]:
+    """The topics and (author value, name) pairs the bank's filter offers: those of the
+    versions this user may see, whatever their status."""
+    rows = visible(session, user, BankFilter(with_archived=True))
+    topics = sorted({p.topic for p in rows if p.topic})
+    author_ids = {p.created_by_id for p in rows if not p.builtin and p.created_by_id}
+    names = session.execute(
+        select(User.id, User.name).where(User.id.in_(author_ids)).order_by(User.name)
+    ).all()
+    authors = [(str(uid), name) for uid, name in names]
+    if any(p.builtin for p in rows):
+        authors.insert(0, (BUILTIN_AUTHOR, "Built-in"))
+    return topics, authors
 
 
 def can_see(user: User, problem: Problem) -> bool:
+    """:func:`visible_query`'s rule for one row."""
     return (
-        problem.builtin
-        or problem.status == ProblemStatus.published
-        or problem.created_by_id == user.id
+        problem.builtin or problem.status != ProblemStatus.draft or problem.created_by_id == user.id
     )
 
 
@@ -191,6 +245,71 @@ def publish(session: Session, user: User, problem: Problem) -> None:
         raise Refused(SpecProblem("run the self-test and make it pass before publishing"))
     problem.status = ProblemStatus.published
     session.commit()
+
+
+class Removed(enum.StrEnum):
+    """What :func:`delete_or_archive` did."""
+
+    deleted = "deleted"
+    archived = "archived"
+
+
+def is_referenced(session: Session, problem_id: int) -> bool:
+    """True when an assignment or a stored variant uses this version (it must stay)."""
+    return bool(session.scalar(select(_referenced(problem_id))))
+
+
+def _referenced(problem_id: int) -> Any:
+    return or_(
+        exists().where(AssignmentProblem.problem_id == problem_id),
+        exists().where(StoredVariant.problem_id == problem_id),
+    )
+
+
+def delete_or_archive(session: Session, user: User, problem: Problem) -> Removed:
+    """Delete a draft nothing uses; archive anything else (only its author may).
+
+    A draft that an assignment or a stored variant refers to is archived, never deleted,
+    so no student's work loses its problem. A published version is never deleted, for
+    the same reason and because other instructors may have chosen it: archiving it takes
+    it off the problems offered for new assignments (``teaching.publishable``) and off
+    the bank's default list, while the assignments that use it keep working (students'
+    pages, grading, regrades and previews read the row as before). Built-in problems
+    change only with the bank's files. Archiving an archived version does nothing.
+
+    The delete is one conditional statement (a draft, and no reference), so two
+    concurrent deletes, or a delete racing a new reference, never fail: the loser finds
+    the row gone (deleted) or archives it.
+    """
+    if problem.builtin:
+        raise Refused(
+            SpecProblem("built-in problems come from the bank's files and cannot be removed")
+        )
+    if not can_edit(user, problem):
+        raise Refused(SpecProblem("only the author of a problem may delete or archive it"))
+    problem_id = problem.id
+    if problem.status == ProblemStatus.draft:
+        try:
+            gone = rows_changed(
+                session.execute(
+                    delete(Problem)
+                    .where(
+                        Problem.id == problem_id,
+                        Problem.status == ProblemStatus.draft,
+                        ~_referenced(problem_id),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            session.commit()
+        except IntegrityError:  # a reference was added between the check and the delete
+            session.rollback()
+            gone = 0
+        if gone or session.get(Problem, problem_id, populate_existing=True) is None:
+            return Removed.deleted
+    problem.status = ProblemStatus.archived
+    session.commit()
+    return Removed.archived
 
 
 def preview(problem: Problem, seed: int, budget: float = PREVIEW_SECONDS) -> problem_bank.Variant:

@@ -98,6 +98,8 @@ def earned(
     content: Mapping[str, Any],
     submission: Submission,
     overrides: Iterable[ScoreOverride] = (),
+    *,
+    available: Mapping[str, float] | None = None,
 ) -> Earned | None:
     """The attempt's points, or None while it is not graded.
 
@@ -107,7 +109,8 @@ def earned(
     """
     if submission.feedback is None:
         return None
-    available = assignment_problem_part_points(assignment_problem, content)
+    if available is None:  # a caller scoring many attempts works it out once (standings)
+        available = assignment_problem_part_points(assignment_problem, content)
     per_part = {
         p["id"]: available.get(p["id"], 0.0) * float(p.get("score", 0.0))
         for p in submission.feedback.get("parts", [])

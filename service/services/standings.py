@@ -16,9 +16,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, defer
 
 from service.models import (
     AssignmentException,
@@ -39,7 +40,9 @@ class Version:
     number: int
     created_at: datetime | None
     replaced_at: datetime | None
-    parts: list[dict[str, object]]
+    #: The parts as scoring reads them: id and weight (the same for every variant of a
+    #: problem row; the student's own prompts and keys are in the stored variant).
+    parts: list[dict[str, Any]]
 
 
 @dataclass
@@ -116,7 +119,22 @@ def standings(
     assignment_problems: Sequence[AssignmentProblem],
     user_ids: Iterable[int],
 ) -> dict[Key, Standing]:
-    """Every (student, problem) asked for, each with its attempts and counted points."""
+    """Every (student, problem) asked for, each with its attempts and counted points.
+
+    Built for a whole course at once (the gradebook: 300 students × 25 problems, 15,000
+    attempts): the attempts' answers are not loaded (read on first use, one query per
+    attempt), only what scoring needs.
+    """
+    return _standings(session, assignment_problems, user_ids, whole_submissions=False)
+
+
+def _standings(
+    session: Session,
+    assignment_problems: Sequence[AssignmentProblem],
+    user_ids: Iterable[int],
+    *,
+    whole_submissions: bool,
+) -> dict[Key, Standing]:
     users = list(dict.fromkeys(user_ids))
     by_id = {ap.id: ap for ap in assignment_problems}
     if not users or not by_id:
@@ -139,18 +157,23 @@ def standings(
             StoredVariant.id,
             StoredVariant.user_id,
             StoredVariant.assignment_problem_id,
+            StoredVariant.problem_id,
             StoredVariant.created_at,
             StoredVariant.replaced_at,
-            StoredVariant.content["parts"].label("parts"),
         )
         .where(*own)
         .order_by(StoredVariant.id)
     ).all()
+    parts = _parts_by_problem(session, {row.problem_id for row in rows})
     versions: dict[int, tuple[Standing, Version]] = {}
     for row in rows:
         standing = out[(row.user_id, row.assignment_problem_id)]
         version = Version(
-            row.id, len(standing.versions) + 1, row.created_at, row.replaced_at, row.parts or []
+            row.id,
+            len(standing.versions) + 1,
+            row.created_at,
+            row.replaced_at,
+            parts.get(row.problem_id, []),
         )
         standing.versions.append(version)
         versions[row.id] = (standing, version)
@@ -163,26 +186,68 @@ def standings(
         .order_by(ScoreOverride.id)
     ):
         overrides[override.submission_id].append(override)
-    for submission in session.scalars(
-        select(Submission).where(Submission.variant_id.in_(of_these)).order_by(Submission.id)
-    ):
+    available: dict[tuple[int, int], dict[str, float]] = {}
+
+    def points_per_part(standing: Standing, version: Version) -> dict[str, float]:
+        """Worked out once per problem and version's parts, not once per attempt."""
+        key = (standing.assignment_problem.id, id(version.parts))
+        if key not in available:
+            available[key] = scoring.assignment_problem_part_points(
+                standing.assignment_problem, {"parts": version.parts}
+            )
+        return available[key]
+
+    query = select(Submission).where(Submission.variant_id.in_(of_these)).order_by(Submission.id)
+    if not whole_submissions:
+        query = query.options(defer(Submission.answers), defer(Submission.failure_reason))
+    for submission in session.scalars(query):
         standing, version = versions[submission.variant_id]
         mine = overrides.get(submission.id, [])
         got = scoring.earned(
-            standing.assignment_problem, {"parts": version.parts}, submission, mine
+            standing.assignment_problem,
+            {"parts": version.parts},
+            submission,
+            mine,
+            available=points_per_part(standing, version),
         )
         standing.attempts.append(Attempt(submission, version, got, mine))
     for standing in out.values():
         current = standing.current or (standing.versions[-1] if standing.versions else None)
         if current is not None:
-            standing.possible = scoring.assignment_problem_total(
-                standing.assignment_problem, {"parts": current.parts}
-            )
+            standing.possible = sum(points_per_part(standing, current).values())
         policy = standing.assignment_problem.assignment.score_policy
         standing.points = scoring.counted(policy, [a.earned for a in standing.attempts])
     return out
 
 
 def standing(session: Session, user_id: int, assignment_problem: AssignmentProblem) -> Standing:
-    """One student's standing on one problem."""
-    return standings(session, [assignment_problem], [user_id])[(user_id, assignment_problem.id)]
+    """One student's standing on one problem, its attempts loaded whole (answers too)."""
+    found = _standings(session, [assignment_problem], [user_id], whole_submissions=True)
+    return found[(user_id, assignment_problem.id)]
+
+
+def _parts_by_problem(session: Session, problem_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each problem's parts, as scoring reads them (id and weight), from one variant each.
+
+    A problem row is one version of its spec, and a part's id and weight come from the spec
+    (problem_bank/kinds/building.py), so every variant of that row has the same ones; what
+    differs between students (data, prompts, keys) scoring never reads. Reading the parts of
+    every stored variant instead (7,500 JSON documents of ~5 KB for a course of 300 × 25)
+    took seconds; this reads as many as there are problems.
+    """
+    if not problem_ids:
+        return {}
+    first = (
+        select(func.min(StoredVariant.id))
+        .where(StoredVariant.problem_id.in_(sorted(problem_ids)))
+        .group_by(StoredVariant.problem_id)
+    )
+    rows = session.execute(
+        select(StoredVariant.problem_id, StoredVariant.content["parts"]).where(
+            StoredVariant.id.in_(first)
+        )
+    ).all()
+    return {
+        problem_id: [{"id": p["id"], "weight": p.get("weight", 1.0)} for p in parts or []]
+        for problem_id, parts in rows
+    }

@@ -67,7 +67,11 @@ def student_in(session: Session, course_id: int, user_id: int) -> User | None:
 
 
 def publishable(session: Session) -> list[Problem]:
-    """The newest published version of every problem: what an assignment can use."""
+    """The newest published version of every problem: what an assignment can use.
+
+    An archived version is not offered (its author withdrew it); archiving is per
+    version, as publishing is, so an older published version of the same problem is.
+    """
     newest: dict[str, Problem] = {}
     rows = session.scalars(
         select(Problem).where(Problem.status == ProblemStatus.published).order_by(Problem.version)

@@ -281,11 +281,52 @@ def test_grades_json_and_csv(client, world: ApiWorld):
     assert rows[0][:2] == ["student", "email"] and len(rows) == 3
 
 
+def test_gradebook_json_has_the_pages_numbers_and_view(client, world: ApiWorld, db_session):
+    variant = _issue(client, world, "alice")
+    url = f"{API}/variants/{variant['id']}/submissions"
+    answers = {variant["parts"][0]["id"]: "1"}
+    assert client.post(url, json={"answers": answers}, headers=world.auth("alice")).status_code \
+        == 202  # fmt: skip
+    base = f"{API}/courses/{world.course.id}/gradebook"
+    _problem(client.get(base, headers=world.auth("alice")), 403)
+    book = client.get(f"{base}?sort=name&dir=desc", headers=world.auth("teacher")).get_json()
+    assert book["view"] == {"assignment_id": None, "sort": "name", "dir": "desc", "q": ""}
+    assert [r["user"]["email"] for r in book["rows"]] == ["bob@api.test", "alice@api.test"]
+    column = book["columns"][0]
+    assert column["item_id"] == world.item.id and column["label"] == "A1·1"
+    alice = book["rows"][1]
+    cell = alice["cells"][0]
+    assert cell["attempts"] == 1 and cell["pending"] and cell["points"] is None
+    assert {"overridden", "exception", "late"} <= set(cell)
+    assert alice["assignment_totals"] == [
+        {"assignment_id": world.assignment.id, "points": 0.0, "possible": book["possible"]}
+    ]
+    one = client.get(
+        f"{base}?assignment_id={world.assignment.id}&q=alice", headers=world.auth("teacher")
+    ).get_json()
+    assert [r["user"]["email"] for r in one["rows"]] == ["alice@api.test"]
+    assert one["view"]["assignment_id"] == world.assignment.id
+    for bad in ("abc", "99999999"):
+        body = _problem(client.get(f"{base}?assignment_id={bad}", headers=world.auth("teacher")),
+                        400)  # fmt: skip
+        assert "assignment" in body["detail"]
+    exported = client.get(
+        f"{API}/courses/{world.course.id}/grades.csv?q=bob", headers=world.auth("teacher")
+    )
+    rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r["email"] for r in rows] == ["bob@api.test"] and rows[0]["total points"] == "0.00"
+
+
 def test_openapi_document_lists_every_route_and_needs_no_token(client):
     doc = client.get(f"{API}/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     assert {"/api/v1/variants/{variant_id}/submissions", "/api/v1/courses/{course_id}/grades.csv",
-            "/api/v1/problems"} <= set(doc["paths"])  # fmt: skip
+            "/api/v1/problems", "/api/v1/courses/{course_id}/gradebook"} \
+        <= set(doc["paths"])  # fmt: skip
+    book = doc["paths"]["/api/v1/courses/{course_id}/gradebook"]["get"]
+    assert {"assignment_id", "sort", "dir", "q", "show"} <= {p["name"] for p in book["parameters"]}
+    cell = doc["components"]["schemas"]["GradeCell"]["properties"]
+    assert {"overridden", "exception"} <= set(cell)
     assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     post = doc["paths"]["/api/v1/variants/{variant_id}/submissions"]["post"]
     assert "202" in post["responses"]

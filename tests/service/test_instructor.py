@@ -253,7 +253,8 @@ def test_gradebook_and_csv_export(client, world, db_session, settings):
     _student_submits(client, world, db_session, settings)
     client.post("/logout", data={"csrf_token": csrf_token(client.get("/").get_data(True))})
     as_user(client, "teacher")
-    html = client.get(f"/teach/courses/{world.course.id}/gradebook").get_data(as_text=True)
+    book = f"/teach/courses/{world.course.id}/gradebook"
+    html = client.get(f"{book}?show=problems").get_data(as_text=True)
     assert "Alice" in html and "Bob" in html and "1 attempt" in html
     response = client.get(f"/teach/courses/{world.course.id}/gradebook.csv")
     assert response.headers["Content-Disposition"].startswith("attachment;")

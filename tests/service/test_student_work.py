@@ -472,6 +472,25 @@ def test_a_new_version_keeps_old_submissions_and_shows_a_new_dataset(client, db_
 def test_every_gradebook_cell_opens_the_students_problem(client, db_session, world):
     _graded(db_session, world, {"slope": 1.0})
     as_user(client, "teacher")
-    body = client.get(f"/teach/courses/{world.course.id}/gradebook").get_data(as_text=True)
+    url = f"/teach/courses/{world.course.id}/gradebook?assignment_id={world.assignment.id}"
+    body = client.get(url).get_data(as_text=True)
     for key in ("alice", "bob"):  # bob has not opened it: his cell opens an empty page
         assert f'href="{_detail_url(world, key)}"' in body
+
+
+def test_the_gradebook_marks_a_students_exception(client, db_session, world):
+    _graded(db_session, world, {"slope": 1.0})
+    as_user(client, "teacher")
+    url = f"/teach/courses/{world.course.id}/gradebook?assignment_id={world.assignment.id}"
+    mark = 'class="mark exception"'
+    before = client.get(url).get_data(as_text=True).count(mark)
+    exception_editing.set_exception(
+        db_session,
+        world.users["teacher"],
+        world.assignment,
+        world.users["alice"].id,
+        exception_editing.ExceptionTerms(extra_attempts=2),
+        "accommodation",
+    )
+    db_session.commit()
+    assert client.get(url).get_data(as_text=True).count(mark) == before + 1

@@ -1,6 +1,9 @@
 """A course whose students typed wrong answers no misconception names, graded and stored.
 
-The problem is the instructor's own copy of simple_regression (so they may edit it):
+The problem is the instructor's own copy of simple_regression (so they may edit it),
+uploaded, self-tested and published through the authoring use case; the variants are
+stored by the variants service, and the graded submissions carry the grader's own
+feedback. The story:
 alice and bob report the slope as a percent (100 × the estimate, a slip no misconception
 of the part lists), alice once types a number nothing explains, and bob gets the
 intercept right.
@@ -19,13 +22,12 @@ from problem_bank.generate import generate_with_context
 from service.models import (
     AssignmentProblem,
     Problem,
-    ProblemStatus,
     StoredVariant,
     Submission,
     SubmissionStatus,
     User,
 )
-from service.services import variants
+from service.services import authoring, variants
 from service.services.problems import builtin_spec_texts
 from tests.service.web_world import World, build_world
 
@@ -42,7 +44,8 @@ class UnrecognisedWorld:
 
 def own_copy_text() -> str:
     text = builtin_spec_texts()["01_simple_regression.yaml"]
-    return text.replace("id: simple_regression", "id: my_regression", 1)
+    text = text.replace("id: simple_regression", "id: my_regression", 1)
+    return text.replace("title: Simple linear regression", "title: My regression", 1)
 
 
 def build(session: Session, *, same_seed: bool = False) -> UnrecognisedWorld:
@@ -65,17 +68,10 @@ def stage(
     the first student also types a number nothing explains. With ``same_seed`` every
     student has the same dataset (so the same key)."""
     text = own_copy_text()
-    problem = Problem(
-        slug="my_regression",
-        version=1,
-        title="My regression",
-        spec_text=text,
-        status=ProblemStatus.published,
-        builtin=False,
-        created_by_id=teacher.id,
-    )
-    session.add(problem)
-    session.flush()
+    # As an instructor would: upload, self-test, publish (two seeds keep it quick).
+    problem = authoring.create(session, teacher, text)
+    authoring.run_selftest(session, problem, seeds=2)
+    authoring.publish(session, teacher, problem)
     item.problem_id = problem.id
     session.flush()
     spec = problem_bank.parse_spec(text)
