@@ -337,6 +337,14 @@ def _target(session, world: World, key: str = "alice") -> submissions.Target:
     return found.target()
 
 
+def _give_alice(session, world: World, terms: exception_editing.ExceptionTerms, reason: str):
+    """Alice's exception, set by the teacher through the use case, and committed."""
+    exception_editing.set_exception(
+        session, world.users["teacher"], world.assignment, world.users["alice"].id, terms, reason
+    )
+    session.commit()
+
+
 def _submit(session, world: World, key: str = "alice"):
     session.expire_all()
     return submissions.submit(
@@ -373,15 +381,9 @@ def test_extra_attempts_allow_more_submissions(db_session):
     _submit(db_session, world)
     with pytest.raises(submissions.Refused):
         _submit(db_session, world)
-    exception_editing.set_exception(
-        db_session,
-        world.users["teacher"],
-        world.assignment,
-        world.users["alice"].id,
-        exception_editing.ExceptionTerms(extra_attempts=1),
-        "accommodation",
+    _give_alice(
+        db_session, world, exception_editing.ExceptionTerms(extra_attempts=1), "accommodation"
     )
-    db_session.commit()
     _submit(db_session, world)
     with pytest.raises(submissions.Refused):
         _submit(db_session, world)
@@ -394,15 +396,12 @@ def test_moving_a_students_due_date_recomputes_late_flags_and_scores(db_session)
         update(Submission).where(Submission.id == late.id).values(is_late=True, score=0.8)
     )
     db_session.commit()
-    exception_editing.set_exception(
+    _give_alice(
         db_session,
-        world.users["teacher"],
-        world.assignment,
-        world.users["alice"].id,
+        world,
         exception_editing.ExceptionTerms(due_at=datetime.now(UTC) + timedelta(days=1)),
         "illness",
     )
-    db_session.commit()
     db_session.expire_all()
     again = db_session.get(Submission, late.id)
     assert again is not None and (again.is_late, again.score) == (False, 1.0)
@@ -484,13 +483,7 @@ def test_the_gradebook_marks_a_students_exception(client, db_session, world):
     url = f"/teach/courses/{world.course.id}/gradebook?assignment_id={world.assignment.id}"
     mark = 'class="mark exception"'
     before = client.get(url).get_data(as_text=True).count(mark)
-    exception_editing.set_exception(
-        db_session,
-        world.users["teacher"],
-        world.assignment,
-        world.users["alice"].id,
-        exception_editing.ExceptionTerms(extra_attempts=2),
-        "accommodation",
+    _give_alice(
+        db_session, world, exception_editing.ExceptionTerms(extra_attempts=2), "accommodation"
     )
-    db_session.commit()
     assert client.get(url).get_data(as_text=True).count(mark) == before + 1
