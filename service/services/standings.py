@@ -16,10 +16,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from service.models import (
     AssignmentException,
@@ -45,12 +45,43 @@ class Version:
     parts: list[dict[str, Any]]
 
 
+class Submitted(Protocol):
+    """What a standing reads of an attempt: the Submission row (:func:`standing`), or
+    only its columns (:func:`standings`, which never loads 15,000 feedback documents)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def variant_id(self) -> int: ...
+
+    @property
+    def attempt_number(self) -> int: ...
+
+    @property
+    def status(self) -> SubmissionStatus: ...
+
+    @property
+    def is_late(self) -> bool: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def score(self) -> float | None: ...
+
+
 @dataclass
 class Attempt:
-    submission: Submission
+    submission: Submitted
     version: Version
     earned: scoring.Earned | None
     overrides: list[ScoreOverride] = field(default_factory=list)
+
+    def whole(self) -> Submission:
+        """The Submission row (answers, feedback): only in a :func:`standing`."""
+        assert isinstance(self.submission, Submission), "read by standing(), not standings()"
+        return self.submission
 
 
 @dataclass
@@ -112,6 +143,15 @@ class Standing:
 
 
 Key = tuple[int, int]  # (user id, assignment problem id)
+
+#: The columns a light read of an attempt takes (the fields of :class:`Submitted`).
+_LIGHT = ("id", "variant_id", "attempt_number", "status", "is_late", "created_at", "score")
+
+
+@dataclass(frozen=True)
+class _Feedback:
+    feedback: dict[str, Any] | None
+    is_late: bool
 
 
 def standings(
@@ -197,19 +237,44 @@ def _standings(
             )
         return available[key]
 
-    query = select(Submission).where(Submission.variant_id.in_(of_these)).order_by(Submission.id)
-    if not whole_submissions:
-        query = query.options(defer(Submission.answers), defer(Submission.failure_reason))
-    for submission in session.scalars(query):
+    if whole_submissions:
+        attempts: Iterable[Submitted] = session.scalars(
+            select(Submission).where(Submission.variant_id.in_(of_these)).order_by(Submission.id)
+        )
+    else:
+        attempts = session.execute(
+            select(*(getattr(Submission, name) for name in _LIGHT))
+            .where(Submission.variant_id.in_(of_these))
+            .order_by(Submission.id)
+        ).all()
+    # Only an overridden attempt is scored from its feedback when the rows are light.
+    feedback: dict[int, Any] = {}
+    if overrides and not whole_submissions:
+        read = select(Submission.id, Submission.feedback)
+        for row in session.execute(read.where(Submission.id.in_(list(overrides)))):
+            feedback[row.id] = row.feedback
+    for submission in attempts:
         standing, version = versions[submission.variant_id]
         mine = overrides.get(submission.id, [])
-        got = scoring.earned(
-            standing.assignment_problem,
-            {"parts": version.parts},
-            submission,
-            mine,
-            available=points_per_part(standing, version),
-        )
+        per_part = points_per_part(standing, version)
+        got: scoring.Earned | None
+        if whole_submissions or mine:
+            graded: scoring.Graded = (
+                cast(Submission, submission)
+                if whole_submissions
+                else _Feedback(feedback.get(submission.id), submission.is_late)
+            )
+            got = scoring.earned(
+                standing.assignment_problem,
+                {"parts": version.parts},
+                graded,
+                mine,
+                available=per_part,
+            )
+        else:
+            graded_now = submission.status == SubmissionStatus.graded
+            score = submission.score if graded_now else None
+            got = scoring.earned_as_stored(score, sum(per_part.values()))
         standing.attempts.append(Attempt(submission, version, got, mine))
     for standing in out.values():
         current = standing.current or (standing.versions[-1] if standing.versions else None)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from graders import scoring as rule
+from graders.feedback import Feedback, PartFeedback
 from service.config import Settings
 from service.lti import passback
 from service.models import (
@@ -103,20 +105,41 @@ def world(db_session) -> World:
     return build_world(db_session, penalty=0.0)
 
 
-def _attempt(db_session, variant: StoredVariant, number: int, a: float, b: float) -> Submission:
-    parts = [
-        {"id": p["id"], "score": (a if i == 0 else b)}
-        for i, p in enumerate(variant.content["parts"])
-    ]
+def _attempt(
+    db_session,
+    variant: StoredVariant,
+    number: int,
+    a: float,
+    b: float,
+    *,
+    item: AssignmentProblem,
+    late: bool = False,
+) -> Submission:
+    """A graded attempt stored as grading stores it (feedback, raw score and score)."""
+    weights = [(p["id"], float(p.get("weight", 1.0))) for p in variant.content["parts"]]
+    scores = {pid: (a if i == 0 else b) for i, (pid, _) in enumerate(weights)}
+    feedback = Feedback(
+        score=rule.weighted_score(weights, scores),
+        parts=tuple(PartFeedback(pid, scores[pid], "correct", "") for pid, _ in weights),
+    )
+    raw, score = scoring.stored_scores(
+        feedback,
+        variant.content,
+        total_points=item.points,
+        fixed_part_points=item.part_points,
+        is_late=late,
+        late_penalty=item.assignment.late_penalty,
+    )
     row = Submission(
         variant_id=variant.id,
         user_id=variant.user_id,
         attempt_number=number,
         answers={},
         status=SubmissionStatus.graded,
-        feedback={"score": 0.0, "parts": parts},
-        raw_score=0.0,
-        score=0.0,
+        feedback=feedback.to_dict(),
+        raw_score=raw,
+        score=score,
+        is_late=late,
     )
     db_session.add(row)
     db_session.flush()
@@ -129,12 +152,12 @@ def test_standings_count_every_version_overrides_and_the_policy(world: World, db
     db_session.flush()
     parts = [p["id"] for p in first.content["parts"]]
     possible = scoring.assignment_problem_total(world.item, first.content)
-    one = _attempt(db_session, first, 1, 1.0, 0.0)
+    one = _attempt(db_session, first, 1, 1.0, 0.0, item=world.item)
     db_session.commit()
     alice = world.users["alice"]
     second = variants.replace(db_session, b"key", alice, world.item)
     db_session.commit()
-    two = _attempt(db_session, second, 1, 0.0, 0.0)
+    two = _attempt(db_session, second, 1, 0.0, 0.0, item=world.item)
     db_session.add(ScoreOverride(submission_id=two.id, part_id=None, points=2.5, reason="typo"))
     db_session.add(
         AssignmentException(assignment_id=world.assignment.id, user_id=alice.id, extra_attempts=1)
@@ -177,3 +200,33 @@ def test_a_student_without_a_variant_stands_at_nothing(world: World, db_session)
     found = standings.standing(db_session, world.users["bob"].id, world.item)
     assert found.versions == [] and found.points is None and found.attempts_used == 0
     assert found.possible_or_default == world.item.points
+
+
+@pytest.mark.parametrize("policy", list(ScorePolicy))
+def test_the_gradebook_read_and_the_whole_read_agree(world: World, db_session, policy):
+    """standings() scores un-overridden attempts from their stored score; standing() from
+    their feedback: the same points, late penalties, part points and overrides included."""
+    world.assignment.late_penalty = 0.3
+    world.assignment.score_policy = policy
+    world.item.part_points = {"intercept": 7.0}
+    variant = issued_variant(world, b"key")
+    db_session.add(variant)
+    db_session.flush()
+    attempts = [
+        _attempt(db_session, variant, 1, 0.5, 1.0, item=world.item),
+        _attempt(db_session, variant, 2, 1.0, 0.0, item=world.item, late=True),
+        _attempt(db_session, variant, 3, 1.0, 1.0, item=world.item, late=True),
+    ]
+    first_part = variant.content["parts"][0]["id"]
+    db_session.add(
+        ScoreOverride(submission_id=attempts[1].id, part_id=first_part, points=1.0, reason="r")
+    )
+    db_session.commit()
+    alice = world.users["alice"]
+    light = standings.standings(db_session, [world.item], [alice.id])[(alice.id, world.item.id)]
+    whole = standings.standing(db_session, alice.id, world.item)
+    assert light.points == pytest.approx(whole.points, abs=1e-9)
+    assert [a.earned.total for a in light.attempts if a.earned] == pytest.approx(
+        [a.earned.total for a in whole.attempts if a.earned], abs=1e-9
+    )
+    assert light.possible == pytest.approx(whole.possible)
