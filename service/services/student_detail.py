@@ -103,7 +103,7 @@ def build(session: Session, assignment_problem: AssignmentProblem, user_id: int)
         version = versions.get(attempt.submission.variant_id)
         if version is not None:
             by_part = {o.part_id: o for o in attempt.overrides}
-            version.attempts.append(Attempt(attempt.submission, attempt.earned, by_part))
+            version.attempts.append(Attempt(attempt.whole(), attempt.earned, by_part))
     events = [
         e
         for e in audit.for_course(
