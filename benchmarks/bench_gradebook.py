@@ -36,6 +36,7 @@ from graders import grade
 from problem_bank.variant import Variant
 from service import create_app, migrate
 from service.config import Settings
+from service.heap import freeze_startup_heap
 from service.models import (
     Assignment,
     AssignmentProblem,
@@ -209,6 +210,7 @@ def main() -> int:
             )
             migrate.upgrade(settings.database_url)
             app = create_app({"TESTING": True}, settings=settings)
+            freeze_startup_heap()  # as the production entry points do (service/wsgi.py)
             started = time.perf_counter()
             with app.app_context():
                 session = app.extensions["mixgrade.sessions"]()

@@ -77,10 +77,12 @@ def serve(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     from service import create_app
+    from service.heap import freeze_startup_heap
 
     settings = _settings()
     check_database(settings)
     app = create_app(settings=settings)
+    freeze_startup_heap()
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 

@@ -7,5 +7,7 @@ and its own front end keeps the connections, so a thread is taken only to run th
 """
 
 from service import create_app
+from service.heap import freeze_startup_heap
 
 app = create_app()
+freeze_startup_heap()

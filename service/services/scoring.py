@@ -12,6 +12,7 @@ policy picks which attempts count (:func:`counted`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 from graders import scoring as rule
@@ -88,7 +89,7 @@ def assignment_problem_total(
 class Earned(NamedTuple):
     """An attempt's points: per part, and in total after the late penalty and overrides."""
 
-    per_part: dict[str, float]
+    per_part: Mapping[str, float]
     total: float
     overridden: bool = False
 
@@ -114,7 +115,12 @@ def earned_as_stored(score: float | None, possible: float) -> Earned | None:
     """
     if score is None:
         return None
-    return Earned({}, score * possible)
+    return Earned(_NOT_READ, score * possible)
+
+
+#: The per-part points of an attempt scored from its stored score: not read (one shared
+#: empty mapping, not a new dict for each of thousands of attempts).
+_NOT_READ: Mapping[str, float] = MappingProxyType({})
 
 
 def earned(

@@ -192,40 +192,25 @@ def _standings(
         StoredVariant.user_id.in_(users),
         StoredVariant.is_practice.is_(False),
     )
-    rows = session.execute(
-        select(
-            StoredVariant.id,
-            StoredVariant.user_id,
-            StoredVariant.assignment_problem_id,
-            StoredVariant.problem_id,
-            StoredVariant.created_at,
-            StoredVariant.replaced_at,
+    # Plain rows on the session's connection: the ORM's result processing costs more than
+    # the query for the thousands of rows of a course (as in services/submissions.py).
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                StoredVariant.id,
+                StoredVariant.user_id,
+                StoredVariant.assignment_problem_id,
+                StoredVariant.problem_id,
+                StoredVariant.created_at,
+                StoredVariant.replaced_at,
+            )
+            .where(*own)
+            .order_by(StoredVariant.id)
         )
-        .where(*own)
-        .order_by(StoredVariant.id)
-    ).all()
+        .all()
+    )
     parts = _parts_by_problem(session, {row.problem_id for row in rows})
-    versions: dict[int, tuple[Standing, Version]] = {}
-    for row in rows:
-        standing = out[(row.user_id, row.assignment_problem_id)]
-        version = Version(
-            row.id,
-            len(standing.versions) + 1,
-            row.created_at,
-            row.replaced_at,
-            parts.get(row.problem_id, []),
-        )
-        standing.versions.append(version)
-        versions[row.id] = (standing, version)
-    of_these = select(StoredVariant.id).where(*own)
-    overrides: dict[int, list[ScoreOverride]] = defaultdict(list)
-    for override in session.scalars(
-        select(ScoreOverride)
-        .join(Submission, Submission.id == ScoreOverride.submission_id)
-        .where(Submission.variant_id.in_(of_these))
-        .order_by(ScoreOverride.id)
-    ):
-        overrides[override.submission_id].append(override)
     available: dict[tuple[int, int], dict[str, float]] = {}
 
     def points_per_part(standing: Standing, version: Version) -> dict[str, float]:
@@ -237,28 +222,56 @@ def _standings(
             )
         return available[key]
 
+    versions: dict[int, tuple[Standing, Version, float]] = {}
+    for row in rows:
+        standing = out[(row.user_id, row.assignment_problem_id)]
+        version = Version(
+            row.id,
+            len(standing.versions) + 1,
+            row.created_at,
+            row.replaced_at,
+            parts.get(row.problem_id, []),
+        )
+        standing.versions.append(version)
+        versions[row.id] = (standing, version, sum(points_per_part(standing, version).values()))
+    of_these = select(StoredVariant.id).where(*own)
+    overrides: dict[int, list[ScoreOverride]] = defaultdict(list)
+    for override in session.scalars(
+        select(ScoreOverride)
+        .join(Submission, Submission.id == ScoreOverride.submission_id)
+        .where(Submission.variant_id.in_(of_these))
+        .order_by(ScoreOverride.id)
+    ):
+        overrides[override.submission_id].append(override)
     if whole_submissions:
         attempts: Iterable[Submitted] = session.scalars(
             select(Submission).where(Submission.variant_id.in_(of_these)).order_by(Submission.id)
         )
     else:
-        attempts = session.execute(
-            select(*(getattr(Submission, name) for name in _LIGHT))
-            .where(Submission.variant_id.in_(of_these))
-            .order_by(Submission.id)
-        ).all()
+        attempts = (
+            session.connection()
+            .execute(
+                select(*(getattr(Submission, name) for name in _LIGHT))
+                .where(Submission.variant_id.in_(of_these))
+                .order_by(Submission.id)
+            )
+            .all()
+        )
     # Only an overridden attempt is scored from its feedback when the rows are light.
     feedback: dict[int, Any] = {}
     if overrides and not whole_submissions:
         read = select(Submission.id, Submission.feedback)
         for row in session.execute(read.where(Submission.id.in_(list(overrides)))):
             feedback[row.id] = row.feedback
+    graded_status = SubmissionStatus.graded
     for submission in attempts:
-        standing, version = versions[submission.variant_id]
+        standing, version, possible = versions[submission.variant_id]
         mine = overrides.get(submission.id, [])
-        per_part = points_per_part(standing, version)
         got: scoring.Earned | None
-        if whole_submissions or mine:
+        if not (whole_submissions or mine):
+            score = submission.score if submission.status == graded_status else None
+            got = scoring.earned_as_stored(score, possible)
+        else:
             graded: scoring.Graded = (
                 cast(Submission, submission)
                 if whole_submissions
@@ -269,12 +282,8 @@ def _standings(
                 {"parts": version.parts},
                 graded,
                 mine,
-                available=per_part,
+                available=points_per_part(standing, version),
             )
-        else:
-            graded_now = submission.status == SubmissionStatus.graded
-            score = submission.score if graded_now else None
-            got = scoring.earned_as_stored(score, sum(per_part.values()))
         standing.attempts.append(Attempt(submission, version, got, mine))
     for standing in out.values():
         current = standing.current or (standing.versions[-1] if standing.versions else None)
