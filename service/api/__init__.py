@@ -56,9 +56,12 @@ def init_app(app: Flask) -> None:
     """Register the API blueprints (exempt from CSRF: they take bearer tokens, not cookies)."""
     from service.api import (
         assignments,
+        audit,
         courses,
+        exceptions,
         grades,
         problems,
+        student_work,
         submissions,
         tokens_page,
         unrecognised,
@@ -91,7 +94,18 @@ def init_app(app: Flask) -> None:
     )
     api = MixgradeApi(app)
     api.register_converter(RowId, _row_id_schema)
-    for module in (courses, problems, assignments, variants, submissions, grades, unrecognised):
+    for module in (
+        courses,
+        problems,
+        assignments,
+        variants,
+        submissions,
+        grades,
+        unrecognised,
+        student_work,
+        exceptions,
+        audit,
+    ):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)
     app.extensions["mixgrade.api"] = api

@@ -604,3 +604,159 @@ class UnrecognisedItem(Schema):
 class Unrecognised(Schema):
     assignment_id = fields.Integer(required=True)
     items = fields.List(fields.Nested(UnrecognisedItem), required=True)
+
+
+# --------------------------------------------------------- one student's work (issue 15)
+
+REASON = "Why: kept in the audit log (and, for an override, shown to the student)."
+
+
+class OverrideCreate(Schema):
+    part_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "The part to override; null overrides the whole attempt."},
+    )
+    points = fields.Float(
+        required=True,
+        metadata={"description": "From 0 to the part's (or attempt's) possible points."},
+    )
+    reason = fields.String(required=True, metadata={"description": REASON})
+
+
+class OverrideDelete(Schema):
+    part_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    reason = fields.String(required=True, metadata={"description": REASON})
+
+
+class ScoreOverride(Schema):
+    id = fields.Integer(required=True)
+    submission_id = fields.Integer(required=True)
+    part_id = fields.String(allow_none=True, required=True)
+    points = fields.Float(required=True)
+    reason = fields.String(required=True)
+    created_by_id = fields.Integer(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class StudentAttemptPart(Schema):
+    id = fields.String(required=True)
+    answer = fields.Raw(allow_none=True, metadata={"description": "As the student typed it."})
+    verdict = fields.String(allow_none=True, required=True)
+    message = fields.String(allow_none=True, required=True)
+    misconception = fields.String(allow_none=True, required=True)
+    points = fields.Float(allow_none=True, required=True)
+    points_possible = fields.Float(required=True)
+    override = fields.Nested(ScoreOverride, allow_none=True, required=True)
+
+
+class StudentAttempt(Schema):
+    id = fields.Integer(required=True)
+    attempt = fields.Integer(required=True)
+    status = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    graded_at = fields.DateTime(allow_none=True, required=True)
+    is_late = fields.Boolean(required=True)
+    score = fields.Float(allow_none=True, required=True)
+    points = fields.Float(
+        allow_none=True,
+        required=True,
+        metadata={"description": "What the attempt counts for, overrides included."},
+    )
+    override = fields.Nested(
+        ScoreOverride, allow_none=True, required=True, metadata={"description": "Whole-attempt."}
+    )
+    parts = fields.List(fields.Nested(StudentAttemptPart), required=True)
+
+
+class StudentVersion(Schema):
+    number = fields.Integer(required=True)
+    variant_id = fields.Integer(required=True)
+    replaced_at = fields.DateTime(allow_none=True, required=True)
+    possible = fields.Float(required=True)
+    attempts = fields.List(fields.Nested(StudentAttempt), required=True)
+
+
+class StudentException(Schema):
+    assignment_id = fields.Integer(required=True)
+    user = fields.Nested(User, required=True)
+    due_at = fields.DateTime(allow_none=True, required=True)
+    late_until = fields.DateTime(allow_none=True, required=True)
+    extra_attempts = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(allow_none=True, required=True)
+
+
+class StudentExceptionList(Schema):
+    assignment_id = fields.Integer(required=True)
+    exceptions = fields.List(fields.Nested(StudentException), required=True)
+
+
+class StudentExceptionPut(Schema):
+    due_at = fields.DateTime(
+        load_default=None, allow_none=True, metadata={"description": "null: the assignment's."}
+    )
+    late_until = fields.DateTime(
+        load_default=None, allow_none=True, metadata={"description": "null: the assignment's."}
+    )
+    extra_attempts = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100))
+    reason = fields.String(required=True, metadata={"description": REASON})
+
+
+class ReasonBody(Schema):
+    reason = fields.String(required=True, metadata={"description": REASON})
+
+
+class StudentStanding(Schema):
+    policy = fields.String(required=True, metadata={"description": "best, last or average."})
+    points = fields.Float(allow_none=True, required=True)
+    possible = fields.Float(allow_none=True, required=True)
+    attempts_used = fields.Integer(required=True)
+    attempts_allowed = fields.Integer(required=True)
+    due_at = fields.DateTime(allow_none=True, required=True)
+    late_until = fields.DateTime(allow_none=True, required=True)
+    late = fields.Boolean(required=True)
+    overridden = fields.Boolean(required=True)
+    pending = fields.Boolean(required=True)
+
+
+class StudentProblem(Schema):
+    item_id = fields.Integer(required=True)
+    assignment_id = fields.Integer(required=True)
+    problem_id = fields.Integer(required=True)
+    user = fields.Nested(User, required=True)
+    standing = fields.Nested(StudentStanding, required=True)
+    exception = fields.Nested(StudentException, allow_none=True, required=True)
+    versions = fields.List(fields.Nested(StudentVersion), required=True)
+
+
+class NewVersionGiven(Schema):
+    variant_id = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+
+
+class AuditArgs(Schema):
+    student = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    assignment = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class AuditEventSchema(Schema):
+    id = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    action = fields.String(required=True)
+    actor_id = fields.Integer(allow_none=True, required=True)
+    student_id = fields.Integer(allow_none=True, required=True)
+    assignment_id = fields.Integer(allow_none=True, required=True)
+    item_id = fields.Integer(allow_none=True, required=True)
+    submission_id = fields.Integer(allow_none=True, required=True)
+    before = fields.Raw(allow_none=True, required=True)
+    after = fields.Raw(allow_none=True, required=True)
+    reason = fields.String(required=True)
+    summary = fields.String(allow_none=True, required=True)
+
+
+class AuditLog(Schema):
+    course_id = fields.Integer(required=True)
+    events = fields.List(fields.Nested(AuditEventSchema), required=True)

@@ -13,7 +13,7 @@ Who may edit is decided by the caller (services.access), as in services.teaching
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -371,9 +371,11 @@ def rescore(
     session: Session,
     assignment: Assignment,
     assignment_problems: Sequence[AssignmentProblem] | None = None,
+    user_ids: Collection[int] | None = None,
 ) -> set[int]:
     """Recompute ``is_late``, ``raw_score`` and ``score`` of the assignment's submissions
-    (of the given problems only, if given); the ids of the students with submissions.
+    (of the given problems only, and these students only, if given); the ids of the
+    students with submissions. One student's exception rescores that student only.
 
     Late means submitted after the student's own due date (their exception, if any).
     Practice submissions are never late. Returns every student who has a submission,
@@ -387,6 +389,8 @@ def rescore(
     )
     if assignment_problems is not None:
         query = query.where(AssignmentProblem.id.in_([ap.id for ap in assignment_problems]))
+    if user_ids is not None:
+        query = query.where(Submission.user_id.in_(list(user_ids)))
     rows = list(session.execute(query).all())
     user_ids = {submission.user_id for submission, _, _ in rows}
     exceptions = student_terms.for_assignments(session, [assignment.id], sorted(user_ids))

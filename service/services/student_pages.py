@@ -88,6 +88,12 @@ class ProblemPage:
             return True
         return not self.closed and (self.attempts_left is None or self.attempts_left > 0)
 
+    def override_of(self, submission_id: int, part_id: str | None) -> ScoreOverride | None:
+        """The instructor's current override of a part (None: of the whole attempt)."""
+        return next(
+            (o for o in self.overrides.get(submission_id, []) if o.part_id == part_id), None
+        )
+
     def last_answers(self) -> dict[str, Any]:
         return dict(self.latest.answers) if self.latest else {}
 

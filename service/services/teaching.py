@@ -53,6 +53,19 @@ def students(session: Session, course: Course) -> list[User]:
     )
 
 
+def student_in(session: Session, course_id: int, user_id: int) -> User | None:
+    """The user if they are enrolled as a student of the course (None otherwise)."""
+    return session.scalar(
+        select(User)
+        .join(Enrollment)
+        .where(
+            User.id == user_id,
+            Enrollment.course_id == course_id,
+            Enrollment.role == Role.student,
+        )
+    )
+
+
 def publishable(session: Session) -> list[Problem]:
     """The newest published version of every problem: what an assignment can use.
 

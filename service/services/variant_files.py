@@ -7,7 +7,9 @@ without data, such as a design question, offers no empty files and no broken plo
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -110,3 +112,23 @@ def plot_png(session: Session, variant: StoredVariant) -> bytes:
         if cached is not None:
             return cached.png
     return png
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The first rows of a variant's dataset, for a page that shows it as a table."""
+
+    header: list[str]
+    rows: list[list[str]]
+    total: int
+
+
+def preview(variant: StoredVariant, limit: int = 10) -> Preview | None:
+    """The dataset's header and first ``limit`` rows (None for a problem without data)."""
+    text = variant.content.get("data_csv")
+    if not text:
+        return None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    rows = list(reader)
+    return Preview(header, rows[:limit], len(rows))

@@ -44,9 +44,9 @@ def _graded(session, world, score: float, student: User | None = None) -> Submis
     return submission
 
 
-def _linked_world(session):
-    world = build_api_world(session)
-    platform = platforms.register(
+def lms_platform(session):
+    """The test LMS, registered with one deployment ("d1")."""
+    return platforms.register(
         session,
         issuer="https://lms.test",
         client_id="c1",
@@ -55,6 +55,11 @@ def _linked_world(session):
         jwks_url="https://lms.test/jwks",
         deployment_ids=["d1"],
     )
+
+
+def _linked_world(session):
+    world = build_api_world(session)
+    platform = lms_platform(session)
     _placed(session, world, platform, "ctx", "alice", "rl", "https://lms.test/lineitems/1")
     return world
 
