@@ -61,6 +61,7 @@ def test_every_page_passes_axe_and_fits_a_phone(browser, site: Stack):
         session.commit()
         problem_ids = {p.slug: p.id for p in session.scalars(select(Problem))}
         interval_item = _add_interval_item(session, instructor)
+        student_id = session.scalar(select(User.id).where(User.email == STUDENT))
 
     student = browser.new_context(viewport=DESKTOP)
     page = student.new_page()
@@ -103,6 +104,12 @@ def test_every_page_passes_axe_and_fits_a_phone(browser, site: Stack):
         "/teach/assignments/1",
         "/teach/courses/1/assignments/new",
         "/teach/courses/1/gradebook",
+        "/teach/courses/1/gradebook?show=problems",
+        "/teach/courses/1/gradebook?assignment_id=1",
+        f"/teach/items/1/students/{student_id}",  # a gradebook cell, after grading
+        "/teach/assignments/1/exceptions",
+        "/teach/assignments/1/unrecognised",
+        "/teach/courses/1/audit",
         "/teach/items/1/analytics",
         "/settings/api-tokens/",
         "/lti/courses/1",
