@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from graders.celery_app import GRADING_QUEUE, QUEUES, VARIANTS_QUEUE
 from graders.cli import grade
@@ -159,6 +161,48 @@ def sweep() -> None:
     click.echo(f"sent {sent} of {len(unpublished)} unpublished submissions")
     sent = sum(queue.send_grading(i) for i in stuck)
     click.echo(f"re-queued {sent} of {len(stuck)} stuck submissions")
+
+
+@main.command()
+def rescore() -> None:
+    """Recompute every stored score and late flag from the graded feedback.
+
+    Every change of points or dates does this for its assignment (assignment_editing), and
+    the gradebook reads the stored scores; run it once after upgrading from a release in
+    which points per part could change without it. Changed totals go to the LMS.
+    """
+    from service import queue
+    from service.lti import passback
+    from service.models import Assignment
+    from service.services import assignment_editing
+
+    settings = _settings()
+    queue.configure(settings)
+    changed = 0
+    with database_session(settings) as session:
+        for assignment in session.scalars(select(Assignment).order_by(Assignment.id)).all():
+            before = _stored_scores(session, assignment.id)
+            students = assignment_editing.rescore(session, assignment)
+            passback.record_totals(session, assignment, students)
+            session.commit()
+            changed += sum(
+                1
+                for key, value in _stored_scores(session, assignment.id).items()
+                if before.get(key) != value
+            )
+    click.echo(f"rescored: {changed} submissions changed")
+
+
+def _stored_scores(session: Session, assignment_id: int) -> dict[int, tuple[object, ...]]:
+    from service.models import AssignmentProblem, StoredVariant, Submission
+
+    rows = session.execute(
+        select(Submission.id, Submission.score, Submission.raw_score, Submission.is_late)
+        .join(StoredVariant, StoredVariant.id == Submission.variant_id)
+        .join(AssignmentProblem, AssignmentProblem.id == StoredVariant.assignment_problem_id)
+        .where(AssignmentProblem.assignment_id == assignment_id)
+    )
+    return {row.id: (row.score, row.raw_score, row.is_late) for row in rows}
 
 
 @main.command()

@@ -61,3 +61,48 @@ def test_unreachable_broker_is_one_line_naming_the_variable(tmp_path):
 def test_unmigrated_database_says_to_run_db_upgrade(tmp_path, command):
     result = _mixgrade(tmp_path, *command)
     _one_clear_line(result, "DATABASE_URL", "mixgrade db upgrade")
+
+
+def test_rescore_puts_right_a_stored_score_left_stale(tmp_path):
+    """A score stored before its points changed is recomputed from its feedback."""
+    from service.config import Settings
+    from service.db import make_engine, make_session_factory
+    from service.models import Submission, SubmissionStatus
+    from tests.service.web_world import build_world, issued_variant
+
+    assert _mixgrade(tmp_path, "db", "upgrade").returncode == 0
+    settings = Settings.from_env({"MIXGRADE_INSTANCE": str(tmp_path / "inst")})
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            world = build_world(session, penalty=0.0)
+            variant = issued_variant(world, b"key")
+            session.add(variant)
+            session.flush()
+            parts = [
+                {"id": p["id"], "score": 1.0, "verdict": "correct", "message": ""}
+                for p in variant.content["parts"]
+            ]
+            stale = Submission(
+                variant_id=variant.id,
+                user_id=variant.user_id,
+                attempt_number=1,
+                answers={},
+                status=SubmissionStatus.graded,
+                feedback={"score": 1.0, "parts": parts},
+                raw_score=0.25,
+                score=0.25,
+            )
+            session.add(stale)
+            session.commit()
+            stale_id = stale.id
+        result = _mixgrade(tmp_path, "rescore")
+        assert result.returncode == 0, result.stderr
+        assert "rescored: 1 submissions changed" in result.stdout
+        with make_session_factory(engine)() as session:
+            fixed = session.get(Submission, stale_id)
+            assert fixed is not None and fixed.score == 1.0 and fixed.raw_score == 1.0
+        again = _mixgrade(tmp_path, "rescore")
+        assert "rescored: 0 submissions changed" in again.stdout, again.stderr
+    finally:
+        engine.dispose()
