@@ -98,10 +98,12 @@ def test_a_graded_submission_records_the_assignment_total_once(db_session):
     assert row.lineitem_url == "https://lms.test/lineitems/1"
     # Graded again with the same result (a duplicate run): nothing new to send.
     assert passback.after_graded(db_session, submission) == []
-    # A regrade that changes the score sends the new total.
+    # A regrade that changes the score sends the new total (a regrade stores the new
+    # feedback and, by scoring.stored_scores, the new score: the total reads the score).
     submission.feedback = {**submission.feedback, "parts": [
         {**p, "score": 0.5} for p in submission.feedback["parts"]
     ]}  # fmt: skip
+    submission.raw_score = submission.score = 0.5
     db_session.commit()
     [again] = passback.after_graded(db_session, submission)
     db_session.commit()
