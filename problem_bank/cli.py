@@ -1,5 +1,10 @@
 """`mixgrade problems …`: list, generate, self-test and validate problems.
 
+A PROBLEM argument is a built-in id, a spec file (a path ending in .yaml or .yml, or one
+with a folder in it), or, where a front end with a database registers a lookup
+(:func:`use_authored`, as `mixgrade` does), an authored problem: its row id, or its
+``slug`` (the newest version) or ``slug@version``. The library itself knows no database.
+
 Bad input (unknown id, bad seed, unwritable folder, invalid spec) prints one line on stderr
 and exits with code 2: instructors see what to fix, never a traceback.
 """
@@ -9,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 import click
 
@@ -35,11 +40,66 @@ def _fail(message: str) -> NoReturn:
     sys.exit(BAD_INPUT)
 
 
-def _problem(slug: str) -> ProblemSpec:
+#: The ``click.Context.meta`` key under which a front end puts its :class:`AuthoredLookup`.
+AUTHORED = "problem_bank.authored"
+SPEC_SUFFIXES = (".yaml", ".yml")
+PROBLEM_HELP = (
+    "PROBLEM is a built-in id, a spec file (ending in .yaml/.yml or with a / in it), or, "
+    "with a database, an authored problem's id number, slug (newest version) or slug@version."
+)
+
+
+class AuthoredLookup(Protocol):
+    """How a front end with a database finds an authored problem."""
+
+    def __call__(self, ref: str) -> tuple[str, str]:
+        """(name to print, spec text) of the problem ``ref`` names (an id number, ``slug``
+        or ``slug@version``); :class:`UnknownProblem` with a one-line reason if none."""
+        ...
+
+
+def use_authored(ctx: click.Context, lookup: AuthoredLookup) -> None:
+    """Let every `problems` command under ``ctx`` resolve authored problems with ``lookup``."""
+    ctx.meta[AUTHORED] = lookup
+
+
+def _is_path(ref: str) -> bool:
+    return ref.endswith(SPEC_SUFFIXES) or "/" in ref or "\\" in ref
+
+
+def _problem(ref: str) -> ProblemSpec:
+    """The spec PROBLEM names: a file, a built-in, or (with a lookup) an authored problem.
+
+    A name that is not path-like is a file only if no built-in has it, so a stray file in
+    the working folder never hides a built-in."""
+    if _is_path(ref):
+        return _parsed(ref, _read(ref))
+    if ref in builtin_problems():
+        return builtin_problems()[ref]
+    if Path(ref).is_file():
+        return _parsed(ref, _read(ref))
+    lookup: AuthoredLookup | None = click.get_current_context().meta.get(AUTHORED)
     try:
-        return builtin_problem(slug)
+        if lookup is None:
+            return builtin_problem(ref)
+        name, text = lookup(ref)
     except UnknownProblem as exc:
         _fail(str(exc))
+    return _parsed(name, text)
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
+
+
+def _parsed(name: str, text: str) -> ProblemSpec:
+    try:
+        return parse_spec(text)
+    except SpecError as exc:
+        _fail(f"{name}: {exc}")
 
 
 def _seed(text: str) -> int:
@@ -79,8 +139,8 @@ def list_problems(as_json: bool) -> None:
         click.echo(f"{r['id']:<20} v{r['version']}  {r['topic']:<26} {r['title']}")
 
 
-@problems.command("generate")
-@click.argument("slug", metavar="PROBLEM_ID")
+@problems.command("generate", epilog=PROBLEM_HELP)
+@click.argument("slug", metavar="PROBLEM")
 @click.option("--seed", "seed_text", required=True, help="Non-negative integer seed.")
 @click.option("--out", "out_dir", required=True, type=click.Path(), help="Output folder.")
 def generate_command(slug: str, seed_text: str, out_dir: str) -> None:
@@ -118,12 +178,12 @@ def generate_command(slug: str, seed_text: str, out_dir: str) -> None:
     click.echo(f"wrote {spec.id} v{spec.version} seed {seed} to {out}")
 
 
-@problems.command("check")
-@click.argument("slug", metavar="[PROBLEM_ID]", required=False)
+@problems.command("check", epilog=PROBLEM_HELP)
+@click.argument("slug", metavar="[PROBLEM]", required=False)
 @click.option("--seeds", "seeds_text", default=str(DEFAULT_SEEDS), show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def check_command(slug: str | None, seeds_text: str, as_json: bool) -> None:
-    """Self-test one problem (or all) over N seeds; exit 1 if any seed fails."""
+    """Self-test one problem (or every built-in) over N seeds; exit 1 if any seed fails."""
     seeds = _count(seeds_text, "--seeds")
     specs = [_problem(slug)] if slug else list(builtin_problems().values())
     reports = [run_selftest(spec, seeds) for spec in specs]
@@ -136,19 +196,12 @@ def check_command(slug: str | None, seeds_text: str, as_json: bool) -> None:
         sys.exit(1)
 
 
-@problems.command("validate")
-@click.argument("path", type=click.Path())
+@problems.command("validate", epilog=PROBLEM_HELP)
+@click.argument("ref", metavar="PROBLEM")
 @click.option("--seeds", "seeds_text", default="0", help="Also self-test this many seeds.")
-def validate_command(path: str, seeds_text: str) -> None:
-    """Validate an authored spec (and optionally self-test it)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
-    try:
-        spec = parse_spec(text)
-    except SpecError as exc:
-        _fail(f"{path}: {exc}")
+def validate_command(ref: str, seeds_text: str) -> None:
+    """Validate a spec (and optionally self-test it)."""
+    spec = _problem(ref)
     click.echo(f"ok: {spec.id} v{spec.version} ({len(spec.parts)} parts)")
     seeds = int(seeds_text) if seeds_text.isdigit() else _count(seeds_text, "--seeds")
     if seeds:

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from graders.celery_app import GRADING_QUEUE, QUEUES, VARIANTS_QUEUE
 from graders.cli import grade
-from problem_bank.cli import problems
 from service.api import cli as api_cli
 from service.cli_support import check_broker, check_database, database_session
 from service.config import Settings, restrict_new_files
 from service.lti import cli as lti_cli
+from service.problem_commands import problems
 
 
 @click.group()
