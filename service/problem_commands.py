@@ -116,6 +116,8 @@ def import_command(paths: tuple[str, ...], course_ref: str, email: str) -> None:
             if unreadable:
                 raise transfer.ImportRefused(unreadable)
             done = transfer.import_problems(session, user, course, files)
+        except transfer.NotInstructor as refused:
+            raise click.ClickException(f"{refused}: nothing was imported") from None
         except transfer.ImportRefused as refused:
             for problem in refused.problems:
                 click.echo(f"error: {problem}", err=True)

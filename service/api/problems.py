@@ -1,4 +1,5 @@
-"""The problem bank: list, read, and create from a YAML spec with the editor's validation."""
+"""The problem bank: list, read, create from a YAML spec with the editor's validation,
+check a spec without saving it, and move a course's problems (export, import)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,25 @@ from flask import Response
 
 from service.api import access, schemas
 from service.api.access import abort
-from service.models import Problem, ProblemStatus
+from service.api.grades import file_safe
+from service.models import Course, Problem, ProblemStatus
 from service.services import authoring
+from service.services import problem_transfer as transfer
 from service.web_db import db
 
 blp = access.blueprint("problems", "The problem bank (instructors and admins).")
 
 INVALID_SPEC = "urn:mixgrade:problem:invalid-spec"
+IMPORT_REFUSED = "urn:mixgrade:problem:import-refused"
+ZIP_DOC = {
+    "responses": {
+        "200": {
+            "description": "A zip: one SLUG.vN.yaml per problem version (the stored text) "
+            "and manifest.json (slug, version, title, status, sha256).",
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
 
 
 def _author() -> access.Caller:
@@ -96,6 +109,94 @@ def create_problem(body: dict[str, Any]) -> dict[str, Any]:
             errors=[{"line": where.line, "field": where.field, "message": where.message}],
         )
     return {**problem_dict(problem), "spec": problem.spec_text, "selftest": problem.selftest}
+
+
+@blp.route("/problems/validate", methods=["POST"])
+@blp.arguments(schemas.SpecText)
+@blp.response(200, schemas.SpecDiagnostics)
+def validate_spec(body: dict[str, Any]) -> dict[str, Any]:
+    """Every diagnostic of a spec (line, field, message, severity); nothing is stored.
+
+    A spec with errors is still a 200: the diagnostics are the answer."""
+    _author()
+    found = transfer.diagnose(body["spec"], seconds=authoring.PREVIEW_SECONDS)
+    return {
+        "ok": not any(d.severity == "error" for d in found),
+        "diagnostics": [
+            {"line": d.line, "field": d.field, "message": d.message, "severity": d.severity}
+            for d in found
+        ],
+    }
+
+
+def _taught(course_id: int) -> Course:
+    """The course, for its instructors only (404 outside it, 403 for its students)."""
+    return access.course_for(course_id, teach=True)
+
+
+@blp.route("/courses/<id:course_id>/problems/export")
+@blp.alt_response(403, description="Not an instructor of the course.")
+@blp.doc(**ZIP_DOC)
+def export_zip(course_id: int) -> Response:
+    """Download the course's problems (every version its assignments use) as a zip."""
+    course = _taught(course_id)
+    files = transfer.export(db(), course)
+    response = Response(transfer.to_zip(course, files), mimetype="application/zip")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{file_safe(course.code)}-problems.zip"'
+    )
+    return response
+
+
+@blp.route("/courses/<id:course_id>/problems/export.json")
+@blp.response(200, schemas.ProblemExport)
+@blp.alt_response(403, description="Not an instructor of the course.")
+def export_json(course_id: int) -> dict[str, Any]:
+    """The course's problems as JSON; ``problems`` may be posted to an import as it is."""
+    course = _taught(course_id)
+    files = transfer.export(db(), course)
+    return {"course_id": course.id, "problems": [vars(f) for f in files]}
+
+
+@blp.route("/courses/<id:course_id>/problems/import", methods=["POST"])
+@blp.arguments(schemas.ProblemImport)
+@blp.response(200, schemas.ProblemImported)
+@blp.alt_response(403, description="Not an instructor of the course.")
+@blp.alt_response(422, description="A file is not valid, or clashes: nothing was imported.")
+def import_problems(body: dict[str, Any], course_id: int) -> dict[str, Any]:
+    """Validate every file, then store them all as the caller's drafts, or nothing.
+
+    A file whose text is stored already is ``unchanged``; another text of a problem the
+    caller wrote is its next version; of someone else's problem, a 422 (change the id).
+    """
+    course = _taught(course_id)
+    files = [transfer.SpecFile(f["filename"], f["spec"]) for f in body["files"]]
+    try:
+        done = transfer.import_problems(db(), access.caller().user, course, files)
+    except transfer.NotInstructor as refused:
+        abort(403, message=f"{refused}.")
+    except transfer.ImportRefused as refused:
+        abort(
+            422,
+            message=f"Nothing was imported: {refused}",
+            type=IMPORT_REFUSED,
+            errors=[
+                {"file": p.file, "line": p.line, "field": p.field, "message": p.message}
+                for p in refused.problems
+            ],
+        )
+    return {
+        "items": [
+            {
+                "file": d.file,
+                "slug": d.slug,
+                "version": d.version,
+                "action": d.action.value,
+                "problem_id": d.problem_id,
+            }
+            for d in done
+        ]
+    }
 
 
 def problem_dict(problem: Problem) -> dict[str, Any]:

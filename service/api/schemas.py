@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from problem_bank import MAX_SPEC_BYTES
 from service.routing import MAX_ROW_ID as MAX_ID
 from service.services.authoring import BUILTIN_AUTHOR, STATUSES
 from service.services.copying import MAX_SHIFT_DAYS
+from service.services.problem_transfer import MAX_FILES
 from service.services.submissions import MAX_KEY_CHARS
 
 
@@ -140,6 +142,95 @@ class ProblemCreate(Schema):
         validate=validate.Length(min=1, max=64 * 1024),
         metadata={"description": "A problem spec in YAML, validated as in the editor."},
     )
+
+
+class SpecText(Schema):
+    spec = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_SPEC_BYTES),
+        metadata={"description": "A problem spec in YAML (nothing is stored)."},
+    )
+
+
+class SpecDiagnostic(Schema):
+    line = fields.Integer(allow_none=True, required=True, metadata={"description": "1-based."})
+    field = fields.String(
+        required=True, metadata={"description": 'Dotted path, e.g. "parts[2].answer".'}
+    )
+    message = fields.String(
+        required=True, metadata={"description": "What is wrong and what to write instead."}
+    )
+    severity = fields.String(required=True, validate=validate.OneOf(["error", "warning"]))
+
+
+class SpecDiagnostics(Schema):
+    ok = fields.Boolean(required=True, metadata={"description": "No diagnostic is an error."})
+    diagnostics = fields.List(
+        fields.Nested(SpecDiagnostic),
+        required=True,
+        metadata={"description": "Every diagnostic, sorted by line."},
+    )
+
+
+class ExportedProblem(Schema):
+    filename = fields.String(required=True, metadata={"description": "slug.vN.yaml"})
+    slug = fields.String(required=True)
+    version = fields.Integer(required=True)
+    title = fields.String(required=True)
+    status = fields.String(required=True)
+    builtin = fields.Boolean(required=True)
+    sha256 = fields.String(required=True, metadata={"description": "Of the spec's UTF-8 bytes."})
+    spec = fields.String(required=True, metadata={"description": "The stored text, exactly."})
+
+
+class ProblemExport(Schema):
+    course_id = fields.Integer(required=True)
+    problems = fields.List(
+        fields.Nested(ExportedProblem),
+        required=True,
+        metadata={"description": "Every problem version the course's assignments use."},
+    )
+
+
+class ImportFile(Schema):
+    """One spec file; other fields (those of an exported problem) are ignored."""
+
+    filename = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=255),
+        metadata={"description": "Only to name the file in the errors."},
+    )
+    spec = fields.String(required=True, validate=validate.Length(min=1, max=MAX_SPEC_BYTES))
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class ProblemImport(Schema):
+    files = fields.List(
+        fields.Nested(ImportFile),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_FILES),
+        metadata={
+            "description": "The spec files; an export's ``problems`` may be sent as they are."
+        },
+    )
+
+
+class ImportedProblem(Schema):
+    file = fields.String(required=True)
+    slug = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": "The version here."})
+    action = fields.String(
+        required=True,
+        validate=validate.OneOf(["created", "new version", "unchanged"]),
+        metadata={"description": "unchanged: the same text is stored; nothing was added."},
+    )
+    problem_id = fields.Integer(required=True)
+
+
+class ProblemImported(Schema):
+    items = fields.List(fields.Nested(ImportedProblem), required=True)
 
 
 class AssignmentItem(Schema):

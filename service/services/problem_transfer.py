@@ -59,13 +59,15 @@ class Diagnostic:
     severity: Literal["error", "warning"]
 
 
-def diagnose(text: str) -> list[Diagnostic]:
-    """Every diagnostic of a spec text, sorted by line.
+def diagnose(text: str, *, generate: bool = True, seconds: float = 5.0) -> list[Diagnostic]:
+    """Every diagnostic of a spec text, sorted by line (``generate``: with the checks that
+    draw variants, within ``seconds``).
 
     LEAD: ADAPTER until i16-diagnostics lands: it wraps parse_spec's first SpecError in a
-    one-item list. Switch to ``problem_bank.diagnose(text, generate=False)`` (and drop
-    this class and function) when merging.
+    one-item list and ignores ``generate``. When merging, import ``diagnose`` and
+    ``Diagnostic`` from problem_bank instead (same signature) and drop these two.
     """
+    del generate, seconds
     try:
         problem_bank.parse_spec(text)
     except problem_bank.SpecError as error:
@@ -190,6 +192,10 @@ class ImportRefused(ValueError):
         self.problems = list(problems)
 
 
+class NotInstructor(PermissionError):
+    """The importer does not teach the course (or may not write problems at all)."""
+
+
 class Action(enum.StrEnum):
     created = "created"
     new_version = "new version"
@@ -226,15 +232,14 @@ class _Step:
 def import_problems(
     session: Session, user: User, course: Course, files: Sequence[SpecFile]
 ) -> list[Imported]:
-    """Store every file as a draft owned by ``user``, or nothing (:class:`ImportRefused`).
+    """Store every file as a draft owned by ``user``, or nothing (:class:`ImportRefused`;
+    :class:`NotInstructor` when ``user`` may not).
 
     ``user`` must teach ``course`` (the problem bank is shared by every course; the course
     says on whose behalf the problems come in, as the web pages and API require).
     """
     if not (access.is_author(user) and access.teaches(session, user, course.id)):
-        raise ImportRefused(
-            [FileProblem("import", f"{user.email} is not an instructor of {course.code}")]
-        )
+        raise NotInstructor(f"{user.email} is not an instructor of {course.code}")
     specs = _checked(files)
     steps = _plan(session, user, specs)
     return _apply(session, user, steps)
@@ -268,7 +273,8 @@ def _checked(files: Sequence[SpecFile]) -> list[tuple[SpecFile, problem_bank.Pro
     specs: list[tuple[SpecFile, problem_bank.ProblemSpec]] = []
     where: dict[tuple[str, int], str] = {}
     for f in files:
-        errors = [d for d in diagnose(f.text) if d.severity == "error"]
+        # The checks that draw variants are the self-test's job, as for a draft in the editor.
+        errors = [d for d in diagnose(f.text, generate=False) if d.severity == "error"]
         problems += [FileProblem(f.name, d.message, d.line, d.field) for d in errors]
         if errors:
             continue

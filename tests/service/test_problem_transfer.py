@@ -211,7 +211,7 @@ def test_only_an_instructor_of_the_course_may_import(db_session):
     db_session.add(student)
     db_session.commit()
     for who in (stranger, student):
-        with pytest.raises(transfer.ImportRefused, match="is not an instructor of TRAVEL-A"):
+        with pytest.raises(transfer.NotInstructor, match="is not an instructor of TRAVEL-A"):
             transfer.import_problems(
                 db_session, who, course, [transfer.SpecFile("a.yaml", authored_text())]
             )
