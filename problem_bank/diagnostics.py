@@ -39,15 +39,18 @@ def diagnose(text: str, *, generate: bool = True, seconds: float = 5.0) -> list[
     """Every problem of the spec ``text``, sorted by line (the spec as a whole first).
 
     With ``generate``, a few seeds are drawn (within about ``seconds`` of wall time) to
-    find what only a variant shows; that runs only when the spec's meaning checks pass.
+    find what only a variant shows, leaving out the pieces already refused; nothing is
+    drawn when the data, a model or a param is refused (every draw needs them).
     """
     checked = check_text(text)
     found = [Diagnostic(e.reason, e.line, e.field) for e in checked.errors]
-    if generate and not found and checked.spec is not None:
+    if generate and checked.spec is not None:
         from problem_bank.draw_checks import draw_problems  # numpy and the fitters
 
         found.extend(
             Diagnostic(message, line_for(checked.lines, loc), dotted(loc), severity)
-            for loc, message, severity in draw_problems(checked.spec, seconds)
+            for loc, message, severity in draw_problems(
+                checked.spec, seconds, [e.field for e in checked.meaning]
+            )
         )
     return sorted(found, key=lambda d: d.line or 0)

@@ -12,9 +12,10 @@ alone, two overlap when the kind's ``overlap`` says so.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
-from collections.abc import Iterator
-from typing import Literal
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
 
 from problem_bank.generate import Deadline, OverBudget, draws_of_seed
 from problem_bank.kinds import kind_of
@@ -29,8 +30,17 @@ DRAW_SEEDS = 5
 Found = tuple[Loc, str, Literal["error", "warning"]]
 
 
-def draw_problems(spec: ProblemSpec, seconds: float, seeds: int = DRAW_SEEDS) -> list[Found]:
-    """What drawing ``seeds`` seeds of ``spec`` shows, within about ``seconds``."""
+def draw_problems(
+    spec: ProblemSpec, seconds: float, errors: Sequence[str] = (), seeds: int = DRAW_SEEDS
+) -> list[Found]:
+    """What drawing ``seeds`` seeds of ``spec`` shows, within about ``seconds``.
+
+    ``errors`` are the fields the meaning checks refused; the pieces they name are left
+    out of the draws (:func:`drawable`), or nothing is drawn when that cannot be done.
+    """
+    drawn = drawable(spec, errors)
+    if drawn is None:
+        return []
     deadline = Deadline(seconds)
     failed: list[str] = []  # why each seed that drew no variant failed
     tried = 0
@@ -39,21 +49,81 @@ def draw_problems(spec: ProblemSpec, seconds: float, seeds: int = DRAW_SEEDS) ->
     stopped = ""
     for seed in range(seeds):
         try:
-            draws, failure = draws_of_seed(spec, seed, deadline)
+            draws, failure = draws_of_seed(drawn, seed, deadline)
         except OverBudget as exc:
             stopped = str(exc)
             break
         tried += 1
         built.extend(d.parts for d in draws if d.parts)
-        reasons.update((d.reason, d.where) for d in draws if d.reason is not None)
+        reasons.update((d.reason, _where(spec, drawn, d.where)) for d in draws if d.reason)
         if failure is not None:
             failed.append(failure)
-    found = list(_misconception_problems(spec, built))
+    found = list(_misconception_problems(spec, built))  # located by id in the spec as written
     if failed and not any(severity == "error" for _l, _m, severity in found):
         found.append(_unusable(tried, len(failed), reasons))
     if stopped and not tried:
         found.append(((), f"the checks that draw variants did not finish: {stopped}", "warning"))
     return found
+
+
+#: A refused field whose piece a draw can do without: a text is drawn blank, a
+#: misconception, a part or a require condition is left out, the plot is not drawn.
+_TEXT = re.compile(
+    r"^parts\[(\d+)\]\.(prompt|hint|solution|explanation|format_hint|choices\[\d+\]\.explanation)$"
+)
+_MISCONCEPTION = re.compile(r"^parts\[(\d+)\]\.misconceptions\[(\d+)\]")
+_PART = re.compile(r"^parts\[(\d+)\]")
+_REQUIRE = re.compile(r"^require\[(\d+)\]")
+
+
+def drawable(spec: ProblemSpec, errors: Sequence[str]) -> ProblemSpec | None:
+    """``spec`` without the pieces the refused fields ``errors`` name, so the rest can be
+    drawn; None when a refused field is one every draw needs (the data, a model, a param).
+    """
+    if not errors:
+        return spec
+    texts: set[tuple[int, str]] = set()
+    dropped: set[tuple[int, int]] = set()  # (part, misconception)
+    dropped_parts: set[int] = set()
+    dropped_require: set[int] = set()
+    update: dict[str, Any] = {}
+    for error in errors:
+        if error == "story":
+            update["story"] = "-"
+        elif error == "plot":
+            update["plot"] = None
+        elif m := _TEXT.match(error):
+            texts.add((int(m.group(1)), m.group(2)))
+        elif m := _MISCONCEPTION.match(error):
+            dropped.add((int(m.group(1)), int(m.group(2))))
+        elif m := _PART.match(error):
+            dropped_parts.add(int(m.group(1)))
+        elif m := _REQUIRE.match(error):
+            dropped_require.add(int(m.group(1)))
+        else:
+            return None
+    parts = []
+    for i, part in enumerate(spec.parts):
+        if i in dropped_parts or any(p == i and "choices" in f for p, f in texts):
+            continue
+        blank = {f: "-" for p, f in texts if p == i}
+        kept = [m for j, m in enumerate(part.misconceptions) if (i, j) not in dropped]
+        parts.append(part.model_copy(update={**blank, "misconceptions": kept}))
+    if not parts:
+        return None
+    update["parts"] = parts
+    update["require"] = [r for i, r in enumerate(spec.require) if i not in dropped_require]
+    return spec.model_copy(update=update)
+
+
+def _where(spec: ProblemSpec, drawn: ProblemSpec, where: Loc) -> Loc:
+    """A draw's location in ``drawn`` as the location in ``spec`` (parts may be left out)."""
+    if len(where) == 2 and where[0] == "parts" and isinstance(where[1], int):
+        part_id = drawn.parts[where[1]].id
+        return ("parts", next(i for i, p in enumerate(spec.parts) if p.id == part_id))
+    if where[:1] == ("require",) and isinstance(where[1], int):
+        return ("require", spec.require.index(drawn.require[where[1]]))
+    return where
 
 
 def _unusable(tried: int, failed: int, reasons: Counter[tuple[str, Loc]]) -> Found:

@@ -114,7 +114,7 @@ WORDING: dict[str, str] = {
     "extra_forbidden": "unknown field {name!r}: check its spelling, or remove it",
     "string_type": "write text here, not {input}",
     "string_pattern_mismatch": "{pattern_words} (not {input})",
-    "string_too_short": "write at least {min_length} characters here",
+    "string_too_short": "this is empty: write text after the colon",
     "string_too_long": "at most {max_length} characters, not {length}",
     "int_type": "write a whole number, e.g. 3, not {input}",
     "int_parsing": "write a whole number, e.g. 3, not {input}",
@@ -126,7 +126,6 @@ WORDING: dict[str, str] = {
     "bool_parsing": "write true or false, not {input}",
     "greater_than": "write a number greater than {gt}",
     "greater_than_equal": "write a number greater than or equal to {ge}",
-    "less_than": "write a number less than {lt}",
     "less_than_equal": "write a number less than or equal to {le}",
     "literal_error": "write one of {expected}, not {input}",
     "list_type": "write a list here ([a, b], or one `- item` per line), not {input}",
@@ -139,8 +138,6 @@ WORDING: dict[str, str] = {
     "union_tag_not_found": "add a type: `type: numeric` or `type: factor`",
     "value_error": "{reason}",
 }
-#: Special cases of the table: an empty value, a one-character minimum.
-_EMPTY = "this is empty: write text after the colon"
 _NUMBER_TYPES = frozenset({"int_type", "int_parsing", "float_type", "float_parsing"})
 
 
@@ -155,8 +152,8 @@ def plain_message(err: Mapping[str, Any], loc: tuple[str | int, ...], raw: str |
             return trap
         if isinstance(value, bool) and raw in YAML_BOOLEANS:
             return f"YAML reads {raw} as {str(value).lower()} (a YAML 1.1 boolean): write a number"
-    if kind.startswith("string_") and (value is None or value == ""):
-        return _EMPTY
+    if kind == "string_type" and value is None:  # `prompt:` with nothing after it
+        return WORDING["string_too_short"]
     if kind not in WORDING:
         return str(err.get("msg", kind))
     ctx = dict(err.get("ctx") or {})

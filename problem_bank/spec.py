@@ -9,6 +9,7 @@ coefficient, factor level, model and parameter it names exists. Every failure is
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -416,11 +417,14 @@ class Checked:
     ``spec`` is also set when the only shape errors are YAML 1.1 traps (``id: yes``): it
     is then the spec as written (``id: "yes"``), so its meaning can be checked too and the
     author sees every error at once. It is valid only when ``errors`` is empty.
+    ``meaning`` are the errors of the meaning checks (a subset of ``errors``): with
+    ``spec``, the only ones that touch what a variant is drawn from.
     """
 
     spec: ProblemSpec | None
     errors: list[SpecError]
     lines: dict[Loc, int]
+    meaning: list[SpecError] = dataclasses.field(default_factory=list)
 
 
 def check_text(text: str) -> Checked:
@@ -435,13 +439,13 @@ def check_text(text: str) -> Checked:
     spec, errors = _validate(ProblemSpec, data, lines, plain)
     if spec is None and errors:
         spec = _as_written(data, errors, plain)
-    if spec is not None:
-        errors.extend(
-            SpecError(message, line_for(lines, loc), dotted(loc))
-            for loc, message in _semantic_errors(spec)
-        )
+    meaning = [
+        SpecError(message, line_for(lines, loc), dotted(loc))
+        for loc, message in (_semantic_errors(spec) if spec is not None else ())
+    ]
+    errors.extend(meaning)
     errors.extend(_number_traps(data, lines, plain, {e.field for e in errors}))
-    return Checked(spec, errors, lines)
+    return Checked(spec, errors, lines, meaning)
 
 
 def validate_yaml(model: type[M], text: str) -> tuple[M, dict[Loc, int]]:
