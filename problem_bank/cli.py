@@ -24,6 +24,7 @@ from problem_bank import (
     UnknownProblem,
     builtin_problem,
     builtin_problems,
+    diagnose,
     generate,
     parse_spec,
     plot_png,
@@ -68,24 +69,30 @@ def _is_path(ref: str) -> bool:
 
 
 def _problem(ref: str) -> ProblemSpec:
-    """The spec PROBLEM names: a file, a built-in, or (with a lookup) an authored problem.
+    """The spec PROBLEM names: a file, a built-in, or (with a lookup) an authored problem."""
+    found = _text(ref)
+    return builtin_problems()[ref] if found is None else _parsed(*found)
+
+
+def _text(ref: str) -> tuple[str, str] | None:
+    """(name, spec text) of the file or stored problem ``ref`` names; None for a built-in.
 
     A name that is not path-like is a file only if no built-in has it, so a stray file in
     the working folder never hides a built-in."""
     if _is_path(ref):
-        return _parsed(ref, _read(ref))
+        return ref, _read(ref)
     if ref in builtin_problems():
-        return builtin_problems()[ref]
+        return None
     if Path(ref).is_file():
-        return _parsed(ref, _read(ref))
+        return ref, _read(ref)
     lookup: AuthoredLookup | None = click.get_current_context().meta.get(AUTHORED)
     try:
-        if lookup is None:
-            return builtin_problem(ref)
-        name, text = lookup(ref)
+        if lookup is not None:
+            return lookup(ref)
+        builtin_problem(ref)  # not a built-in: UnknownProblem names the ids that exist
     except UnknownProblem as exc:
         _fail(str(exc))
-    return _parsed(name, text)
+    _fail(f"unknown problem {ref!r}")
 
 
 def _read(path: str) -> str:
@@ -200,7 +207,15 @@ def check_command(slug: str | None, seeds_text: str, as_json: bool) -> None:
 @click.argument("ref", metavar="PROBLEM")
 @click.option("--seeds", "seeds_text", default="0", help="Also self-test this many seeds.")
 def validate_command(ref: str, seeds_text: str) -> None:
-    """Validate a spec (and optionally self-test it)."""
+    """Validate a spec: every error and warning, by line (and optionally self-test it)."""
+    found = _text(ref)
+    if found is not None:
+        name, text = found
+        diagnostics = diagnose(text)
+        for diagnostic in diagnostics:
+            click.echo(f"{diagnostic.severity}: {name}: {diagnostic}", err=True)
+        if any(d.severity == "error" for d in diagnostics):
+            sys.exit(BAD_INPUT)
     spec = _problem(ref)
     click.echo(f"ok: {spec.id} v{spec.version} ({len(spec.parts)} parts)")
     seeds = int(seeds_text) if seeds_text.isdigit() else _count(seeds_text, "--seeds")

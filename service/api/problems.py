@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response
 
+import problem_bank
 from service.api import access, schemas
 from service.api.access import abort
 from service.api.grades import file_safe
@@ -119,7 +120,7 @@ def validate_spec(body: dict[str, Any]) -> dict[str, Any]:
 
     A spec with errors is still a 200: the diagnostics are the answer."""
     _author()
-    found = transfer.diagnose(body["spec"], seconds=authoring.PREVIEW_SECONDS)
+    found = problem_bank.diagnose(body["spec"], seconds=transfer.DIAGNOSE_SECONDS)
     return {
         "ok": not any(d.severity == "error" for d in found),
         "diagnostics": [

@@ -6,8 +6,9 @@ file per version, and a manifest (slug, version, title, status, sha256). Instruc
 drafts that no assignment uses stay out: a draft is its author's alone (see
 ``authoring.visible_query``) and the course's co-instructors may not read it.
 
-An import is all-or-nothing: every file is checked first (every diagnostic, with file and
-line), then the whole plan (a slug that exists here with other text must be the importer's
+An import is all-or-nothing: every file is checked first (every error ``problem_bank.diagnose``
+finds, with file and line, those found by drawing variants included, as the editor's save
+refuses them), then the whole plan (a slug that exists here with other text must be the importer's
 to get a new version), and only then is anything stored, through ``authoring.create`` and
 ``authoring.new_version`` so the editor's rules apply unchanged. Imported versions are
 drafts: the importer self-tests and publishes them as any other. A file whose text is
@@ -26,7 +27,6 @@ import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -41,38 +41,14 @@ from service.services import access, authoring
 MAX_FILES = 200
 #: Most bytes one import takes, all files together (each also ≤ problem_bank.MAX_SPEC_BYTES).
 MAX_TOTAL_BYTES = 4 * 1024 * 1024
+#: Seconds one file's checks that draw variants may take (problem_bank.diagnose's default).
+DIAGNOSE_SECONDS = 5.0
+#: Seconds all the files' checks that draw variants may take together (as in the editor, an
+#: error found by drawing, such as a misconception equal to the answer, blocks the import).
+DRAW_SECONDS = 30.0
 #: The manifest's name inside an export (never read back as a spec).
 MANIFEST = "manifest.json"
 _VERSION_LINE = re.compile(r"^version:", re.MULTILINE)
-
-
-# ------------------------------------------------------------------ diagnostics
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    """problem_bank.Diagnostic's shape (helper "diag", branch i16-diagnostics)."""
-
-    message: str
-    line: int | None
-    field: str
-    severity: Literal["error", "warning"]
-
-
-def diagnose(text: str, *, generate: bool = True, seconds: float = 5.0) -> list[Diagnostic]:
-    """Every diagnostic of a spec text, sorted by line (``generate``: with the checks that
-    draw variants, within ``seconds``).
-
-    LEAD: ADAPTER until i16-diagnostics lands: it wraps parse_spec's first SpecError in a
-    one-item list and ignores ``generate``. When merging, import ``diagnose`` and
-    ``Diagnostic`` from problem_bank instead (same signature) and drop these two.
-    """
-    del generate, seconds
-    try:
-        problem_bank.parse_spec(text)
-    except problem_bank.SpecError as error:
-        return [Diagnostic(error.reason, error.line, error.field, "error")]
-    return []
 
 
 # ------------------------------------------------------------------ export
@@ -270,11 +246,12 @@ def _checked(files: Sequence[SpecFile]) -> list[tuple[SpecFile, problem_bank.Pro
     problems = check_limits(files)
     if problems:
         raise ImportRefused(problems)
+    seconds = min(DIAGNOSE_SECONDS, DRAW_SECONDS / len(files))
     specs: list[tuple[SpecFile, problem_bank.ProblemSpec]] = []
     where: dict[tuple[str, int], str] = {}
     for f in files:
-        # The checks that draw variants are the self-test's job, as for a draft in the editor.
-        errors = [d for d in diagnose(f.text, generate=False) if d.severity == "error"]
+        found = problem_bank.diagnose(f.text, seconds=seconds)
+        errors = [d for d in found if d.severity == "error"]
         problems += [FileProblem(f.name, d.message, d.line, d.field) for d in errors]
         if errors:
             continue

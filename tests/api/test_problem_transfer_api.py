@@ -22,6 +22,7 @@ from tests.service.transfer_world import (
     authored_text,
     course_with_problems,
     instructor,
+    misconception_equal_to_answer,
     problem_count,
 )
 
@@ -245,6 +246,16 @@ def test_validate_returns_every_diagnostic_without_saving(client, travel: Travel
     first = bad["diagnostics"][0]
     assert (first["line"], first["field"], first["severity"]) == (3, "version", "error")
     assert first["message"]
+    two = authored_text().replace("version: 1", "version: x").replace(f"id: {SLUG}", "id: yes")
+    found = client.post(url, json={"spec": two}, headers=travel.auth("teacher")).get_json()
+    assert [(d["line"], d["field"]) for d in found["diagnostics"]] == [(1, "id"), (3, "version")]
+    drawn = client.post(
+        url, json={"spec": misconception_equal_to_answer()}, headers=travel.auth("teacher")
+    ).get_json()
+    assert drawn["ok"] is False
+    assert [(d["line"], d["field"], d["severity"]) for d in drawn["diagnostics"]] == [
+        (37, "parts[0].misconceptions[0].expression", "error")
+    ]
     for text, line, reason in HOSTILE_YAML[:5]:
         found = client.post(url, json={"spec": text}, headers=travel.auth("teacher")).get_json()
         assert found["diagnostics"][0]["line"] == line

@@ -114,3 +114,18 @@ def test_real_subprocess(tmp_path: Path) -> None:
         [*cmd[:5], "--seed", "-3", "--out", str(tmp_path)], capture_output=True, text=True
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_validate_lists_every_error_with_its_line(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "two.yaml"
+    text = (SPECS / "01_simple_regression.yaml").read_text()
+    bad.write_text(
+        text.replace("version: 1", "version: x").replace("id: simple_regression", "id: yes")
+    )
+    result = runner.invoke(problems, ["validate", str(bad)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.splitlines() == [
+        f"error: {bad}: line 1: id: YAML reads yes as true (a YAML 1.1 boolean), not as text; "
+        'quote it: id: "yes"',
+        f"error: {bad}: line 3: version: write a whole number, e.g. 3, not 'x'",
+    ]

@@ -19,6 +19,7 @@ from service.services import authoring
 from service.services import problem_transfer as transfer
 from service.services.problems import sync_builtin
 from tests.hostile_yaml import HOSTILE_YAML
+from tests.service import transfer_world
 from tests.service.transfer_world import (
     SLUG,
     authored_text,
@@ -129,15 +130,19 @@ def test_one_broken_file_imports_nothing_and_every_error_has_file_and_line(db_se
     before = problem_count(db_session)
     files = [
         transfer.SpecFile("good.yaml", authored_text()),
-        transfer.SpecFile("bad.yaml", authored_text().replace("version: 1", "version: x")),
+        transfer.SpecFile(
+            "bad.yaml",
+            authored_text().replace("version: 1", "version: x").replace(f"id: {SLUG}", "id: yes"),
+        ),
         transfer.SpecFile("worse.yaml", "id: x\nb: !!python/name:os.system\n"),
     ]
     with pytest.raises(transfer.ImportRefused) as refused:
         transfer.import_problems(db_session, teacher, course, files)
     lines = [str(p) for p in refused.value.problems]
-    assert lines[0].startswith("bad.yaml:3: version: ")
-    assert lines[1].startswith("worse.yaml:2: ") and "!!python/name:os.system" in lines[1]
-    assert len(lines) == 2, lines
+    assert lines[0].startswith("bad.yaml:1: id: YAML reads yes as true (a YAML 1.1 boolean)")
+    assert lines[1] == "bad.yaml:3: version: write a whole number, e.g. 3, not 'x'"
+    assert lines[2].startswith("worse.yaml:2: ") and "!!python/name:os.system" in lines[2]
+    assert len(lines) == 3, lines
     assert problem_count(db_session) == before
 
 
@@ -255,3 +260,17 @@ def test_a_refusal_while_storing_undoes_what_this_import_stored(db_session, monk
     assert str(refused.value.problems[0]).startswith("two.yaml:3: version: must be 3")
     assert "nothing was imported" in str(refused.value)
     assert problem_count(db_session) == before
+
+
+def test_an_error_only_a_draw_shows_blocks_the_import(db_session):
+    course = Course(code="TRAVEL-M", title="M")
+    db_session.add(course)
+    teacher = instructor(db_session, "m@m.test", course)
+    spec = transfer_world.misconception_equal_to_answer()
+    with pytest.raises(transfer.ImportRefused) as refused:
+        transfer.import_problems(db_session, teacher, course, [transfer.SpecFile("m.yaml", spec)])
+    (problem,) = refused.value.problems
+    assert str(problem).startswith(
+        "m.yaml:37: parts[0].misconceptions[0].expression: this misconception gives the answer"
+    )
+    assert db_session.scalar(select(Problem).where(Problem.slug == SLUG)) is None

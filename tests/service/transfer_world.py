@@ -54,3 +54,12 @@ def course_with_problems(session: Session, code: str = "TRAVEL-A") -> tuple[Cour
 
 def problem_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Problem)) or 0
+
+
+def misconception_equal_to_answer() -> str:
+    """A spec whose first misconception computes the answer itself: only a draw shows it."""
+    return authored_text().replace(
+        '        expression: coef("Foodavailability")\n        message: That is the slope',
+        '        expression: coef("(Intercept)")\n        message: That is the slope',
+        1,
+    )
