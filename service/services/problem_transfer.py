@@ -293,7 +293,7 @@ def _plan(
         )
         known = {_body(r.spec_text): (r.version, r.id) for r in rows}
         next_version = rows[-1].version + 1 if rows else 1
-        for f, _spec in group:
+        for f, spec in group:
             body = _body(f.text)
             if body in known:
                 version, problem_id = known[body]
@@ -311,7 +311,7 @@ def _plan(
                     )
                 )
                 continue
-            if _VERSION_LINE.search(f.text) is None and _spec.version != next_version:
+            if _VERSION_LINE.search(f.text) is None and spec.version != next_version:
                 problems.append(
                     FileProblem(
                         f.name,
@@ -336,11 +336,11 @@ def _apply(session: Session, user: User, steps: list[_Step]) -> list[Imported]:
     (something changed here since the plan: another import or an edit of the same slug)."""
     made: list[Problem] = []
     done: list[Imported] = []
+    ids: dict[tuple[str, int], int] = {}  # of the rows made here, for a file repeating one
     for step in steps:
         if step.action == Action.unchanged:
-            done.append(
-                Imported(step.file.name, step.slug, step.version, step.action, step.problem_id)
-            )
+            problem_id = step.problem_id or ids[(step.slug, step.version)]
+            done.append(Imported(step.file.name, step.slug, step.version, step.action, problem_id))
             continue
         text = with_version(step.file.text, step.version)
         try:
@@ -372,6 +372,7 @@ def _apply(session: Session, user: User, steps: list[_Step]) -> list[Imported]:
                 ]
             ) from None
         made.append(row)
+        ids[(row.slug, row.version)] = row.id
         done.append(Imported(step.file.name, row.slug, row.version, step.action, row.id))
     return done
 

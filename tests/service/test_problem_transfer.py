@@ -274,3 +274,18 @@ def test_an_error_only_a_draw_shows_blocks_the_import(db_session):
         "m.yaml:37: parts[0].misconceptions[0].expression: this misconception gives the answer"
     )
     assert db_session.scalar(select(Problem).where(Problem.slug == SLUG)) is None
+
+
+def test_two_files_with_the_same_text_store_one_version(db_session):
+    """v1 and v2 that differ only in their version line are one problem, stored once."""
+    course = Course(code="TRAVEL-S", title="S")
+    db_session.add(course)
+    teacher = instructor(db_session, "s@s.test", course)
+    files = [
+        transfer.SpecFile("a.yaml", authored_text(1)),
+        transfer.SpecFile("b.yaml", authored_text(2)),
+    ]
+    first, second = transfer.import_problems(db_session, teacher, course, files)
+    assert (first.action, second.action) == (transfer.Action.created, transfer.Action.unchanged)
+    assert first.problem_id == second.problem_id and second.version == 1
+    assert str(second) == f"b.yaml: skipped, {SLUG} v1 has the same text"
