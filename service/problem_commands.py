@@ -52,8 +52,8 @@ def authored_text(ref: str) -> tuple[str, str]:
 @click.group(
     "problems",
     commands=dict(library_problems.commands),
-    help=(library_problems.help or "")
-    + " PROBLEM is a built-in id, a spec file, or a stored problem's id, slug or slug@version.",
+    help="Browse, generate, self-test, validate, export and import problems. PROBLEM is a "
+    "built-in id, a spec file, or a stored problem's id, slug (newest version) or slug@version.",
 )
 @click.pass_context
 def problems(ctx: click.Context) -> None:
