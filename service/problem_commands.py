@@ -100,9 +100,10 @@ def export_command(course_ref: str, out_dir: str) -> None:
 @click.option("--course", "course_ref", required=True, help="Course id (or code).")
 @click.option("--as", "email", required=True, help="Email of an instructor of the course.")
 def import_command(paths: tuple[str, ...], course_ref: str, email: str) -> None:
-    """Validate every spec file (a folder: its *.yaml and *.yml), then store them all as
-    drafts of that instructor, or nothing. A file whose text is already stored is skipped;
-    a changed problem becomes its next version if it is that instructor's."""
+    """Validate every spec file (a folder: its *.yaml and *.yml; a zip such as the API's
+    export), then store them all as drafts of that instructor, or nothing. A file whose
+    text is already stored is skipped; a changed problem becomes its next version if it is
+    that instructor's."""
     from service.models import User
     from service.services import problem_transfer as transfer
 
@@ -128,12 +129,20 @@ def import_command(paths: tuple[str, ...], course_ref: str, email: str) -> None:
 
 def _spec_files(paths: tuple[str, ...]) -> tuple[list[SpecFile], list[FileProblem]]:
     """The files to import, read; and why any could not be (never read past the limit)."""
-    from service.services.problem_transfer import FileProblem, SpecFile
+    from service.services.problem_transfer import FileProblem, ImportRefused, SpecFile, read_zip
 
     files: list[SpecFile] = []
     unreadable: list[FileProblem] = []
     for name in paths:
         path = Path(name)
+        if path.suffix == ".zip" and path.is_file():
+            try:
+                files += read_zip(path.read_bytes())
+            except ImportRefused as refused:
+                unreadable += refused.problems
+            except OSError as error:
+                unreadable.append(FileProblem(name, f"cannot read: {error.strerror}"))
+            continue
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file())
             if not found:

@@ -3,9 +3,9 @@ check a spec without saving it, and move a course's problems (export, import).""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
-from flask import Response
+from flask import Response, request
 
 import problem_bank
 from service.api import access, schemas
@@ -172,20 +172,44 @@ def import_problems(body: dict[str, Any], course_id: int) -> dict[str, Any]:
     """
     course = _taught(course_id)
     files = [transfer.SpecFile(f["filename"], f["spec"]) for f in body["files"]]
+    return _imported(course, files)
+
+
+ZIP_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "description": "A zip of .yaml/.yml spec files at its top level (an export; its "
+        "manifest.json is skipped), within the upload limit.",
+        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@blp.route("/courses/<id:course_id>/problems/import.zip", methods=["POST"])
+@blp.response(200, schemas.ProblemImported)
+@blp.alt_response(403, description="Not an instructor of the course.")
+@blp.alt_response(415, description="The body is not sent as application/zip.")
+@blp.alt_response(422, description="Not a zip, a refused member, or a file that is not valid.")
+@blp.doc(**ZIP_BODY_DOC)
+def import_zip(course_id: int) -> dict[str, Any]:
+    """The same import from a zip, such as the export downloads: all files or nothing."""
+    course = _taught(course_id)
+    if request.mimetype != "application/zip":
+        abort(415, message="Send the zip as the body with Content-Type: application/zip.")
+    try:
+        files = transfer.read_zip(request.get_data(cache=False))
+    except transfer.ImportRefused as refused:
+        _refused(refused)
+    return _imported(course, files)
+
+
+def _imported(course: Course, files: list[transfer.SpecFile]) -> dict[str, Any]:
     try:
         done = transfer.import_problems(db(), access.caller().user, course, files)
     except transfer.NotInstructor as refused:
         abort(403, message=f"{refused}.")
     except transfer.ImportRefused as refused:
-        abort(
-            422,
-            message=f"Nothing was imported: {refused}",
-            type=IMPORT_REFUSED,
-            errors=[
-                {"file": p.file, "line": p.line, "field": p.field, "message": p.message}
-                for p in refused.problems
-            ],
-        )
+        _refused(refused)
     return {
         "items": [
             {
@@ -198,6 +222,18 @@ def import_problems(body: dict[str, Any], course_id: int) -> dict[str, Any]:
             for d in done
         ]
     }
+
+
+def _refused(refused: transfer.ImportRefused) -> NoReturn:
+    abort(
+        422,
+        message=f"Nothing was imported: {refused}",
+        type=IMPORT_REFUSED,
+        errors=[
+            {"file": p.file, "line": p.line, "field": p.field, "message": p.message}
+            for p in refused.problems
+        ],
+    )
 
 
 def problem_dict(problem: Problem) -> dict[str, Any]:

@@ -25,6 +25,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import problem_bank
+from problem_bank import MAX_SPEC_BYTES
+from problem_bank.cli import SPEC_SUFFIXES
 from problem_bank.yaml_lines import YamlError, line_for, load_with_lines
 from service.models import Assignment, AssignmentProblem, Course, Problem, User
 from service.services import access, authoring
@@ -239,6 +242,73 @@ def check_limits(files: Sequence[SpecFile]) -> list[FileProblem]:
             )
         )
     return problems
+
+
+def read_zip(data: bytes) -> list[SpecFile]:
+    """The spec files of an uploaded zip (an export, or any flat zip of .yaml/.yml files).
+
+    Nothing is written to disk: names only label the files. A member in a folder, with
+    ``..`` or a drive in its name, an encrypted one, or one that unpacks past
+    MAX_SPEC_BYTES is refused, and no member is read past that limit whatever its header
+    claims, so a zip bomb costs at most MAX_TOTAL_BYTES. The manifest is skipped.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        raise ImportRefused([FileProblem("upload", "not a zip file")]) from None
+    if len(members) > MAX_FILES + 1:
+        raise ImportRefused(
+            [FileProblem("upload", f"{len(members)} files: at most {MAX_FILES} go in one import")]
+        )
+    files: list[SpecFile] = []
+    problems: list[FileProblem] = []
+    total = 0
+    for member in members:
+        name = member.filename
+        refusal = _member_refusal(member)
+        if name == MANIFEST and refusal is None:
+            continue
+        if refusal is not None:
+            problems.append(FileProblem(name, refusal))
+            continue
+        try:
+            with archive.open(member) as stream:
+                raw = stream.read(MAX_SPEC_BYTES + 1)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as error:
+            problems.append(FileProblem(name, f"cannot be unpacked: {error}"))
+            continue
+        except zlib.error:
+            problems.append(FileProblem(name, "cannot be unpacked: the data are damaged"))
+            continue
+        if len(raw) > MAX_SPEC_BYTES:
+            problems.append(FileProblem(name, f"unpacks past {MAX_SPEC_BYTES:,} bytes"))
+            continue
+        total += len(raw)
+        if total > MAX_TOTAL_BYTES:
+            problems.append(FileProblem("upload", f"unpacks past {MAX_TOTAL_BYTES:,} bytes"))
+            break
+        try:
+            files.append(SpecFile(name, raw.decode("utf-8")))
+        except UnicodeDecodeError:
+            problems.append(FileProblem(name, "not UTF-8 text"))
+    if problems:
+        raise ImportRefused(problems)
+    return files
+
+
+def _member_refusal(member: zipfile.ZipInfo) -> str | None:
+    """Why a zip member is not taken as a spec file (None: it is)."""
+    name = member.filename
+    if "/" in name or "\\" in name or ".." in name or ":" in name or not name.strip():
+        return "a spec file must sit at the top of the zip, its name without folders or '..'"
+    if member.flag_bits & 0x1:
+        return "encrypted files are not taken"
+    if name != MANIFEST and not name.endswith(SPEC_SUFFIXES):
+        return "only .yaml and .yml files (and manifest.json) are taken"
+    if member.file_size > MAX_SPEC_BYTES:
+        return f"{member.file_size:,} bytes unpacked: a spec is at most {MAX_SPEC_BYTES:,}"
+    return None
 
 
 def _checked(files: Sequence[SpecFile]) -> list[tuple[SpecFile, problem_bank.ProblemSpec]]:

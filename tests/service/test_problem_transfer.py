@@ -289,3 +289,61 @@ def test_two_files_with_the_same_text_store_one_version(db_session):
     assert (first.action, second.action) == (transfer.Action.created, transfer.Action.unchanged)
     assert first.problem_id == second.problem_id and second.version == 1
     assert str(second) == f"b.yaml: skipped, {SLUG} v1 has the same text"
+
+
+def _zip(members: dict[str, bytes | str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _central_entry(data: bytearray, offset: int, value: int, size: int) -> bytes:
+    """The zip with a field of its (first) central directory entry overwritten."""
+    central = data.index(b"PK\x01\x02")
+    data[central + offset : central + offset + size] = value.to_bytes(size, "little")
+    return bytes(data)
+
+
+def test_an_exported_zip_reads_back_as_its_spec_files(db_session):
+    course, _teacher = course_with_problems(db_session)
+    exported = transfer.export(db_session, course)
+    files = transfer.read_zip(transfer.to_zip(course, exported))
+    assert files == _files(exported)  # the manifest is skipped
+
+
+@pytest.mark.parametrize(
+    ("members", "expected"),
+    [
+        ({"../evil.yaml": "id: x\n"}, "../evil.yaml: a spec file must sit at the top of the zip"),
+        ({"dir/x.yaml": "id: x\n"}, "dir/x.yaml: a spec file must sit at the top of the zip"),
+        ({"/abs.yaml": "id: x\n"}, "/abs.yaml: a spec file must sit at the top of the zip"),
+        ({"C:x.yaml": "id: x\n"}, "C:x.yaml: a spec file must sit at the top of the zip"),
+        ({"notes.txt": "hello"}, "notes.txt: only .yaml and .yml files (and manifest.json)"),
+        ({"bomb.yaml": b"\0" * 10_000_000}, "bomb.yaml: 10,000,000 bytes unpacked: a spec is at"),
+        ({"latin.yaml": "title: caf\xe9\n".encode("latin-1")}, "latin.yaml: not UTF-8 text"),
+    ],
+)
+def test_a_zip_member_that_is_not_a_plain_spec_file_is_refused(members, expected):
+    with pytest.raises(transfer.ImportRefused) as refused:
+        transfer.read_zip(_zip({"fine.yaml": authored_text(), **members}))
+    (problem,) = refused.value.problems  # fine.yaml is read
+    assert str(problem).startswith(expected)
+
+
+def test_a_zip_that_lies_about_its_sizes_is_never_read_past_the_limit():
+    """The central directory claims 100 bytes for a member that unpacks to 60 KB of data."""
+    lying = _central_entry(bytearray(_zip({"liar.yaml": "#" * 60_000})), 24, 100, 4)
+    with pytest.raises(transfer.ImportRefused, match=r"liar\.yaml: cannot be unpacked"):
+        transfer.read_zip(lying)
+
+
+def test_what_is_not_a_usable_zip_is_refused():
+    with pytest.raises(transfer.ImportRefused, match=r"^upload: not a zip file$"):
+        transfer.read_zip(b"PK\x03\x04 but not really")
+    with pytest.raises(transfer.ImportRefused, match=r"secret\.yaml: encrypted files"):
+        transfer.read_zip(_central_entry(bytearray(_zip({"secret.yaml": "id: x\n"})), 8, 1, 2))
+    many = {f"{i}.yaml": "id: x\n" for i in range(transfer.MAX_FILES + 2)}
+    with pytest.raises(transfer.ImportRefused, match=f"at most {transfer.MAX_FILES} go in"):
+        transfer.read_zip(_zip(many))
