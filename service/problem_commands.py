@@ -137,7 +137,7 @@ def _spec_files(paths: tuple[str, ...]) -> tuple[list[SpecFile], list[FileProble
         path = Path(name)
         if path.suffix == ".zip" and path.is_file():
             try:
-                files += read_zip(path.read_bytes())
+                files += read_zip(path.read_bytes(), name)
             except ImportRefused as refused:
                 unreadable += refused.problems
             except OSError as error:

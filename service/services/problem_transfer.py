@@ -244,54 +244,54 @@ def check_limits(files: Sequence[SpecFile]) -> list[FileProblem]:
     return problems
 
 
-def read_zip(data: bytes) -> list[SpecFile]:
+def read_zip(data: bytes, name: str = "upload") -> list[SpecFile]:
     """The spec files of an uploaded zip (an export, or any flat zip of .yaml/.yml files).
 
     Nothing is written to disk: names only label the files. A member in a folder, with
     ``..`` or a drive in its name, an encrypted one, or one that unpacks past
     MAX_SPEC_BYTES is refused, and no member is read past that limit whatever its header
     claims, so a zip bomb costs at most MAX_TOTAL_BYTES. The manifest is skipped.
+    ``name`` labels what concerns the zip as a whole.
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if not m.is_dir()]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-        raise ImportRefused([FileProblem("upload", "not a zip file")]) from None
+        raise ImportRefused([FileProblem(name, "not a zip file")]) from None
     if len(members) > MAX_FILES + 1:
         raise ImportRefused(
-            [FileProblem("upload", f"{len(members)} files: at most {MAX_FILES} go in one import")]
+            [FileProblem(name, f"{len(members)} files: at most {MAX_FILES} go in one import")]
         )
     files: list[SpecFile] = []
     problems: list[FileProblem] = []
     total = 0
     for member in members:
-        name = member.filename
         refusal = _member_refusal(member)
-        if name == MANIFEST and refusal is None:
+        if member.filename == MANIFEST and refusal is None:
             continue
         if refusal is not None:
-            problems.append(FileProblem(name, refusal))
+            problems.append(FileProblem(member.filename, refusal))
             continue
         try:
             with archive.open(member) as stream:
                 raw = stream.read(MAX_SPEC_BYTES + 1)
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as error:
-            problems.append(FileProblem(name, f"cannot be unpacked: {error}"))
+            problems.append(FileProblem(member.filename, f"cannot be unpacked: {error}"))
             continue
         except zlib.error:
-            problems.append(FileProblem(name, "cannot be unpacked: the data are damaged"))
+            problems.append(FileProblem(member.filename, "cannot be unpacked: damaged data"))
             continue
         if len(raw) > MAX_SPEC_BYTES:
-            problems.append(FileProblem(name, f"unpacks past {MAX_SPEC_BYTES:,} bytes"))
+            problems.append(FileProblem(member.filename, f"unpacks past {MAX_SPEC_BYTES:,} bytes"))
             continue
         total += len(raw)
         if total > MAX_TOTAL_BYTES:
-            problems.append(FileProblem("upload", f"unpacks past {MAX_TOTAL_BYTES:,} bytes"))
+            problems.append(FileProblem(name, f"unpacks past {MAX_TOTAL_BYTES:,} bytes"))
             break
         try:
-            files.append(SpecFile(name, raw.decode("utf-8")))
+            files.append(SpecFile(member.filename, raw.decode("utf-8")))
         except UnicodeDecodeError:
-            problems.append(FileProblem(name, "not UTF-8 text"))
+            problems.append(FileProblem(member.filename, "not UTF-8 text"))
     if problems:
         raise ImportRefused(problems)
     return files

@@ -282,3 +282,52 @@ def test_the_routes_are_in_the_openapi_document(client):
     assert {"line", "field", "message", "severity"} <= set(
         doc["components"]["schemas"]["SpecDiagnostic"]["properties"]
     )
+
+
+def _post_zip(
+    client, travel: Travel, data: bytes, who: str = "teacher", mimetype="application/zip"
+):
+    return client.post(
+        f"{API}/courses/{travel.course.id}/problems/import.zip",
+        data=data,
+        headers={**travel.auth(who), "Content-Type": mimetype},
+    )
+
+
+def test_the_exported_zip_imports_back_and_nothing_changes(client, travel: Travel, db_session):
+    exported = client.get(
+        f"{API}/courses/{travel.course.id}/problems/export", headers=travel.auth("teacher")
+    ).data
+    before = problem_count(db_session)
+    response = _post_zip(client, travel, exported)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert [(i["file"], i["action"]) for i in response.get_json()["items"]] == [
+        (f"{SLUG}.v1.yaml", "unchanged"),
+        (f"{SLUG}.v2.yaml", "unchanged"),
+        ("simple_regression.v1.yaml", "unchanged"),
+    ]
+    assert problem_count(db_session) == before
+
+
+def test_a_bad_zip_upload_is_a_4xx_that_says_why(client, travel: Travel, db_session):
+    before = problem_count(db_session)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../../etc/evil.yaml", authored_text())
+        archive.writestr("fine.yaml", authored_text(1, "Fine").replace(SLUG, "fine_one"))
+    body = _problem(_post_zip(client, travel, buffer.getvalue()), 422)
+    assert body["errors"] == [
+        {
+            "file": "../../etc/evil.yaml",
+            "line": None,
+            "field": "",
+            "message": "a spec file must sit at the top of the zip, its name without folders "
+            "or '..'",
+        }
+    ]
+    assert "not a zip file" in _problem(_post_zip(client, travel, b"nope"), 422)["detail"]
+    _problem(_post_zip(client, travel, buffer.getvalue(), mimetype="text/plain"), 415)
+    _problem(_post_zip(client, travel, buffer.getvalue(), "student"), 403)
+    _problem(_post_zip(client, travel, buffer.getvalue(), "outsider"), 404)
+    assert _post_zip(client, travel, b"\0" * 300_000).status_code == 413
+    assert problem_count(db_session) == before

@@ -198,3 +198,25 @@ def test_export_of_an_unknown_course_or_to_an_unwritable_folder(db_session, env,
 def test_the_command_help_names_every_kind_of_reference():
     result = CliRunner().invoke(main, ["problems", "generate", "--help"])
     assert "slug@version" in result.output and "spec file" in result.output
+
+
+def test_import_takes_the_zip_the_api_exports(db_session, env, tmp_path):
+    from service.services import problem_transfer
+
+    course, teacher = course_with_problems(db_session)
+    archive = tmp_path / "course.zip"
+    archive.write_bytes(
+        problem_transfer.to_zip(course, problem_transfer.export(db_session, course))
+    )
+    result = _run(env, "import", str(archive), "--course", "TRAVEL-A", "--as", teacher.email)
+    assert result.exit_code == 0, result.stderr
+    assert result.output.splitlines()[0] == f"{SLUG}.v1.yaml: skipped, {SLUG} v1 has the same text"
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    refused = _run(
+        env, "import", str(tmp_path / "bad.zip"), "--course", "TRAVEL-A", "--as", teacher.email
+    )
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines() == [
+        f"error: {tmp_path / 'bad.zip'}: not a zip file",
+        "Error: nothing was imported",
+    ]
