@@ -1,7 +1,7 @@
 """`mixgrade problems …` with the database: authored problems, and export / import.
 
 The library's commands (problem_bank.cli) know built-in problems and spec files only; this
-group adds the same commands a lookup of authored problems (by row id, ``slug`` for the
+group gives the same commands a lookup of authored problems (by row id, ``slug`` for the
 newest version, or ``slug@version``) and the two commands that move a course's problems
 between courses and installations (service.services.problem_transfer does the work).
 """
@@ -18,6 +18,7 @@ from problem_bank import MAX_SPEC_BYTES, UnknownProblem
 from problem_bank.cli import SPEC_SUFFIXES, use_authored
 from problem_bank.cli import problems as library_problems
 from service.cli_support import database_session
+from service.routing import MAX_ROW_ID
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -31,10 +32,10 @@ def authored_text(ref: str) -> tuple[str, str]:
     from service.models import Problem
 
     slug, at, version = ref.partition("@")
-    if ref.isdigit():
-        where = [Problem.id == int(ref)]
-    elif at and version.isdigit():
-        where = [Problem.slug == slug, Problem.version == int(version)]
+    if _number(ref) is not None:
+        where = [Problem.id == _number(ref)]
+    elif at and _number(version) is not None:
+        where = [Problem.slug == slug, Problem.version == _number(version)]
     elif not at:
         where = [Problem.slug == slug]
     else:
@@ -47,6 +48,14 @@ def authored_text(ref: str) -> tuple[str, str]:
                 "(`mixgrade problems list` lists the built-ins)"
             )
         return f"{row.slug} v{row.version} (id {row.id})", row.spec_text
+
+
+def _number(text: str) -> int | None:
+    """A row id or version as written (ASCII digits, within a row id's range), else None."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ROW_ID else None
 
 
 @click.group(
@@ -63,7 +72,8 @@ def problems(ctx: click.Context) -> None:
 def _course(session: Session, ref: str) -> Course:
     from service.models import Course
 
-    query = select(Course).where(Course.id == int(ref) if ref.isdigit() else Course.code == ref)
+    number = _number(ref)
+    query = select(Course).where(Course.id == number if number else Course.code == ref)
     course = session.scalar(query)
     if course is None:
         raise click.ClickException(f"no course with id or code {ref!r}")

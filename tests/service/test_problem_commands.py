@@ -73,6 +73,9 @@ def test_generate_check_and_validate_find_stored_problems(db_session, env, tmp_p
     [
         (["generate", "999999", "--seed", "1", "--out", "{tmp}"], ["unknown problem '999999'"]),
         (["check", f"{SLUG}@9"], [f"unknown problem '{SLUG}@9'"]),
+        (["validate", "9" * 30], [f"unknown problem '{'9' * 30}'"]),
+        (["validate", f"{SLUG}@{'9' * 30}"], ["write slug@version"]),
+        (["validate", "\u00b2"], ["unknown problem '\u00b2'"]),
         (["validate", f"{SLUG}@x"], ["write slug@version"]),
         (["validate", "nobody_wrote_this"], ["unknown problem 'nobody_wrote_this'"]),
         (["validate", "{tmp}/missing.yaml"], ["cannot read", "missing.yaml"]),
@@ -161,6 +164,7 @@ def test_import_of_a_broken_folder_lists_every_error_and_stores_nothing(db_sessi
         (["{tmp}/none"], "TRAVEL-A", "teacher@travel-a.test", "{tmp}/none: no such file or folder"),
         (["{tmp}/empty"], "TRAVEL-A", "teacher@travel-a.test", "has no .yaml or .yml files"),
         (["{tmp}/ok.yaml"], "NOPE", "teacher@travel-a.test", "no course with id or code 'NOPE'"),
+        (["{tmp}/ok.yaml"], "9" * 30, "teacher@travel-a.test", "no course with id or code"),
         (["{tmp}/ok.yaml"], "TRAVEL-A", "who@x.test", "no user with email 'who@x.test'"),
         (["{tmp}/ok.yaml"], "TRAVEL-A", "stranger@x.test", "is not an instructor of TRAVEL-A"),
         (["{tmp}/big.yaml"], "TRAVEL-A", "teacher@travel-a.test", "bytes: a spec is at most"),
