@@ -291,16 +291,23 @@ def _attempt(
             raise _Redraw(str(found[0]))
     ctx = VariantContext(views, values, printed)
     step("building the parts")
+    where: tuple[str | int, ...] = ()  # what is being evaluated, for the diagnostics
     try:
         for i, cond in enumerate(spec.require):
+            where = ("require", i)
             if not ex.parse(cond).evaluate(ctx):
-                raise _Redraw(f"require: {cond}", ("require", i))
-        parts = tuple(build_part(p, ctx, scenario) for p in spec.parts)
+                raise _Redraw(f"require: {cond}", where)
+        built = []
+        for i, ps in enumerate(spec.parts):
+            where = ("parts", i)
+            built.append(build_part(ps, ctx, scenario))
+        parts = tuple(built)
+        where = ("story",)
         story = render(spec.story, ctx)
     except (ex.ExpressionError, ValueError, ZeroDivisionError, OverflowError, KeyError) as exc:
         if isinstance(exc, _Redraw):
             raise
-        raise _Redraw(f"cannot evaluate: {exc}") from None
+        raise _Redraw(f"cannot evaluate: {exc}", where) from None
     probabilities = probability_parts(spec)
     for i, part in enumerate(parts):
         if problems := part_problems(part, part.id in probabilities):

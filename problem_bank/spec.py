@@ -13,7 +13,8 @@ import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -477,9 +478,53 @@ def _validate(
         return model.model_validate(data), []
     except ValidationError as exc:
         return None, [
-            SpecError(plain_message(err, loc, plain.get(loc)), line_for(lines, loc), dotted(loc))
+            SpecError(
+                plain_message(err, loc, plain.get(loc), _fields_at(model, loc[:-1], data)),
+                line_for(lines, loc),
+                dotted(loc),
+            )
             for err, loc in _most_specific(exc.errors(), data)
         ]
+
+
+def _fields_at(model: type[BaseModel], loc: Loc, data: Any) -> list[str]:
+    """The fields the mapping at ``loc`` may have (for "unknown field"), [] if unknown."""
+    tp: Any = model
+    for key in loc:
+        tp = _member(tp, data)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field_info = tp.model_fields.get(key) if isinstance(key, str) else None
+            if field_info is None:
+                return []
+            tp = field_info.annotation
+        elif get_origin(tp) in (list, dict) and get_args(tp):
+            tp = get_args(tp)[-1]  # list[X] and dict[str, X]: X
+        else:
+            return []
+        data = data[key]
+    tp = _member(tp, data)
+    return list(tp.model_fields) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
+
+
+def _member(tp: Any, data: Any) -> Any:
+    """The type of ``tp`` that ``data`` is written as: Annotated unwrapped, the mapping
+    member of a union (a tagged union's by its ``type``)."""
+    while get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    if get_origin(tp) not in (Union, UnionType):
+        return tp
+    models = [
+        t
+        for t in (_member(a, data) for a in get_args(tp))
+        if isinstance(t, type) and issubclass(t, BaseModel)
+    ]
+    tagged = [m for m in models if isinstance(data, dict) and _tag_fits(m, data.get("type"))]
+    return next(iter(tagged or models), None)
+
+
+def _tag_fits(model: type[BaseModel], tag: Any) -> bool:
+    field_info = model.model_fields.get("type")
+    return field_info is not None and tag in get_args(field_info.annotation)
 
 
 def _as_written(

@@ -356,3 +356,37 @@ def test_the_draws_keep_to_the_time_budget() -> None:
     assert time.perf_counter() - t0 < 4.0
     (stopped,) = diagnose(text, seconds=0.0)
     assert stopped.severity == "warning" and "did not finish" in stopped.message
+
+
+def test_a_part_no_draw_can_evaluate_is_an_error_at_that_part() -> None:
+    text = _replace(SIMPLE, "answer: predict(Foodavailability=x0)", "answer: 1 / (x0 - x0)")
+    found = _only(text)
+    assert found.field == "parts[2]" and found.line == _line_of(text, "- id: prediction")
+    assert "none of the 5 seeds tried gave a usable variant: cannot evaluate" in found.message
+
+
+def test_a_misconception_equal_to_the_answer_in_some_draws_is_a_warning() -> None:
+    """Generation redraws those draws, so the problem works, at a cost the author sees."""
+    slope_x = 'coef("Foodavailability") * x0'
+    text = _replace(SIMPLE, slope_x, slope_x + ' + ifelse(x0 > 4, coef("(Intercept)"), 0)')
+    (found,) = diagnose(text)
+    assert (found.severity, found.field) == ("warning", "parts[2].misconceptions[0].expression")
+    assert "gives the answer itself in " in found.message and "redraws" in found.message
+
+
+def test_an_unknown_field_names_the_fields_that_may_be_there() -> None:
+    text = _replace(SIMPLE, "decimals: 2}", "decimals: 2, mena: 3}")
+    (found,) = diagnose(text)
+    assert found.field == "dgp.predictors.Foodavailability.mena"
+    assert found.message == (
+        "unknown field 'mena': did you mean mean? the fields here are "
+        "type, dist, low, high, mean, sd, step, decimals"
+    )
+
+
+def test_a_boolean_key_is_named_as_the_yaml_trap() -> None:
+    (found,) = diagnose("id: x\nyes: 1\n")
+    assert found.line == 2
+    assert (
+        found.message == "the key 'yes' must be text: YAML 1.1 reads it as true; write it in quotes"
+    )
