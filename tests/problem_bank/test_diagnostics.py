@@ -390,3 +390,11 @@ def test_a_boolean_key_is_named_as_the_yaml_trap() -> None:
     assert (
         found.message == "the key 'yes' must be text: YAML 1.1 reads it as true; write it in quotes"
     )
+
+
+def test_a_condition_that_refuses_most_draws_is_a_warning_at_its_line() -> None:
+    text = _replace(SIMPLE, "params:\n", "require:\n  - x0 > 8.3\nparams:\n")
+    (found,) = diagnose(text)
+    assert (found.severity, found.field) == ("warning", "require[0]")
+    assert found.line == _line_of(text, "- x0 > 8.3")
+    assert "draws tried were redrawn, most for 'require: x0 > 8.3'" in found.message
