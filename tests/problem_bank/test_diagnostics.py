@@ -72,7 +72,11 @@ def test_several_mistakes_are_all_reported_with_their_lines() -> None:
     assert len(where) == len(found) == 5, [str(d) for d in found]
     assert 'quote it: id: "yes"' in where[(1, "id")]
     assert "'rate' is not defined" in where[(_line_of(SEVERAL, "story: |"), "story")]
-    assert "family: binomial, not gaussian" in where[(_line_of(SEVERAL, "plot:"), "plot")]
+    plot = where[(_line_of(SEVERAL, "plot:"), "plot")]
+    assert "family: binomial, not gaussian" in plot
+    assert plot.endswith(
+        "for this model write plot: group_lines or plot: scatter, or leave plot out"
+    )
     mistake = where[
         (_line_of(SEVERAL, 'expression: coef("IC")'), "parts[1].misconceptions[0].expression")
     ]
