@@ -6,13 +6,17 @@ import time
 from importlib import resources
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from problem_bank import Diagnostic, SpecError, diagnose, parse_spec
 from problem_bank.error_text import WORDING
 from problem_bank.spec import ProblemSpec
 from problem_bank.yaml_lines import load_with_lines
+from tests.bounded import FUZZ, bounded
 from tests.hostile_yaml import HOSTILE_YAML
+from tests.problem_bank.test_fuzz import mutated_specs
 
 SPECS = resources.files("problem_bank") / "specs"
 
@@ -402,3 +406,27 @@ def test_a_condition_that_refuses_most_draws_is_a_warning_at_its_line() -> None:
     assert (found.severity, found.field) == ("warning", "require[0]")
     assert found.line == _line_of(text, "- x0 > 8.3")
     assert "draws tried were redrawn, most for 'require: x0 > 8.3'" in found.message
+
+
+# ------------------------------------------------------------------------------- fuzz
+
+
+@FUZZ
+@given(text=mutated_specs() | st.text(max_size=400))
+def test_diagnose_agrees_with_parse_spec_and_never_raises(text: str) -> None:
+    """parse_spec refuses exactly the specs diagnose finds an error in, with one of them."""
+    found = bounded(lambda: diagnose(text, generate=False), ())
+    assert isinstance(found, list)
+    parsed = bounded(lambda: parse_spec(text), (SpecError,))
+    errors = [(d.line, d.field, d.message) for d in found if d.severity == "error"]
+    if isinstance(parsed, SpecError):
+        assert (parsed.line, parsed.field, parsed.reason) in errors
+    else:
+        assert errors == []
+
+
+@settings(FUZZ, max_examples=15, deadline=None)
+@given(text=mutated_specs())
+def test_diagnose_with_draws_is_bounded_and_never_raises(text: str) -> None:
+    found = bounded(lambda: diagnose(text, seconds=1.0), (), seconds=8.0, megabytes=None)
+    assert isinstance(found, list)
