@@ -20,7 +20,6 @@ import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -37,17 +36,8 @@ class BadView(ValueError):
     """A query parameter the gradebook cannot read (the caller answers 400)."""
 
 
-@dataclass
-class Cell:
-    points: float | None = None
-    possible: float | None = None
-    attempts: int = 0
-    last_at: datetime | None = None
-    late: bool = False
-    pending: bool = False
-    overridden: bool = False
-    exception: bool = False
-    opened: bool = False
+#: One cell: the counted points and the markers (late, exception, overridden, pending).
+Cell = standings.Summary
 
 
 @dataclass(frozen=True)
@@ -219,21 +209,7 @@ def _cells(
 ) -> dict[tuple[int, int], Cell]:
     """One Cell per (student, problem): the points that count, as services/standings
     decides them for the student page and the LMS too (score policy, overrides)."""
-    found = standings.standings(session, assignment_problems, user_ids)
-    return {
-        key: Cell(
-            points=standing.points,
-            possible=standing.possible,
-            attempts=len(standing.attempts),
-            last_at=standing.last_at,
-            late=standing.late,
-            pending=standing.pending,
-            overridden=standing.overridden,
-            exception=standing.exception is not None,
-            opened=bool(standing.versions),
-        )
-        for key, standing in found.items()
-    }
+    return standings.summaries(session, assignment_problems, user_ids)
 
 
 def _sort(book: Gradebook) -> None:
