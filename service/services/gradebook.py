@@ -21,7 +21,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from service.models import Assignment, AssignmentProblem, Course, User
 from service.services import standings, teaching
@@ -178,6 +179,14 @@ def build(session: Session, course: Course, view: View | None = None) -> Gradebo
     """The gradebook of ``course`` as ``view`` asks: its columns, and one row per enrolled
     student matching the filter, sorted. Raises BadView for an assignment not in the course."""
     view = view or View()
+    # The columns' assignments, items and problems in three queries, not one per column.
+    session.scalars(
+        select(Assignment)
+        .where(Assignment.course_id == course.id)
+        .options(
+            selectinload(Assignment.assignment_problems).selectinload(AssignmentProblem.problem)
+        )
+    ).all()
     every_group = groups_of(course)
     groups = every_group
     if view.assignment_id is not None:
