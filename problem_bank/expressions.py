@@ -248,6 +248,8 @@ class Call:
     name: str
     args: tuple[Any, ...]  # literal values, or None where the argument is not a literal
     keywords: dict[str, Any]
+    #: The name where an argument is a bare name (a parameter), else None.
+    arg_names: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -415,7 +417,8 @@ def _check_call(node: ast.Call, calls: list[Call], names: set[str], depth: int) 
     for kw in node.keywords:
         if kw.arg in ("model", "scale") and not isinstance(_literal(kw.value), str):
             raise ExpressionError(f"{name}(): {kw.arg}= must be a quoted string")
-    calls.append(Call(name, args, keywords))
+    arg_names = tuple(a.id if isinstance(a, ast.Name) else None for a in node.args)
+    calls.append(Call(name, args, keywords, arg_names))
     for arg in node.args:
         _check(arg, calls, names, depth)
     for kw in node.keywords:

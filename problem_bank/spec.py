@@ -732,9 +732,28 @@ class _ExpressionChecker:
         assert dgp.n is not None  # DgpSpec requires n without groups
         return _low(dgp.n)
 
-    def _row_problem(self, name: str, row: Any) -> str | None:
-        """A literal row must exist in every variant: 1 up to the fewest rows drawn."""
-        if row is None:  # a parameter or an expression: checked on each variant
+    def _row_problem(self, name: str, row: Any, param: str | None = None) -> str | None:
+        """A literal row, or every row a parameter can draw, must exist in every variant:
+        1 up to the fewest rows drawn (an expression is checked on each variant)."""
+        if param is not None and param in self.spec.params:
+            p = self.spec.params[param]
+            if p.row_of is not None:
+                return None
+            if p.integer is not None:
+                rows: list[Any] = list(p.integer)
+            elif p.choice is not None:
+                rows = list(p.choice)
+            else:
+                drawn = "a factor level" if p.level_of else "any number in a range"
+                return (
+                    f"{name}(): parameter {param} draws {drawn}, not a row number; "
+                    "draw rows with {row_of: main} or integer: [low, high]"
+                )
+            for each in rows:
+                if problem := self._row_problem(name, each):
+                    return f"{problem} (parameter {param} can draw it)"
+            return None
+        if row is None:  # an expression: checked on each variant
             return None
         if problem := ex.row_problem(row):
             return f"{name}(): {problem}"
@@ -757,7 +776,7 @@ class _ExpressionChecker:
         if isinstance(column, str) and column not in columns:
             have = ", ".join(columns)
             return f"observed(): {column!r} is not a column of the data; columns: {have}"
-        return self._row_problem("observed", call.args[1])
+        return self._row_problem("observed", call.args[1], call.arg_names[1])
 
     def _level_ok(self, factor: str, value: Any) -> str | None:
         if isinstance(value, str) and value not in self.levels.get(factor, [value]):
@@ -798,7 +817,7 @@ class _ExpressionChecker:
             if "group" in call.keywords and not f.random:
                 return "predict(group=...) needs a model with random effects"
         elif call.name in ("fitted", "residual"):
-            return self._row_problem(call.name, call.args[0])
+            return self._row_problem(call.name, call.args[0], call.arg_names[0])
         elif call.name in ("varcorr", "ranef"):
             group = call.args[0]
             terms = {r.group: r.names for r in f.random}

@@ -178,6 +178,29 @@ def test_spec_checks_rows_columns_and_types(answer: str, message: str) -> None:
     assert info.value.line == 24  # the answer's line
 
 
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("{uniform: [1, 30]}", "parameter t draws any number in a range, not a row number"),
+        ("{integer: [1, 50]}", "row 50 does not exist in every variant.*parameter t can draw"),
+        ("{integer: [0, 5]}", "row 0: rows are numbered from 1.*parameter t can draw it"),
+        ("{choice: [2, a]}", "a row number must be a number, not text"),
+    ],
+)
+def test_a_row_parameter_must_draw_rows_of_every_variant(param: str, message: str) -> None:
+    text = _spec("fitted(t)").replace("  s: {row_of: main}", f"  s: {{row_of: main}}\n  t: {param}")
+    with pytest.raises(SpecError, match=message):
+        parse_spec(text)
+
+
+def test_integer_and_choice_rows_within_the_data_are_fine() -> None:
+    for param in ("{integer: [1, 40]}", "{choice: [2, 17]}"):
+        text = _spec('residual(t, "pearson")').replace(
+            "  s: {row_of: main}", f"  s: {{row_of: main}}\n  t: {param}"
+        )
+        assert parse_spec(text).params["t"].row_of is None
+
+
 def test_row_functions_need_a_model_that_defines_row_residuals() -> None:
     text = _spec('residual(r, "response", model="mix")').replace("  mixed:", "  mix:")
     text = text.replace("Count ~ Temp}\nparams", "Count ~ Temp + (1 | Temp)}\nparams")
