@@ -169,7 +169,7 @@ def _spec(answer: str, **replace: str) -> str:
         ('fitted(r, scale="log")', 'fitted\\(\\): scale must be "response" or "link"'),
         ('observed("Depth", r)', "'Depth' is not a column of the data; columns: Temp, Count"),
         ('observed("Temp", 61)', "as few as 40 rows"),
-        ("observed(Temp, r)", "unknown name 'Temp'"),
+        ("observed(Temp, r)", "'Temp' .*declare it under params"),
     ],
 )
 def test_spec_checks_rows_columns_and_types(answer: str, message: str) -> None:
