@@ -201,3 +201,11 @@ def test_a_quoted_level_stays_text() -> None:
     spec = spec.replace("Nettrap", "Netno").replace('Net="trap"', 'Net="no"')
     spec = spec.replace('Net="gill"', 'Net="yes"')
     assert parse_spec(spec).factor_levels() == {"Net": ["yes", "no"]}
+
+
+def test_the_tutorial_spec_has_no_diagnostic_at_all() -> None:
+    """problem_bank.diagnose (helper diag's branch) finds every problem at once, also by
+    drawing variants: the tutorial's whole specs must have none."""
+    diagnostics = pytest.importorskip("problem_bank.diagnostics")
+    for name in ("tutorial-step-1", "tutorial-step-5"):
+        assert diagnostics.diagnose(blocks("spec")[name], generate=True) == [], name
