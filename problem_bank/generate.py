@@ -107,9 +107,10 @@ class VariantContext:
         if column not in self.data.columns:
             have = ", ".join(self.data.columns)
             raise ex.ExpressionError(f"observed(): {column!r} is not a column of the data ({have})")
-        value = self.data[column].iloc[ex.row_index(row, len(self.data))]
+        index = ex.row_index(row, len(self.data))
+        value = self.data[column].iloc[index]
         if pd.isna(value):
-            raise ex.ExpressionError(f"observed(): row {row} of {column} is missing (NA)")
+            raise ex.ExpressionError(f"observed(): row {index + 1} of {column} is missing (NA)")
         return value if isinstance(value, str) else float(value)
 
     def with_values(self, **values: Any) -> VariantContext:

@@ -127,7 +127,7 @@ class FittedView:
         kept = design.frame.index.get_indexer([index])[0]
         if kept < 0:
             raise ex.ExpressionError(
-                f"row {row} is not in the fit of {self.formula.text!r}: a value it uses is "
+                f"row {index + 1} is not in the fit of {self.formula.text!r}: a value it uses is "
                 "missing (NA), so R's fitted() and residuals() leave the row out; draw "
                 "the row with a row_of parameter"
             )

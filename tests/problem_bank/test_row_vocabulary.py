@@ -75,6 +75,8 @@ def test_a_row_with_a_missing_value_is_not_in_the_fit() -> None:
     na_row = int(np.flatnonzero(data["Length"].isna().to_numpy())[0]) + 1
     with pytest.raises(ex.ExpressionError, match=rf"row {na_row} is not in the fit.*row_of"):
         _value(ctx, f'residual({na_row}, "response")')
+    with pytest.raises(ex.ExpressionError, match=rf"row {na_row} is not in the fit"):
+        _value(ctx, f"fitted({na_row}.0)")  # a whole float (an integer param's 3.0) too
     with pytest.raises(ex.ExpressionError, match=rf"row {na_row} of Length is missing \(NA\)"):
         _value(ctx, f'observed("Length", {na_row})')
     assert na_row not in ctx.model("main").rows_used()
