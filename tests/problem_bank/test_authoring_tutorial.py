@@ -98,6 +98,24 @@ def test_the_tutorial_asks_what_it_promises() -> None:
     assert "observed(" in text and "fitted(" in text
 
 
+@pytest.mark.parametrize("seed", [0, 5])
+def test_a_student_gets_the_tutorials_messages(seed: int) -> None:
+    """Graded as a student would be: the key is right, each misconception's value (as a
+    student types it, to the digits asked) gets that misconception's message."""
+    from graders import grade  # the tutorial promises what the grader says
+
+    variant = generate(parse_spec(tutorial_spec()), seed)
+    for part in variant.parts:
+        digits = part.acceptance.digits
+        right = next(f for f in grade(variant, {part.id: part.answer}).parts if f.id == part.id)
+        assert right.score == 1.0, (seed, part.id)
+        for m in part.misconceptions:
+            typed = float(f"{float(m.answer):.{digits}g}")
+            verdict = next(f for f in grade(variant, {part.id: typed}).parts if f.id == part.id)
+            assert (verdict.score, verdict.misconception) == (0.0, m.id), (seed, part.id)
+            assert m.message[:30] in verdict.message, (seed, part.id)
+
+
 def _contained(part: Any, whole: Any, where: str) -> None:
     """``part`` is a piece of ``whole``: its keys with the same values, list items found
     (by ``id`` for mappings that have one)."""
