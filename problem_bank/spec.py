@@ -22,12 +22,16 @@ from problem_bank import expressions as ex
 from problem_bank.error_text import (
     CHOICE_ID_PATTERN,
     ID_PATTERN,
+    PLACEHOLDER_FIRST_MESSAGE,
     R_NAME_PATTERN,
     TAB_MESSAGE,
+    UNCLOSED_QUOTE_MESSAGE,
     number_trap,
+    placeholder_first_line,
     plain_message,
     tab_line,
     text_trap,
+    unclosed_quote_line,
 )
 from problem_bank.families import DGP_FAMILY_NAMES, FAMILY_NAMES, any_of, family, offering
 from problem_bank.formula import Formula, FormulaError, parse_formula
@@ -472,9 +476,15 @@ def validate_yaml(model: type[M], text: str) -> tuple[M, dict[Loc, int]]:
 
 
 def _yaml_error(text: str, exc: YamlError) -> SpecError:
-    """A loader error; a tab in the indentation is named as the cause at its own line."""
-    if exc.loc is None and (line := tab_line(text)) is not None and "YAML" in str(exc):
-        return SpecError(TAB_MESSAGE, line)
+    """A loader error; a tab in the indentation, a quote never closed or a value that
+    starts with a placeholder is named as the cause, at its own line."""
+    if exc.loc is None and str(exc).startswith("not valid YAML"):
+        if (line := tab_line(text)) is not None:
+            return SpecError(TAB_MESSAGE, line)
+        if placeholder_first_line(text, exc.line):
+            return SpecError(PLACEHOLDER_FIRST_MESSAGE, exc.line)
+        if (line := unclosed_quote_line(text, exc.line)) is not None:
+            return SpecError(UNCLOSED_QUOTE_MESSAGE, line)
     return SpecError(str(exc), exc.line, dotted(exc.loc or ()))
 
 

@@ -430,3 +430,34 @@ def test_diagnose_agrees_with_parse_spec_and_never_raises(text: str) -> None:
 def test_diagnose_with_draws_is_bounded_and_never_raises(text: str) -> None:
     found = bounded(lambda: diagnose(text, seconds=1.0), (), seconds=8.0, megabytes=None)
     assert isinstance(found, list)
+
+
+# ------------------------------------------------------------- YAML syntax in words
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("topic: linear models", "topic: linear: models", 'put the text in quotes (title: "'),
+        ("topic: linear models", "topic: linear models\nno colon here", "add the colon"),
+        ("topic: linear models", "topic: `lm` fits", "a value cannot start with `"),
+        ("topic: linear models", 'topic: "a \\d b"', "use single quotes"),
+        ("output: [summary_lm]", "output: [summary_lm", "a list opened with [ is not closed"),
+        ("  - id: slope\n", "   - id: slope\n", "line up with the list items above"),
+        ("topic: linear models", "topic: {n} models", "starts with a placeholder in quotes"),
+        ("topic: linear models", 'topic: "linear models', "the quote opened on this line"),
+        ("topic: linear models", "topic: 'it''s linear", "the quote opened on this line"),
+    ],
+)
+def test_yaml_syntax_errors_say_what_to_write(old: str, new: str, words: str) -> None:
+    text = _replace(SIMPLE, old, new)
+    (found,) = diagnose(text)
+    assert words in found.message
+    assert found.line == _line_of(text, new) + new.rstrip("\n").count("\n")  # its last line
+
+
+def test_a_multi_line_quoted_text_that_closes_is_not_blamed() -> None:
+    text = _replace(SIMPLE, "topic: linear models", 'topic: "linear\n  models"\nfoo: [1')
+    (found,) = diagnose(text)
+    assert "a list opened with [ is not closed" in found.message
+    assert found.line == _line_of(text, "foo: [1")
