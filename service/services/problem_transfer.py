@@ -217,8 +217,13 @@ def import_problems(
     ``user`` must teach ``course`` (the problem bank is shared by every course; the course
     says on whose behalf the problems come in, as the web pages and API require).
     """
-    if not (access.is_author(user) and access.teaches(session, user, course.id)):
+    if not access.teaches(session, user, course.id):
         raise NotInstructor(f"{user.email} is not an instructor of {course.code}")
+    if not access.is_author(user):
+        raise NotInstructor(
+            f"{user.email} may not write problems: that needs the instructor site role, "
+            "which an admin gives"
+        )
     specs = _checked(files)
     steps = _plan(session, user, specs)
     return _apply(session, user, steps)

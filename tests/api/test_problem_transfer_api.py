@@ -216,10 +216,20 @@ def test_someone_elses_problem_with_other_text_is_a_422_that_says_what_to_do(
     }
 
 
-def test_import_roles_and_limits(client, travel: Travel, app):
+def test_import_roles_and_limits(client, travel: Travel, app, db_session):
     ok = [{"filename": "a.yaml", "spec": authored_text()}]
     assert "instructors" in _problem(_import(client, travel, ok, "student"), 403)["detail"]
     _problem(_import(client, travel, ok, "outsider"), 404)
+    # Teaches the course (an LMS launch enrolled them so) but may not write problems.
+    ta = User(email="ta@a.test", name="Ta", role=Role.student)
+    db_session.add_all([ta, Enrollment(user=ta, course=travel.course, role=Role.instructor)])
+    db_session.commit()
+    travel.secrets["ta"] = tokens.create(db_session, ta, name="ta")[1]
+    body = _problem(_import(client, travel, ok, "ta"), 403)
+    assert body["detail"] == (
+        "ta@a.test may not write problems: that needs the instructor site role, which an "
+        "admin gives."
+    )
     big = "#" * (problem_bank.MAX_SPEC_BYTES + 1)
     body = _problem(_import(client, travel, [{"filename": "big.yaml", "spec": big}]), 422)
     assert "json.files.0.spec" in body["detail"]
