@@ -75,7 +75,7 @@ def test_several_mistakes_are_all_reported_with_their_lines() -> None:
     where = {(d.line, d.field): d.message for d in found if d.severity == "error"}
     assert len(where) == len(found) == 5, [str(d) for d in found]
     assert 'quote it: id: "yes"' in where[(1, "id")]
-    assert "'rate' is not defined" in where[(_line_of(SEVERAL, "story: |"), "story")]
+    assert "'rate' is not defined" in where[(_line_of(SEVERAL, "{rate}"), "story")]
     plot = where[(_line_of(SEVERAL, "plot:"), "plot")]
     assert "family: binomial, not gaussian" in plot
     assert plot.endswith(
@@ -269,6 +269,21 @@ def test_a_python_format_placeholder_says_what_the_syntax_is() -> None:
     assert messages[1].endswith("write {x0|2} for 2 significant digits")
     assert "{x0|3} for 3 significant digits or {x0|2f} for 2 decimals" in messages[2]
     assert not any("invalid decimal literal" in m for m in messages)
+
+
+def test_a_placeholder_in_a_story_of_several_lines_is_named_at_its_own_line() -> None:
+    text = _replace(ADDITIVE, "(dose1, dose2). For each", "(dose1, dose2) at {rate}. For each")
+    text = _replace(
+        text,
+        "    prompt: What is the common slope of IC?",
+        "    prompt: |\n      What\n      is {x9}?",
+    )
+    found = diagnose(text, generate=False)
+    assert [(d.field, d.line) for d in found] == [
+        ("story", _line_of(text, "{rate}")),
+        ("parts[1].prompt", _line_of(text, "{x9}")),
+    ]
+    assert type(found[0].message) is str
 
 
 def test_an_undefined_placeholder_says_where_to_declare_it() -> None:
