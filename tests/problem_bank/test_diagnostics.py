@@ -124,7 +124,9 @@ def test_every_shape_error_is_reported_once_per_place() -> None:
         ("n: [30, 80]", "n: 1e3", "dgp.n", "reads 1e3 as text, not a number"),
         ("n: [30, 80]", "n: [30, 1e2]", "dgp.n[1]", "write 100"),
         ("n: [30, 80]", "n: 010", "dgp.n", "reads 010 as an octal number, 8"),
-        ("decimals: 2}", "decimals: 02}", "dgp.predictors.Foodavailability.decimals", "octal"),
+        ("decimals: 2}", "decimals: 010}", "dgp.predictors.Foodavailability.decimals", "octal"),
+        ("title: Simple linear regression", "title: 1:30", "title", "base-60 number, 90"),
+        ("n: [30, 80]", "n: [30, 1:20]", "dgp.n[1]", "base-60 number, 80: write the number"),
         (
             "{type: numeric, low: 1, high: 10, decimals: 2}",
             "{type: factor, levels: [yes, no]}",
@@ -149,6 +151,11 @@ def test_a_tab_in_the_indentation_is_named_at_its_line() -> None:
     text = _replace(SIMPLE, "  formula: ReproductiveEffort", "\tformula: ReproductiveEffort")
     (found,) = diagnose(text)
     assert found.line == _line_of(text, "\tformula") and "indented with a tab" in found.message
+
+
+def test_a_leading_0_that_changes_nothing_is_fine() -> None:
+    """07 is 7 in octal too."""
+    assert diagnose(_replace(SIMPLE, "decimals: 2}", "decimals: 02}"), generate=False) == []
 
 
 def test_a_quoted_yes_is_text_and_fine() -> None:
