@@ -49,15 +49,21 @@ def _key(loc: tuple[str | int, ...]) -> str:
     return f"{loc[-1]}: " if loc and isinstance(loc[-1], str) else "- "
 
 
+def _number_reading(raw: str, value: Any) -> tuple[str, str] | None:
+    """How YAML 1.1 read an unquoted number other than as written, and what to write."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if _OCTAL.match(raw) and int(raw.replace("_", ""), 10) != value:  # 07 is 7 either way
+        return f"YAML 1.1 reads {raw} as an octal number, {value}", "write it without the leading 0"
+    if _SEXAGESIMAL.match(raw):
+        return f"YAML 1.1 reads {raw} as a base-60 number, {value}", "write the number itself"
+    return None
+
+
 def number_trap(raw: str | None, value: Any) -> str | None:
     """Why an unquoted number is not what was written: ``010`` is 8, ``1:30`` is 90."""
-    if raw is None or isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if _OCTAL.match(raw) and raw.strip("+-").strip("0_"):
-        return f"YAML 1.1 reads {raw} as an octal number, {value}: write it without the leading 0"
-    if _SEXAGESIMAL.match(raw):
-        return f"YAML 1.1 reads {raw} as a base-60 number, {value}: quote it if it is text"
-    return None
+    reading = _number_reading(raw, value) if raw is not None else None
+    return f"{reading[0]}: {reading[1]}" if reading else None
 
 
 def text_trap(raw: str | None, value: Any, loc: tuple[str | int, ...]) -> str | None:
@@ -70,8 +76,8 @@ def text_trap(raw: str | None, value: Any, loc: tuple[str | int, ...]) -> str | 
             f'quote it: {_key(loc)}"{raw}"'
         )
     if isinstance(value, int | float) and not isinstance(value, bool):
-        how = number_trap(raw, value)
-        read = how.split(":")[0] if how else f"YAML reads {raw} as the number {value}"
+        reading = _number_reading(raw, value)
+        read = reading[0] if reading else f"YAML reads {raw} as the number {value}"
         return f'{read}, not as text; quote it: {_key(loc)}"{raw}"'
     return None
 
@@ -155,6 +161,8 @@ def plain_message(
     if kind == "extra_forbidden" and known and loc:
         return _unknown_field(str(loc[-1]), known)
     if kind == "string_type" and (trap := text_trap(raw, value, loc)):
+        return trap
+    if trap := number_trap(raw, value):  # decimals: 010 is 8, "not more than 6" misleads
         return trap
     if kind in _NUMBER_TYPES or kind == "tuple_type":
         if trap := exponent_trap(raw, value, whole=kind.startswith("int")):

@@ -75,7 +75,7 @@ def test_several_mistakes_are_all_reported_with_their_lines() -> None:
     where = {(d.line, d.field): d.message for d in found if d.severity == "error"}
     assert len(where) == len(found) == 5, [str(d) for d in found]
     assert 'quote it: id: "yes"' in where[(1, "id")]
-    assert "'rate' is not defined" in where[(_line_of(SEVERAL, "story: |"), "story")]
+    assert "'rate' is not defined" in where[(_line_of(SEVERAL, "{rate}"), "story")]
     plot = where[(_line_of(SEVERAL, "plot:"), "plot")]
     assert "family: binomial, not gaussian" in plot
     assert plot.endswith(
@@ -124,7 +124,9 @@ def test_every_shape_error_is_reported_once_per_place() -> None:
         ("n: [30, 80]", "n: 1e3", "dgp.n", "reads 1e3 as text, not a number"),
         ("n: [30, 80]", "n: [30, 1e2]", "dgp.n[1]", "write 100"),
         ("n: [30, 80]", "n: 010", "dgp.n", "reads 010 as an octal number, 8"),
-        ("decimals: 2}", "decimals: 02}", "dgp.predictors.Foodavailability.decimals", "octal"),
+        ("decimals: 2}", "decimals: 010}", "dgp.predictors.Foodavailability.decimals", "octal"),
+        ("title: Simple linear regression", "title: 1:30", "title", "base-60 number, 90"),
+        ("n: [30, 80]", "n: [30, 1:20]", "dgp.n[1]", "base-60 number, 80: write the number"),
         (
             "{type: numeric, low: 1, high: 10, decimals: 2}",
             "{type: factor, levels: [yes, no]}",
@@ -149,6 +151,11 @@ def test_a_tab_in_the_indentation_is_named_at_its_line() -> None:
     text = _replace(SIMPLE, "  formula: ReproductiveEffort", "\tformula: ReproductiveEffort")
     (found,) = diagnose(text)
     assert found.line == _line_of(text, "\tformula") and "indented with a tab" in found.message
+
+
+def test_a_leading_0_that_changes_nothing_is_fine() -> None:
+    """07 is 7 in octal too."""
+    assert diagnose(_replace(SIMPLE, "decimals: 2}", "decimals: 02}"), generate=False) == []
 
 
 def test_a_quoted_yes_is_text_and_fine() -> None:
@@ -269,6 +276,21 @@ def test_a_python_format_placeholder_says_what_the_syntax_is() -> None:
     assert messages[1].endswith("write {x0|2} for 2 significant digits")
     assert "{x0|3} for 3 significant digits or {x0|2f} for 2 decimals" in messages[2]
     assert not any("invalid decimal literal" in m for m in messages)
+
+
+def test_a_placeholder_in_a_story_of_several_lines_is_named_at_its_own_line() -> None:
+    text = _replace(ADDITIVE, "(dose1, dose2). For each", "(dose1, dose2) at {rate}. For each")
+    text = _replace(
+        text,
+        "    prompt: What is the common slope of IC?",
+        "    prompt: |\n      What\n      is {x9}?",
+    )
+    found = diagnose(text, generate=False)
+    assert [(d.field, d.line) for d in found] == [
+        ("story", _line_of(text, "{rate}")),
+        ("parts[1].prompt", _line_of(text, "{x9}")),
+    ]
+    assert type(found[0].message) is str
 
 
 def test_an_undefined_placeholder_says_where_to_declare_it() -> None:
