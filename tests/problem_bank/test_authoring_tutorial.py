@@ -20,7 +20,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from problem_bank import generate, parse_spec, selftest
+from problem_bank import diagnose, generate, parse_spec, selftest
 from problem_bank.cli import problems
 from problem_bank.spec import SpecError
 from problem_bank.yaml_lines import load_with_lines
@@ -222,8 +222,7 @@ def test_a_quoted_level_stays_text() -> None:
 
 
 def test_the_tutorial_spec_has_no_diagnostic_at_all() -> None:
-    """problem_bank.diagnose (helper diag's branch) finds every problem at once, also by
-    drawing variants: the tutorial's whole specs must have none."""
-    diagnostics = pytest.importorskip("problem_bank.diagnostics")
+    """problem_bank.diagnose finds every problem at once, also by drawing variants: the
+    tutorial's whole specs must have none."""
     for name in ("tutorial-step-1", "tutorial-step-5"):
-        assert diagnostics.diagnose(blocks("spec")[name], generate=True) == [], name
+        assert diagnose(blocks("spec")[name], generate=True) == [], name
