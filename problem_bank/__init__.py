@@ -3,6 +3,7 @@
 Public API::
 
     parse_spec(text) -> ProblemSpec          # validate an authored YAML spec (SpecError)
+    diagnose(text, generate=True, seconds=5.0) -> list[Diagnostic]   # every problem at once
     builtin_problems() -> dict[str, ProblemSpec]
     generate(spec, seed, budget=None) -> Variant     # OverBudget past ``budget`` seconds
     generate_builtin(slug, seed) -> Variant   # UnknownProblem for an unknown id
@@ -18,6 +19,7 @@ import functools
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from problem_bank.diagnostics import Diagnostic, diagnose
 from problem_bank.generate import GenerationError, InvalidSeed, OverBudget, generate
 from problem_bank.spec import ProblemSpec, SpecError, parse_spec
 from problem_bank.variant import Variant
@@ -113,6 +115,7 @@ def plot_text(spec: ProblemSpec, variant: Variant) -> str:
 
 __all__ = [
     "MAX_SPEC_BYTES",
+    "Diagnostic",
     "GenerationError",
     "InvalidSeed",
     "OverBudget",
@@ -122,6 +125,7 @@ __all__ = [
     "Variant",
     "builtin_problem",
     "builtin_problems",
+    "diagnose",
     "generate",
     "generate_builtin",
     "parse_spec",

@@ -174,11 +174,39 @@ def generate_with_context(spec: ProblemSpec, seed: int) -> tuple[Variant, Varian
     return variant, ctx
 
 
+@dataclass(frozen=True)
+class Draw:
+    """One attempt at a seed: why it was redrawn (None: it was kept), where in the spec the
+    reason lies (``("parts", 2)``, ``("require", 0)``; ``()`` for the data or fits), and
+    the parts it built (none when it failed before building them)."""
+
+    reason: str | None
+    where: tuple[str | int, ...] = ()
+    parts: tuple[Part, ...] = ()
+
+
+def draws_of_seed(
+    spec: ProblemSpec, seed: int, deadline: Deadline | None = None
+) -> tuple[list[Draw], str | None]:
+    """Every attempt generation makes at ``seed``, and why the seed failed (None if it did
+    not): what :mod:`problem_bank.draw_checks` reads to name the cause at its line.
+    :class:`OverBudget` past the deadline."""
+    draws: list[Draw] = []
+    try:
+        _with_redraws(spec, seed, deadline, None, draws)
+    except OverBudget:
+        raise
+    except GenerationError as exc:
+        return draws, str(exc)
+    return draws, None
+
+
 def _with_redraws(
     spec: ProblemSpec,
     seed: int,
     deadline: Deadline | None,
     crosscheck: CrossCheck | None,
+    draws: list[Draw] | None = None,
 ) -> tuple[Variant, VariantContext, list[str]]:
     seed = check_seed(seed)
     reasons: list[str] = []
@@ -187,6 +215,8 @@ def _with_redraws(
             variant, ctx = _attempt(spec, seed, attempt, deadline, crosscheck)
         except _Redraw as exc:
             reasons.append(str(exc))
+            if draws is not None:
+                draws.append(Draw(str(exc), exc.where, exc.parts))
             continue
         except GenerationError:
             raise
@@ -194,6 +224,8 @@ def _with_redraws(
             raise GenerationError(
                 f"{spec.id}: seed {seed} cannot be generated: {type(exc).__name__}: {exc}"
             ) from exc
+        if draws is not None:
+            draws.append(Draw(None, (), variant.parts))
         return variant, ctx, reasons
     raise GenerationError(
         f"{spec.id}: no well-posed variant for seed {seed} in {MAX_ATTEMPTS} draws "
@@ -202,7 +234,14 @@ def _with_redraws(
 
 
 class _Redraw(Exception):
-    """This attempt is ill-posed; try the next one."""
+    """This attempt is ill-posed; try the next one. ``where`` and ``parts``: see :class:`Draw`."""
+
+    def __init__(
+        self, reason: str, where: tuple[str | int, ...] = (), parts: tuple[Part, ...] = ()
+    ) -> None:
+        super().__init__(reason)
+        self.where = where
+        self.parts = parts
 
 
 def _attempt(
@@ -253,9 +292,9 @@ def _attempt(
     ctx = VariantContext(views, values, printed)
     step("building the parts")
     try:
-        for cond in spec.require:
+        for i, cond in enumerate(spec.require):
             if not ex.parse(cond).evaluate(ctx):
-                raise _Redraw(f"require: {cond}")
+                raise _Redraw(f"require: {cond}", ("require", i))
         parts = tuple(build_part(p, ctx, scenario) for p in spec.parts)
         story = render(spec.story, ctx)
     except (ex.ExpressionError, ValueError, ZeroDivisionError, OverflowError, KeyError) as exc:
@@ -263,9 +302,9 @@ def _attempt(
             raise
         raise _Redraw(f"cannot evaluate: {exc}") from None
     probabilities = probability_parts(spec)
-    for part in parts:
+    for i, part in enumerate(parts):
         if problems := part_problems(part, part.id in probabilities):
-            raise _Redraw(problems[0])
+            raise _Redraw(problems[0], ("parts", i), parts)
     if scenario is not None:
         story = scenario.story + ("\n\n" + story if story.strip() else "")
     return _variant(spec, seed, story, parts, dataset, views, output, scenario), ctx

@@ -39,3 +39,25 @@ def format_error(fmt: str) -> str | None:
         kind = "decimals" if fmt.endswith("f") else "significant digits"
         return f"format |{fmt}: {kind} must be {low} to {MAX_FORMAT_DIGITS}"
     return None
+
+
+#: ``{x:.3f}``, ``{p:.2}``, ``{n:d}``: Python's format mini-language, which placeholders
+#: do not use (it would read as part of the expression).
+_PYTHON_FORMAT = re.compile(
+    r"^(.+?):\s*[<>^=]?[+\- ]?#?0?(\d*)[,_]?(?:\.(\d+))?([a-zA-Z%]?)\s*$", re.S
+)
+
+
+def python_format_error(inner: str) -> str | None:
+    """What to write instead of a Python-style format (``{x:.3f}`` → ``{x|3f}``), or None."""
+    m = _PYTHON_FORMAT.match(inner)
+    if m is None:
+        return None
+    expr, digits, kind = m.group(1).strip(), m.group(3) or m.group(2), m.group(4)
+    if digits and kind in ("f", "F", "%"):
+        instead = f"{{{expr}|{digits}f}} for {digits} decimals"
+    elif digits:
+        instead = f"{{{expr}|{digits}}} for {digits} significant digits"
+    else:
+        instead = f"{{{expr}|3}} for 3 significant digits or {{{expr}|2f}} for 2 decimals"
+    return f"a placeholder's format follows a bar, not a colon: write {instead}"

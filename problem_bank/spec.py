@@ -8,19 +8,32 @@ coefficient, factor level, model and parameter it names exists. Every failure is
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from problem_bank import expressions as ex
+from problem_bank.error_text import (
+    CHOICE_ID_PATTERN,
+    ID_PATTERN,
+    R_NAME_PATTERN,
+    TAB_MESSAGE,
+    number_trap,
+    plain_message,
+    tab_line,
+    text_trap,
+)
 from problem_bank.families import DGP_FAMILY_NAMES, FAMILY_NAMES, any_of, family, offering
 from problem_bank.formula import Formula, FormulaError, parse_formula
 from problem_bank.kinds import PartKind, kind_of
-from problem_bank.placeholders import format_error, placeholders
+from problem_bank.placeholders import format_error, placeholders, python_format_error
 from problem_bank.plots import plot_problems  # matplotlib is imported when a plot is drawn
-from problem_bank.yaml_lines import Loc, YamlError, line_for, load_with_lines
+from problem_bank.yaml_lines import Loc, YamlError, line_for, load_with_source
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -69,7 +82,7 @@ MAX_NAME_CHARS = 64
 #: Largest magnitude of an integer a spec gives (param ranges, choices).
 MAX_SPEC_INT = 10**9
 
-_ID = r"^[a-z][a-z0-9_]*$"
+_ID = ID_PATTERN
 Id = Annotated[str, Field(pattern=_ID, max_length=MAX_NAME_CHARS)]
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
 Range = float | tuple[float, float]
@@ -161,7 +174,7 @@ Predictor = Annotated[NumericPredictor | FactorPredictor, Field(discriminator="t
 class GroupSpec(Strict):
     """Grouping structure of a mixed model: how many groups, their size, random-effect SDs."""
 
-    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.]*$", max_length=MAX_NAME_CHARS)
+    name: str = Field(pattern=R_NAME_PATTERN, max_length=MAX_NAME_CHARS)
     n_groups: (
         Annotated[int, Field(ge=1, le=MAX_GROUPS)]
         | tuple[
@@ -260,7 +273,7 @@ class ParamSpec(Strict):
 
 
 class ChoiceSpec(Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9_]+$", max_length=MAX_NAME_CHARS)
+    id: str = Field(pattern=CHOICE_ID_PATTERN, max_length=MAX_NAME_CHARS)
     label: str
     #: Shown to a student who picked this option and is wrong: why it is not right, without
     #: naming the right one (a misconception for the option takes precedence).
@@ -338,7 +351,7 @@ class ProblemSpec(Strict):
     topic: str = Field(min_length=1)
     story: str = Field(min_length=1)
     #: Name of the data frame in the R call (``data = cod``), as R prints it in the output.
-    data_name: str = Field("dat", pattern=r"^[A-Za-z][A-Za-z0-9_.]*$")
+    data_name: str = Field("dat", pattern=R_NAME_PATTERN)
     dgp: DgpSpec | None = None
     models: dict[str, ModelSpec] = Field(default_factory=dict, max_length=MAX_MODELS)
     output: list[OutputSpec] = Field(default_factory=list, max_length=MAX_OUTPUTS)
@@ -386,44 +399,140 @@ class ProblemSpec(Strict):
 
 
 def parse_spec(text: str) -> ProblemSpec:
-    """Validate a YAML spec; any problem raises :class:`SpecError` naming line and field."""
-    spec, lines = validate_yaml(ProblemSpec, text)
-    for loc, message in _semantic_errors(spec):
-        raise SpecError(message, line_for(lines, loc), _dotted(loc))
-    return spec
+    """Validate a YAML spec; the first problem raises :class:`SpecError` naming line and field.
+
+    :func:`check_text` finds every problem (``problem_bank.diagnostics`` shows them all).
+    """
+    checked = check_text(text)
+    if checked.errors:
+        raise checked.errors[0]
+    assert checked.spec is not None
+    return checked.spec
+
+
+@dataclass
+class Checked:
+    """Every problem of a spec's text, and the spec when its shape is valid.
+
+    ``spec`` is also set when the only shape errors are YAML 1.1 traps (``id: yes``): it
+    is then the spec as written (``id: "yes"``), so its meaning can be checked too and the
+    author sees every error at once. It is valid only when ``errors`` is empty.
+    ``meaning`` are the errors of the meaning checks (a subset of ``errors``): with
+    ``spec``, the only ones that touch what a variant is drawn from.
+    """
+
+    spec: ProblemSpec | None
+    errors: list[SpecError]
+    lines: dict[Loc, int]
+    meaning: list[SpecError] = dataclasses.field(default_factory=list)
+
+
+def check_text(text: str) -> Checked:
+    """Every error of a spec: the YAML, then each shape error, then each meaning error."""
+    try:
+        data, lines, plain = load_with_source(text)
+    except YamlError as exc:
+        return Checked(None, [_yaml_error(text, exc)], {})
+    if not isinstance(data, dict):
+        error = SpecError("the spec must be a mapping of fields", line_for(lines, ()))
+        return Checked(None, [error], lines)
+    spec, errors = _validate(ProblemSpec, data, lines, plain)
+    if spec is None and errors:
+        spec = _as_written(data, errors, plain)
+    meaning = [
+        SpecError(message, line_for(lines, loc), dotted(loc))
+        for loc, message in (_semantic_errors(spec) if spec is not None else ())
+    ]
+    errors.extend(meaning)
+    errors.extend(_number_traps(data, lines, plain, {e.field for e in errors}))
+    return Checked(spec, errors, lines, meaning)
 
 
 def validate_yaml(model: type[M], text: str) -> tuple[M, dict[Loc, int]]:
-    """Load YAML safely and validate it as ``model``; errors as :class:`SpecError`."""
+    """Load YAML safely and validate it as ``model``; the first error as :class:`SpecError`."""
     try:
-        data, lines = load_with_lines(text)
+        data, lines, plain = load_with_source(text)
     except YamlError as exc:
-        raise SpecError(str(exc), exc.line, _dotted(exc.loc or ())) from None
+        raise _yaml_error(text, exc) from None
     if not isinstance(data, dict):
         raise SpecError("the spec must be a mapping of fields", line_for(lines, ()))
-    try:
-        obj = model.model_validate(data)
-    except ValidationError as exc:
-        err, loc = _most_specific(exc.errors(), data)
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif err["type"] == "missing":
-            msg = "field required"
-        raise SpecError(msg, line_for(lines, loc), _dotted(loc)) from None
+    obj, errors = _validate(model, data, lines, plain)
+    if obj is None:
+        raise errors[0]
     return obj, lines
 
 
-def _most_specific(errors: list[Any], data: Any) -> tuple[Any, Loc]:
-    """The first error, or a deeper one at the same place: for ``n: [30, 80000]`` the
-    tuple's "less than or equal to 5000", not the int branch's "not a valid integer"."""
-    first = _yaml_loc(errors[0]["loc"], data)
-    best, best_loc = errors[0], first
-    for err in errors[1:]:
+def _yaml_error(text: str, exc: YamlError) -> SpecError:
+    """A loader error; a tab in the indentation is named as the cause at its own line."""
+    if exc.loc is None and (line := tab_line(text)) is not None and "YAML" in str(exc):
+        return SpecError(TAB_MESSAGE, line)
+    return SpecError(str(exc), exc.line, dotted(exc.loc or ()))
+
+
+def _validate(
+    model: type[M], data: dict[str, Any], lines: dict[Loc, int], plain: dict[Loc, str]
+) -> tuple[M | None, list[SpecError]]:
+    """The validated model, or None and one error per place the data is wrong."""
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, [
+            SpecError(plain_message(err, loc, plain.get(loc)), line_for(lines, loc), dotted(loc))
+            for err, loc in _most_specific(exc.errors(), data)
+        ]
+
+
+def _as_written(
+    data: dict[str, Any], errors: list[SpecError], plain: dict[Loc, str]
+) -> ProblemSpec | None:
+    """The spec with every YAML 1.1 trap read as the text written (``yes`` as "yes"), if
+    that is all that is wrong with its shape; else None."""
+    by_field = {dotted(loc): loc for loc in plain}
+    fixed = copy.deepcopy(data)
+    for error in errors:
+        loc = by_field.get(error.field)
+        if loc is None or text_trap(plain[loc], _value_at(data, loc), loc) is None:
+            return None
+        _value_at(fixed, loc[:-1])[loc[-1]] = plain[loc]
+    try:
+        return ProblemSpec.model_validate(fixed)
+    except ValidationError:
+        return None
+
+
+def _number_traps(
+    data: Any, lines: dict[Loc, int], plain: dict[Loc, str], reported: set[str]
+) -> Iterator[SpecError]:
+    """Numbers YAML 1.1 read other than as written (``010`` is 8), where no error is yet."""
+    for loc, raw in plain.items():
+        if dotted(loc) in reported:
+            continue
+        if message := number_trap(raw, _value_at(data, loc)):
+            yield SpecError(message, line_for(lines, loc), dotted(loc))
+
+
+def _value_at(data: Any, loc: Loc) -> Any:
+    for key in loc:
+        data = data[key]
+    return data
+
+
+def _most_specific(errors: list[Any], data: Any) -> list[tuple[Any, Loc]]:
+    """One error per place: the first there, or a deeper one at the same place. For
+    ``n: [30, 80000]`` that is the tuple's "less than or equal to 5000", not the int
+    branch's "not a valid integer"; a union's other branches are the same place."""
+    places: list[tuple[Loc, Any, Loc]] = []  # (place, best error, its location)
+    for err in errors:
         loc = _yaml_loc(err["loc"], data)
-        if loc[: len(first)] == first and len(loc) > len(best_loc):
-            best, best_loc = err, loc
-    return best, best_loc
+        for i, (place, best, best_loc) in enumerate(places):
+            if loc[: len(place)] == place or place[: len(loc)] == loc:
+                if len(loc) > len(best_loc):
+                    best, best_loc = err, loc
+                places[i] = (min(place, loc, key=len), best, best_loc)
+                break
+        else:
+            places.append((loc, err, loc))
+    return [(best, best_loc) for _place, best, best_loc in places]
 
 
 _UNION_TAGS = frozenset({"numeric", "factor", "str", "float", "int", "bool"})
@@ -450,7 +559,8 @@ def _yaml_loc(loc: tuple[Any, ...], data: Any) -> Loc:
     return tuple(out)
 
 
-def _dotted(loc: Loc) -> str:
+def dotted(loc: Loc) -> str:
+    """``("parts", 2, "answer")`` as ``parts[2].answer``, the field a :class:`SpecError` names."""
     text = ""
     for k in loc:
         text += f"[{k}]" if isinstance(k, int) else (f".{k}" if text else str(k))
@@ -650,6 +760,14 @@ def _short(text: str, most: int = 60) -> str:
     return text if len(text) <= most else text[: most - 3] + "..."
 
 
+def _parses(source: str) -> bool:
+    try:
+        ex.parse(source)
+    except ex.ExpressionError:
+        return False
+    return True
+
+
 class _NoValues:
     """The context of a constant expression: it reads no model and no value."""
 
@@ -682,6 +800,9 @@ class _ExpressionChecker:
 
     def text(self, loc: Loc, text: str) -> Iterator[tuple[Loc, str]]:
         for whole, inner, fmt in placeholders(text):
+            if fmt is None and (msg := python_format_error(inner)) and not _parses(inner):
+                yield loc, f"placeholder {_short(whole)}: {msg}"
+                continue
             if fmt is not None and (msg := format_error(fmt)):
                 yield loc, f"placeholder {_short(whole)}: {msg}"
             for _l, msg in self.expr(loc, inner):
@@ -695,7 +816,13 @@ class _ExpressionChecker:
             return
         for name in parsed.names:
             if name not in self.values:
-                yield loc, f"unknown name {name!r} in {_short(source)!r}; declare it under params"
+                yield (
+                    loc,
+                    (
+                        f"{name!r} is not defined (in {_short(source)!r}): declare it under "
+                        f"params, e.g. `{name}: {{uniform: [1, 5]}}`"
+                    ),
+                )
         for call in parsed.calls:
             msg = self.call(call)
             if msg:

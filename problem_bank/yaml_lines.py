@@ -118,6 +118,14 @@ else:  # pragma: no cover - PyYAML wheels ship libyaml
 
 def load_with_lines(text: str) -> tuple[Any, dict[Loc, int]]:
     """Plain data from ``text`` and a map location → 1-based line number."""
+    data, lines, _plain = load_with_source(text)
+    return data, lines
+
+
+def load_with_source(text: str) -> tuple[Any, dict[Loc, int], dict[Loc, str]]:
+    """As :func:`load_with_lines`, and the text of every unquoted scalar as written, by
+    location: what YAML 1.1 turned into a boolean or a number (``yes``, ``010``) or left as
+    text (``1e3``) can then be named in an error."""
     if not isinstance(text, str):
         raise YamlError("the spec must be text", None)
     try:
@@ -148,8 +156,8 @@ def load_with_lines(text: str) -> tuple[Any, dict[Loc, int]]:
             raise YamlError(f"nested deeper than {MAX_DEPTH} levels", None) from None
         if node is None:
             raise YamlError("the spec is empty", 1)
-        lines: dict[Loc, int] = {}
-        return _Builder(loader, lines).build(node, ()), lines
+        builder = _Builder(loader)
+        return builder.build(node, ()), builder.lines, builder.plain
     finally:
         if loader is not None:
             loader.dispose()
@@ -163,9 +171,10 @@ class _Builder:
     value written in place instead (the mapping key, or the list holding the alias).
     """
 
-    def __init__(self, loader: _SpecLoader, lines: dict[Loc, int]) -> None:
+    def __init__(self, loader: _SpecLoader) -> None:
         self.loader = loader
-        self.lines = lines
+        self.lines: dict[Loc, int] = {}
+        self.plain: dict[Loc, str] = {}
         self.values = 0
         self.seen: set[int] = set()
         self.path: set[int] = set()  # ids of the collections being built (alias cycles)
@@ -186,6 +195,8 @@ class _Builder:
         if self.values > MAX_VALUES:
             raise YamlError(f"more than {MAX_VALUES:,} values, counting what aliases repeat", line)
         if isinstance(node, yaml.ScalarNode):
+            if not node.style:  # plain (libyaml says "", PyYAML None)
+                self.plain[loc] = node.value
             return self.scalar(node, line)
         if id(node) in self.path:
             raise YamlError("an alias refers to a value that contains it", line)
