@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import problem_bank
-from problem_bank.diagnostics import diagnose as diagnose_spec
 from problem_bank.skeletons import skeleton_texts
 from service import queue
 from service.db import rows_changed
@@ -75,7 +74,7 @@ def diagnose(text: str, seconds: float = CHECK_SECONDS) -> list[SpecProblem]:
     rules, so the editor, the API and ``mixgrade problems check`` agree)."""
     return [
         SpecProblem(d.message, d.line, d.field, d.severity)
-        for d in diagnose_spec(text, generate=True, seconds=seconds)
+        for d in problem_bank.diagnose(text, generate=True, seconds=seconds)
     ]
 
 

@@ -32,5 +32,6 @@ def test_skeleton_validates_generates_and_passes_its_selftest(name):
     variant = problem_bank.generate(spec, 1)
     assert variant.parts and variant.output
     assert problem_bank.plot_png(spec, variant).startswith(b"\x89PNG")
+    assert problem_bank.diagnose(TEXTS[name]) == []  # not even a warning to start from
     report = problem_bank.selftest(spec, seeds=5)
     assert report.ok, report

@@ -197,9 +197,7 @@ def _plot_link(client) -> str:
     return re.search(r'<img src="([^"]+draft-plot\.png[^"]+)"', page).group(1).replace("&amp;", "&")
 
 
-def test_a_plot_link_works_only_for_whom_it_was_made_and_not_for_ever(
-    client, world, monkeypatch
-):
+def test_a_plot_link_works_only_for_whom_it_was_made_and_not_for_ever(client, world, monkeypatch):
     as_user(client, "teacher")
     link = _plot_link(client)
     for bad in ("/teach/problems/draft-plot.png", f"{link}x", link.replace("token=", "token=x")):
