@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.audit import page_problems
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_browser import DESKTOP, INSTRUCTOR, _log_in
+from tests.e2e.test_csp import _watch
 from tests.integration.stack import Stack
 from tests.service.test_editor import three_mistakes
 
@@ -37,6 +38,8 @@ def _line_of(text: str, starts: str) -> int:
 def test_a_new_instructor_writes_checks_previews_and_publishes_a_problem(browser, stack: Stack):
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
+    complaints: list[str] = []
+    _watch(page, complaints)  # the editor's script and the plot work under the CSP
     _log_in(page, stack, INSTRUCTOR)
     page.get_by_role("link", name="Problem bank").click()
     page.get_by_role("link", name="New problem").click()
@@ -118,4 +121,5 @@ def test_a_new_instructor_writes_checks_previews_and_publishes_a_problem(browser
         page.get_by_role("heading", name=re.compile(r"\d+\. My linear model v1"))
     ).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "editor-added-to-assignment.png"), full_page=True)
+    assert complaints == []
     context.close()

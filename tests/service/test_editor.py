@@ -242,3 +242,40 @@ def test_students_and_lms_teachers_may_not_write_problems(client, world, db_sess
         response = client.get(url)
         assert response.status_code == 403, url
         assert "instructor account" in response.get_data(as_text=True)
+
+
+def test_warnings_are_shown_beside_their_line_and_do_not_block_saving(client, world, db_session):
+    """A misconception that gives the answer in most draws (not all): generation redraws
+    those, so it is a warning: listed, marked in the gutter, and the save goes through."""
+    as_user(client, "teacher")
+    text = LINEAR.replace(
+        'expression: coef("(Intercept)")',
+        'expression: ifelse(x0 > 8, coef("Light"), coef("(Intercept)"))',
+        1,
+    )
+    line = _line(text, "        expression: ifelse(")
+    checked = _send(client, {"spec_text": text, "action": "check"})
+    assert checked.status_code == 200
+    page = checked.get_data(as_text=True)
+    assert "No errors, 1 warning" in page
+    assert f'<span class="warning">{line}</span>' in page  # the gutter, drawn without JS
+    saved = _send(client, {"spec_text": text, "action": "save"})
+    assert saved.status_code == 302
+    shown = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert f"Warning (line {line}, parts[0].misconceptions[0].expression)" in shown
+    assert db_session.scalar(select(Problem).where(Problem.slug == "my_linear_model"))
+
+
+def test_the_gutter_numbers_every_line_and_marks_the_errors(client, world):
+    as_user(client, "teacher")
+    text = three_mistakes()
+    page = _send(client, {"spec_text": text, "action": "check"}).get_data(as_text=True)
+    gutter = re.search(r'<pre class="gutter"[^>]*>(.*?)</pre>', page, re.S).group(1)
+    numbers = re.findall(r"<span(?: class=\"(\w+)\")?>(\d+)</span>", gutter)
+    assert [int(n) for _, n in numbers] == list(range(1, len(text.split("\n")) + 1))
+    marked = {int(n) for mark, n in numbers if mark == "error"}
+    assert marked == {
+        _line(text, "id:"),
+        _line(text, "plot:"),
+        _line(text, '        expression: coef("Light")'),
+    }
