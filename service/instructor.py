@@ -214,7 +214,7 @@ def _preview_of(
 ) -> _Shown:
     """The variant of ``text`` at ``seed``, its plot at ``plot_url`` (a saved
     ``problem``'s own plot route). :class:`authoring.Refused` if the text is not valid."""
-    budget = current_app.config.get("MIXGRADE_PREVIEW_SECONDS", authoring.PREVIEW_SECONDS)
+    budget = _preview_budget()
     try:
         spec, variant = authoring.preview_text(text, seed, budget)
     except (problem_bank.InvalidSeed, problem_bank.GenerationError) as exc:
@@ -250,16 +250,12 @@ def preview_plot(problem_id: int):
     """The plot of the previewed seed: drawn on request, stored nowhere (as the preview)."""
     problem = _problem(problem_id)
     seed = request.args.get("seed", "1")
-    budget = current_app.config.get("MIXGRADE_PREVIEW_SECONDS", authoring.PREVIEW_SECONDS)
+    budget = _preview_budget()
     try:
         png = authoring.preview_plot(problem, int(seed), budget)
     except (ValueError, problem_bank.GenerationError) as exc:  # a bad seed; over budget
         abort(404, f"No plot for seed {seed!r}: {exc}")
-    if not png:
-        abort(404, "This problem draws no plot.")
-    response = Response(png, mimetype="image/png")
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return _png(png, "This problem draws no plot.", max_age=3600)
 
 
 @bp.route("/problems/new", methods=["GET", "POST"])
@@ -358,18 +354,28 @@ def draft_plot():
         )
     except draft_plots.BadLink as bad:
         abort(400, f"No plot: {bad}.")
-    budget = current_app.config.get("MIXGRADE_PREVIEW_SECONDS", authoring.PREVIEW_SECONDS)
+    budget = _preview_budget()
     try:
         png = draft_plots.plot_png(text, seed, budget)
     except authoring.Refused as refused:
         abort(422, f"No plot: the spec is not valid: {refused}.")
     except problem_bank.GenerationError as exc:  # over budget, no well-posed draw
         abort(422, f"No plot for seed {seed}: {exc}")
+    return _png(png, "This spec draws no plot.", max_age=600)
+
+
+def _png(png: bytes, none: str, max_age: int) -> Response:
+    """A preview's plot; a 404 saying ``none`` when there is no plot (b"")."""
     if not png:
-        abort(404, "This spec draws no plot.")
+        abort(404, none)
     response = Response(png, mimetype="image/png")
-    response.headers["Cache-Control"] = "private, max-age=600"
+    response.headers["Cache-Control"] = f"private, max-age={max_age}"
     return response
+
+
+def _preview_budget() -> float:
+    """Seconds a preview (its page or its plot) may spend generating, in this request."""
+    return float(current_app.config.get("MIXGRADE_PREVIEW_SECONDS", authoring.PREVIEW_SECONDS))
 
 
 @bp.route("/docs/authoring")

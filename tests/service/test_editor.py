@@ -279,3 +279,18 @@ def test_the_gutter_numbers_every_line_and_marks_the_errors(client, world):
         _line(text, "plot:"),
         _line(text, '        expression: coef("Light")'),
     }
+
+
+def test_the_guide_where_it_is_not_installed_is_a_404_that_says_where(
+    client, world, monkeypatch, tmp_path
+):
+    from service import docs_pages
+
+    as_user(client, "teacher")
+    monkeypatch.setattr(docs_pages, "DOCS", tmp_path)
+    docs_pages.authoring_html.cache_clear()
+    response = client.get("/teach/docs/authoring")
+    docs_pages.authoring_html.cache_clear()
+    assert response.status_code == 404 and "read it in the repository" in response.get_data(
+        as_text=True
+    )
