@@ -109,6 +109,9 @@ def test_check_of_an_edit_names_the_version_it_must_have(client, world, db_sessi
     page = response.get_data(as_text=True)
     assert "must be 2, the next version" in page
     assert f'data-line="{_line(LINEAR, "version:")}"' in page
+    preview = _send(client, {"spec_text": LINEAR, "action": "preview", "seed": "2"}, edit, edit)
+    assert preview.status_code == 200
+    assert "Preview of the unsaved text (seed 2)" in preview.get_data(as_text=True)
 
 
 def test_preview_of_unsaved_text_shows_story_plot_output_and_parts(client, world, db_session):
