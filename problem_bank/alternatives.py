@@ -3,7 +3,8 @@
 Given a part's answer expression, :func:`candidates` rewrites it the ways students
 commonly slip, each as an expression in the spec vocabulary (so an instructor can paste
 it under the part's ``misconceptions:`` unchanged): another coefficient; the link scale
-for the response scale and back; a variance for an SD and back; the other order of a
+for the response scale and back (``predict``, ``fitted``); another type of residual; a
+variance for an SD and back; the other order of a
 contrast (its other reference level) and a plain sign flip; a percent (×100) or /100;
 another model the spec declares (ML for REML and back, the lm ignoring groups). Only
 models the spec declares can be read: the vocabulary cannot refit a model another way,
@@ -245,7 +246,7 @@ def _call_rewrites(spec: ProblemSpec, call: ast.Call) -> Iterator[_Rewrite]:
                     f"{other} read instead of {literal[0]}",
                     f"That is the {other} row; the question is about {literal[0]}.",
                 )
-    if name == "predict" and linked:
+    if name in ("predict", "fitted") and linked:
         scale = next(
             (
                 k.value.value
@@ -268,6 +269,18 @@ def _call_rewrites(spec: ProblemSpec, call: ast.Call) -> Iterator[_Rewrite]:
                 "the response scale instead of the link scale",
                 "That is on the response scale; the question asks for the linear predictor.",
             )
+    if name == "residual" and len(literal) == 2 and literal[1] in ex.RESIDUAL_TYPES:
+        for other in ex.RESIDUAL_TYPES:
+            if other != literal[1]:
+                new = _copy(call)
+                assert isinstance(new, ast.Call)
+                new.args[1] = ast.Constant(other)
+                yield (
+                    new,
+                    f"{other}_residual",
+                    f"the {other} residual instead of the {literal[1]} residual",
+                    f"That is the {other} residual; the question asks for the {literal[1]} one.",
+                )
     if name == "predict" and any(k.arg == "group" for k in call.keywords):
         yield (
             _with(call, group=None),

@@ -9,8 +9,9 @@ leading ``0`` read as octal) are named from the text the author actually wrote.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 #: The name rules of the schema, with the words that explain them (spec.py uses these).
@@ -141,10 +142,18 @@ WORDING: dict[str, str] = {
 _NUMBER_TYPES = frozenset({"int_type", "int_parsing", "float_type", "float_parsing"})
 
 
-def plain_message(err: Mapping[str, Any], loc: tuple[str | int, ...], raw: str | None) -> str:
-    """One pydantic error as a sentence an author can act on, naming a YAML trap first."""
+def plain_message(
+    err: Mapping[str, Any],
+    loc: tuple[str | int, ...],
+    raw: str | None,
+    known: Sequence[str] = (),
+) -> str:
+    """One pydantic error as a sentence an author can act on, naming a YAML trap first;
+    ``known`` are the fields the mapping holding the error may have."""
     kind = str(err.get("type", ""))
     value = err.get("input")
+    if kind == "extra_forbidden" and known and loc:
+        return _unknown_field(str(loc[-1]), known)
     if kind == "string_type" and (trap := text_trap(raw, value, loc)):
         return trap
     if kind in _NUMBER_TYPES or kind == "tuple_type":
@@ -169,6 +178,13 @@ def plain_message(err: Mapping[str, Any], loc: tuple[str | int, ...], raw: str |
     if kind == "union_tag_invalid":
         fields["expected_tags"] = " or ".join(str(ctx.get("expected_tags")).split(", "))
     return WORDING[kind].format(**fields)
+
+
+def _unknown_field(name: str, known: Sequence[str]) -> str:
+    """``unknown field 'tolerence': did you mean ...?`` with the fields that may be here."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    guess = f"did you mean {close[0]}? " if close else ""
+    return f"unknown field {name!r}: {guess}the fields here are {', '.join(known)}"
 
 
 def tab_line(text: str) -> int | None:

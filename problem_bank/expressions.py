@@ -69,6 +69,10 @@ class Signature:
 
 
 _M = frozenset({"model"})
+
+#: The residuals ``residual(row, type)`` gives, as R's ``residuals(fit, type = ...)``. R's
+#: "working" and "partial" residuals are not offered: nothing a student reads prints them.
+RESIDUAL_TYPES = ("response", "pearson", "deviance")
 _STAT = Signature(1, 1, _M, string_args=(0,), model=True)
 
 #: The vocabulary. Keys are the only names an expression may call.
@@ -141,6 +145,27 @@ SIGNATURES: dict[str, Signature] = {
         0, 0, _M, model=True, doc="predicted / observed zeros", needs="check_zeroinflation"
     ),
     "aic": Signature(0, 0, _M, model=True, doc="AIC of a count model", needs="aic"),
+    "observed": Signature(
+        2, 2, string_args=(0,), doc="a value of the data: observed(column, row), row from 1"
+    ),
+    "fitted": Signature(
+        1,
+        1,
+        frozenset({"model", "scale"}),
+        model=True,
+        doc='fitted value of a data row; scale="response"|"link"',
+        needs="row_residuals",
+    ),
+    "residual": Signature(
+        2,
+        2,
+        _M,
+        string_args=(1,),
+        choices={1: frozenset(RESIDUAL_TYPES)},
+        model=True,
+        doc='residual of a data row: residual(row, "response"|"pearson"|"deviance")',
+        needs="row_residuals",
+    ),
     "nobs": Signature(0, 0, _M, model=True, doc="rows used in the fit"),
     "df_resid": Signature(0, 0, _M, model=True, doc="residual degrees of freedom"),
     "param": Signature(1, 1, string_args=(0,), doc="a value drawn for this variant"),
@@ -223,6 +248,8 @@ class Call:
     name: str
     args: tuple[Any, ...]  # literal values, or None where the argument is not a literal
     keywords: dict[str, Any]
+    #: The name where an argument is a bare name (a parameter), else None.
+    arg_names: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -385,12 +412,13 @@ def _check_call(node: ast.Call, calls: list[Call], names: set[str], depth: int) 
                 f"{name}(): argument {pos + 1} must be one of {sorted(allowed)}, not {args[pos]!r}"
             )
     keywords = {k.arg: _literal(k.value) for k in node.keywords if k.arg is not None}
-    if name == "predict" and keywords.get("scale", "response") not in ("response", "link"):
-        raise ExpressionError('predict(): scale must be "response" or "link"')
+    if "scale" in sig.keywords and keywords.get("scale", "response") not in ("response", "link"):
+        raise ExpressionError(f'{name}(): scale must be "response" or "link"')
     for kw in node.keywords:
         if kw.arg in ("model", "scale") and not isinstance(_literal(kw.value), str):
             raise ExpressionError(f"{name}(): {kw.arg}= must be a quoted string")
-    calls.append(Call(name, args, keywords))
+    arg_names = tuple(a.id if isinstance(a, ast.Name) else None for a in node.args)
+    calls.append(Call(name, args, keywords, arg_names))
     for arg in node.args:
         _check(arg, calls, names, depth)
     for kw in node.keywords:
@@ -413,11 +441,15 @@ class Leaf:
 
 
 class Context(Protocol):
-    """What evaluation needs: models by name, and the values drawn for the variant."""
+    """What evaluation needs: models by name, the values drawn for the variant, its data."""
 
     def model(self, name: str) -> ModelView: ...
 
     def value(self, name: str) -> Any: ...
+
+    def observed(self, column: str, row: int) -> Any:
+        """The data's value in ``column`` at ``row`` (1-based, as R's ``dat[row, column]``)."""
+        ...
 
 
 class ModelView(Protocol):
@@ -442,6 +474,39 @@ class ModelView(Protocol):
     def scalar(self, name: str) -> float: ...
 
     def groups(self) -> dict[str, list[str]]: ...
+
+    def row_values(self, row: int) -> dict[str, Any]:
+        """The model's predictor values in data row ``row`` (1-based), as ``predict`` takes."""
+        ...
+
+    def response(self, row: int) -> float:
+        """The response the model was fitted to in data row ``row`` (1-based)."""
+        ...
+
+    def residual(self, y: float, mu: float, kind: str) -> float:
+        """R's residual of ``kind`` for response ``y`` and fitted mean ``mu``."""
+        ...
+
+
+def row_problem(row: Any) -> str | None:
+    """Why ``row`` is not a row number, or None: rows count from 1, as R's ``dat[1, ]``."""
+    if isinstance(row, bool) or not _is_number(row):
+        return f"a row number must be a number, not {_kind(row)}"
+    if isinstance(row, float) and not (math.isfinite(row) and row.is_integer()):
+        return f"row {_show(row)} is not a whole number"
+    if row < 1:
+        return f"row {_show(row)}: rows are numbered from 1, as in R's dat[1, ]"
+    return None
+
+
+def row_index(row: Any, n_rows: int) -> int:
+    """The 0-based position of 1-based ``row`` in data of ``n_rows`` rows; ExpressionError
+    saying what is wrong with it otherwise."""
+    if problem := row_problem(row):
+        raise ExpressionError(problem)
+    if row > n_rows:
+        raise ExpressionError(f"row {int(row)} is past the last row of the data ({n_rows} rows)")
+    return int(row) - 1
 
 
 def _invlogit(x: float) -> float:
@@ -518,6 +583,16 @@ class _Run:
         self.leaves.setdefault(key, Leaf(value, rounded))
         return value
 
+    def observed(self, column: str, row: Any) -> Any:
+        """A value of the data, as the CSV shows it: exact (a student copies it), and
+        text for a factor (``observed("Dose", 3) == "control"``)."""
+        if problem := row_problem(row):
+            raise ExpressionError(f"observed(): {problem}")
+        value = self.ctx.observed(column, int(row))
+        if isinstance(value, str):
+            return value
+        return self.leaf(f"data:{column}:{int(row)}", lambda: value, rounded=False)
+
     def eval(self, node: ast.expr) -> Any:
         """The node's value, checked against the limits (every operator and call)."""
         return _bounded(self._eval(node))
@@ -576,6 +651,8 @@ class _Run:
                 raise ExpressionError(f"{name}(): {exc}") from None
         if name == "param":
             return self.ctx.value(str(args[0]))
+        if name == "observed":
+            return self.observed(str(args[0]), args[1])
         model_name = kwargs.pop("model", "main")
         model = self.ctx.model(model_name)
         handler = _MODEL_FUNCTIONS[name]
@@ -589,23 +666,45 @@ def _stat(what: str) -> Callable[..., float]:
     return run
 
 
-def _predict(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
-    """Linear predictor from the printed coefficients (and the group's BLUPs), then the link."""
-    scale = kw.pop("scale", "response")
-    group = kw.pop("group", None)
-    row = m.design_row(kw)
+def _linear_predictor(r: _Run, m: ModelView, mn: str, values: Mapping[str, Any]) -> float:
+    """x'β from the printed coefficients, as a student computes it from the summary."""
     eta = 0.0
-    for coef_name, weight in row.items():
+    for coef_name, weight in m.design_row(values).items():
         if weight != 0.0:
             eta += weight * r.leaf(
                 f"{mn}:coef:{coef_name}", functools.partial(m.stat, "coef", coef_name)
             )
+    return eta
+
+
+def _predict(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
+    """Linear predictor from the printed coefficients (and the group's BLUPs), then the link."""
+    scale = kw.pop("scale", "response")
+    group = kw.pop("group", None)
+    eta = _linear_predictor(r, m, mn, kw)
     if group is not None:
         for gname in m.groups():
             for term, weight in _random_row(m, gname, kw).items():
                 key = f"{mn}:ranef:{gname}:{group}:{term}"
                 eta += weight * r.leaf(key, functools.partial(m.ranef, gname, str(group), term))
     return eta if scale == "link" else m.inverse_link(eta)
+
+
+def _fitted(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
+    """R's ``fitted(fit)[row]`` (``predict(fit, type = "link")[row]`` on the link scale):
+    the row's predictor values through the printed coefficients, so it is ``predict`` at
+    that row and a student working from the summary is accepted."""
+    eta = _linear_predictor(r, m, mn, m.row_values(args[0]))
+    return eta if kw.get("scale", "response") == "link" else m.inverse_link(eta)
+
+
+def _residual(r: _Run, m: ModelView, mn: str, args: list[Any], kw: dict[str, Any]) -> float:
+    """R's ``residuals(fit, type = kind)[row]``: the observed response (exact, from the
+    data) against the fitted value (from the printed coefficients)."""
+    mu = _fitted(r, m, mn, [args[0]], {})  # checks the row first
+    row, kind = int(args[0]), str(args[1])
+    y = r.leaf(f"{mn}:response:{row}", lambda: m.response(row), rounded=False)
+    return m.residual(y, mu, kind)
 
 
 def _random_row(m: ModelView, group: str, values: Mapping[str, Any]) -> dict[str, float]:
@@ -673,6 +772,8 @@ _MODEL_FUNCTIONS: dict[str, Callable[..., float]] = {
     "tvalue": _stat("tvalue"),
     "pvalue": _stat("pvalue"),
     "predict": _predict,
+    "fitted": _fitted,
+    "residual": _residual,
     "varcorr": _varcorr,
     "ranef": _ranef,
     "residual_var": _residual_var,
@@ -696,7 +797,7 @@ _MODEL_FUNCTIONS: dict[str, Callable[..., float]] = {
         )
     },
 }
-assert set(_MODEL_FUNCTIONS) | set(_MATH) | {"param", "ifelse"} == set(SIGNATURES)
+assert set(_MODEL_FUNCTIONS) | set(_MATH) | {"param", "ifelse", "observed"} == set(SIGNATURES)
 
 
 # ----------------------------------------------------------------------------- rounding

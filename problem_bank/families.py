@@ -192,7 +192,10 @@ def fit_zinb(model):
 '''
 
 
-_LINEAR = frozenset({"summary_lm", "anova_lm", "emmeans_pairs"})
+#: Row-level fitted values and residuals (``fitted()``, ``residual()``): the fits whose
+#: residuals R defines per row exactly as ``residuals(fit, type = ...)`` (lm and glm).
+_ROWS = frozenset({"row_residuals"})
+_LINEAR = frozenset({"summary_lm", "anova_lm", "emmeans_pairs"}) | _ROWS
 #: Count models compared by AIC (glmmTMB's ML fits, and the Poisson GLM beside them).
 _COUNT = frozenset({"aic"})
 
@@ -224,7 +227,7 @@ FAMILIES: dict[str, ModelFamily] = {
             response="binary",
             fitter="glm",
             fitter_options={"distribution": "binomial"},
-            offers=frozenset({"summary_glm", "emmeans_pairs"}),
+            offers=frozenset({"summary_glm", "emmeans_pairs"}) | _ROWS,
             variance=lambda mu, p: mu * (1 - mu),
             draw=_binomial,
             r_call=_glm_call("binomial", "logit"),
@@ -243,7 +246,8 @@ FAMILIES: dict[str, ModelFamily] = {
             offers=frozenset(
                 {"summary_glm", "emmeans_pairs", "check_overdispersion", "check_zeroinflation"}
             )
-            | _COUNT,
+            | _COUNT
+            | _ROWS,
             draw=_poisson,
             r_call=_glm_call("poisson", "log"),
             py_call=_smf_glm("Poisson"),

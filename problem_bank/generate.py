@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from problem_bank import expressions as ex
 from problem_bank.crosscheck import Disagreement, log_disagreement
@@ -84,6 +85,8 @@ class VariantContext:
     values: dict[str, Any] = field(default_factory=dict)
     #: What the variant's R output shows of each leaf (see :mod:`problem_bank.output`).
     printed: Printed = field(default_factory=dict)
+    #: The variant's dataset, as its CSV holds it (None for a scenario problem).
+    data: pd.DataFrame | None = None
 
     def model(self, name: str) -> FittedView:
         try:
@@ -97,8 +100,21 @@ class VariantContext:
         except KeyError:
             raise ex.ExpressionError(f"no value named {name!r} here") from None
 
+    def observed(self, column: str, row: int) -> Any:
+        """The CSV's value: a number, or a factor's level as text; NA is an error."""
+        if self.data is None:
+            raise ex.ExpressionError("observed(): this problem has no data")
+        if column not in self.data.columns:
+            have = ", ".join(self.data.columns)
+            raise ex.ExpressionError(f"observed(): {column!r} is not a column of the data ({have})")
+        index = ex.row_index(row, len(self.data))
+        value = self.data[column].iloc[index]
+        if pd.isna(value):
+            raise ex.ExpressionError(f"observed(): row {index + 1} of {column} is missing (NA)")
+        return value if isinstance(value, str) else float(value)
+
     def with_values(self, **values: Any) -> VariantContext:
-        return VariantContext(self.models, {**self.values, **values}, self.printed)
+        return VariantContext(self.models, {**self.values, **values}, self.printed, self.data)
 
     def interval(self, source: str, digits: int) -> tuple[float, tuple[float, float]]:
         """The value of ``source`` and its rounding interval, from the leaves as printed."""
@@ -279,7 +295,7 @@ def _attempt(
         if problems := key_problems(scenario.spec):
             raise _Redraw(problems[0])
         values.update(scenario.values)
-    values.update(draw_params(spec, seed, attempt, dataset))
+    values.update(draw_params(spec, seed, attempt, dataset, views))
     fitted = {name: v.fitted for name, v in views.items()}
     printed: Printed = {}
     output = render_output(spec, fitted, spec.data_name, printed) if fitted else ""
@@ -289,18 +305,25 @@ def _attempt(
             for d in found:
                 log_disagreement(spec.id, seed, attempt, d)
             raise _Redraw(str(found[0]))
-    ctx = VariantContext(views, values, printed)
+    ctx = VariantContext(views, values, printed, dataset.frame if dataset else None)
     step("building the parts")
+    where: tuple[str | int, ...] = ()  # what is being evaluated, for the diagnostics
     try:
         for i, cond in enumerate(spec.require):
+            where = ("require", i)
             if not ex.parse(cond).evaluate(ctx):
-                raise _Redraw(f"require: {cond}", ("require", i))
-        parts = tuple(build_part(p, ctx, scenario) for p in spec.parts)
+                raise _Redraw(f"require: {cond}", where)
+        built = []
+        for i, ps in enumerate(spec.parts):
+            where = ("parts", i)
+            built.append(build_part(ps, ctx, scenario))
+        parts = tuple(built)
+        where = ("story",)
         story = render(spec.story, ctx)
     except (ex.ExpressionError, ValueError, ZeroDivisionError, OverflowError, KeyError) as exc:
         if isinstance(exc, _Redraw):
             raise
-        raise _Redraw(f"cannot evaluate: {exc}") from None
+        raise _Redraw(f"cannot evaluate: {exc}", where) from None
     probabilities = probability_parts(spec)
     for i, part in enumerate(parts):
         if problems := part_problems(part, part.id in probabilities):
@@ -348,7 +371,17 @@ def _variant(
 # --------------------------------------------------------------------------- parameters
 
 
-def _draw_param(rng: np.random.Generator, p: ParamSpec, levels: Mapping[str, list[str]]) -> Any:
+def _draw_param(
+    rng: np.random.Generator,
+    p: ParamSpec,
+    levels: Mapping[str, list[str]],
+    rows: Mapping[str, list[int]],
+) -> Any:
+    if p.row_of is not None:
+        free = rows.get(p.row_of, [])
+        if not free:
+            raise GenerationError(f"no row of the data is left to draw for {p.row_of}")
+        return free[int(rng.integers(len(free)))]
     if p.uniform is not None:
         return round(float(rng.uniform(*p.uniform)), p.decimals)
     if p.integer is not None:
@@ -363,18 +396,28 @@ def _draw_param(rng: np.random.Generator, p: ParamSpec, levels: Mapping[str, lis
 
 
 def draw_params(
-    spec: ProblemSpec, seed: int, attempt: int, dataset: Dataset | None
+    spec: ProblemSpec,
+    seed: int,
+    attempt: int,
+    dataset: Dataset | None,
+    views: Mapping[str, FittedView] | None = None,
 ) -> dict[str, Any]:
-    """The per-variant values of ``params``, from their own random stream."""
+    """The per-variant values of ``params``, from their own random stream (``row_of``
+    draws among the rows the fitted ``views`` use)."""
     rng = rng_for(seed, attempt, STREAM_PARAMS)
     levels = dataset.levels if dataset else {}
     values: dict[str, Any] = {}
     for name, p in spec.params.items():
+        rows: dict[str, list[int]] = {}
         if p.level_of is not None:
             # Distinct from earlier picks of the same factor, so "compare A with B" has A != B.
             taken = [v for k, v in values.items() if spec.params[k].level_of == p.level_of]
             p = p.model_copy(update={"exclude": [*p.exclude, *taken]})
-        values[name] = _draw_param(rng, p, levels)
+        if p.row_of is not None and views is not None and p.row_of in views:
+            # Distinct too: "compare row 3 with row 17" never draws one row twice.
+            used = {v for k, v in values.items() if spec.params[k].row_of == p.row_of}
+            rows[p.row_of] = [r for r in views[p.row_of].rows_used() if r not in used]
+        values[name] = _draw_param(rng, p, levels, rows)
     return values
 
 

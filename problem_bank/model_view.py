@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from problem_bank import expressions as ex
 from problem_bank.families import THETA_BOUNDARY, ModelFamily, family
 from problem_bank.formula import Formula, parse_formula
 from problem_bank.spec import ModelSpec, ProblemSpec
@@ -118,6 +119,34 @@ class FittedView:
 
     def groups(self) -> dict[str, list[str]]:
         return {r.group: list(r.names) for r in self.formula.random}
+
+    def _position(self, row: int) -> int:
+        """Where data row ``row`` (1-based) is among the rows the fit used (na.omit)."""
+        design = self.fitted.design
+        index = ex.row_index(row, design.n + design.n_deleted)
+        kept = design.frame.index.get_indexer([index])[0]
+        if kept < 0:
+            raise ex.ExpressionError(
+                f"row {index + 1} is not in the fit of {self.formula.text!r}: a value it uses is "
+                "missing (NA), so R's fitted() and residuals() leave the row out; draw "
+                "the row with a row_of parameter"
+            )
+        return int(kept)
+
+    def rows_used(self) -> list[int]:
+        """The data rows (1-based) the fit used: every row but those na.omit dropped."""
+        return [int(i) + 1 for i in self.fitted.design.frame.index]
+
+    def row_values(self, row: int) -> dict[str, Any]:
+        frame = self.fitted.design.frame
+        values = frame.iloc[self._position(row)]
+        return {v: values[v] for v in self.formula.variables}
+
+    def response(self, row: int) -> float:
+        return float(self.fitted.design.y[self._position(row)])
+
+    def residual(self, y: float, mu: float, kind: str) -> float:
+        return float(self.fitted.residual_of(y, mu, kind))
 
 
 def fit_all(

@@ -435,14 +435,20 @@ def _family_problems(spec: ProblemSpec, kind: str) -> Iterator[str]:
         return
     fitting = [n for n, f in FAMILIES.items() if kind in f.plots_for(mixed)]
     shape = "with" if mixed else "without"
+    own = sorted(_family(spec).plots_for(mixed))
+    instead = (
+        f"; for this model write {' or '.join(f'plot: {p}' for p in own)}, or leave plot out"
+        if own
+        else "; leave plot out"
+    )
     if fitting:
         names = " or ".join(f"family: {n}" for n in fitting)
         yield (
             f"{PLOTS[kind].draws}: the main model must be {names}, not {_family(spec).name}"
-            f" ({shape} random effects)"
+            f" ({shape} random effects){instead}"
         )
     else:
-        yield f"{PLOTS[kind].draws}: not for a model {shape} random effects"
+        yield f"{PLOTS[kind].draws}: not for a model {shape} random effects{instead}"
 
 
 PlotFunction = Callable[[Any, "ProblemSpec", pd.DataFrame, dict[str, float]], None]

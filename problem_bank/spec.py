@@ -13,7 +13,8 @@ import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -127,6 +128,10 @@ def _check_range(v: Any) -> Any:
 
 def _high(v: int | tuple[int, int]) -> int:
     return v[1] if isinstance(v, tuple) else v
+
+
+def _low(v: int | tuple[int, int]) -> int:
+    return v[0] if isinstance(v, tuple) else v
 
 
 class NumericPredictor(Strict):
@@ -260,15 +265,19 @@ class ParamSpec(Strict):
     #: A random level of this factor (or of the grouping factor).
     level_of: str | None = None
     exclude: list[str] = Field(default_factory=list, max_length=MAX_LEVELS)
+    #: A random row number (1-based, as R's ``dat[row, ]``) among the rows this model is
+    #: fitted to (no missing value in its variables).
+    row_of: str | None = None
     decimals: int = Field(1, ge=0, le=6)
 
     _r = field_validator("uniform", "integer")(_check_range)
 
     @model_validator(mode="after")
     def _one_source(self) -> ParamSpec:
-        given = [k for k in ("uniform", "integer", "choice", "level_of") if getattr(self, k)]
+        sources = ("uniform", "integer", "choice", "level_of", "row_of")
+        given = [k for k in sources if getattr(self, k)]
         if len(given) != 1:
-            raise ValueError("give exactly one of uniform, integer, choice, level_of")
+            raise ValueError("give exactly one of uniform, integer, choice, level_of, row_of")
         return self
 
 
@@ -477,9 +486,53 @@ def _validate(
         return model.model_validate(data), []
     except ValidationError as exc:
         return None, [
-            SpecError(plain_message(err, loc, plain.get(loc)), line_for(lines, loc), dotted(loc))
+            SpecError(
+                plain_message(err, loc, plain.get(loc), _fields_at(model, loc[:-1], data)),
+                line_for(lines, loc),
+                dotted(loc),
+            )
             for err, loc in _most_specific(exc.errors(), data)
         ]
+
+
+def _fields_at(model: type[BaseModel], loc: Loc, data: Any) -> list[str]:
+    """The fields the mapping at ``loc`` may have (for "unknown field"), [] if unknown."""
+    tp: Any = model
+    for key in loc:
+        tp = _member(tp, data)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field_info = tp.model_fields.get(key) if isinstance(key, str) else None
+            if field_info is None:
+                return []
+            tp = field_info.annotation
+        elif get_origin(tp) in (list, dict) and get_args(tp):
+            tp = get_args(tp)[-1]  # list[X] and dict[str, X]: X
+        else:
+            return []
+        data = data[key]
+    tp = _member(tp, data)
+    return list(tp.model_fields) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
+
+
+def _member(tp: Any, data: Any) -> Any:
+    """The type of ``tp`` that ``data`` is written as: Annotated unwrapped, the mapping
+    member of a union (a tagged union's by its ``type``)."""
+    while get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    if get_origin(tp) not in (Union, UnionType):
+        return tp
+    models = [
+        t
+        for t in (_member(a, data) for a in get_args(tp))
+        if isinstance(t, type) and issubclass(t, BaseModel)
+    ]
+    tagged = [m for m in models if isinstance(data, dict) and _tag_fits(m, data.get("type"))]
+    return next(iter(tagged or models), None)
+
+
+def _tag_fits(model: type[BaseModel], tag: Any) -> bool:
+    field_info = model.model_fields.get("type")
+    return field_info is not None and tag in get_args(field_info.annotation)
 
 
 def _as_written(
@@ -620,6 +673,9 @@ def _semantic_errors(spec: ProblemSpec) -> Iterator[tuple[Loc, str]]:
             for lvl in p.exclude:
                 if p.level_of in levels and lvl not in levels[p.level_of]:
                     yield ("params", name, "exclude"), f"level {lvl!r} is not in {p.level_of}"
+        if p.row_of is not None and p.row_of not in spec.models:
+            message = f"no model named {p.row_of!r}; declare it under models"
+            yield ("params", name, "row_of"), message
     for i, out in enumerate(spec.output):
         if out.model not in spec.models:
             yield ("output", i, "model"), f"no model named {out.model!r}"
@@ -777,6 +833,9 @@ class _NoValues:
     def value(self, name: str) -> Any:
         raise ex.ExpressionError(f"no value named {name!r}")
 
+    def observed(self, column: str, row: int) -> Any:
+        raise ex.ExpressionError("observed() reads the data")
+
 
 _NO_VALUES = _NoValues()
 
@@ -828,12 +887,68 @@ class _ExpressionChecker:
             if msg:
                 yield loc, f"{msg} (in {_short(source)!r})"
         if not parsed.names and not any(
-            ex.SIGNATURES[c.name].model or c.name == "param" for c in parsed.calls
+            ex.SIGNATURES[c.name].model or c.name in ("param", "observed") for c in parsed.calls
         ):
             try:  # a constant: its value is known now, so is any error (1/0, 9**9**7)
                 parsed.evaluate(_NO_VALUES)
             except ex.ExpressionError as exc:
                 yield loc, f"{exc} (in {_short(source)!r})"
+
+    def _fewest_rows(self) -> int | None:
+        """The fewest rows a variant's data can have (None without data)."""
+        dgp = self.spec.dgp
+        if dgp is None:
+            return None
+        if dgp.groups is not None:
+            return _low(dgp.groups.n_groups) * _low(dgp.groups.size)
+        assert dgp.n is not None  # DgpSpec requires n without groups
+        return _low(dgp.n)
+
+    def _row_problem(self, name: str, row: Any, param: str | None = None) -> str | None:
+        """A literal row, or every row a parameter can draw, must exist in every variant:
+        1 up to the fewest rows drawn (an expression is checked on each variant)."""
+        if param is not None and param in self.spec.params:
+            p = self.spec.params[param]
+            if p.row_of is not None:
+                return None
+            if p.integer is not None:
+                rows: list[Any] = list(p.integer)
+            elif p.choice is not None:
+                rows = list(p.choice)
+            else:
+                drawn = "a factor level" if p.level_of else "any number in a range"
+                return (
+                    f"{name}(): parameter {param} draws {drawn}, not a row number; "
+                    "draw rows with {row_of: main} or integer: [low, high]"
+                )
+            for each in rows:
+                if problem := self._row_problem(name, each):
+                    return f"{problem} (parameter {param} can draw it)"
+            return None
+        if row is None:  # an expression: checked on each variant
+            return None
+        if problem := ex.row_problem(row):
+            return f"{name}(): {problem}"
+        fewest = self._fewest_rows()
+        if fewest is not None and row > fewest:
+            return (
+                f"{name}(): row {int(row)} does not exist in every variant: the data can have "
+                f"as few as {fewest} rows"
+            )
+        return None
+
+    def _observed_problem(self, call: ex.Call) -> str | None:
+        dgp = self.spec.dgp
+        if dgp is None:
+            return "observed() needs data: this problem has no dgp"
+        column = call.args[0]
+        columns = [*dgp.predictors, parse_formula(dgp.formula).response]
+        if dgp.groups is not None:
+            columns.append(dgp.groups.name)
+        if isinstance(column, str) and column not in columns:
+            have = ", ".join(columns)
+            return f"observed(): {column!r} is not a column of the data; columns: {have}"
+        return self._row_problem("observed", call.args[1], call.arg_names[1])
 
     def _level_ok(self, factor: str, value: Any) -> str | None:
         if isinstance(value, str) and value not in self.levels.get(factor, [value]):
@@ -846,6 +961,8 @@ class _ExpressionChecker:
         if not sig.model:
             if call.name == "param" and call.args[0] not in self.values:
                 return f"param({call.args[0]!r}) is not declared under params"
+            if call.name == "observed":
+                return self._observed_problem(call)
             return None
         model = call.keywords.get("model", "main")
         if model not in self.formulas:
@@ -871,6 +988,8 @@ class _ExpressionChecker:
                 return f"predict() needs a value for {', '.join(missing)}"
             if "group" in call.keywords and not f.random:
                 return "predict(group=...) needs a model with random effects"
+        elif call.name in ("fitted", "residual"):
+            return self._row_problem(call.name, call.args[0], call.arg_names[0])
         elif call.name in ("varcorr", "ranef"):
             group = call.args[0]
             terms = {r.group: r.names for r in f.random}

@@ -224,8 +224,10 @@ class _Builder:
                 raise YamlError("mapping keys must be plain values", key_line)
             key = self.scalar(key_node, key_line)
             if not isinstance(key, str):
+                shown = str(key).lower() if isinstance(key, bool) else repr(key)
+                read = f"YAML 1.1 reads it as {shown}; " if str(key) != key_node.value else ""
                 raise YamlError(
-                    f"the key {key_node.value!r} must be text: write it in quotes", key_line
+                    f"the key {key_node.value!r} must be text: {read}write it in quotes", key_line
                 )
             if key in out:
                 raise YamlError(f"duplicate key {key!r}", key_line)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import click
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from graders.celery_app import GRADING_QUEUE, QUEUES, VARIANTS_QUEUE
 from graders.cli import grade
@@ -181,28 +180,11 @@ def rescore() -> None:
     changed = 0
     with database_session(settings) as session:
         for assignment in session.scalars(select(Assignment).order_by(Assignment.id)).all():
-            before = _stored_scores(session, assignment.id)
-            students = assignment_editing.rescore(session, assignment)
-            passback.record_totals(session, assignment, students)
+            done = assignment_editing.rescore(session, assignment)
+            passback.record_totals(session, assignment, done.students)
             session.commit()
-            changed += sum(
-                1
-                for key, value in _stored_scores(session, assignment.id).items()
-                if before.get(key) != value
-            )
+            changed += done.changed
     click.echo(f"rescored: {changed} submissions changed")
-
-
-def _stored_scores(session: Session, assignment_id: int) -> dict[int, tuple[object, ...]]:
-    from service.models import AssignmentProblem, StoredVariant, Submission
-
-    rows = session.execute(
-        select(Submission.id, Submission.score, Submission.raw_score, Submission.is_late)
-        .join(StoredVariant, StoredVariant.id == Submission.variant_id)
-        .join(AssignmentProblem, AssignmentProblem.id == StoredVariant.assignment_problem_id)
-        .where(AssignmentProblem.assignment_id == assignment_id)
-    )
-    return {row.id: (row.score, row.raw_score, row.is_late) for row in rows}
 
 
 @main.command()

@@ -660,11 +660,17 @@ def _copy_form() -> tuple[Course, int]:
 
 @bp.route("/items/<int:item_id>/points", methods=["POST"])
 def part_points(item_id: int):
+    """Points per part, or (with a ``points`` field) the problem's total, which the parts
+    then share by weight."""
     assignment_problem = _assignment_problem(item_id)
     try:
-        assignment_editing.set_points(
-            db(), assignment_problem, current_user, part_form=request.form
-        )
+        if "points" in request.form:
+            total = _total_points(request.form.get("points"))
+            assignment_editing.set_points(db(), assignment_problem, current_user, points=total)
+        else:
+            assignment_editing.set_points(
+                db(), assignment_problem, current_user, part_form=request.form
+            )
     except assignment_editing.EditRefused as refused:
         db().rollback()
         flash("; ".join(f"{k or 'points'}: {v}" for k, v in refused.errors.items()), "error")
@@ -674,6 +680,16 @@ def part_points(item_id: int):
     return redirect(
         url_for("instructor.assignment", assignment_id=assignment_problem.assignment_id)
     )
+
+
+def _total_points(text: str | None) -> float:
+    try:
+        if not (text or "").strip():
+            raise ValueError("no points given")
+        return teaching.read_points(text, 10, zero_allowed=False)
+    except ValueError as error:
+        message = f"Points are numbers above 0, at most {teaching.MAX_POINTS:g}."
+        raise assignment_editing.EditRefused(message, {"points": message}) from error
 
 
 def _refused(assignment: Assignment, field: str, message: str, status: int = 422):

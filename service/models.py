@@ -401,6 +401,7 @@ class AuditEvent(Base):
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     student: Mapped[User | None] = relationship(foreign_keys=[student_id])
+    assignment: Mapped[Assignment | None] = relationship()
 
 
 class VariantPlot(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -22,7 +23,14 @@ from problem_bank.kinds import AnswerKind, kind_of
 from problem_bank.render import plural
 from problem_bank.variant import Part
 from service import errors
-from service.models import AssignmentProblem, Enrollment, StoredVariant, Submission
+from service.models import (
+    AssignmentProblem,
+    Enrollment,
+    Role,
+    StoredVariant,
+    Submission,
+    utcnow,
+)
 from service.services import (
     access,
     answer_checks,
@@ -38,6 +46,9 @@ from service.web_db import db, seed_key
 
 bp = Blueprint("student", __name__)
 
+#: How far back the dashboard lists what changed (each course page keeps everything).
+CHANGES_DAYS = 14
+
 
 @bp.route("/")
 @login_required
@@ -45,7 +56,12 @@ def dashboard():
     enrollments = (
         db().scalars(select(Enrollment).where(Enrollment.user_id == current_user.id)).all()
     )
-    return render_template("dashboard.html", enrollments=enrollments)
+    learning = [e.course_id for e in enrollments if e.role == Role.student]
+    since = utcnow() - timedelta(days=CHANGES_DAYS)
+    changes = audit.recently_told(db(), current_user.id, learning, since)
+    return render_template(
+        "dashboard.html", enrollments=enrollments, changes=changes, changes_days=CHANGES_DAYS
+    )
 
 
 @bp.route("/courses/<int:course_id>")

@@ -243,6 +243,11 @@ class Fitted:
         """Zero-inflation check (Poisson GLM only)."""
         raise self._not_for("zero_inflation()")
 
+    def residual_of(self, y: float, mu: float, kind: str) -> float:
+        """R's ``residuals(fit, type = kind)`` of one row with response y and fit μ
+        (lm and glm only: ``response``, ``pearson`` or ``deviance``)."""
+        raise self._not_for("residuals()")
+
     # -- storage ------------------------------------------------------------------------
     def reference(self) -> dict[str, Any]:
         """JSON-ready numbers for storage: coefficients and whatever else applies."""

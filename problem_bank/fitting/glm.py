@@ -235,6 +235,19 @@ class GlmFit(Fitted):
             raise ValueError(f"scale must be 'response' or 'link', not {scale!r}")
         return float(self._link.linkinv(np.array([eta]))[0])
 
+    def residual_of(self, y: float, mu: float, kind: str) -> float:
+        """``residuals.glm`` of one row: response y - μ; pearson (y - μ) / √V(μ);
+        deviance sign(y - μ) √d(y, μ), d the family's ``dev.resids`` (prior weights 1)."""
+        if kind == "response":
+            return y - mu
+        ys, mus = np.array([y], dtype=float), np.array([mu], dtype=float)
+        if kind == "pearson":
+            return float((ys - mus)[0] / np.sqrt(self._dist.variance(mus))[0])
+        if kind == "deviance":
+            d = float(self._dist.dev_resids(ys, mus)[0])
+            return float(np.sign(y - mu) * np.sqrt(max(d, 0.0)))
+        raise ValueError(f"residual type must be response, pearson or deviance, not {kind!r}")
+
     def pairs(self, factor: str) -> list[ContrastRow]:
         """Tukey-adjusted pairwise EMM contrasts on the link scale, asymptotic (df = Inf)."""
         if factor not in self._pairs:

@@ -67,6 +67,13 @@ class OlsFit(Fitted):
         """x'β̂ for one new row (identity link: both scales agree)."""
         return super().predict(newdata, scale)
 
+    def residual_of(self, y: float, mu: float, kind: str) -> float:
+        """``residuals.lm``: without prior weights every type is y - μ (the Pearson
+        residual is not divided by σ̂; that is ``rstandard``'s job)."""
+        if kind not in ("response", "pearson", "deviance"):
+            raise ValueError(f"residual type must be response, pearson or deviance, not {kind!r}")
+        return y - mu
+
     def anova(self) -> list[AnovaRow]:
         """Sequential (type I) sums of squares: each term's squared QR effects, as ``anova.lm``."""
         if self._anova is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -367,19 +367,27 @@ def set_points(
 # --------------------------------------------------------------------------- recompute
 
 
+@dataclass(frozen=True)
+class Rescored:
+    #: Every student with a submission here, changed or not: their total may have moved
+    #: (points), and passback skips totals already sent unchanged.
+    students: set[int]
+    #: Submissions whose late flag or stored scores changed.
+    changed: int
+
+
 def rescore(
     session: Session,
     assignment: Assignment,
     assignment_problems: Sequence[AssignmentProblem] | None = None,
     user_ids: Collection[int] | None = None,
-) -> set[int]:
+) -> Rescored:
     """Recompute ``is_late``, ``raw_score`` and ``score`` of the assignment's submissions
-    (of the given problems only, and these students only, if given); the ids of the
-    students with submissions. One student's exception rescores that student only.
+    (of the given problems only, and these students only, if given). One student's
+    exception rescores that student only.
 
     Late means submitted after the student's own due date (their exception, if any).
-    Practice submissions are never late. Returns every student who has a submission,
-    changed or not: their total may have moved (points), and passback skips unchanged.
+    Practice submissions are never late.
     """
     query = (
         select(Submission, StoredVariant, AssignmentProblem)
@@ -394,22 +402,24 @@ def rescore(
     rows = list(session.execute(query).all())
     user_ids = {submission.user_id for submission, _, _ in rows}
     exceptions = student_terms.for_assignments(session, [assignment.id], sorted(user_ids))
+    changed = 0
     for submission, variant, assignment_problem in rows:
+        before = (submission.is_late, submission.raw_score, submission.score)
         dates = student_terms.terms(assignment, exceptions.get((assignment.id, submission.user_id)))
         submitted = timing.as_utc(submission.created_at)
         submission.is_late = not variant.is_practice and timing.is_late(dates, submitted)
-        if submission.feedback is None:
-            continue  # not graded yet: the worker scores it with the new settings
-        submission.raw_score, submission.score = scoring.stored_scores(
-            Feedback.from_dict(submission.feedback),
-            variant.content,
-            total_points=assignment_problem.points,
-            fixed_part_points=assignment_problem.part_points,
-            is_late=submission.is_late,
-            late_penalty=assignment.late_penalty,
-        )
+        if submission.feedback is not None:  # else the worker scores it with the new settings
+            submission.raw_score, submission.score = scoring.stored_scores(
+                Feedback.from_dict(submission.feedback),
+                variant.content,
+                total_points=assignment_problem.points,
+                fixed_part_points=assignment_problem.part_points,
+                is_late=submission.is_late,
+                late_penalty=assignment.late_penalty,
+            )
+        changed += before != (submission.is_late, submission.raw_score, submission.score)
     session.flush()
-    return user_ids
+    return Rescored(user_ids, changed)
 
 
 def _rescore_and_send(

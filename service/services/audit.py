@@ -8,6 +8,8 @@ rolled back. Events with a ``summary`` are also what students are told.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -67,19 +69,43 @@ def for_course(
     return list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
 
 
-def told_to_students(session: Session, assignment_id: int, student_id: int) -> list[AuditEvent]:
-    """What this student is told changed on an assignment, newest first.
+def _told(student_id: int) -> Any:
+    """The events a student is told of: with a summary, about everyone or them only."""
+    return (
+        AuditEvent.summary.is_not(None),
+        AuditEvent.assignment_id.is_not(None),
+        or_(AuditEvent.student_id.is_(None), AuditEvent.student_id == student_id),
+    )
 
-    Events with a summary that concern the whole assignment or this student only.
-    """
+
+def told_to_students(session: Session, assignment_id: int, student_id: int) -> list[AuditEvent]:
+    """What this student is told changed on an assignment, newest first."""
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.assignment_id == assignment_id, *_told(student_id))
+            .order_by(AuditEvent.id.desc())
+        )
+    )
+
+
+def recently_told(
+    session: Session, student_id: int, course_ids: Iterable[int], since: datetime, most: int = 10
+) -> list[AuditEvent]:
+    """What this student was told changed in these courses since ``since``, newest first
+    (the dashboard's "What changed"; each course's page keeps the whole list)."""
+    wanted = list(course_ids)
+    if not wanted:
+        return []
     return list(
         session.scalars(
             select(AuditEvent)
             .where(
-                AuditEvent.assignment_id == assignment_id,
-                AuditEvent.summary.is_not(None),
-                or_(AuditEvent.student_id.is_(None), AuditEvent.student_id == student_id),
+                AuditEvent.course_id.in_(wanted),
+                AuditEvent.created_at >= since,
+                *_told(student_id),
             )
             .order_by(AuditEvent.id.desc())
+            .limit(most)
         )
     )

@@ -20,9 +20,9 @@ import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from service.models import Assignment, AssignmentProblem, Course, User
 from service.services import standings, teaching
@@ -37,17 +37,8 @@ class BadView(ValueError):
     """A query parameter the gradebook cannot read (the caller answers 400)."""
 
 
-@dataclass
-class Cell:
-    points: float | None = None
-    possible: float | None = None
-    attempts: int = 0
-    last_at: datetime | None = None
-    late: bool = False
-    pending: bool = False
-    overridden: bool = False
-    exception: bool = False
-    opened: bool = False
+#: One cell: the counted points and the markers (late, exception, overridden, pending).
+Cell = standings.Summary
 
 
 @dataclass(frozen=True)
@@ -188,6 +179,14 @@ def build(session: Session, course: Course, view: View | None = None) -> Gradebo
     """The gradebook of ``course`` as ``view`` asks: its columns, and one row per enrolled
     student matching the filter, sorted. Raises BadView for an assignment not in the course."""
     view = view or View()
+    # The columns' assignments, items and problems in three queries, not one per column.
+    session.scalars(
+        select(Assignment)
+        .where(Assignment.course_id == course.id)
+        .options(
+            selectinload(Assignment.assignment_problems).selectinload(AssignmentProblem.problem)
+        )
+    ).all()
     every_group = groups_of(course)
     groups = every_group
     if view.assignment_id is not None:
@@ -219,21 +218,7 @@ def _cells(
 ) -> dict[tuple[int, int], Cell]:
     """One Cell per (student, problem): the points that count, as services/standings
     decides them for the student page and the LMS too (score policy, overrides)."""
-    found = standings.standings(session, assignment_problems, user_ids)
-    return {
-        key: Cell(
-            points=standing.points,
-            possible=standing.possible,
-            attempts=len(standing.attempts),
-            last_at=standing.last_at,
-            late=standing.late,
-            pending=standing.pending,
-            overridden=standing.overridden,
-            exception=standing.exception is not None,
-            opened=bool(standing.versions),
-        )
-        for key, standing in found.items()
-    }
+    return standings.summaries(session, assignment_problems, user_ids)
 
 
 def _sort(book: Gradebook) -> None:

@@ -169,13 +169,23 @@ POLICY_WORDS: dict[ScorePolicy, str] = {
 }
 
 
+#: Policies whose points are unchanged when each run of attempts (one version's) is first
+#: reduced to its best or its last graded total: max of maxes, last of lasts. The gradebook
+#: lets the database do that reduction; "average" needs every attempt's points.
+REDUCIBLE: frozenset[ScorePolicy] = frozenset({ScorePolicy.best, ScorePolicy.last})
+
+
 def counted(policy: ScorePolicy, attempts: Sequence[Earned | None]) -> float | None:
     """The problem's points under the score policy; None until an attempt is graded.
 
     ``attempts`` in the order they were made; ungraded ones (queued, failed) are skipped:
     "last" is the last graded attempt, "average" the mean of the graded ones.
     """
-    totals = [a.total for a in attempts if a is not None]
+    return counted_totals(policy, [a.total for a in attempts if a is not None])
+
+
+def counted_totals(policy: ScorePolicy, totals: Sequence[float]) -> float | None:
+    """:func:`counted` of the graded attempts' totals, in the order they were made."""
     if not totals:
         return None
     if policy == ScorePolicy.last:

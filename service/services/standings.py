@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from service.models import (
     AssignmentException,
     AssignmentProblem,
     ScoreOverride,
+    ScorePolicy,
     StoredVariant,
     Submission,
     SubmissionStatus,
@@ -134,7 +135,9 @@ class Standing:
 
     @property
     def last_at(self) -> datetime | None:
-        return timing.as_utc(self.attempts[-1].submission.created_at) if self.attempts else None
+        """When the latest attempt was made."""
+        made = [timing.as_utc(a.submission.created_at) for a in self.attempts]
+        return max(filter(None, made), default=None)
 
     @property
     def possible_or_default(self) -> float:
@@ -143,6 +146,37 @@ class Standing:
 
 
 Key = tuple[int, int]  # (user id, assignment problem id)
+
+
+@dataclass(slots=True)
+class Summary:
+    """A standing as the gradebook shows it in one cell: the counted points and the
+    markers, without the attempts (see :func:`summaries`)."""
+
+    points: float | None = None
+    possible: float | None = None
+    attempts: int = 0
+    last_at: datetime | None = None
+    late: bool = False
+    pending: bool = False
+    overridden: bool = False
+    exception: bool = False
+    opened: bool = False
+
+
+def summary(standing: Standing) -> Summary:
+    return Summary(
+        points=standing.points,
+        possible=standing.possible,
+        attempts=len(standing.attempts),
+        last_at=standing.last_at,
+        late=standing.late,
+        pending=standing.pending,
+        overridden=standing.overridden,
+        exception=standing.exception is not None,
+        opened=bool(standing.versions),
+    )
+
 
 #: The columns a light read of an attempt takes (the fields of :class:`Submitted`).
 _LIGHT = ("id", "variant_id", "attempt_number", "status", "is_late", "created_at", "score")
@@ -166,6 +200,161 @@ def standings(
     attempt), only what scoring needs.
     """
     return _standings(session, assignment_problems, user_ids, whole_submissions=False)
+
+
+def summaries(
+    session: Session,
+    assignment_problems: Sequence[AssignmentProblem],
+    user_ids: Iterable[int],
+) -> dict[Key, Summary]:
+    """:func:`summary` of every (student, problem) asked for, for a whole course at once.
+
+    The same numbers as :func:`standings`, read more cheaply where the rules allow: under
+    a policy in scoring.REDUCIBLE, for a student with no override on the problem, the
+    database reduces each version's attempts to their count, markers, best stored score
+    and last graded stored score (7,500 rows for a course of 300 × 25 instead of 15,000
+    attempts built one by one), and scoring.counted picks among those. Everything else
+    (average, overrides) takes :func:`standings`. A test holds the two paths equal.
+    """
+    users = list(dict.fromkeys(user_ids))
+    reducible = [
+        ap for ap in assignment_problems if ap.assignment.score_policy in scoring.REDUCIBLE
+    ]
+    rest = [ap for ap in assignment_problems if ap.assignment.score_policy not in scoring.REDUCIBLE]
+    out: dict[Key, Summary] = {}
+    if users and reducible:
+        out, overridden = _reduced(session, reducible, users)
+        if overridden:
+            again = standings(
+                session,
+                [ap for ap in reducible if ap.id in {ap_id for _, ap_id in overridden}],
+                {user_id for user_id, _ in overridden},
+            )
+            out.update((key, summary(again[key])) for key in overridden)
+    out.update((key, summary(found)) for key, found in standings(session, rest, users).items())
+    return out
+
+
+def _reduced(
+    session: Session, assignment_problems: Sequence[AssignmentProblem], users: list[int]
+) -> tuple[dict[Key, Summary], set[Key]]:
+    """:func:`summaries` for reducible policies, and the keys with an override (whose
+    summaries the caller replaces from :func:`standings`)."""
+    by_id = {ap.id: ap for ap in assignment_problems}
+    exceptions = student_terms.for_assignments(
+        session, {ap.assignment_id for ap in assignment_problems}, users
+    )
+    out: dict[Key, Summary] = {
+        (u, ap.id): Summary(exception=(ap.assignment_id, u) in exceptions)
+        for u in users
+        for ap in assignment_problems
+    }
+    own = (
+        StoredVariant.assignment_problem_id.in_(list(by_id)),
+        StoredVariant.user_id.in_(users),
+        StoredVariant.is_practice.is_(False),
+    )
+    of_these = select(StoredVariant.id).where(*own)
+    overridden: set[Key] = {
+        (row.user_id, row.assignment_problem_id)
+        for row in session.execute(
+            select(StoredVariant.user_id, StoredVariant.assignment_problem_id)
+            .join(Submission, Submission.variant_id == StoredVariant.id)
+            .join(ScoreOverride, ScoreOverride.submission_id == Submission.id)
+            .where(*own)
+            .distinct()
+        )
+    }
+    graded_score = case((Submission.status == SubmissionStatus.graded, Submission.score))
+    waiting = (SubmissionStatus.queued, SubmissionStatus.grading)
+    runs = (
+        select(
+            Submission.variant_id,
+            func.count().label("attempts"),
+            func.max(graded_score).label("best"),
+            func.max(case((graded_score.is_not(None), Submission.id))).label("last_graded_id"),
+            func.max(Submission.created_at).label("last_at"),
+            func.max(case((Submission.is_late, 1), else_=0)).label("late"),
+            func.max(case((Submission.status.in_(waiting), 1), else_=0)).label("pending"),
+        )
+        .where(Submission.variant_id.in_(of_these))
+        .group_by(Submission.variant_id)
+        .subquery()
+    )
+    last_graded = aliased(Submission)
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                StoredVariant.user_id,
+                StoredVariant.assignment_problem_id,
+                StoredVariant.problem_id,
+                StoredVariant.replaced_at,
+                runs.c.attempts,
+                runs.c.best,
+                runs.c.last_graded_id,
+                runs.c.late,
+                runs.c.pending,
+                last_graded.score.label("last_score"),
+                runs.c.last_at,
+            )
+            .where(*own)
+            .outerjoin(runs, runs.c.variant_id == StoredVariant.id)
+            .outerjoin(last_graded, last_graded.id == runs.c.last_graded_id)
+            .order_by(StoredVariant.id)
+        )
+        .all()
+    )
+    parts = _parts_by_problem(session, {row.problem_id for row in rows})
+    points_per_part = _PartPoints(by_id)
+    # Per cell: each version's (last graded id, best points, last points); the possible
+    # points of the current version (the last one not replaced, else the last).
+    graded_runs: dict[Key, list[tuple[int, float, float]]] = defaultdict(list)
+    current: dict[Key, float] = {}
+    possibles: dict[tuple[int, int], float] = {}  # (item, problem row): its parts' points
+    # Unpacked as tuples: 7,500 rows, and a tuple's unpacking costs less than named reads.
+    for (
+        user_id,
+        assignment_problem_id,
+        problem_id,
+        replaced_at,
+        attempts,
+        best,
+        last_graded_id,
+        late,
+        pending,
+        last_score,
+        last_at,
+    ) in rows:
+        key = (user_id, assignment_problem_id)
+        cell = out[key]
+        possible = possibles.get((assignment_problem_id, problem_id))
+        if possible is None:
+            version = Version(0, 0, None, None, parts.get(problem_id, []))
+            possible = points_per_part.possible(assignment_problem_id, version)
+            possibles[(assignment_problem_id, problem_id)] = possible
+        cell.opened = True
+        cell.possible = possible
+        if replaced_at is None:
+            current[key] = possible
+        if attempts:
+            cell.attempts += attempts
+            cell.late = cell.late or bool(late)
+            cell.pending = cell.pending or bool(pending)
+            made = timing.as_utc(last_at)
+            if made is not None and (cell.last_at is None or made > cell.last_at):
+                cell.last_at = made
+        if last_graded_id is not None:
+            graded_runs[key].append((last_graded_id, best * possible, last_score * possible))
+    policies = {ap.id: ap.assignment.score_policy for ap in assignment_problems}
+    for key, cell in out.items():
+        if key in current:
+            cell.possible = current[key]
+        policy = policies[key[1]]
+        ordered = sorted(graded_runs.get(key, ()))
+        totals = [best if policy == ScorePolicy.best else last for _, best, last in ordered]
+        cell.points = scoring.counted_totals(policy, totals)
+    return out, overridden
 
 
 def _standings(
@@ -212,17 +401,7 @@ def _standings(
         .all()
     )
     parts = _parts_by_problem(session, {row.problem_id for row in rows})
-    available: dict[tuple[int, int], dict[str, float]] = {}
-
-    def points_per_part(assignment_problem_id: int, version: Version) -> dict[str, float]:
-        """Worked out once per problem and version's parts, not once per attempt (and by
-        id: an ORM attribute read costs more than the lookup, thousands of times over)."""
-        key = (assignment_problem_id, id(version.parts))
-        if key not in available:
-            available[key] = scoring.assignment_problem_part_points(
-                by_id[assignment_problem_id], {"parts": version.parts}
-            )
-        return available[key]
+    points_per_part = _PartPoints(by_id)
 
     versions: dict[int, tuple[Standing, Version, float]] = {}
     for row in rows:
@@ -235,7 +414,7 @@ def _standings(
             parts.get(row.problem_id, []),
         )
         standing.versions.append(version)
-        possible = sum(points_per_part(row.assignment_problem_id, version).values())
+        possible = points_per_part.possible(row.assignment_problem_id, version)
         versions[row.id] = (standing, version, possible)
     of_these = select(StoredVariant.id).where(*own)
     overrides: dict[int, list[ScoreOverride]] = defaultdict(list)
@@ -293,10 +472,31 @@ def _standings(
         if not standing.versions:
             continue
         current = standing.current or standing.versions[-1]
-        standing.possible = sum(points_per_part(assignment_problem_id, current).values())
+        standing.possible = points_per_part.possible(assignment_problem_id, current)
         policy = policies[assignment_problem_id]
         standing.points = scoring.counted(policy, [a.earned for a in standing.attempts])
     return out
+
+
+class _PartPoints:
+    """Points per part of an item for a version's parts, worked out once per (item, parts)
+    and not once per attempt (keyed by the parts list's id: an ORM attribute read costs
+    more than the lookup, thousands of times over)."""
+
+    def __init__(self, by_id: dict[int, AssignmentProblem]) -> None:
+        self._by_id = by_id
+        self._known: dict[tuple[int, int], dict[str, float]] = {}
+
+    def __call__(self, assignment_problem_id: int, version: Version) -> dict[str, float]:
+        key = (assignment_problem_id, id(version.parts))
+        if key not in self._known:
+            self._known[key] = scoring.assignment_problem_part_points(
+                self._by_id[assignment_problem_id], {"parts": version.parts}
+            )
+        return self._known[key]
+
+    def possible(self, assignment_problem_id: int, version: Version) -> float:
+        return sum(self(assignment_problem_id, version).values())
 
 
 def standing(session: Session, user_id: int, assignment_problem: AssignmentProblem) -> Standing:

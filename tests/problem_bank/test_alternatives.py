@@ -146,3 +146,47 @@ def test_an_odds_ratio_on_the_log_scale_is_a_link_scale_candidate():
     text = _spec_text("04_logistic_cod.yaml", {"odds_ratio": ["log_odds"]})
     found = {c.expression: c.id for c in alt.candidates(text, "odds_ratio")}
     assert found.get('step * coef("Length")') == "link_not_response"
+
+
+TUTORIAL_RESIDUAL = """\
+id: catch_rows
+title: Rows
+version: 1
+topic: generalized linear models
+story: "{n} nets."
+dgp:
+  formula: Catch ~ Temp
+  n: [60, 90]
+  predictors:
+    Temp: {type: numeric, low: 8, high: 20, decimals: 1}
+  coefficients: {(Intercept): [0.2, 0.8], Temp: [0.05, 0.12]}
+  family: poisson
+models:
+  main: {family: poisson, formula: Catch ~ Temp}
+output: [summary_glm]
+params:
+  r: {row_of: main}
+parts:
+  - id: resid
+    kind: numeric
+    prompt: Response residual of row {r}?
+    answer: residual(r, "response")
+  - id: fit
+    kind: numeric
+    prompt: Fitted count of row {r}?
+    answer: fitted(r)
+"""
+
+
+def test_row_residuals_offer_the_other_types_and_fitted_the_link_scale():
+    found = {c.expression: c.id for c in alt.candidates(TUTORIAL_RESIDUAL, "resid")}
+    assert found['residual(r, "deviance")'] == "deviance_residual"
+    assert found['residual(r, "pearson")'] == "pearson_residual"
+    fits = {c.expression: c.id for c in alt.candidates(TUTORIAL_RESIDUAL, "fit")}
+    assert fits['fitted(r, scale="link")'] == "link_not_response"
+
+
+def test_the_deviance_residual_slip_is_explained():
+    """residuals(fit) on a glm is the deviance residual: the commonest slip."""
+    slip = 'residual(r, "deviance")'
+    assert slip in _explaining(TUTORIAL_RESIDUAL, "resid", 2, slip)

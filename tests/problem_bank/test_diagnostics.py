@@ -6,13 +6,17 @@ import time
 from importlib import resources
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from problem_bank import Diagnostic, SpecError, diagnose, parse_spec
 from problem_bank.error_text import WORDING
 from problem_bank.spec import ProblemSpec
 from problem_bank.yaml_lines import load_with_lines
+from tests.bounded import FUZZ, bounded
 from tests.hostile_yaml import HOSTILE_YAML
+from tests.problem_bank.test_fuzz import mutated_specs
 
 SPECS = resources.files("problem_bank") / "specs"
 
@@ -72,7 +76,11 @@ def test_several_mistakes_are_all_reported_with_their_lines() -> None:
     assert len(where) == len(found) == 5, [str(d) for d in found]
     assert 'quote it: id: "yes"' in where[(1, "id")]
     assert "'rate' is not defined" in where[(_line_of(SEVERAL, "story: |"), "story")]
-    assert "family: binomial, not gaussian" in where[(_line_of(SEVERAL, "plot:"), "plot")]
+    plot = where[(_line_of(SEVERAL, "plot:"), "plot")]
+    assert "family: binomial, not gaussian" in plot
+    assert plot.endswith(
+        "for this model write plot: group_lines or plot: scatter, or leave plot out"
+    )
     mistake = where[
         (_line_of(SEVERAL, 'expression: coef("IC")'), "parts[1].misconceptions[0].expression")
     ]
@@ -356,3 +364,69 @@ def test_the_draws_keep_to_the_time_budget() -> None:
     assert time.perf_counter() - t0 < 4.0
     (stopped,) = diagnose(text, seconds=0.0)
     assert stopped.severity == "warning" and "did not finish" in stopped.message
+
+
+def test_a_part_no_draw_can_evaluate_is_an_error_at_that_part() -> None:
+    text = _replace(SIMPLE, "answer: predict(Foodavailability=x0)", "answer: 1 / (x0 - x0)")
+    found = _only(text)
+    assert found.field == "parts[2]" and found.line == _line_of(text, "- id: prediction")
+    assert "none of the 5 seeds tried gave a usable variant: cannot evaluate" in found.message
+
+
+def test_a_misconception_equal_to_the_answer_in_some_draws_is_a_warning() -> None:
+    """Generation redraws those draws, so the problem works, at a cost the author sees."""
+    slope_x = 'coef("Foodavailability") * x0'
+    text = _replace(SIMPLE, slope_x, slope_x + ' + ifelse(x0 > 4, coef("(Intercept)"), 0)')
+    (found,) = diagnose(text)
+    assert (found.severity, found.field) == ("warning", "parts[2].misconceptions[0].expression")
+    assert "gives the answer itself in " in found.message and "redraws" in found.message
+
+
+def test_an_unknown_field_names_the_fields_that_may_be_there() -> None:
+    text = _replace(SIMPLE, "decimals: 2}", "decimals: 2, mena: 3}")
+    (found,) = diagnose(text)
+    assert found.field == "dgp.predictors.Foodavailability.mena"
+    assert found.message == (
+        "unknown field 'mena': did you mean mean? the fields here are "
+        "type, dist, low, high, mean, sd, step, decimals"
+    )
+
+
+def test_a_boolean_key_is_named_as_the_yaml_trap() -> None:
+    (found,) = diagnose("id: x\nyes: 1\n")
+    assert found.line == 2
+    assert (
+        found.message == "the key 'yes' must be text: YAML 1.1 reads it as true; write it in quotes"
+    )
+
+
+def test_a_condition_that_refuses_most_draws_is_a_warning_at_its_line() -> None:
+    text = _replace(SIMPLE, "params:\n", "require:\n  - x0 > 8.3\nparams:\n")
+    (found,) = diagnose(text)
+    assert (found.severity, found.field) == ("warning", "require[0]")
+    assert found.line == _line_of(text, "- x0 > 8.3")
+    assert "draws tried were redrawn, most for 'require: x0 > 8.3'" in found.message
+
+
+# ------------------------------------------------------------------------------- fuzz
+
+
+@FUZZ
+@given(text=mutated_specs() | st.text(max_size=400))
+def test_diagnose_agrees_with_parse_spec_and_never_raises(text: str) -> None:
+    """parse_spec refuses exactly the specs diagnose finds an error in, with one of them."""
+    found = bounded(lambda: diagnose(text, generate=False), ())
+    assert isinstance(found, list)
+    parsed = bounded(lambda: parse_spec(text), (SpecError,))
+    errors = [(d.line, d.field, d.message) for d in found if d.severity == "error"]
+    if isinstance(parsed, SpecError):
+        assert (parsed.line, parsed.field, parsed.reason) in errors
+    else:
+        assert errors == []
+
+
+@settings(FUZZ, max_examples=15, deadline=None)
+@given(text=mutated_specs())
+def test_diagnose_with_draws_is_bounded_and_never_raises(text: str) -> None:
+    found = bounded(lambda: diagnose(text, seconds=1.0), (), seconds=8.0, megabytes=None)
+    assert isinstance(found, list)

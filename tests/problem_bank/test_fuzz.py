@@ -237,6 +237,16 @@ class FakeModel:
     def scalar(self, name: str) -> float:
         return 3.0
 
+    def row_values(self, row: int) -> dict[str, Any]:
+        ex.row_index(row, 10)
+        return {"x": 1.5, "Dose": "b"}
+
+    def response(self, row: int) -> float:
+        return 2.0
+
+    def residual(self, y: float, mu: float, kind: str) -> float:
+        return y - mu
+
     def groups(self) -> dict[str, list[str]]:
         return {"g": ["(Intercept)"]}
 
@@ -253,6 +263,9 @@ class FakeContext:
             raise ex.ExpressionError(f"no model named {name!r}")
         return FakeModel()
 
+    def observed(self, column: str, row: int) -> Any:
+        return [1.5, 2.0, 0.0, 7.0, 3.25, 1e308, -0.0, 4.0, 5.5, 6.0][ex.row_index(row, 10)]
+
     def value(self, name: str) -> Any:
         if name not in VALUES:
             raise ex.ExpressionError(f"no value named {name!r}")
@@ -267,6 +280,7 @@ ATOMS = (
     | st.sampled_from(['coef("x")', 'se("(Intercept)")', 'pvalue("Dose" + g)', "nobs()"])
     | st.sampled_from(['predict(x=x0, Dose=g, scale="link")', 'varcorr("g", "(Intercept)")'])
     | st.sampled_from(["icc()", 'contrast("Dose", "a", "b", "p")', 'param("k")', "x0.real"])
+    | st.sampled_from(["fitted(k)", 'residual(k, "pearson")', 'observed("x", k)', "fitted(1e999)"])
 )
 
 
@@ -274,7 +288,9 @@ def _combine(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     binary = st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**", "//", "%", "|"]), inner)
     compare = st.tuples(inner, st.sampled_from(["<", "<=", "==", "!=", ">", "in"]), inner)
     calls = st.tuples(
-        st.sampled_from(["exp", "log", "sqrt", "abs", "invlogit", "logit", "round", "min", "max"]),
+        st.sampled_from(
+            ["exp", "log", "sqrt", "abs", "invlogit", "logit", "round", "min", "max", "fitted"]
+        ),
         st.lists(inner, min_size=1, max_size=3),
     )
     return (

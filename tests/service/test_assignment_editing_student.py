@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.models import ScorePolicy
+from service.models import AuditEvent, ScorePolicy
 from service.services import assignment_editing, teaching, variants
 from service.services.problems import sync_builtin
 from tests.conftest import csrf_token
@@ -84,3 +84,39 @@ def test_what_changed_and_a_removed_problem_with_work_kept(client, db_session, w
     as_user(client, "bob")
     assert client.get(f"/items/{item_id}").status_code == 404
     assert "Your work on it" not in client.get(f"/courses/{world.course.id}").get_data(as_text=True)
+
+
+def test_the_dashboard_lists_recent_changes_told_to_this_student_only(client, db_session, world):
+    due = datetime(2030, 12, 5, 17, 0, tzinfo=UTC)
+    _edit(db_session, world, due_at=due, late_until=due + timedelta(days=1))
+    as_user(client, "alice")
+    page = client.get("/").get_data(as_text=True)
+    assert "What changed in the last 14 days" in page
+    assert "Homework 1</a>: The due date moved to 5 Dec 2030 17:00 UTC." in page
+    assert f'href="/courses/{world.course.id}"' in page
+    # An event about another student only is not shown; older than 14 days, neither.
+    bob = world.users["bob"]
+    db_session.add(
+        AuditEvent(
+            course_id=world.course.id,
+            assignment_id=world.assignment.id,
+            student_id=bob.id,
+            action="exception",
+            summary="An extension for Bob only.",
+        )
+    )
+    old = AuditEvent(
+        course_id=world.course.id,
+        assignment_id=world.assignment.id,
+        action="edit",
+        summary="A change long ago.",
+        created_at=datetime.now(UTC) - timedelta(days=30),
+    )
+    db_session.add(old)
+    db_session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert "An extension for Bob only." not in page and "A change long ago." not in page
+    as_user(client, "bob")
+    assert "An extension for Bob only." in client.get("/").get_data(as_text=True)
+    as_user(client, "teacher")
+    assert "What changed in the last" not in client.get("/").get_data(as_text=True)

@@ -493,3 +493,29 @@ def test_preview_plot_of_a_bad_seed_or_a_problem_without_plot_is_a_404(client, w
     page = client.get(f"/teach/problems/{design.id}?seed=1").get_data(as_text=True)
     assert "plot.png" not in page
     assert client.get(f"/teach/problems/{design.id}/plot.png?seed=1").status_code == 404
+
+
+def test_the_problem_total_is_set_from_the_web_form_and_the_parts_share_it(
+    client, world, db_session
+):
+    as_user(client, "teacher")
+    item = world.item
+    page = f"/teach/assignments/{world.assignment.id}"
+    html = client.get(page).get_data(as_text=True)
+    assert f'id="total-{item.id}" name="points"' in html
+    item.part_points = {"intercept": 4.0}
+    db_session.commit()
+    _post(client, f"/teach/items/{item.id}/points", page, {"points": "12.5"})
+    db_session.expire_all()
+    item = db_session.get(type(item), item.id)
+    assert item.points == 12.5 and item.part_points is None
+    assert "is worth 12.5 points" in client.get(page).get_data(as_text=True)
+    for typed in ("", "0", "-3", "nan", "1e999", "lots"):
+        token = csrf_token(client.get(page).get_data(as_text=True))
+        response = client.post(
+            f"/teach/items/{item.id}/points", data={"csrf_token": token, "points": typed}
+        )
+        assert response.status_code == 302, typed
+        db_session.expire_all()
+        assert db_session.get(type(item), item.id).points == 12.5, typed
+        assert "Points are numbers above 0, at most 1000" in client.get(page).get_data(as_text=True)

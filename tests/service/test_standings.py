@@ -230,3 +230,52 @@ def test_the_gradebook_read_and_the_whole_read_agree(world: World, db_session, p
         [a.earned.total for a in whole.attempts if a.earned], abs=1e-9
     )
     assert light.possible == pytest.approx(whole.possible)
+
+
+@pytest.mark.parametrize("policy", list(ScorePolicy))
+def test_the_gradebook_summaries_equal_each_standing(world: World, db_session, policy):
+    """summaries() lets the database reduce each version's attempts (best, last, count,
+    markers) where the policy allows; every cell must read exactly what standing() says:
+    replaced versions, a pending and a late attempt, an override, an exception, nothing."""
+    world.assignment.late_penalty = 0.25
+    world.assignment.score_policy = policy
+    alice, bob = world.users["alice"], world.users["bob"]
+    first = issued_variant(world, b"key")
+    db_session.add(first)
+    db_session.flush()
+    _attempt(db_session, first, 1, 0.5, 1.0, item=world.item)
+    _attempt(db_session, first, 2, 1.0, 0.0, item=world.item, late=True)
+    db_session.commit()
+    second = variants.replace(db_session, b"key", alice, world.item)
+    db_session.commit()
+    _attempt(db_session, second, 1, 0.25, 0.5, item=world.item)
+    waiting = Submission(
+        variant_id=second.id,
+        user_id=alice.id,
+        attempt_number=2,
+        answers={},
+        status=SubmissionStatus.queued,
+    )
+    db_session.add(waiting)
+    db_session.add(
+        AssignmentException(assignment_id=world.assignment.id, user_id=alice.id, extra_attempts=1)
+    )
+    bobs = issued_variant(world, b"key", key="bob")
+    db_session.add(bobs)
+    db_session.flush()
+    overridden = _attempt(db_session, bobs, 1, 0.0, 1.0, item=world.item)
+    _attempt(db_session, bobs, 2, 1.0, 1.0, item=world.item, late=True)
+    db_session.add(
+        ScoreOverride(submission_id=overridden.id, part_id=None, points=9.5, reason="typo")
+    )
+    db_session.commit()
+
+    people = [u.id for u in world.users.values()]
+    found = standings.summaries(db_session, [world.item], people)
+    assert set(found) == {(u, world.item.id) for u in people}
+    for user_id in people:
+        expected = standings.summary(standings.standing(db_session, user_id, world.item))
+        assert found[(user_id, world.item.id)] == expected, user_id
+    cell = found[(alice.id, world.item.id)]
+    assert cell.attempts == 4 and cell.pending and cell.late and cell.exception
+    assert found[(bob.id, world.item.id)].overridden
