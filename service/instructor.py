@@ -1051,10 +1051,13 @@ def _editor(
     (``checked``: a Check or a refused save ran, so an empty list means none), and the
     preview of the unsaved text when one was asked for."""
     found = found or []
-    marks: dict[int, str] = {}  # the gutter's mark of a line: its worst severity
+    # The gutter's mark of a line: its worst severity, and what was found there (a tooltip).
+    marks: dict[int, tuple[str, str]] = {}
     for problem in found:
-        if problem.line and marks.get(problem.line) != "error":
-            marks[problem.line] = problem.severity
+        if problem.line:
+            severity, said = marks.get(problem.line, (problem.severity, ""))
+            worst = "error" if "error" in (severity, problem.severity) else "warning"
+            marks[problem.line] = (worst, f"{said}\n{problem.message}".strip())
     return render_template(
         "teach/editor.html",
         text=text,

@@ -11,7 +11,7 @@
   // The marks the server drew (a line's error or warning), kept while the text changes.
   var marks = {};
   gutter.querySelectorAll("span[class]").forEach(function (span) {
-    marks[span.textContent] = span.className;
+    marks[span.textContent] = { severity: span.className, said: span.title };
   });
 
   function lineCount() {
@@ -27,7 +27,10 @@
       for (var i = 1; i <= count; i++) {
         var span = document.createElement("span");
         span.textContent = String(i);
-        if (marks[i]) span.className = marks[i];
+        if (marks[i]) {
+          span.className = marks[i].severity;
+          span.title = marks[i].said;
+        }
         frag.appendChild(span);
         frag.appendChild(document.createTextNode("\n"));
       }

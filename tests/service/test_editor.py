@@ -261,7 +261,8 @@ def test_warnings_are_shown_beside_their_line_and_do_not_block_saving(client, wo
     assert checked.status_code == 200
     page = checked.get_data(as_text=True)
     assert "No errors, 1 warning" in page
-    assert f'<span class="warning">{line}</span>' in page  # the gutter, drawn without JS
+    gutter = re.search(rf'<span class="warning" title="([^"]+)">{line}</span>', page)
+    assert gutter and "gives the answer itself" in gutter.group(1)  # drawn without JS
     saved = _send(client, {"spec_text": text, "action": "save"})
     assert saved.status_code == 302
     shown = client.get(saved.headers["Location"]).get_data(as_text=True)
@@ -274,7 +275,7 @@ def test_the_gutter_numbers_every_line_and_marks_the_errors(client, world):
     text = three_mistakes()
     page = _send(client, {"spec_text": text, "action": "check"}).get_data(as_text=True)
     gutter = re.search(r'<pre class="gutter"[^>]*>(.*?)</pre>', page, re.S).group(1)
-    numbers = re.findall(r"<span(?: class=\"(\w+)\")?>(\d+)</span>", gutter)
+    numbers = re.findall(r"<span(?: class=\"(\w+)\" title=\"[^\"]+\")?>(\d+)</span>", gutter)
     assert [int(n) for _, n in numbers] == list(range(1, len(text.split("\n")) + 1))
     marked = {int(n) for mark, n in numbers if mark == "error"}
     assert marked == {
@@ -297,3 +298,16 @@ def test_the_guide_where_it_is_not_installed_is_a_404_that_says_where(
     assert response.status_code == 404 and "read it in the repository" in response.get_data(
         as_text=True
     )
+
+
+def test_a_plot_link_to_a_hostile_spec_is_a_422(client, world, app):
+    """A link is signed, so only the editor makes one; a hostile text in it is refused as
+    everywhere (the text could have been previewed, its plot drawn later)."""
+    as_user(client, "teacher")
+    text, _line_number, reason = HOSTILE_YAML[0]  # the alias bomb
+    token = draft_plots.link_token(app.secret_key, world.users["teacher"].id, text, 1)
+    t0 = time.perf_counter()
+    response = client.get(f"/teach/problems/draft-plot.png?token={token}")
+    assert time.perf_counter() - t0 < 5
+    assert response.status_code == 422
+    assert str(escape(reason)) in response.get_data(as_text=True)
