@@ -123,3 +123,31 @@ def test_a_new_instructor_writes_checks_previews_and_publishes_a_problem(browser
     page.screenshot(path=str(ARTIFACTS / "editor-added-to-assignment.png"), full_page=True)
     assert complaints == []
     context.close()
+
+
+def test_the_editor_works_without_javascript(browser, stack: Stack):
+    """The server draws the gutter and the list; a listed error links to the text area."""
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
+    page = context.new_page()
+    _log_in(page, stack, INSTRUCTOR)
+    page.goto(f"{stack.base_url}/teach/problems/new")
+    page.get_by_label("Start from").select_option(label="My Poisson regression")
+    page.get_by_role("button", name="Use this template").click()
+    editor = page.get_by_label("or write the spec here")
+    text = editor.input_value()
+    editor.fill(text.replace("plot: group_lines", "plot: logistic"))
+    page.get_by_role("button", name="Check").click()
+    expect(page.get_by_role("heading", name="Not saved: 1 error")).to_be_visible()
+    link = page.locator("ol.diagnostics a.to-line")
+    line = _line_of(text, "plot:")
+    expect(link).to_have_text(f"Line {line}")
+    expect(page.locator("#spec-gutter span.error")).to_have_text(str(line))
+    link.click()
+    expect(page).to_have_url(re.compile("#spec_text$"))
+    editor.fill(text)
+    page.get_by_role("button", name="Preview").click()
+    plot = page.locator("#preview figure.plot img")
+    expect(plot).to_be_visible()
+    png = context.request.get(f"{stack.base_url}{plot.get_attribute('src')}")
+    assert png.status == 200 and png.headers["content-type"] == "image/png"
+    context.close()
