@@ -27,7 +27,7 @@ from problem_bank.yaml_lines import Loc
 #: Seeds drawn (0, 1, ...), as far as the time budget allows.
 DRAW_SEEDS = 5
 #: Share of draws redrawn from which the author is warned: at 80% a seed fails (25 draws
-#: in a row refused) once in a thousand; the built-in problems redraw at most 60%.
+#: in a row refused) about once in 260; the built-in problems redraw at most 60%.
 REDRAWN_SHARE = 0.8
 
 Found = tuple[Loc, str, Literal["error", "warning"]]
@@ -156,6 +156,22 @@ def _unusable(tried: int, failures: list[str], reasons: Counter[tuple[str, Loc]]
     return where, f"{len(failures)} of the {seeds} tried gave no usable variant{why}", "warning"
 
 
+def _misconception_loc(spec: ProblemSpec, i: int, misconception: str) -> Loc:
+    """Where the spec writes a part's misconception: its expression or choice, or the
+    part's ``choices_from`` when the misconception is the scenario library's."""
+    ms = spec.parts[i].misconceptions
+    j = next((j for j, m in enumerate(ms) if m.id == misconception), None)
+    if j is None:
+        return ("parts", i, "choices_from")
+    return (
+        "parts",
+        i,
+        "misconceptions",
+        j,
+        "expression" if ms[j].expression is not None else "choice",
+    )
+
+
 def _misconception_problems(spec: ProblemSpec, built: list[tuple[Part, ...]]) -> Iterator[Found]:
     """Misconceptions equal to the answer, or to each other, in the draws that built parts:
     an error when it holds in every draw where both are present (generation then has no
@@ -181,12 +197,7 @@ def _misconception_problems(spec: ProblemSpec, built: list[tuple[Part, ...]]) ->
     for key, count in equal.items():
         if 2 * count < shown[key]:
             continue
-        i = index[key[0]]
-        spec_part = spec.parts[i]
-        ids = [m.id for m in spec_part.misconceptions]
-        j = ids.index(key[-1])  # a pair is reported at the second of the two
-        field = "expression" if spec_part.misconceptions[j].expression is not None else "choice"
-        loc: Loc = ("parts", i, "misconceptions", j, field)
+        loc = _misconception_loc(spec, index[key[0]], key[-1])  # a pair: at the second
         always = count == shown[key]
         share = "" if always else f" in {count} of {plural(shown[key], 'draw')} tried"
         severity: Literal["error", "warning"] = "error" if always else "warning"

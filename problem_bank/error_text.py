@@ -187,6 +187,59 @@ def _unknown_field(name: str, known: Sequence[str]) -> str:
     return f"unknown field {name!r}: {guess}the fields here are {', '.join(known)}"
 
 
+#: What the YAML parser's words mean for an author, by the words it uses (libyaml's).
+YAML_PROBLEMS = {
+    "mapping values are not allowed": (
+        "a colon and a space start a field, and one cannot start here: if the colon is part "
+        'of the text, put the text in quotes (title: "Rates: a GLM"), else check the indentation'
+    ),
+    "could not find expected ':'": (
+        "this line is not `field: value`: add the colon after the field's name, or write a "
+        "text of several lines under `field: |`"
+    ),
+    "did not find expected key": (
+        "this line does not line up with the fields above: indent the fields of one mapping "
+        "by the same number of spaces, and close any quote opened above"
+    ),
+    "did not find expected '-' indicator": (
+        "this line does not line up with the list items above: start each item with `- ` "
+        "at the same indentation"
+    ),
+    "found character that cannot start any token": (
+        'a value cannot start with ` @ or %: put the text in quotes (prompt: "`lm()` printed this")'
+    ),
+    "found unknown escape character": (
+        "a backslash in double quotes starts an escape: use single quotes, or write \\\\"
+    ),
+    "did not find expected ',' or ']'": (
+        "a list opened with [ is not closed: close it with ], or quote a text that starts with ["
+    ),
+    "did not find expected ',' or '}'": (
+        "a mapping opened with { is not closed: a text that starts with a placeholder must "
+        'be quoted (story: "{n} lizards were caught")'
+    ),
+    "found unexpected end of stream": "a quote opened here is never closed: close it",
+}
+
+
+#: Problems the parser finds a line after their cause: the cause is where the value it
+#: was reading started (a key without its colon, a bracket never closed).
+_FOUND_LATER = ("could not find expected ':'", "did not find expected ',' or")
+
+
+def starts_the_problem(problem: str) -> bool:
+    """Whether the start of what the parser was reading (its context) is the line to name."""
+    return any(words in problem for words in _FOUND_LATER)
+
+
+def yaml_problem(problem: str) -> str:
+    """The parser's ``problem`` in plain words, with its own words after them."""
+    for words, plain in YAML_PROBLEMS.items():
+        if words in problem:
+            return f"{plain} ({problem})"
+    return problem
+
+
 def tab_line(text: str) -> int | None:
     """The first line indented with a tab (YAML indents with spaces only), else None."""
     for number, line in enumerate(text.splitlines(), start=1):
@@ -197,3 +250,55 @@ def tab_line(text: str) -> int | None:
 
 
 TAB_MESSAGE = "this line is indented with a tab; YAML indents with spaces only: replace the tab"
+
+#: ``story: {n} lizards``: YAML reads ``{n}`` as a mapping, then fails on the words after it.
+_PLACEHOLDER_FIRST = re.compile(r"^\s*(- )?[^\s:#][^:#]*:\s+\{[^{}]*\}\s*[^\s#]")
+PLACEHOLDER_FIRST_MESSAGE = (
+    "YAML reads a { at the start of a value as a mapping: put a text that starts with a "
+    'placeholder in quotes (story: "{n} lizards were caught")'
+)
+#: A value that opens a quote: ``title: "Rates`` or ``- 'a``.
+_OPENS_QUOTE = re.compile(r"^\s*(?:- |[^\s:#][^:#]*:\s+)([\"'])")
+UNCLOSED_QUOTE_MESSAGE = (
+    "the quote opened on this line is not closed on it, so the text runs on into the "
+    "fields below: close the quote"
+)
+
+
+def placeholder_first_line(text: str, line: int | None) -> bool:
+    """Whether ``line`` (1-based) is a value that starts with a placeholder, unquoted."""
+    lines = text.splitlines()
+    if line is None or not 0 < line <= len(lines):
+        return False
+    return bool(_PLACEHOLDER_FIRST.match(lines[line - 1]))
+
+
+def unclosed_quote_line(text: str, line: int | None) -> int | None:
+    """The line of a quote still open where the parser gave up (``line``), if any: the
+    quoted text ran on into the fields below it."""
+    if line is None:
+        return None
+    lines = text.splitlines()[: line - 1]  # what the parser read before giving up
+    for number, source in enumerate(lines, start=1):
+        m = _OPENS_QUOTE.match(source)
+        if m is None:
+            continue
+        rest = "\n".join([source[m.end() :], *lines[number:]])
+        if m.group(1) == "'":
+            closed = "'" in rest.replace("''", "")  # 'it''s' escapes by doubling
+        else:
+            closed = re.search(r'(?<!\\)"', rest) is not None
+        if not closed:
+            return number
+    return None
+    lines = text.splitlines()[:line]
+    for number, source in enumerate(lines, start=1):
+        m = _OPENS_QUOTE.match(source)
+        if m is None:
+            continue
+        quote = m.group(1)
+        rest = "\n".join([source[m.end() :], *lines[number:]])
+        closing = r'(?<!\\)"' if quote == '"' else r"'(?!')"  # 'it''s' escapes by doubling
+        if re.search(closing, rest.replace("''", "") if quote == "'" else rest) is None:
+            return number
+    return None

