@@ -7,6 +7,7 @@ COPY service ./service
 COPY graders ./graders
 COPY problem_bank ./problem_bank
 COPY migrations ./migrations
+COPY docs ./docs
 RUN pip install --no-cache-dir . && useradd --system mixgrade \
     && mkdir -p /var/lib/mixgrade && chown mixgrade /var/lib/mixgrade
 USER mixgrade

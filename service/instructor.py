@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,9 @@ from flask import (
 from flask_login import current_user, login_required
 
 import problem_bank
+from problem_bank.generate import check_seed
 from problem_bank.render import plural
+from service import docs_pages
 from service.models import (
     Assignment,
     AssignmentProblem,
@@ -46,6 +49,7 @@ from service.services import (
     audit,
     authoring,
     copying,
+    draft_plots,
     exception_editing,
     gradebook,
     new_versions,
@@ -171,31 +175,74 @@ def _bank_filter() -> authoring.BankFilter:
 @bp.route("/problems/<int:problem_id>")
 def preview(problem_id: int):
     problem = _problem(problem_id)
+    seed = _seed(request.args.get("seed", "1"))
     try:
-        seed = int(request.args.get("seed", "1"))
-    except ValueError:
-        seed = 1
-    error = None
-    variant = None
-    budget = current_app.config.get("MIXGRADE_PREVIEW_SECONDS", authoring.PREVIEW_SECONDS)
-    try:
-        variant = authoring.preview(problem, seed, budget)
-    except (problem_bank.InvalidSeed, problem_bank.GenerationError, ValueError) as exc:
-        error = str(exc)  # OverBudget included: the page says what took too long
+        shown = _preview_of(problem.spec_text, seed, problem=problem)
+    except authoring.Refused as refused:  # stored before a limit it now exceeds
+        shown = _Shown(seed, error=f"the spec is no longer valid: {refused}")
     versions = authoring.visible(
         db(), current_user, authoring.BankFilter(slug=problem.slug, with_archived=True)
     )
     return render_template(
         "teach/preview.html",
         problem=problem,
-        variant=variant,
-        plot_text=authoring.preview_plot_text(problem, variant) if variant else "",
+        shown=shown,
         seed=seed,
-        error=error,
         versions=versions,
         can_edit=authoring.can_edit(current_user, problem),
         referenced=authoring.is_referenced(db(), problem.id),
-    ), (422 if error else 200)
+    ), (422 if shown.error else 200)
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What ``teach/_variant.html`` draws: one renderer for a saved problem's preview and
+    the editor's preview of unsaved text."""
+
+    seed: int
+    variant: problem_bank.Variant | None = None
+    plot_text: str = ""
+    plot_url: str | None = None
+    #: Why nothing is shown (a seed that cannot be generated, over budget).
+    error: str | None = None
+    #: Why the plot is not shown although the spec draws one.
+    plot_note: str = ""
+
+
+def _preview_of(
+    text: str, seed: int, plot_url: str | None = None, problem: Problem | None = None
+) -> _Shown:
+    """The variant of ``text`` at ``seed``, its plot at ``plot_url`` (a saved
+    ``problem``'s own plot route). :class:`authoring.Refused` if the text is not valid."""
+    budget = _preview_budget()
+    try:
+        spec, variant = authoring.preview_text(text, seed, budget)
+    except (problem_bank.InvalidSeed, problem_bank.GenerationError) as exc:
+        return _Shown(seed, error=str(exc))  # OverBudget included: it says what took too long
+    words = problem_bank.plot_text(spec, variant)
+    if not words:
+        return _Shown(seed, variant)
+    if problem is not None:
+        plot_url = url_for("instructor.preview_plot", problem_id=problem.id, seed=seed)
+    note = ""
+    if plot_url is None:
+        note = (
+            "This spec is too long to draw its plot before it is saved; "
+            "save the draft to see the plot on its preview page."
+        )
+    return _Shown(seed, variant, words, plot_url, plot_note=note)
+
+
+def _seed(raw: str) -> int:
+    """A seed from a form or the query; anything but a non-negative integer is a 400."""
+    try:
+        return check_seed(int(raw.strip()))
+    except ValueError:  # not a number, or problem_bank.InvalidSeed
+        abort(
+            400,
+            f"The seed must be a whole number, 0 or more (below 2**63), "
+            f"not {printable(raw[:40])!r}.",
+        )
 
 
 @bp.route("/problems/<int:problem_id>/plot.png")
@@ -203,38 +250,39 @@ def preview_plot(problem_id: int):
     """The plot of the previewed seed: drawn on request, stored nowhere (as the preview)."""
     problem = _problem(problem_id)
     seed = request.args.get("seed", "1")
-    budget = current_app.config.get("MIXGRADE_PREVIEW_SECONDS", authoring.PREVIEW_SECONDS)
+    budget = _preview_budget()
     try:
         png = authoring.preview_plot(problem, int(seed), budget)
     except (ValueError, problem_bank.GenerationError) as exc:  # a bad seed; over budget
         abort(404, f"No plot for seed {seed!r}: {exc}")
-    if not png:
-        abort(404, "This problem draws no plot.")
-    response = Response(png, mimetype="image/png")
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return _png(png, "This problem draws no plot.", max_age=3600)
 
 
 @bp.route("/problems/new", methods=["GET", "POST"])
 def new_problem():
+    """Write a new problem: start from a template or a copy; Check, Preview, save."""
     _author_only()
-    text = ""
     if request.method == "POST":
         text = _uploaded_text()
-        try:
-            problem = authoring.create(db(), current_user, text)
-        except authoring.Refused as refused:
-            return _editor(text, refused.problem, None), 422
-        flash(f"Saved {problem.slug} version {problem.version} as a draft.", "ok")
-        return redirect(url_for("instructor.preview", problem_id=problem.id))
+        return _editor_action(text, None, lambda: authoring.check_new(db(), text))
+    template = request.args.get("template")
+    if template is not None:
+        started = authoring.starting_text(db(), template)
+        if started is None:
+            abort(404, f"No template {printable(template[:64])!r}: choose one from the list.")
+        return _editor(started)
     copied = row_id(request.args.get("copy"))
     if copied is None:
-        return _editor(text, None, None)
+        return _editor("")
     # A copy of a problem one may not edit (a built-in): a new id, version 1.
     original = _problem(copied)
-    text = _with_key(_with_version(original.spec_text, 1), "id", f"{original.slug}_copy")
+    text = authoring.with_key(
+        authoring.with_key(original.spec_text, "version", "1"),
+        "id",
+        authoring.free_slug(db(), f"{original.slug}_copy"),
+    )
     text, added = unrecognised.prefill(text, request.args)
-    return _editor(text, None, None, added)
+    return _editor(text, added=added)
 
 
 @bp.route("/problems/<int:problem_id>/edit", methods=["GET", "POST"])
@@ -245,16 +293,98 @@ def edit_problem(problem_id: int):
         abort(403, "Only the author can edit this problem; copy it under a new id instead.")
     if request.method == "POST":
         text = _uploaded_text()
-        try:
-            problem = authoring.new_version(db(), current_user, base, text)
-        except authoring.Refused as refused:
-            return _editor(text, refused.problem, base), 422
-        flash(f"Saved {problem.slug} version {problem.version} as a draft.", "ok")
-        return redirect(url_for("instructor.preview", problem_id=problem.id))
+        return _editor_action(text, base, lambda: authoring.check_version(db(), base, text))
     wanted = authoring.next_version(db(), base.slug)
-    text = _with_version(base.spec_text, wanted)
+    text = authoring.with_key(base.spec_text, "version", str(wanted))
     text, added = unrecognised.prefill(text, request.args)
-    return _editor(text, None, base, added)
+    return _editor(text, base=base, added=added)
+
+
+#: What the editor's buttons ask for (its ``action`` field); a form without one saves.
+EDITOR_ACTIONS = ("save", "check", "preview")
+
+
+def _editor_action(
+    text: str, base: Problem | None, check: Callable[[], list[authoring.SpecProblem]]
+):
+    """Save (any error refuses it), Check (list every problem) or Preview the text."""
+    action = request.form.get("action", "save")
+    if action not in EDITOR_ACTIONS:
+        abort(
+            400,
+            f"Unknown action {printable(action[:40])!r}: choose one of "
+            f"{', '.join(EDITOR_ACTIONS)}.",
+        )
+    if action == "preview":
+        return _editor_preview(text, base, _seed(request.form.get("seed", "1")))
+    found = check()
+    refused = bool(authoring.errors_in(found))
+    if action == "check" or refused:
+        return _editor(text, found, base, checked=True), (422 if refused else 200)
+    if base is None:
+        problem = authoring.create(db(), current_user, text, found)
+    else:
+        problem = authoring.new_version(db(), current_user, base, text, found)
+    flash(f"Saved {problem.slug} version {problem.version} as a draft.", "ok")
+    for warning in found:
+        where = f"line {warning.line}, " if warning.line else ""
+        flash(f"Warning ({where}{warning.field or 'the spec'}): {warning.message}", "warning")
+    return redirect(url_for("instructor.preview", problem_id=problem.id))
+
+
+def _editor_preview(text: str, base: Problem | None, seed: int):
+    """The unsaved text's variant at ``seed`` under the editor, drawn as a saved one's."""
+    token = draft_plots.link_token(current_app.secret_key or "", current_user.id, text, seed)
+    try:
+        shown = _preview_of(
+            text, seed, url_for("instructor.draft_plot", token=token) if token else None
+        )
+    except authoring.Refused as refused:
+        return _editor(text, refused.problems, base, checked=True, seed=seed), 422
+    return _editor(text, None, base, shown=shown, seed=seed), (422 if shown.error else 200)
+
+
+@bp.route("/problems/draft-plot.png")
+def draft_plot():
+    """The plot of an unsaved spec the editor previewed (its link carries the text)."""
+    _author_only()
+    try:
+        text, seed = draft_plots.read_token(
+            current_app.secret_key or "", current_user.id, request.args.get("token", "")
+        )
+    except draft_plots.BadLink as bad:
+        abort(400, f"No plot: {bad}.")
+    budget = _preview_budget()
+    try:
+        png = draft_plots.plot_png(text, seed, budget)
+    except authoring.Refused as refused:
+        abort(422, f"No plot: the spec is not valid: {refused}.")
+    except problem_bank.GenerationError as exc:  # over budget, no well-posed draw
+        abort(422, f"No plot for seed {seed}: {exc}")
+    return _png(png, "This spec draws no plot.", max_age=600)
+
+
+def _png(png: bytes, none: str, max_age: int) -> Response:
+    """A preview's plot; a 404 saying ``none`` when there is no plot (b"")."""
+    if not png:
+        abort(404, none)
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = f"private, max-age={max_age}"
+    return response
+
+
+def _preview_budget() -> float:
+    """Seconds a preview (its page or its plot) may spend generating, in this request."""
+    return float(current_app.config.get("MIXGRADE_PREVIEW_SECONDS", authoring.PREVIEW_SECONDS))
+
+
+@bp.route("/docs/authoring")
+def authoring_docs():
+    """docs/authoring.md as a page, one click from the editor."""
+    body = docs_pages.authoring_html()
+    if body is None:
+        abort(404, "docs/authoring.md is not installed here; read it in the repository.")
+    return render_template("teach/docs.html", body=body, title="Authoring problems")
 
 
 @bp.route("/problems/<int:problem_id>/selftest", methods=["POST"])
@@ -909,33 +1039,39 @@ def _uploaded_text() -> str:
 
 def _editor(
     text: str,
-    problem: authoring.SpecProblem | None,
-    base: Problem | None,
+    found: list[authoring.SpecProblem] | None = None,
+    base: Problem | None = None,
     added: unrecognised.Added | None = None,
-):
+    *,
+    checked: bool = False,
+    shown: _Shown | None = None,
+    seed: int = 1,
+) -> str:
+    """The editor page: the text with a numbered gutter, every problem found beside it
+    (``checked``: a Check or a refused save ran, so an empty list means none), and the
+    preview of the unsaved text when one was asked for."""
+    found = found or []
+    # The gutter's mark of a line: its worst severity, and what was found there (a tooltip).
+    marks: dict[int, tuple[str, str]] = {}
+    for problem in found:
+        if problem.line:
+            severity, said = marks.get(problem.line, (problem.severity, ""))
+            worst = "error" if "error" in (severity, problem.severity) else "warning"
+            marks[problem.line] = (worst, f"{said}\n{problem.message}".strip())
     return render_template(
         "teach/editor.html",
         text=text,
-        problem=problem,
+        found=found,
+        marks=marks,
+        errors=authoring.errors_in(found),
+        checked=checked,
         base=base,
         added=added,
+        shown=shown,
+        seed=seed,
+        starting_points=authoring.starting_points() if base is None else (),
         max_kb=authoring.MAX_SPEC_BYTES // 1024,
     )
-
-
-def _with_version(text: str, version: int) -> str:
-    """The spec text with its top-level ``version:`` set to the next version."""
-    return _with_key(text, "version", str(version))
-
-
-def _with_key(text: str, key: str, value: str) -> str:
-    """The spec text with its first top-level ``key:`` line set to ``value``."""
-    lines = text.splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if line.startswith(f"{key}:"):
-            lines[i] = f"{key}: {value}\n"
-            break
-    return "".join(lines)
 
 
 def _file_safe(text: str) -> str:

@@ -9,14 +9,17 @@ issued keep the version they were made from.
 from __future__ import annotations
 
 import enum
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Select, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import problem_bank
+from problem_bank.skeletons import skeleton_texts
 from service import queue
 from service.db import rows_changed
 from service.models import AssignmentProblem, Problem, ProblemStatus, StoredVariant, User, utcnow
@@ -29,35 +32,114 @@ SELFTEST_SEEDS = 20
 PREVIEW_SECONDS = 10.0
 #: Seconds a self-test may run (in a worker, or in the request when the broker is down).
 SELFTEST_SECONDS = 20.0
+#: Seconds the meaning checks before a save (or the editor's Check) may spend drawing
+#: variants: a misconception equal to the answer, a part no seed makes well posed.
+CHECK_SECONDS = 5.0
+
+Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True)
 class SpecProblem:
-    """Why a spec was refused: where (line, field) and what."""
+    """Why a spec was refused (or what to look at): where (line, field) and what.
+
+    Errors block a save; warnings are shown beside their line and do not.
+    """
 
     message: str
     line: int | None = None
     field: str = ""
+    severity: Severity = "error"
 
 
 class Refused(ValueError):
-    """The spec or the action is refused; ``problem`` says where and why."""
+    """The spec or the action is refused. ``problems`` lists every reason (the errors
+    and the warnings beside them, by line); ``problem`` is the first error, for callers
+    that report one."""
 
-    def __init__(self, problem: SpecProblem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
+    def __init__(self, problems: SpecProblem | Sequence[SpecProblem]) -> None:
+        listed = [problems] if isinstance(problems, SpecProblem) else list(problems)
+        first = next((p for p in listed if p.severity == "error"), listed[0])
+        super().__init__(first.message)
+        self.problem = first
+        self.problems = listed
 
 
-def check_spec(text: str) -> problem_bank.ProblemSpec:
-    """The parsed spec, or :class:`Refused` with the line and field of the first error.
+def errors_in(found: Sequence[SpecProblem]) -> list[SpecProblem]:
+    return [p for p in found if p.severity == "error"]
+
+
+def diagnose(text: str, seconds: float = CHECK_SECONDS) -> list[SpecProblem]:
+    """Every problem of the spec at once, by line (problem_bank.diagnose: the library's
+    rules, so the editor, the API and ``mixgrade problems check`` agree)."""
+    return [
+        SpecProblem(d.message, d.line, d.field, d.severity)
+        for d in problem_bank.diagnose(text, generate=True, seconds=seconds)
+    ]
+
+
+def check_spec(text: str, found: Sequence[SpecProblem] | None = None) -> problem_bank.ProblemSpec:
+    """The parsed spec, or :class:`Refused` listing every error (``found``: this text's
+    :func:`diagnose`, when the caller has it already).
 
     Every limit (size, characters, YAML aliases and nesting, expressions, rows) is the
     library's, so the web editor, the API and ``mixgrade problems validate`` agree.
     """
+    found = diagnose(text) if found is None else found
+    if errors_in(found):
+        raise Refused(found)
     try:
         return problem_bank.parse_spec(text)
-    except problem_bank.SpecError as error:
+    except problem_bank.SpecError as error:  # diagnose and parse_spec share their rules
         raise Refused(SpecProblem(error.reason, error.line, error.field)) from None
+
+
+def check_new(session: Session, text: str) -> list[SpecProblem]:
+    """:func:`diagnose`, and what saving it as a new problem needs: a free id, version 1."""
+    found = diagnose(text)
+    if not errors_in(found):
+        spec = check_spec(text, found)
+        if session.scalar(select(Problem).where(Problem.slug == spec.id)) is not None:
+            found.append(
+                SpecProblem(
+                    f"a problem with id {spec.id!r} exists; edit it to make a new version, "
+                    "or choose another id",
+                    _line_of(text, "id"),
+                    "id",
+                )
+            )
+        if spec.version != 1:
+            found.append(
+                SpecProblem(
+                    "a new problem starts at version 1", _line_of(text, "version"), "version"
+                )
+            )
+    return _by_line(found)
+
+
+def check_version(session: Session, base: Problem, text: str) -> list[SpecProblem]:
+    """:func:`diagnose`, and what saving it as ``base``'s next version needs: the same
+    id, the next version number."""
+    found = diagnose(text)
+    if not errors_in(found):
+        spec = check_spec(text, found)
+        if spec.id != base.slug:
+            found.append(SpecProblem(f"the id must stay {base.slug!r}", _line_of(text, "id"), "id"))
+        wanted = next_version(session, base.slug)
+        if spec.version != wanted:
+            found.append(
+                SpecProblem(
+                    f"must be {wanted}, the next version of this problem",
+                    _line_of(text, "version"),
+                    "version",
+                )
+            )
+    return _by_line(found)
+
+
+def _by_line(found: list[SpecProblem]) -> list[SpecProblem]:
+    """By line; those without one (about the whole spec) first."""
+    return sorted(found, key=lambda p: p.line or 0)
 
 
 #: Statuses the bank can be filtered by (the API's schema and the web page offer these).
@@ -145,42 +227,28 @@ def next_version(session: Session, slug: str) -> int:
     return (session.scalar(select(func.max(Problem.version)).where(Problem.slug == slug)) or 0) + 1
 
 
-def create(session: Session, user: User, text: str) -> Problem:
-    """Store a brand-new problem (version 1, draft) from an uploaded spec."""
-    spec = check_spec(text)
-    if session.scalar(select(Problem).where(Problem.slug == spec.id)) is not None:
-        raise Refused(
-            SpecProblem(
-                f"a problem with id {spec.id!r} exists; edit it to make a new version, "
-                "or choose another id",
-                _line_of(text, "id"),
-                "id",
-            )
-        )
-    if spec.version != 1:
-        raise Refused(
-            SpecProblem("a new problem starts at version 1", _line_of(text, "version"), "version")
-        )
-    return _store(session, user, spec, text)
+def create(
+    session: Session, user: User, text: str, found: Sequence[SpecProblem] | None = None
+) -> Problem:
+    """Store a brand-new problem (version 1, draft) from an uploaded spec; :class:`Refused`
+    lists every error. ``found``: this text's :func:`check_new`, when the caller has it."""
+    found = check_new(session, text) if found is None else found
+    return _store(session, user, check_spec(text, found), text)
 
 
-def new_version(session: Session, user: User, base: Problem, text: str) -> Problem:
-    """Store an edit of ``base`` as the next version (draft); earlier rows stay as they were."""
+def new_version(
+    session: Session,
+    user: User,
+    base: Problem,
+    text: str,
+    found: Sequence[SpecProblem] | None = None,
+) -> Problem:
+    """Store an edit of ``base`` as the next version (draft); earlier rows stay as they were.
+    ``found``: this text's :func:`check_version`, when the caller has it."""
     if not can_edit(user, base):
         raise Refused(SpecProblem("only the author of a problem may edit it"))
-    spec = check_spec(text)
-    if spec.id != base.slug:
-        raise Refused(SpecProblem(f"the id must stay {base.slug!r}", _line_of(text, "id"), "id"))
-    wanted = next_version(session, base.slug)
-    if spec.version != wanted:
-        raise Refused(
-            SpecProblem(
-                f"must be {wanted}, the next version of this problem",
-                _line_of(text, "version"),
-                "version",
-            )
-        )
-    return _store(session, user, spec, text)
+    found = check_version(session, base, text) if found is None else found
+    return _store(session, user, check_spec(text, found), text)
 
 
 def _store(session: Session, user: User, spec: problem_bank.ProblemSpec, text: str) -> Problem:
@@ -322,13 +390,87 @@ def preview(problem: Problem, seed: int, budget: float = PREVIEW_SECONDS) -> pro
 
 def preview_plot(problem: Problem, seed: int, budget: float = PREVIEW_SECONDS) -> bytes:
     """The plot of :func:`preview`'s variant as PNG (b"" when the problem draws none)."""
-    spec = problem_bank.parse_spec(problem.spec_text)
-    return problem_bank.plot_png(spec, problem_bank.generate(spec, seed, budget=budget))
+    return preview_text_plot(problem.spec_text, seed, budget)
 
 
 def preview_plot_text(problem: Problem, variant: problem_bank.Variant) -> str:
     """What that plot shows, in words ("" when there is none)."""
     return problem_bank.plot_text(problem_bank.parse_spec(problem.spec_text), variant)
+
+
+def preview_text(
+    text: str, seed: int, budget: float = PREVIEW_SECONDS
+) -> tuple[problem_bank.ProblemSpec, problem_bank.Variant]:
+    """The variant of an unsaved spec at ``seed``, as :func:`preview` gives a saved one.
+
+    A spec that does not parse is :class:`Refused` with every error, so the editor's
+    Preview shows what a Check would; generation errors are the library's.
+    """
+    try:
+        spec = problem_bank.parse_spec(text)
+    except problem_bank.SpecError as error:
+        raise Refused(
+            errors_in(diagnose(text)) or [SpecProblem(error.reason, error.line, error.field)]
+        ) from None
+    return spec, problem_bank.generate(spec, seed, budget=budget)
+
+
+def preview_text_plot(text: str, seed: int, budget: float = PREVIEW_SECONDS) -> bytes:
+    """The plot of :func:`preview_text`'s variant as PNG (b"" when the spec draws none)."""
+    spec, variant = preview_text(text, seed, budget)
+    return problem_bank.plot_png(spec, variant)
+
+
+@dataclass(frozen=True)
+class StartingPoint:
+    """A spec a new problem can start from: a skeleton of one model family, or a
+    built-in problem. Known by its spec id (the editor's ``?template=``)."""
+
+    key: str
+    title: str
+    builtin: bool
+    text: str
+
+
+@functools.cache
+def starting_points() -> tuple[StartingPoint, ...]:
+    """The skeletons (in file order), then the built-in problems (in file order)."""
+    from service.services.problems import builtin_spec_texts
+
+    found = []
+    for builtin, texts in ((False, skeleton_texts()), (True, builtin_spec_texts())):
+        for text in texts.values():
+            spec = problem_bank.parse_spec(text)
+            found.append(StartingPoint(spec.id, spec.title, builtin, text))
+    return tuple(found)
+
+
+def starting_text(session: Session, key: str) -> str | None:
+    """The text of the starting point ``key``, ready to be saved as a new problem: a free
+    id (a built-in's gets ``_copy``: its own id is taken) and version 1. None if unknown."""
+    point = next((p for p in starting_points() if p.key == key), None)
+    if point is None:
+        return None
+    stem = f"{point.key}_copy" if point.builtin else point.key
+    return with_key(with_key(point.text, "version", "1"), "id", free_slug(session, stem))
+
+
+def free_slug(session: Session, stem: str) -> str:
+    """``stem``, or ``stem_2``, ``stem_3``…: the first id no stored problem has."""
+    taken = set(session.scalars(select(Problem.slug).where(Problem.slug.startswith(stem))))
+    if stem not in taken:
+        return stem
+    return next(f"{stem}_{n}" for n in range(2, len(taken) + 3) if f"{stem}_{n}" not in taken)
+
+
+def with_key(text: str, key: str, value: str) -> str:
+    """The spec text with its first top-level ``key:`` line set to ``value``."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith(f"{key}:"):
+            lines[i] = f"{key}: {value}\n"
+            break
+    return "".join(lines)
 
 
 def _line_of(text: str, key: str) -> int | None:

@@ -19,6 +19,7 @@ from tests.e2e.conftest import running_stack
 from tests.e2e.test_browser import DESKTOP, INSTRUCTOR, STUDENT, _log_in
 from tests.integration.stack import Stack
 from tests.kinds.interval_spec import INTERVAL_SPEC
+from tests.service.test_editor import three_mistakes
 
 pytestmark = pytest.mark.e2e
 
@@ -100,6 +101,8 @@ def test_every_page_passes_axe_and_fits_a_phone(browser, site: Stack):
         f"/teach/problems/{preview}",
         f"/teach/problems/{problem_ids['logistic_cod']}",
         "/teach/problems/new",
+        "/teach/problems/new?template=my_mixed_model",
+        "/teach/docs/authoring",
         f"/teach/problems/{preview}/edit",
         "/teach/assignments/1",
         "/teach/courses/1/assignments/new",
@@ -116,6 +119,7 @@ def test_every_page_passes_axe_and_fits_a_phone(browser, site: Stack):
         "/lti/platforms",
     ):
         _audit(page, base + path, found)
+    _audit_the_editor(page, base, found)
     teacher.close()
 
     anonymous = browser.new_context(viewport=DESKTOP)
@@ -123,6 +127,21 @@ def test_every_page_passes_axe_and_fits_a_phone(browser, site: Stack):
     _audit(page, f"{base}/lti/register?openid_configuration=https://lms.example/.well-known", found)
     anonymous.close()
     assert not found, "\n".join(f"{url}\n  " + "\n  ".join(p) for url, p in found.items())
+
+
+def _audit_the_editor(page: Page, base: str, found: dict[str, list[str]]) -> None:
+    """The editor as a Check and a Preview of unsaved text draw it (pages from a POST)."""
+    page.goto(f"{base}/teach/problems/new?template=my_linear_model")
+    editor = page.get_by_label("or write the spec here")
+    text = editor.input_value()
+    editor.fill(three_mistakes(text))
+    page.get_by_role("button", name="Check").click()
+    expect(page.locator("ol.diagnostics li")).to_have_count(3)
+    _audit(page, "", found, "/teach/problems/new, Check with errors")
+    page.get_by_label("or write the spec here").fill(text)
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview figure.plot img")).to_be_visible()
+    _audit(page, "", found, "/teach/problems/new, Preview")
 
 
 def _add_interval_item(session, instructor: User) -> int:
