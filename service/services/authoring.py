@@ -468,7 +468,8 @@ def with_key(text: str, key: str, value: str) -> str:
     lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines):
         if line.startswith(f"{key}:"):
-            lines[i] = f"{key}: {value}\n"
+            ending = line[len(line.rstrip("\r\n")) :] or "\n"
+            lines[i] = f"{key}: {value}{ending}"
             break
     return "".join(lines)
 

@@ -455,15 +455,9 @@ def _apply(session: Session, user: User, steps: list[_Step]) -> list[Imported]:
 def with_version(text: str, version: int) -> str:
     """The spec text with its top-level ``version:`` line set to ``version`` (unchanged
     when it already says so), every other byte as it was."""
-    lines = text.splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if _VERSION_LINE.match(line):
-            if problem_bank.parse_spec(text).version == version:
-                return text
-            ending = line[len(line.rstrip("\r\n")) :] or "\n"
-            lines[i] = f"version: {version}{ending}"
-            return "".join(lines)
-    return text
+    if problem_bank.parse_spec(text).version == version:
+        return text
+    return authoring.with_key(text, "version", str(version))
 
 
 def _body(text: str) -> str:
