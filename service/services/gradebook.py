@@ -179,14 +179,17 @@ def build(session: Session, course: Course, view: View | None = None) -> Gradebo
     """The gradebook of ``course`` as ``view`` asks: its columns, and one row per enrolled
     student matching the filter, sorted. Raises BadView for an assignment not in the course."""
     view = view or View()
-    # The columns' assignments, items and problems in three queries, not one per column.
+    # The columns' assignments, items and problems in three queries, not one per column
+    # (loaded onto ``course``, which holds them: the session keeps no object on its own).
     session.scalars(
-        select(Assignment)
-        .where(Assignment.course_id == course.id)
+        select(Course)
+        .where(Course.id == course.id)
         .options(
-            selectinload(Assignment.assignment_problems).selectinload(AssignmentProblem.problem)
+            selectinload(Course.assignments)
+            .selectinload(Assignment.assignment_problems)
+            .selectinload(AssignmentProblem.problem)
         )
-    ).all()
+    ).one()
     every_group = groups_of(course)
     groups = every_group
     if view.assignment_id is not None:

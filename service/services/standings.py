@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, null, select
 from sqlalchemy.orm import Session, aliased
 
 from service.models import (
@@ -244,10 +244,11 @@ def _reduced(
     exceptions = student_terms.for_assignments(
         session, {ap.assignment_id for ap in assignment_problems}, users
     )
+    placed = [(ap.id, ap.assignment_id) for ap in assignment_problems]  # ORM reads, once
     out: dict[Key, Summary] = {
-        (u, ap.id): Summary(exception=(ap.assignment_id, u) in exceptions)
+        (u, ap_id): Summary(exception=(assignment_id, u) in exceptions)
         for u in users
-        for ap in assignment_problems
+        for ap_id, assignment_id in placed
     }
     own = (
         StoredVariant.assignment_problem_id.in_(list(by_id)),
@@ -281,30 +282,31 @@ def _reduced(
         .group_by(Submission.variant_id)
         .subquery()
     )
+    # The last graded attempt's own score: a second look-up per version, only when a
+    # "last" policy reads it.
     last_graded = aliased(Submission)
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                StoredVariant.user_id,
-                StoredVariant.assignment_problem_id,
-                StoredVariant.problem_id,
-                StoredVariant.replaced_at,
-                runs.c.attempts,
-                runs.c.best,
-                runs.c.last_graded_id,
-                runs.c.late,
-                runs.c.pending,
-                last_graded.score.label("last_score"),
-                runs.c.last_at,
-            )
-            .where(*own)
-            .outerjoin(runs, runs.c.variant_id == StoredVariant.id)
-            .outerjoin(last_graded, last_graded.id == runs.c.last_graded_id)
-            .order_by(StoredVariant.id)
+    wants_last = any(ap.assignment.score_policy == ScorePolicy.last for ap in assignment_problems)
+    read = (
+        select(
+            StoredVariant.user_id,
+            StoredVariant.assignment_problem_id,
+            StoredVariant.problem_id,
+            StoredVariant.replaced_at,
+            runs.c.attempts,
+            runs.c.best,
+            runs.c.last_graded_id,
+            runs.c.late,
+            runs.c.pending,
+            (last_graded.score if wants_last else null()).label("last_score"),
+            runs.c.last_at,
         )
-        .all()
+        .where(*own)
+        .outerjoin(runs, runs.c.variant_id == StoredVariant.id)
+        .order_by(StoredVariant.id)
     )
+    if wants_last:
+        read = read.outerjoin(last_graded, last_graded.id == runs.c.last_graded_id)
+    rows = session.connection().execute(read).all()
     parts = _parts_by_problem(session, {row.problem_id for row in rows})
     points_per_part = _PartPoints(by_id)
     # Per cell: each version's (last graded id, best points, last points); the possible
@@ -345,7 +347,8 @@ def _reduced(
             if made is not None and (cell.last_at is None or made > cell.last_at):
                 cell.last_at = made
         if last_graded_id is not None:
-            graded_runs[key].append((last_graded_id, best * possible, last_score * possible))
+            last = last_score * possible if last_score is not None else best * possible
+            graded_runs[key].append((last_graded_id, best * possible, last))
     policies = {ap.id: ap.assignment.score_policy for ap in assignment_problems}
     for key, cell in out.items():
         if key in current:
