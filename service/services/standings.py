@@ -244,12 +244,8 @@ def _reduced(
     exceptions = student_terms.for_assignments(
         session, {ap.assignment_id for ap in assignment_problems}, users
     )
-    placed = [(ap.id, ap.assignment_id) for ap in assignment_problems]  # ORM reads, once
-    out: dict[Key, Summary] = {
-        (u, ap_id): Summary(exception=(assignment_id, u) in exceptions)
-        for u in users
-        for ap_id, assignment_id in placed
-    }
+    assignment_of = {ap.id: ap.assignment_id for ap in assignment_problems}  # ORM reads, once
+    out: dict[Key, Summary] = {}
     own = (
         StoredVariant.assignment_problem_id.in_(list(by_id)),
         StoredVariant.user_id.in_(users),
@@ -329,7 +325,11 @@ def _reduced(
         last_at,
     ) in rows:
         key = (user_id, assignment_problem_id)
-        cell = out[key]
+        cell = out.get(key)
+        if cell is None:
+            cell = out[key] = Summary(
+                exception=(assignment_of[assignment_problem_id], user_id) in exceptions
+            )
         possible = possibles.get((assignment_problem_id, problem_id))
         if possible is None:
             version = Version(0, 0, None, None, parts.get(problem_id, []))
@@ -349,14 +349,19 @@ def _reduced(
         if last_graded_id is not None:
             last = last_score * possible if last_score is not None else best * possible
             graded_runs[key].append((last_graded_id, best * possible, last))
+    for key, possible in current.items():
+        out[key].possible = possible
     policies = {ap.id: ap.assignment.score_policy for ap in assignment_problems}
-    for key, cell in out.items():
-        if key in current:
-            cell.possible = current[key]
+    for key, graded in graded_runs.items():
         policy = policies[key[1]]
-        ordered = sorted(graded_runs.get(key, ()))
+        ordered = sorted(graded) if len(graded) > 1 else graded
         totals = [best if policy == ScorePolicy.best else last for _, best, last in ordered]
-        cell.points = scoring.counted_totals(policy, totals)
+        out[key].points = scoring.counted_totals(policy, totals)
+    # The cells of students who never opened the problem.
+    for user_id in users:
+        for ap_id, assignment_id in assignment_of.items():
+            if (user_id, ap_id) not in out:
+                out[(user_id, ap_id)] = Summary(exception=(assignment_id, user_id) in exceptions)
     return out, overridden
 
 
