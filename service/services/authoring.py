@@ -228,12 +228,18 @@ def next_version(session: Session, slug: str) -> int:
 
 
 def create(
-    session: Session, user: User, text: str, found: Sequence[SpecProblem] | None = None
+    session: Session,
+    user: User,
+    text: str,
+    found: Sequence[SpecProblem] | None = None,
+    *,
+    commit: bool = True,
 ) -> Problem:
     """Store a brand-new problem (version 1, draft) from an uploaded spec; :class:`Refused`
-    lists every error. ``found``: this text's :func:`check_new`, when the caller has it."""
+    lists every error. ``found``: this text's :func:`check_new`, when the caller has it.
+    ``commit=False`` only flushes: an import stores all its files in one transaction."""
     found = check_new(session, text) if found is None else found
-    return _store(session, user, check_spec(text, found), text)
+    return _store(session, user, check_spec(text, found), text, commit=commit)
 
 
 def new_version(
@@ -242,16 +248,20 @@ def new_version(
     base: Problem,
     text: str,
     found: Sequence[SpecProblem] | None = None,
+    *,
+    commit: bool = True,
 ) -> Problem:
     """Store an edit of ``base`` as the next version (draft); earlier rows stay as they were.
     ``found``: this text's :func:`check_version`, when the caller has it."""
     if not can_edit(user, base):
         raise Refused(SpecProblem("only the author of a problem may edit it"))
     found = check_version(session, base, text) if found is None else found
-    return _store(session, user, check_spec(text, found), text)
+    return _store(session, user, check_spec(text, found), text, commit=commit)
 
 
-def _store(session: Session, user: User, spec: problem_bank.ProblemSpec, text: str) -> Problem:
+def _store(
+    session: Session, user: User, spec: problem_bank.ProblemSpec, text: str, *, commit: bool
+) -> Problem:
     row = Problem(
         slug=spec.id,
         version=spec.version,
@@ -263,7 +273,10 @@ def _store(session: Session, user: User, spec: problem_bank.ProblemSpec, text: s
         created_by_id=user.id,
     )
     session.add(row)
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return row
 
 

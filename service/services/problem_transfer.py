@@ -407,9 +407,9 @@ def _plan(
 
 
 def _apply(session: Session, user: User, steps: list[_Step]) -> list[Imported]:
-    """Store the plan with authoring's own calls; undo this import's rows if one is refused
-    (something changed here since the plan: another import or an edit of the same slug)."""
-    made: list[Problem] = []
+    """Store the plan with authoring's own calls, in one transaction: if one is refused
+    (something changed here since the plan: another import or an edit of the same slug),
+    nothing of this import is stored."""
     done: list[Imported] = []
     ids: dict[tuple[str, int], int] = {}  # of the rows made here, for a file repeating one
     for step in steps:
@@ -420,7 +420,7 @@ def _apply(session: Session, user: User, steps: list[_Step]) -> list[Imported]:
         text = with_version(step.file.text, step.version)
         try:
             if step.action == Action.created:
-                row = authoring.create(session, user, text)
+                row = authoring.create(session, user, text, commit=False)
             else:
                 base = session.scalar(
                     select(Problem)
@@ -429,11 +429,9 @@ def _apply(session: Session, user: User, steps: list[_Step]) -> list[Imported]:
                     .limit(1)
                 )
                 assert base is not None  # the plan saw a row, or made one just before
-                row = authoring.new_version(session, user, base, text)
+                row = authoring.new_version(session, user, base, text, commit=False)
         except (authoring.Refused, IntegrityError) as error:
             session.rollback()
-            for row in reversed(made):
-                authoring.delete_or_archive(session, user, row)
             where = error.problem if isinstance(error, authoring.Refused) else None
             raise ImportRefused(
                 [
@@ -446,9 +444,9 @@ def _apply(session: Session, user: User, steps: list[_Step]) -> list[Imported]:
                     )
                 ]
             ) from None
-        made.append(row)
         ids[(row.slug, row.version)] = row.id
         done.append(Imported(step.file.name, row.slug, row.version, step.action, row.id))
+    session.commit()
     return done
 
 
