@@ -125,19 +125,45 @@ def _binomial(rng: np.random.Generator, eta: np.ndarray, p: Parameters) -> np.nd
     return np.asarray(rng.uniform(size=eta.size) < prob).astype(int)
 
 
+#: Largest expected count a count response is drawn with. Past it the linear predictor is
+#: almost surely a unit slip (a coefficient per gram where per kilogram was meant), and
+#: numpy's Poisson draw refuses outright near 1e19 with "lam value too large".
+MAX_EXPECTED_COUNT = 1e9
+
+
+class UnusableResponse(ValueError):
+    """The linear predictor gives responses that cannot be drawn; generation redraws and,
+    when no draw can, says why at the coefficients."""
+
+
+def _expected_counts(eta: np.ndarray) -> np.ndarray:
+    """exp(eta), checked before any count is drawn (the check draws nothing, so every
+    usable dataset is the one drawn before)."""
+    with np.errstate(over="ignore"):
+        mu = np.exp(eta)
+    if not np.all(mu <= MAX_EXPECTED_COUNT):  # also false for inf and nan
+        largest = float(np.nanmax(mu)) if np.any(~np.isnan(mu)) else float("nan")
+        raise UnusableResponse(
+            f"the expected counts reach {largest:.3g}, more than {MAX_EXPECTED_COUNT:.0e}: "
+            "make the coefficients or the predictors' ranges smaller (exp() of the linear "
+            "predictor is the expected count)"
+        )
+    return np.asarray(mu)
+
+
 def _poisson(rng: np.random.Generator, eta: np.ndarray, p: Parameters) -> np.ndarray:
-    return np.asarray(rng.poisson(np.exp(eta))).astype(int)
+    return np.asarray(rng.poisson(_expected_counts(eta))).astype(int)
 
 
 def _negbin(rng: np.random.Generator, eta: np.ndarray, p: Parameters) -> np.ndarray:
     theta = p.draw("theta")
-    return np.asarray(rng.poisson(rng.gamma(theta, np.exp(eta) / theta))).astype(int)
+    return np.asarray(rng.poisson(rng.gamma(theta, _expected_counts(eta) / theta))).astype(int)
 
 
 def _zip(rng: np.random.Generator, eta: np.ndarray, p: Parameters) -> np.ndarray:
     # A zero_prob range reaching below 0 gives some variants without zero inflation.
     pi = p.draw("zero_prob", lowest=0.0)
-    counts = rng.poisson(np.exp(eta))
+    counts = rng.poisson(_expected_counts(eta))
     if p.given("theta"):  # extra zeros over negative binomial counts
         counts = _negbin(rng, eta, p)
     structural = rng.uniform(size=eta.size) < pi

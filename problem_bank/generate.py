@@ -19,6 +19,7 @@ import pandas as pd
 from problem_bank import expressions as ex
 from problem_bank.crosscheck import Disagreement, log_disagreement
 from problem_bank.dgp import STREAM_PARAMS, Dataset, draw_dataset, rng_for
+from problem_bank.families import UnusableResponse
 from problem_bank.kinds import kind_of
 from problem_bank.model_view import FitFailed, FittedView, fit_all
 from problem_bank.output import render_output
@@ -277,7 +278,10 @@ def _attempt(
     scenario: Scenario | None = None
     if spec.dgp is not None:
         step("drawing the data")
-        dataset = draw_dataset(spec, seed, attempt)
+        try:
+            dataset = draw_dataset(spec, seed, attempt)
+        except UnusableResponse as exc:
+            raise _Redraw(str(exc), ("dgp", "coefficients")) from None
         if problems := data_problems(spec, dataset):
             raise _Redraw(problems[0])
         step("fitting the models")

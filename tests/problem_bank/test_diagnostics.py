@@ -19,6 +19,7 @@ from tests.hostile_yaml import HOSTILE_YAML
 from tests.problem_bank.test_fuzz import mutated_specs
 
 SPECS = resources.files("problem_bank") / "specs"
+SKELETONS = resources.files("problem_bank") / "skeletons"
 
 
 def _text(name: str) -> str:
@@ -483,3 +484,15 @@ def test_a_multi_line_quoted_text_that_closes_is_not_blamed() -> None:
     (found,) = diagnose(text)
     assert "a list opened with [ is not closed" in found.message
     assert found.line == _line_of(text, "foo: [1")
+
+
+def test_counts_too_large_to_draw_are_named_at_the_coefficients():
+    """A slope meant per kilogram written per gram: exp() of the linear predictor overflows.
+    numpy refused with "lam value too large"; the author is told what to change, where."""
+    text = (SKELETONS / "3_poisson.yaml").read_text()
+    text = text.replace("Seed: [0.002, 0.006]", "Seed: [2.0, 6.0]")
+    (found,) = [d for d in diagnose(text, seconds=4.0) if d.severity == "error"]
+    assert found.field == "dgp.coefficients"
+    key = text.splitlines().index("  coefficients:") + 1
+    assert found.line in (key, key + 1)  # the key, or the mapping's first line under it
+    assert "expected counts reach" in found.message and "smaller" in found.message
