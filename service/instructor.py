@@ -551,9 +551,7 @@ def add_assignment_problem(assignment_id: int):
             raise assignment_editing.EditRefused("Choose a published problem.")
         added = assignment_editing.add_problem(db(), assignment, current_user, problem_id, points)
     except ValueError:
-        return _refused(
-            assignment, "points", f"Points are numbers above 0, at most {teaching.MAX_POINTS:g}."
-        )
+        return _refused(assignment, "points", teaching.POSITIVE_POINTS)
     except assignment_editing.EditRefused as refused:
         return _refused(assignment, "add", refused.detail, refused.status)
     flash(f"Added {added.problem.title}.", "ok")
@@ -688,7 +686,7 @@ def _total_points(text: str | None) -> float:
             raise ValueError("no points given")
         return teaching.read_points(text, 10, zero_allowed=False)
     except ValueError as error:
-        message = f"Points are numbers above 0, at most {teaching.MAX_POINTS:g}."
+        message = teaching.POSITIVE_POINTS
         raise assignment_editing.EditRefused(message, {"points": message}) from error
 
 

@@ -127,6 +127,8 @@ class AssignmentDraft(AssignmentSettings):
 
 #: Most points one problem or part may be worth.
 MAX_POINTS = 1000.0
+#: What the forms say when a problem's points are refused (above 0, at most MAX_POINTS).
+POSITIVE_POINTS = f"Points are numbers above 0, at most {MAX_POINTS:g}."
 
 #: Most attempts an assignment may allow.
 MAX_ATTEMPTS = 50
