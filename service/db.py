@@ -38,7 +38,16 @@ def make_engine(url: str, *, pre_ping: bool = True, autocommit: bool = False) ->
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=20, **options)
+    # Every session in UTC: PostgreSQL hands back timestamps in the server's TimeZone, and
+    # the pages print times as UTC.
+    return create_engine(
+        url,
+        pool_pre_ping=pre_ping,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={"options": "-c TimeZone=UTC"},
+        **options,
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -35,10 +35,10 @@ from service.services import (
     access,
     answer_checks,
     audit,
+    formats,
     standings,
     student_pages,
     submissions,
-    timing,
     variant_files,
     variants,
 )
@@ -325,17 +325,12 @@ def _answers_from_form(parts: list[dict[str, Any]]) -> dict[str, Any]:
 
 @bp.app_template_filter("when")
 def _when(moment: Any) -> str:
-    """A date as UTC text, or a dash; SQLite's naive datetimes are UTC."""
-    moment = timing.as_utc(moment)
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+    return formats.table_time(moment)
 
 
 @bp.app_template_filter("pts")
 def _pts(value: float | None) -> str:
-    """Points without noise: 10, 2.5, 3.33."""
-    if value is None:
-        return "—"
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+    return formats.points(value)
 
 
 @bp.app_template_filter("points")

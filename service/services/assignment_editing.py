@@ -33,7 +33,7 @@ from service.models import (
     User,
     utcnow,
 )
-from service.services import audit, scoring, student_terms, teaching, timing
+from service.services import audit, formats, scoring, student_terms, teaching, timing
 
 
 class EditRefused(Exception):
@@ -124,13 +124,13 @@ def settings_summary(
         said.append(f"The assignment is now called “{new.title}”.")
     if "due_at" in changed:
         said.append(
-            f"The due date moved to {when(new.due_at)}."
+            f"The due date moved to {formats.time_words(new.due_at)}."
             if new.due_at
             else "The assignment no longer has a due date."
         )
     if "late_until" in changed:
         said.append(
-            f"Late work is accepted until {when(new.late_until)}."
+            f"Late work is accepted until {formats.time_words(new.late_until)}."
             if new.late_until
             else "Late work is no longer accepted after the due date."
         )
@@ -155,12 +155,6 @@ def settings_summary(
     if {"due_at", "late_until", "late_penalty"} & set(changed):
         said.append("Late flags and scores were recomputed.")
     return " ".join(said)
-
-
-def when(moment: datetime | None) -> str:
-    """A date as students read it in a summary: 5 Dec 2026 17:00 UTC."""
-    moment = timing.as_utc(moment)
-    return f"{moment.day} {moment:%b %Y %H:%M} UTC" if moment else "—"
 
 
 # ------------------------------------------------------------------------------ problems

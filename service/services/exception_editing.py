@@ -23,7 +23,7 @@ from service.models import (
     User,
     utcnow,
 )
-from service.services import assignment_editing, student_terms, teaching, timing
+from service.services import assignment_editing, formats, student_terms, teaching, timing
 from service.services.overrides import (
     Refused,
     flush_or_refuse,
@@ -200,10 +200,9 @@ def _after_change(
 
 def _summary(terms: student_terms.Terms) -> str:
     """The sentence the student reads: their dates and attempts now, never the reason."""
-    due = timing.as_utc(terms.due_at)
-    words = [f"Your due date is {due:%d %b %Y %H:%M} UTC" if due else "You have no due date"]
-    until = timing.as_utc(terms.late_until)
-    if until:
-        words.append(f"late work is accepted until {until:%d %b %Y %H:%M} UTC")
+    due = terms.due_at
+    words = [f"Your due date is {formats.time_words(due)}" if due else "You have no due date"]
+    if terms.late_until:
+        words.append(f"late work is accepted until {formats.time_words(terms.late_until)}")
     words.append(f"you have {terms.attempts_allowed} attempts per problem")
     return "; ".join(words) + "."

@@ -27,7 +27,7 @@ from service.models import (
     SubmissionStatus,
     User,
 )
-from service.services import audit, scoring, standings, student_terms, timing, variants
+from service.services import audit, formats, scoring, standings, student_terms, timing, variants
 
 
 @dataclass
@@ -66,7 +66,8 @@ class ProblemPage:
         if self.practice or self.counted is None:
             return ""
         words = scoring.POLICY_WORDS[ScorePolicy(self.assignment_problem.assignment.score_policy)]
-        return f"your score is {words}, {_pts(self.counted)}/{_pts(self.points_possible)}"
+        counted, possible = formats.points(self.counted), formats.points(self.points_possible)
+        return f"your score is {words}, {counted}/{possible}"
 
     @property
     def content(self) -> dict[str, Any]:
@@ -189,10 +190,6 @@ def status_body(session: Session, submission: Submission) -> dict[str, Any]:
         "solution_available": page.solution_visible,
         "failed": submission.status == SubmissionStatus.failed,
     }
-
-
-def _pts(value: float) -> str:
-    return f"{round(value, 2):g}"
 
 
 def new_practice_variant(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+ZERO = timedelta(0)
 
 
 class Dated(Protocol):
@@ -17,9 +19,12 @@ class Dated(Protocol):
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
+    """The moment in UTC: a naive one (SQLite) is UTC already, an aware one is converted."""
     if moment is None:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment if moment.utcoffset() == ZERO else moment.astimezone(UTC)
 
 
 def closes_at(assignment: Dated) -> datetime | None:
