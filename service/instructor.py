@@ -30,7 +30,7 @@ from flask_login import current_user, login_required
 import problem_bank
 from problem_bank.generate import check_seed
 from problem_bank.render import plural
-from service import docs_pages
+from service import docs_pages, gradebook_cells
 from service.models import (
     Assignment,
     AssignmentProblem,
@@ -708,8 +708,12 @@ def gradebook_page(course_id: int):
     return render_template(
         "teach/gradebook.html",
         book=book,
-        # Built once, not by url_for per cell: 7,500 cells at course scale.
-        cell_base=url_for("instructor.home") + "items/",
+        cells=gradebook_cells.CellWriter(
+            book.columns if book.shows_problems else [],
+            book.groups,
+            items_url=url_for("instructor.home") + "items/",
+            page_url=url_for("instructor.gradebook_page", course_id=course.id),
+        ),
     )
 
 

@@ -299,23 +299,29 @@ def to_csv(book: Gradebook) -> str:
         header += [f"{group.title}: total points", f"{group.title}: total possible"]
     header += ["total points", "total possible"]
     writer.writerow([_text(h) for h in header])
+    # Read once, not once per student: the columns' points and the totals possible.
+    columns = [(c.id, c.assignment_problem.points) for c in book.columns]
+    groups = [(g.columns, number(g.possible())) for g in book.groups]
+    every_column, possible = book.columns, number(book.possible())
+    blank = Cell()
     for row in book.rows:
         line: list[object] = [_text(row.student.name), _text(row.student.email)]
-        for column in book.columns:
-            cell = row.cells.get(column.id) or Cell()
-            possible = column.assignment_problem.points if cell.possible is None else cell.possible
+        for item, points in columns:
+            cell = row.cells.get(item) or blank
+            last_at = cell.last_at
             line += [
                 number(cell.points),
-                number(possible),
+                number(points if cell.possible is None else cell.possible),
                 cell.attempts,
-                cell.last_at.strftime("%Y-%m-%d %H:%M:%S") if cell.last_at else "",
+                # isoformat is strftime's "%Y-%m-%d %H:%M:%S" at a fraction of the cost.
+                last_at.replace(tzinfo=None).isoformat(" ", "seconds") if last_at else "",
                 _yes(cell.late),
                 _yes(cell.exception),
                 _yes(cell.overridden),
                 _yes(cell.pending),
             ]
-        for group in book.groups:
-            line += [number(row.points(group.columns)), number(group.possible())]
-        line += [number(row.points(book.columns)), number(book.possible())]
+        for group_columns, group_possible in groups:
+            line += [number(row.points(group_columns)), group_possible]
+        line += [number(row.points(every_column)), possible]
         writer.writerow(line)
     return "\ufeff" + out.getvalue()
