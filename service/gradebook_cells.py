@@ -30,6 +30,8 @@ _MARKS = (
 
 
 def _marks(cell: Cell) -> str:
+    if not (cell.late or cell.exception or cell.overridden or cell.pending):
+        return ""  # most cells: no marker
     return "".join(html for name, html in _MARKS if getattr(cell, name))
 
 

@@ -25,7 +25,9 @@ def points(value: float | None) -> str:
 def table_time(moment: datetime | None) -> str:
     """A time in a table: 2026-12-05 17:00 UTC (SQLite's naive datetimes are UTC)."""
     moment = timing.as_utc(moment)
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else NOTHING
+    # isoformat writes strftime's "%Y-%m-%d %H:%M" in a fraction of the time (the gradebook
+    # writes 7,500 of these a page).
+    return f"{moment.isoformat(' ', 'minutes')[:16]} UTC" if moment else NOTHING
 
 
 def time_words(moment: datetime | None) -> str:
