@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    CursorResult,
+    Engine,
+    Integer,
+    Result,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from service.config import redact_url
+
+
+def among(session: Session, column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+    """``column IN ids`` for a list of ids that may be long (a course's 300 students).
+
+    On PostgreSQL it is one array parameter: an IN list of 300 is 300 parameters, and a
+    statement that long is re-parsed by psycopg on every call and re-planned by the server.
+    SQLite has no arrays and takes the IN list.
+    """
+    values = list(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(
+            ColumnElement[bool],
+            column == any_(bindparam(None, values, type_=ARRAY(Integer), unique=True)),
+        )
+    return cast(ColumnElement[bool], column.in_(values))
 
 
 class Base(DeclarativeBase):

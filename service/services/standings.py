@@ -21,6 +21,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import case, func, null, select
 from sqlalchemy.orm import Session, aliased
 
+from service.db import among
 from service.models import (
     AssignmentException,
     AssignmentProblem,
@@ -247,8 +248,8 @@ def _reduced(
     assignment_of = {ap.id: ap.assignment_id for ap in assignment_problems}  # ORM reads, once
     out: dict[Key, Summary] = {}
     own = (
-        StoredVariant.assignment_problem_id.in_(list(by_id)),
-        StoredVariant.user_id.in_(users),
+        among(session, StoredVariant.assignment_problem_id, by_id),
+        among(session, StoredVariant.user_id, users),
         StoredVariant.is_practice.is_(False),
     )
     of_these = select(StoredVariant.id).where(*own)
@@ -386,8 +387,8 @@ def _standings(
         for ap, ap_id, assignment_id in placed
     }
     own = (
-        StoredVariant.assignment_problem_id.in_(list(by_id)),
-        StoredVariant.user_id.in_(users),
+        among(session, StoredVariant.assignment_problem_id, by_id),
+        among(session, StoredVariant.user_id, users),
         StoredVariant.is_practice.is_(False),
     )
     # Plain rows on the session's connection: the ORM's result processing costs more than

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db import among
 from service.models import Assignment, AssignmentException
 from service.services import timing
 
@@ -84,8 +85,8 @@ def for_assignments(
 ) -> dict[tuple[int, int], AssignmentException]:
     """Every exception on these assignments (for these students), by (assignment, user)."""
     query = select(AssignmentException).where(
-        AssignmentException.assignment_id.in_(list(assignment_ids))
+        among(session, AssignmentException.assignment_id, assignment_ids)
     )
     if user_ids is not None:
-        query = query.where(AssignmentException.user_id.in_(list(user_ids)))
+        query = query.where(among(session, AssignmentException.user_id, user_ids))
     return {(e.assignment_id, e.user_id): e for e in session.scalars(query)}
