@@ -349,3 +349,25 @@ def test_another_courses_instructor_gets_404(app, world: World):
     as_user(other, "other_teacher")
     for path in ("gradebook", "gradebook.csv", "gradebook?assignment_id=1"):
         assert other.get(f"/teach/courses/{world.course.id}/{path}").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["", "?show=problems", "?assignment_id={a}"])
+def test_names_and_titles_are_escaped_in_every_view(client, world: World, db_session, query):
+    """The cells are written in Python (service/gradebook_cells.py): what a user typed (a
+    student's name and email, an assignment's title) still reaches the page as text."""
+    student = world.users["alice"]
+    student.name = '<img src=x onerror="alert(1)">'
+    student.email = 'a"b&c@example.edu'
+    world.assignment.title = '</td><script>alert("t")</script>'
+    db_session.commit()
+    variant = _variant(db_session, world, "alice")
+    _attempt(db_session, variant, 1, 1.0)
+    db_session.commit()
+    as_user(client, "teacher")
+    html = _page(client, world, query.format(a=world.assignment.id))
+    assert "<img src=x" not in html and "<script>alert" not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
+    if "assignment_id" not in query and "problems" not in query:
+        # the per-assignment total links to that assignment's view of this student
+        assert "q=a%22b%26c%40example.edu" in html
+        assert "&lt;/td&gt;&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt;: each problem of" in html
