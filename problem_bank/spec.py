@@ -445,7 +445,14 @@ def check_text(text: str) -> Checked:
     try:
         data, lines, plain = load_with_source(text)
     except YamlError as exc:
-        return Checked(None, [_yaml_error(text, exc)], {})
+        error = _yaml_error(text, exc)
+        spaced = _tabs_as_spaces(text) if error.reason == TAB_MESSAGE else None
+        if spaced is None:
+            return Checked(None, [error], {})
+        # The rest of the round, read with the tab as the spaces it stands for, so the
+        # author sees every other error now and not after fixing the tab.
+        rest = check_text(spaced)
+        return dataclasses.replace(rest, errors=[error, *rest.errors])
     if not isinstance(data, dict):
         error = SpecError("the spec must be a mapping of fields", line_for(lines, ()))
         return Checked(None, [error], lines)
@@ -459,6 +466,29 @@ def check_text(text: str) -> Checked:
     errors.extend(meaning)
     errors.extend(_number_traps(data, lines, plain, {e.field for e in errors}))
     return Checked(spec, errors, lines, meaning)
+
+
+def _tabs_as_spaces(text: str) -> str | None:
+    """``text`` with each tab of the indentation read as the spaces it most likely stands
+    for (the indentation step the other lines use, else 2, 4 or 8), the first that YAML
+    can read; None when none can. The line numbers stay the same."""
+    lines = text.split("\n")
+    indents = [len(s) - len(s.lstrip(" ")) for s in lines if s.strip() and s[:1] == " "]
+    step = min((n for n in indents if n > 0), default=2)
+    for width in dict.fromkeys((step, 2, 4, 8)):
+        spaced = "\n".join(_indent_tabs(line, width) for line in lines)
+        try:
+            load_with_source(spaced)
+        except YamlError:
+            continue
+        return spaced
+    return None
+
+
+def _indent_tabs(line: str, width: int) -> str:
+    body = line.lstrip(" \t")
+    indent = line[: len(line) - len(body)]
+    return indent.replace("\t", " " * width) + body if "\t" in indent else line
 
 
 class InText(str):

@@ -154,6 +154,25 @@ def test_a_tab_in_the_indentation_is_named_at_its_line() -> None:
     assert found.line == _line_of(text, "\tformula") and "indented with a tab" in found.message
 
 
+def test_a_tab_does_not_hide_the_other_errors_of_the_round() -> None:
+    """The rest is read with the tab as the spaces it stands for (the step the other lines
+    use), so the errors after it show now, each at its own line."""
+    text = _replace(SIMPLE, "  formula: ReproductiveEffort", "\tformula: ReproductiveEffort")
+    text = _replace(text, "sigma: [0.5, 2.5]", "sigma: [0.5, 2.5]\n  colour: red")
+    found = diagnose(text, generate=False)
+    assert [d.line for d in found] == [_line_of(text, "\tformula"), _line_of(text, "colour")]
+    assert "indented with a tab" in found[0].message
+    assert "colour" in found[1].message
+    with pytest.raises(SpecError, match="indented with a tab"):
+        parse_spec(text)
+
+
+def test_a_tab_that_no_indentation_explains_is_reported_alone() -> None:
+    text = "id: x\nmodel:\n\t  - [\n\tformula: y ~ x\n"
+    (found,) = diagnose(text)
+    assert "indented with a tab" in found.message and found.line == 3
+
+
 def test_a_leading_0_that_changes_nothing_is_fine() -> None:
     """07 is 7 in octal too."""
     assert diagnose(_replace(SIMPLE, "decimals: 2}", "decimals: 02}"), generate=False) == []
