@@ -10,7 +10,8 @@ Target (issue 15): the gradebook page ≤ 200 ms server-side.
 
 Needs the PostgreSQL server on 127.0.0.1 (as the tests). Run: `make bench`, or
 
-    .venv/bin/python benchmarks/bench_gradebook.py [--runs 30] [--students 300] [--attempts 2]
+    .venv/bin/python benchmarks/bench_gradebook.py [--runs 30] [--students 300] \\
+        [--attempts 2] [--policy best|last|average]
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from service.models import (
     Enrollment,
     Problem,
     Role,
+    ScorePolicy,
     StoredVariant,
     Submission,
     SubmissionStatus,
@@ -97,7 +99,7 @@ def _right_answers(content: dict) -> dict:
     return {p["id"]: p["answer"] for p in content["parts"]}
 
 
-def _build_course(session, students: int, attempts: int = 2) -> int:
+def _build_course(session, students: int, attempts: int = 2, policy: str = "best") -> int:
     """The course, in bulk: users, enrollments, variants and graded submissions."""
     problems = sync_builtin(session)
     course = Course(code="BENCH-GB", title="Gradebook at scale")
@@ -117,7 +119,11 @@ def _build_course(session, students: int, attempts: int = 2) -> int:
     placed: list[tuple[AssignmentProblem, Problem]] = []
     for a in range(ASSIGNMENTS):
         assignment = Assignment(
-            course=course, title=f"Homework {a + 1}", due_at=due, late_penalty=0.2
+            course=course,
+            title=f"Homework {a + 1}",
+            due_at=due,
+            late_penalty=0.2,
+            score_policy=ScorePolicy(policy),
         )
         session.add(assignment)
         for p in range(PER_ASSIGNMENT):
@@ -222,6 +228,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--attempts", type=int, default=2, help="graded attempts per problem")
+    parser.add_argument(
+        "--policy",
+        choices=[p.value for p in ScorePolicy],
+        default="best",
+        help="every assignment's score policy",
+    )
     args = parser.parse_args()
     name = f"mixgrade_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(ADMIN, autocommit=True) as connection:
@@ -238,7 +250,7 @@ def main() -> int:
             started = time.perf_counter()
             with app.app_context():
                 session = app.extensions["mixgrade.sessions"]()
-                course_id = _build_course(session, args.students, args.attempts)
+                course_id = _build_course(session, args.students, args.attempts, args.policy)
                 session.close()
             _as_autovacuum_keeps_it(name)
             built = time.perf_counter() - started
@@ -261,7 +273,8 @@ def main() -> int:
             cells = args.students * ASSIGNMENTS * PER_ASSIGNMENT
             print(
                 f"gradebook: {args.students} students × {ASSIGNMENTS * PER_ASSIGNMENT} problems "
-                f"({cells} cells, {args.attempts * cells} graded submissions) on PostgreSQL, "
+                f"({cells} cells, {args.attempts * cells} graded submissions, "
+                f"policy {args.policy}) on PostgreSQL, "
                 f"built in {built:.1f} s; {args.runs} requests each; {_machine()}"
             )
             worst = 0.0

@@ -86,6 +86,33 @@ def assignment_problem_total(
     return sum(assignment_problem_part_points(assignment_problem, content).values())
 
 
+#: Decimals an attempt's points are kept to. The same points reached by different arithmetic
+#: (a stored share × the points possible, or the parts' points added up) differ in a float's
+#: last bits: 1.8 and 1.8000000000000003. Kept to 9 decimals they are one number, so the
+#: gradebook, the student page and the LMS can never round them apart (2.67 against 2.68).
+POINTS_DECIMALS = 9
+
+
+def kept(points: float) -> float:
+    """Points as every reader keeps them (see POINTS_DECIMALS)."""
+    return round(points, POINTS_DECIMALS)
+
+
+def points_from_share(share: float, possible: float) -> float:
+    """An attempt's points from its stored share of the points possible."""
+    return kept(share * possible)
+
+
+def mean_points(total: float, count: int) -> float:
+    """The "average" policy's points: the graded attempts' points added up, over how many.
+
+    Kept (POINTS_DECIMALS) like each attempt's points: the gradebook adds up a course's
+    shares in the database and the student page adds up each attempt's points, and the two
+    sums differ in a float's last bits.
+    """
+    return kept(total / count)
+
+
 class Earned(NamedTuple):
     """An attempt's points: per part, and in total after the late penalty and overrides."""
 
@@ -115,7 +142,7 @@ def earned_as_stored(score: float | None, possible: float) -> Earned | None:
     """
     if score is None:
         return None
-    return Earned(_NOT_READ, score * possible)
+    return Earned(_NOT_READ, points_from_share(score, possible))
 
 
 #: The per-part points of an attempt scored from its stored score: not read (one shared
@@ -154,11 +181,11 @@ def earned(
         else:
             per_part[override.part_id] = override.points
     if whole is not None:
-        return Earned(per_part, whole, True)
+        return Earned(per_part, kept(whole), True)
     keeps = late_factor(
         is_late=submission.is_late, late_penalty=assignment_problem.assignment.late_penalty
     )
-    return Earned(per_part, sum(per_part.values()) * keeps, overridden)
+    return Earned(per_part, kept(sum(per_part.values()) * keeps), overridden)
 
 
 #: How the student page names the attempts that count ("your score is your best attempt").
@@ -167,12 +194,6 @@ POLICY_WORDS: dict[ScorePolicy, str] = {
     ScorePolicy.last: "your last attempt",
     ScorePolicy.average: "the average of your attempts",
 }
-
-
-#: Policies whose points are unchanged when each run of attempts (one version's) is first
-#: reduced to its best or its last graded total: max of maxes, last of lasts. The gradebook
-#: lets the database do that reduction; "average" needs every attempt's points.
-REDUCIBLE: frozenset[ScorePolicy] = frozenset({ScorePolicy.best, ScorePolicy.last})
 
 
 def counted(policy: ScorePolicy, attempts: Sequence[Earned | None]) -> float | None:
@@ -191,5 +212,5 @@ def counted_totals(policy: ScorePolicy, totals: Sequence[float]) -> float | None
     if policy == ScorePolicy.last:
         return totals[-1]
     if policy == ScorePolicy.average:
-        return sum(totals) / len(totals)
+        return mean_points(sum(totals), len(totals))
     return max(totals)

@@ -371,3 +371,32 @@ def test_names_and_titles_are_escaped_in_every_view(client, world: World, db_ses
         # the per-assignment total links to that assignment's view of this student
         assert "q=a%22b%26c%40example.edu" in html
         assert "&lt;/td&gt;&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt;: each problem of" in html
+
+
+def test_each_assignment_is_counted_by_its_own_policy_in_one_read(client, world, db_session):
+    """One gradebook read over assignments of different policies ("average" reads every
+    graded attempt, "last" and "best" their reductions): each cell is the student's own
+    standing, exactly."""
+    world.assignment.score_policy = ScorePolicy.average
+    other, item = _second_assignment(db_session, world)
+    other.score_policy = ScorePolicy.last
+    db_session.commit()
+    shares = {"alice": (0.3, 0.7, None, 1 / 3), "bob": (0.9, 0.1, 0.2, 0.45)}
+    for key, scores in shares.items():
+        for placed in (world.item, item):
+            variant = _variant(db_session, world, key, placed)
+            variant.seed += placed.id  # one variant per (student, problem, seed)
+            db_session.flush()
+            for number, share in enumerate(scores, start=1):
+                _attempt(db_session, variant, number, share)
+    db_session.commit()
+    book = gradebook.build(db_session, world.course)
+    for row in book.rows:
+        for placed in (world.item, item):
+            expected = standings.summary(standings.standing(db_session, row.student.id, placed))
+            assert row.cells[placed.id] == expected, (row.student.email, placed.id)
+    alice = next(r for r in book.rows if r.student.email.startswith("alice"))
+    possible = world.item.points
+    average = (0.3 * possible + 0.7 * possible + possible / 3) / 3
+    assert alice.cells[world.item.id].points == pytest.approx(average)
+    assert alice.cells[item.id].points == pytest.approx(item.points / 3)  # the last graded
