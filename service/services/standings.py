@@ -326,7 +326,7 @@ def _reduced(
         attempts,
         best,
         share_sum,
-        graded,
+        graded_count,
         last_graded_id,
         late,
         pending,
@@ -355,9 +355,9 @@ def _reduced(
             made = timing.as_utc(last_at)
             if made is not None and (cell.last_at is None or made > cell.last_at):
                 cell.last_at = made
-        if graded and assignment_problem_id in averaged:
+        if graded_count and assignment_problem_id in averaged:
             total, count = sums.get(key, (0.0, 0))
-            sums[key] = (total + share_sum * possible, count + graded)
+            sums[key] = (total + share_sum * possible, count + graded_count)
         elif last_graded_id is not None:
             best_points = scoring.points_from_share(best, possible)
             last = (

@@ -353,8 +353,9 @@ def test_another_courses_instructor_gets_404(app, world: World):
 
 @pytest.mark.parametrize("query", ["", "?show=problems", "?assignment_id={a}"])
 def test_names_and_titles_are_escaped_in_every_view(client, world: World, db_session, query):
-    """The cells are written in Python (service/instructor/gradebook_cells.py): what a user typed (a
-    student's name and email, an assignment's title) still reaches the page as text."""
+    """The cells are written in Python (service/instructor/gradebook_cells.py): what a user
+    typed (a student's name and email, an assignment's title) still reaches the page as
+    text."""
     student = world.users["alice"]
     student.name = '<img src=x onerror="alert(1)">'
     student.email = 'a"b&c@example.edu'
