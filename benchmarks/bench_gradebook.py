@@ -11,7 +11,7 @@ Target (issue 15): the gradebook page ≤ 200 ms server-side.
 Needs the PostgreSQL server on 127.0.0.1 (as the tests). Run: `make bench`, or
 
     .venv/bin/python benchmarks/bench_gradebook.py [--runs 30] [--students 300] \\
-        [--attempts 2] [--policy best|last|average]
+        [--attempts 2] [--policy best|last|average] [--overrides 0]
 """
 
 from __future__ import annotations
@@ -198,6 +198,19 @@ def _build_course(session, students: int, attempts: int = 2, policy: str = "best
     return course.id
 
 
+def _override(database: str, percent: int) -> None:
+    """An instructor's override on about ``percent`` % of the first attempts, spread over
+    students and problems (each such cell is scored attempt by attempt)."""
+    with psycopg.connect(f"{ADMIN.rsplit('/', 1)[0]}/{database}") as c:
+        c.execute("SELECT setseed(0.5)")  # the same cells every run, scattered
+        c.execute(
+            "INSERT INTO score_overrides (submission_id, part_id, points, reason, created_at) "
+            "SELECT id, NULL, 5.0, 'bench', now() FROM submissions "
+            "WHERE attempt_number = 1 AND random() < %s ORDER BY id",
+            (percent / 100,),
+        )
+
+
 def _as_autovacuum_keeps_it(database: str) -> None:
     """The tables as autovacuum keeps them on a live database: planner statistics (a bulk
     load read before autovacuum runs is planned as if the tables were nearly empty) and the
@@ -229,6 +242,9 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--attempts", type=int, default=2, help="graded attempts per problem")
     parser.add_argument(
+        "--overrides", type=int, default=0, help="percent of cells with an override"
+    )
+    parser.add_argument(
         "--policy",
         choices=[p.value for p in ScorePolicy],
         default="best",
@@ -252,6 +268,8 @@ def main() -> int:
                 session = app.extensions["mixgrade.sessions"]()
                 course_id = _build_course(session, args.students, args.attempts, args.policy)
                 session.close()
+            if args.overrides:
+                _override(name, args.overrides)
             _as_autovacuum_keeps_it(name)
             built = time.perf_counter() - started
             client = app.test_client()
@@ -274,7 +292,7 @@ def main() -> int:
             print(
                 f"gradebook: {args.students} students × {ASSIGNMENTS * PER_ASSIGNMENT} problems "
                 f"({cells} cells, {args.attempts * cells} graded submissions, "
-                f"policy {args.policy}) on PostgreSQL, "
+                f"policy {args.policy}, {args.overrides} % overridden) on PostgreSQL, "
                 f"built in {built:.1f} s; {args.runs} requests each; {_machine()}"
             )
             worst = 0.0

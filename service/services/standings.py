@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import case, func, null, select
+from sqlalchemy import ColumnElement, Select, case, func, null, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from service.db import among
@@ -223,10 +223,12 @@ def summaries(
         return {}
     out, overridden = _reduced(session, assignment_problems, users)
     if overridden:
-        again = standings(
+        again = _standings(
             session,
             [ap for ap in assignment_problems if ap.id in {ap_id for _, ap_id in overridden}],
             {user_id for user_id, _ in overridden},
+            whole_submissions=False,
+            only_overridden=True,
         )
         out.update((key, summary(again[key])) for key in overridden)
     return out
@@ -250,14 +252,7 @@ def _reduced(
     )
     of_these = select(StoredVariant.id).where(*own)
     overridden: set[Key] = {
-        (row.user_id, row.assignment_problem_id)
-        for row in session.execute(
-            select(StoredVariant.user_id, StoredVariant.assignment_problem_id)
-            .join(Submission, Submission.variant_id == StoredVariant.id)
-            .join(ScoreOverride, ScoreOverride.submission_id == Submission.id)
-            .where(*own)
-            .distinct()
-        )
+        (row.user_id, row.assignment_problem_id) for row in session.execute(_overridden_cells(own))
     }
     graded_score = case((Submission.status == SubmissionStatus.graded, Submission.score))
     waiting = (SubmissionStatus.queued, SubmissionStatus.grading)
@@ -384,13 +379,28 @@ def _reduced(
     return out, overridden
 
 
+def _overridden_cells(own: Sequence[ColumnElement[bool]]) -> Select[int, int | None]:
+    """(user, item) of every cell among ``own``'s versions with an override on an attempt."""
+    return (
+        select(StoredVariant.user_id, StoredVariant.assignment_problem_id)
+        .join(Submission, Submission.variant_id == StoredVariant.id)
+        .join(ScoreOverride, ScoreOverride.submission_id == Submission.id)
+        .where(*own)
+        .distinct()
+    )
+
+
 def _standings(
     session: Session,
     assignment_problems: Sequence[AssignmentProblem],
     user_ids: Iterable[int],
     *,
     whole_submissions: bool,
+    only_overridden: bool = False,
 ) -> dict[Key, Standing]:
+    """The standings of ``user_ids`` × ``assignment_problems``; with ``only_overridden``,
+    only the cells with an override are read and returned (the gradebook's: a few hundred
+    scattered over a course, whose students × problems would be most of it)."""
     users = list(dict.fromkeys(user_ids))
     by_id = {ap.id: ap for ap in assignment_problems}
     if not users or not by_id:
@@ -399,16 +409,20 @@ def _standings(
         session, {ap.assignment_id for ap in assignment_problems}, users
     )
     placed = [(ap, ap.id, ap.assignment_id) for ap in assignment_problems]
+    # Every cell asked for; with only_overridden, those read (made as their rows come).
     out: dict[Key, Standing] = {
         (u, ap_id): Standing(u, ap, exception=exceptions.get((assignment_id, u)))
-        for u in users
+        for u in ([] if only_overridden else users)
         for ap, ap_id, assignment_id in placed
     }
-    own = (
+    own: tuple[ColumnElement[bool], ...] = (
         among(session, StoredVariant.assignment_problem_id, by_id),
         among(session, StoredVariant.user_id, users),
         StoredVariant.is_practice.is_(False),
     )
+    if only_overridden:
+        cell = tuple_(StoredVariant.user_id, StoredVariant.assignment_problem_id)
+        own = (*own, cell.in_(_overridden_cells(own)))
     # Plain rows on the session's connection: the ORM's result processing costs more than
     # the query for the thousands of rows of a course (as in services/submissions.py).
     rows = (
@@ -432,7 +446,14 @@ def _standings(
 
     versions: dict[int, tuple[Standing, Version, float]] = {}
     for row in rows:
-        standing = out[(row.user_id, row.assignment_problem_id)]
+        standing = out.get((row.user_id, row.assignment_problem_id))
+        if standing is None:
+            placed_here = by_id[row.assignment_problem_id]
+            standing = out[(row.user_id, placed_here.id)] = Standing(
+                row.user_id,
+                placed_here,
+                exception=exceptions.get((placed_here.assignment_id, row.user_id)),
+            )
         version = Version(
             row.id,
             len(standing.versions) + 1,

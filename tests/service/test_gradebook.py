@@ -401,3 +401,33 @@ def test_each_assignment_is_counted_by_its_own_policy_in_one_read(client, world,
     average = (0.3 * possible + 0.7 * possible + possible / 3) / 3
     assert alice.cells[world.item.id].points == pytest.approx(average)
     assert alice.cells[item.id].points == pytest.approx(item.points / 3)  # the last graded
+
+
+def test_scattered_overrides_are_each_their_own_standing(client, world, db_session):
+    """Overrides on a few cells spread over students and problems: each overridden cell is
+    scored attempt by attempt, and only those (their students × problems would be most of a
+    course); every cell still reads as the student's own standing."""
+    _, item = _second_assignment(db_session, world)
+    submissions = {}
+    for key in ("alice", "bob"):
+        for placed in (world.item, item):
+            variant = _variant(db_session, world, key, placed)
+            variant.seed += placed.id
+            db_session.flush()
+            submissions[(key, placed.id)] = _attempt(db_session, variant, 1, 0.5)
+    for key, placed in (("alice", world.item), ("bob", item)):
+        attempt = submissions[(key, placed.id)]
+        db_session.add(
+            ScoreOverride(submission_id=attempt.id, part_id=None, points=1.25, reason="r")
+        )
+    db_session.commit()
+    book = gradebook.build(db_session, world.course)
+    for row in book.rows:
+        for placed in (world.item, item):
+            expected = standings.summary(standings.standing(db_session, row.student.id, placed))
+            assert row.cells[placed.id] == expected, (row.student.email, placed.id)
+    cells = {
+        (r.student.email[:3], p.id): r.cells[p.id] for r in book.rows for p in (world.item, item)
+    }
+    assert cells[("ali", world.item.id)].overridden and cells[("ali", world.item.id)].points == 1.25
+    assert cells[("bob", item.id)].overridden and not cells[("bob", world.item.id)].overridden
