@@ -323,20 +323,14 @@ def _answers_from_form(parts: list[dict[str, Any]]) -> dict[str, Any]:
 # ------------------------------------------------------------------------ template filters
 
 
-@bp.app_template_filter("when")
-def _when(moment: Any) -> str:
-    return formats.table_time(moment)
-
-
-@bp.app_template_filter("pts")
-def _pts(value: float | None) -> str:
-    return formats.points(value)
+bp.add_app_template_filter(formats.table_time, "when")
+bp.add_app_template_filter(formats.points, "pts")
 
 
 @bp.app_template_filter("points")
 def _points(value: float | None) -> str:
     """``1 point``, ``2.5 points``: the points as ``pts`` writes them, and the noun."""
-    return plural(_pts(value), "point")
+    return plural(formats.points(value), "point")
 
 
 bp.add_app_template_filter(plural, "plural")

@@ -374,6 +374,22 @@ def test_names_and_titles_are_escaped_in_every_view(client, world: World, db_ses
         assert "&lt;/td&gt;&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt;: each problem of" in html
 
 
+def _variant_on(db_session, world: World, key: str, item: AssignmentProblem):
+    """The student's variant of ``item``, its seed its own (one variant per seed)."""
+    variant = _variant(db_session, world, key, item)
+    variant.seed += item.id
+    db_session.flush()
+    return variant
+
+
+def _assert_each_cell_is_the_standing(db_session, book, items) -> None:
+    """Every cell of ``book`` in ``items`` reads exactly as the student's own standing."""
+    for row in book.rows:
+        for placed in items:
+            expected = standings.summary(standings.standing(db_session, row.student.id, placed))
+            assert row.cells[placed.id] == expected, (row.student.email, placed.id)
+
+
 def test_each_assignment_is_counted_by_its_own_policy_in_one_read(client, world, db_session):
     """One gradebook read over assignments of different policies ("average" reads every
     graded attempt, "last" and "best" their reductions): each cell is the student's own
@@ -385,17 +401,12 @@ def test_each_assignment_is_counted_by_its_own_policy_in_one_read(client, world,
     shares = {"alice": (0.3, 0.7, None, 1 / 3), "bob": (0.9, 0.1, 0.2, 0.45)}
     for key, scores in shares.items():
         for placed in (world.item, item):
-            variant = _variant(db_session, world, key, placed)
-            variant.seed += placed.id  # one variant per (student, problem, seed)
-            db_session.flush()
+            variant = _variant_on(db_session, world, key, placed)
             for number, share in enumerate(scores, start=1):
                 _attempt(db_session, variant, number, share)
     db_session.commit()
     book = gradebook.build(db_session, world.course)
-    for row in book.rows:
-        for placed in (world.item, item):
-            expected = standings.summary(standings.standing(db_session, row.student.id, placed))
-            assert row.cells[placed.id] == expected, (row.student.email, placed.id)
+    _assert_each_cell_is_the_standing(db_session, book, (world.item, item))
     alice = next(r for r in book.rows if r.student.email.startswith("alice"))
     possible = world.item.points
     average = (0.3 * possible + 0.7 * possible + possible / 3) / 3
@@ -411,9 +422,7 @@ def test_scattered_overrides_are_each_their_own_standing(client, world, db_sessi
     submissions = {}
     for key in ("alice", "bob"):
         for placed in (world.item, item):
-            variant = _variant(db_session, world, key, placed)
-            variant.seed += placed.id
-            db_session.flush()
+            variant = _variant_on(db_session, world, key, placed)
             submissions[(key, placed.id)] = _attempt(db_session, variant, 1, 0.5)
     for key, placed in (("alice", world.item), ("bob", item)):
         attempt = submissions[(key, placed.id)]
@@ -422,10 +431,7 @@ def test_scattered_overrides_are_each_their_own_standing(client, world, db_sessi
         )
     db_session.commit()
     book = gradebook.build(db_session, world.course)
-    for row in book.rows:
-        for placed in (world.item, item):
-            expected = standings.summary(standings.standing(db_session, row.student.id, placed))
-            assert row.cells[placed.id] == expected, (row.student.email, placed.id)
+    _assert_each_cell_is_the_standing(db_session, book, (world.item, item))
     cells = {
         (r.student.email[:3], p.id): r.cells[p.id] for r in book.rows for p in (world.item, item)
     }
